@@ -121,3 +121,18 @@ def test_avi_files_are_timed_by_their_packets(tmp_path):
             assert decoded.info.n_frames == classic.n_frames == 100
             assert decoded.info.duration == pytest.approx(4.0, abs=0.05)
 
+
+@pytest.mark.parametrize("suffix", [".avi", ".mkv"])
+@pytest.mark.parametrize("backend", ["auto", "pyav"])
+def test_files_cut_short_after_their_header_are_refused(tmp_path, suffix, backend):
+    from fractions import Fraction
+
+    extra = {"codec": "mpeg4", "time_base": Fraction(1, 25), "container_format": "avi"} if suffix == ".avi" else {}
+    whole = write_video(tmp_path / f"whole{suffix}", [(0, 4.0), (1, 4.0)], fps=25, **extra)
+    with open_video(whole.path, backend=backend) as decoded:  # the complete file is fine
+        assert decoded.info.duration == pytest.approx(8.0, abs=0.05)
+    cut = tmp_path / f"cut{suffix}"
+    data = whole.path.read_bytes()
+    cut.write_bytes(data[: len(data) // 2])
+    with pytest.raises(InputError, match=r"is truncated: it declares 8\.0 s but its video data ends after [34]\.\d s"):
+        open_video(cut, backend=backend)
