@@ -100,7 +100,8 @@ class FeatureCache:
                 "backbone_identity": feats.backbone_identity}
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
-            tmp = self.directory / f".{key}.{os.getpid()}.tmp.npz"
+            # Per process and thread: batch workers may save the same file's features at once.
+            tmp = self.directory / f".{key}.{os.getpid()}.{threading.get_ident()}.tmp.npz"
             np.savez(tmp, features=feats.features, times=feats.times, frame_indices=feats.frame_indices,
                      frame_times=feats.frame_times, meta=np.array(json.dumps(meta)))
             os.replace(tmp, self.directory / f"{key}.npz")
