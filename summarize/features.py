@@ -148,8 +148,12 @@ def _prefetch(iterator: Iterator, depth: int = 2) -> Iterator:
 
 def extract_features(path: str | Path, backbone: Backbone, *, fps: float = 2.0, batch_size: int = 32,
                      cache: FeatureCache | None = None, decoder: str = "auto",
-                     progress: Callable[[float], None] | None = None) -> VideoFeatures:
-    """Sample ``path`` at ``fps`` and return the backbone features of those frames."""
+                     progress: Callable[[float], None] | None = None, threads: int = 0) -> VideoFeatures:
+    """Sample ``path`` at ``fps`` and return the backbone features of those frames.
+
+    ``threads`` caps the decoder's threads (0: its own choice); PyTorch's are set with
+    ``torch.set_num_threads``.
+    """
     if fps <= 0:
         raise UsageError(f"--fps must be positive, got {fps}")
     if batch_size < 1:
@@ -167,7 +171,7 @@ def extract_features(path: str | Path, backbone: Backbone, *, fps: float = 2.0, 
                 progress(1.0)
             return hit
     started = time.perf_counter()
-    with open_video(path, short_side=backbone.weights_meta.resize, backend=decoder) as video:
+    with open_video(path, short_side=backbone.weights_meta.resize, backend=decoder, threads=threads) as video:
         info = video.info
         plan = plan_samples(video.frame_times, info.duration, fps)
         if len(plan) < 2:

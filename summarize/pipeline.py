@@ -34,7 +34,7 @@ X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium"
 STAGES = ("features", "scoring", "segmentation", "selection", "writing")
 ProgressFn = Callable[[str, float], None]
 # Options that decide only how or where the work runs, never what a summary contains.
-RUN_ONLY_OPTIONS = frozenset({"device", "batch_size", "decoder", "cache", "cache_dir"})
+RUN_ONLY_OPTIONS = frozenset({"device", "batch_size", "decoder", "cache", "cache_dir", "threads"})
 
 
 def _no_progress(stage: str, fraction: float) -> None:
@@ -61,6 +61,7 @@ class SummaryOptions:
     video_crf: int = 23  # libx264 quality: lower is better and larger (0-51)
     cache: bool = True
     cache_dir: Path | None = None
+    threads: int = 0  # decoder and video encoder threads per video (0: FFmpeg's choice, every core)
 
     def validate(self) -> "SummaryOptions":
         if not (0 < self.budget <= 1):
@@ -75,6 +76,8 @@ class SummaryOptions:
             raise UsageError(f"unknown --preset {self.video_preset!r}; choose one of: {', '.join(X264_PRESETS)}")
         if not 0 <= self.video_crf <= 51:
             raise UsageError(f"--crf must be in [0, 51], got {self.video_crf}")
+        if self.threads < 0:
+            raise UsageError(f"threads must be 0 (automatic) or more, got {self.threads}")
         if self.decoder not in ("auto", "decord", "pyav"):
             raise UsageError(f"unknown decoder {self.decoder!r}; choose auto, decord or pyav")
         backbone_class(self.backbone)
@@ -174,6 +177,14 @@ class Summarizer:
         text = json.dumps([FORMAT_VERSION, _canonical(self.output_options())], sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
+    def with_options(self, **overrides: Any) -> "Summarizer":
+        """Another ``Summarizer`` with some options changed, sharing this one's model when
+        the backbone, its weights and the device stay the same (it is loaded first)."""
+        other = Summarizer(self.options, **overrides)
+        if all(getattr(other.options, k) == getattr(self.options, k) for k in ("backbone", "weights", "device")):
+            other._backbone = self.backbone
+        return other
+
     @property
     def backbone(self) -> Backbone:
         if self._backbone is None:
@@ -184,7 +195,7 @@ class Summarizer:
         return extract_features(
             path, self.backbone, fps=self.options.fps, batch_size=self.options.batch_size,
             cache=self.cache, decoder=self.options.decoder,
-            progress=lambda f: progress("features", f),
+            progress=lambda f: progress("features", f), threads=self.options.threads,
         )
 
     def analyze(self, path: str | Path, progress: ProgressFn = _no_progress) -> Analysis:
@@ -255,7 +266,8 @@ class Summarizer:
                 info = analysis.features.info
                 write_summary_video(info.path, analysis.segments(), temps[0], start_time=info.start_time,
                                     rotation=info.rotation, preset=self.options.video_preset,
-                                    crf=self.options.video_crf, progress=lambda f: progress("writing", f))
+                                    crf=self.options.video_crf, progress=lambda f: progress("writing", f),
+                                    threads=self.options.threads)
             timings["writing"] = time.perf_counter() - t0
             timings["total"] = time.perf_counter() - started
             document = self.document(analysis, json_path, video_path)

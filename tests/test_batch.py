@@ -224,16 +224,15 @@ def test_a_stopped_run_leaves_no_partial_outputs_and_a_rerun_continues(tmp_path,
 
 def test_an_unexpected_error_fails_one_video_and_is_kept_for_a_bug_report(tmp_path, clips, monkeypatch):
     folder = _folder(tmp_path, clips)
-    summarizer = Summarizer(cache=False, device="cpu")
-    analyze = summarizer.analyze
+    analyze = Summarizer.analyze
 
-    def buggy(path, progress):
+    def buggy(self, path, progress):
         if path.name == "beta.mp4":
             raise ZeroDivisionError("division by zero")
-        return analyze(path, progress)
+        return analyze(self, path, progress)
 
-    monkeypatch.setattr(summarizer, "analyze", buggy)
-    report = run_batch(folder, tmp_path / "out", summarizer=summarizer, jobs=2)
+    monkeypatch.setattr(Summarizer, "analyze", buggy)  # the class: jobs work on copies sharing the model
+    report = run_batch(folder, tmp_path / "out", summarizer=Summarizer(cache=False, device="cpu"), jobs=2)
     assert [(e.input, e.status, e.reason) for e in report.index.ordered()] == [
         ("alpha.mp4", "ok", ""), ("beta.mp4", "failed", "internal error: ZeroDivisionError: division by zero"),
         ("gamma.mp4", "ok", "")]

@@ -220,3 +220,14 @@ def test_an_unwritable_output_folder_fails_before_the_analysis(four_scene_video,
     with pytest.raises(UsageError, match="no such file"):
         summarizer.summarize(tmp_path / "missing.mp4", tmp_path / "new-folder")
     assert not (tmp_path / "new-folder").exists()
+
+
+def test_with_options_shares_the_loaded_model():
+    summarizer = Summarizer(device="cpu", cache=False)
+    other = summarizer.with_options(threads=1, budget=0.3)
+    assert other.backbone is summarizer.backbone
+    assert (other.options.threads, other.options.budget, summarizer.options.threads) == (1, 0.3, 0)
+    assert summarizer.with_options(threads=1).options_fingerprint() == summarizer.options_fingerprint()
+    assert summarizer.with_options(backbone="resnet50")._backbone is None  # another model: not shared
+    with pytest.raises(UsageError, match="threads must be 0"):
+        summarizer.with_options(threads=-1)

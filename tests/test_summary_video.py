@@ -35,3 +35,10 @@ def test_a_source_gone_or_an_unwritable_destination_is_one_line(tmp_path, four_s
         write_summary_video(tmp_path / "gone.mp4", [(0.0, 1.0)], tmp_path / "out.mp4")
     with pytest.raises(OutputError, match=r"cannot write .*missing-folder/out\.mp4 \(no such folder\)"):
         write_summary_video(four_scene_video.path, [(0.0, 1.0)], tmp_path / "missing-folder" / "out.mp4")
+
+
+def test_one_thread_writes_the_same_summary(four_scene_video, tmp_path):
+    segments = [(1.0, 3.0), (13.0, 14.0)]
+    default = write_summary_video(four_scene_video.path, segments, tmp_path / "default.mp4")
+    single = write_summary_video(four_scene_video.path, segments, tmp_path / "single.mp4", threads=1)
+    assert single == default and single.frames == 75

@@ -63,6 +63,9 @@ class BatchReport:
         return self.index.json_path, self.index.csv_path
 
 
+_quiet = BatchProgress()
+
+
 class _Stop(BaseException):
     """Raised inside a worker to abandon its video (BaseException: never taken for a failure)."""
 
@@ -135,12 +138,16 @@ def run_batch(folder: str | Path, output_dir: str | Path | None = None, *,
     for job in work:
         todo.put(job)
     results: queue.Queue = queue.Queue()
-    threads_each = _threads_per_worker(summarizer, jobs)
+    # Several jobs share the cores out: decoder, encoder and (on a CPU) PyTorch threads.
+    threads_each = max(1, _cpu_count() // jobs) if jobs > 1 else None
+    torch_threads = threads_each if summarizer.device.type == "cpu" else None
+    if threads_each is not None and summarizer.options.threads == 0:
+        summarizer = summarizer.with_options(threads=threads_each)  # the same model
     previous_threads = torch.get_num_threads()
-    if threads_each is not None:
-        torch.set_num_threads(threads_each)
+    if torch_threads is not None:
+        torch.set_num_threads(torch_threads)
     workers = [threading.Thread(target=_worker, name=f"summarize-batch-{n}", daemon=True,
-                                args=(n, summarizer, todo, results, index, progress, stop, threads_each))
+                                args=(n, summarizer, todo, results, index, progress, stop, torch_threads))
                for n in range(jobs)]
     for worker in workers:
         worker.start()
@@ -151,12 +158,12 @@ def run_batch(folder: str | Path, output_dir: str | Path | None = None, *,
             except queue.Empty:
                 if not any(worker.is_alive() for worker in workers) and results.empty():
                     break
-    except KeyboardInterrupt:
+    except BaseException:  # Ctrl-C, or a front end's callback failing: stop, keep what is done
         stop.set()
         for worker in workers:
             worker.join()
         while not results.empty():  # videos that finished while the others stopped still count
-            _record(report, progress, *results.get())
+            _record(report, _quiet, *results.get())
         report.interrupted = True
         index.write(complete=False)
         raise
@@ -173,13 +180,6 @@ def _record(report: BatchReport, progress: BatchProgress, worker_id: int, item: 
         report.internal_errors.append((item.name, trace))
     report.index.add(entry)
     progress.video_finished(worker_id, item, entry)
-
-
-def _threads_per_worker(summarizer: Summarizer, jobs: int) -> int | None:
-    """On a CPU, the cores shared out among the workers; None leaves PyTorch's default."""
-    if jobs == 1 or summarizer.device.type != "cpu":
-        return None
-    return max(1, _cpu_count() // jobs)
 
 
 def _worker(worker_id: int, summarizer: Summarizer, todo: queue.Queue, results: queue.Queue, index: RunIndex,

@@ -57,10 +57,12 @@ class _Peekable:
 class _Cutter:
     """Decodes one stream of the source and yields its frames inside successive time ranges."""
 
-    def __init__(self, path: Path, kind: str) -> None:
+    def __init__(self, path: Path, kind: str, threads: int = 0) -> None:
         self.container = av.open(str(path), metadata_errors="ignore")
         self.stream = getattr(self.container.streams, kind)[0]
         self.stream.thread_type = "AUTO"
+        if threads:
+            self.stream.thread_count = threads
         self.frames: _Peekable | None = None
         self.position = -np.inf
 
@@ -94,17 +96,19 @@ def _even(n: int) -> int:
 
 def write_summary_video(source: str | Path, segments: Sequence[tuple[float, float]], destination: str | Path,
                         *, start_time: float = 0.0, rotation: int = 0, preset: str = "superfast",
-                        crf: int = 23, progress: Callable[[float], None] | None = None) -> VideoWriteStats:
+                        crf: int = 23, progress: Callable[[float], None] | None = None,
+                        threads: int = 0) -> VideoWriteStats:
     """Write ``segments`` ([start, stop) seconds from the first frame) of ``source`` to ``destination``.
 
     Shots keep their own frame timing (variable frame rate included); the output clock
     advances by each shot's length, and the audio of each shot is trimmed or padded with
     silence to exactly that length, so picture and sound stay in sync across cuts.
+    ``threads`` caps the threads of the decoder and of x264 (0: FFmpeg's choice, all cores).
     """
     source, destination = Path(source), Path(destination)
     with contextlib.ExitStack() as stack:
         try:
-            video = _Cutter(source, "video")
+            video = _Cutter(source, "video", threads)
             stack.callback(video.close)
             if video.container.streams.audio:
                 audio = _Cutter(source, "audio")
@@ -121,7 +125,7 @@ def write_summary_video(source: str | Path, segments: Sequence[tuple[float, floa
             raise OutputError(f"cannot write {destination} ({_reason(exc)})") from None
         stack.callback(out.close)
         try:
-            return _write(video, audio, out, segments, start_time, rotation, preset, crf, progress)
+            return _write(video, audio, out, segments, start_time, rotation, preset, crf, progress, threads)
         except av.error.FFmpegError as exc:
             # FFmpeg does not say which file failed: a system error while the source is
             # still readable is the destination's (disk full, folder removed, ...).
@@ -131,7 +135,7 @@ def write_summary_video(source: str | Path, segments: Sequence[tuple[float, floa
 
 
 def _write(video: _Cutter, audio: _Cutter | None, out, segments, start_time, rotation, preset, crf,
-           progress) -> VideoWriteStats:
+           progress, threads=0) -> VideoWriteStats:
     vs = video.stream
     rate = vs.average_rate or vs.guessed_rate or Fraction(30)
     ov = out.add_stream("libx264", rate=rate)
@@ -141,6 +145,8 @@ def _write(video: _Cutter, audio: _Cutter | None, out, segments, start_time, rot
     ov.codec_context.time_base = vs.time_base
     ov.options = {"preset": preset, "crf": str(crf)}
     ov.thread_type = "AUTO"
+    if threads:
+        ov.thread_count = threads
     if rotation:
         ov.set_display_rotation(-rotation)  # display matrices turn counter-clockwise
 
