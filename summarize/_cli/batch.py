@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-import threading
 from pathlib import Path
 
 import typer
@@ -35,8 +34,7 @@ class RichBatchProgress(BatchProgress):
         self.jobs = jobs
         self.overall: int | None = None
         self.workers: dict[int, int] = {}
-        self.skipped = 0
-        self.lock = threading.Lock()
+        self.total = self.done = 0
 
     def planned(self, total: int, to_do: int) -> None:
         # Up-to-date videos count as done from the start without feeding the ETA's speed.
@@ -60,12 +58,14 @@ class RichBatchProgress(BatchProgress):
     def video_finished(self, worker: int | None, item: BatchItem, entry: IndexEntry) -> None:
         if worker is None:
             return  # skipped before the bars exist
-        with self.lock:
-            self.done += 1
-            self.progress.update(self.overall, advance=1, detail=f"{self.done}/{self.total}")
-        if entry.status == "failed":
-            self.progress.console.print(f"[red]failed[/red] {item.name}: {entry.reason}", markup=True,
-                                        highlight=False)
+        self.done += 1
+        self.progress.update(self.overall, advance=1, detail=f"{self.done}/{self.total}")
+        if entry.status == "failed" and not self.progress.disable:
+            self.progress.console.print(Text.assemble(("failed", "red"), f" {item.name}: {entry.reason}"))
+
+    def stopping(self) -> None:
+        if not self.progress.disable:
+            self.progress.console.print("stopping: abandoning the videos in progress (their outputs are removed)...")
 
 
 def _short(name: str, width: int = 40) -> str:
