@@ -261,3 +261,19 @@ def test_two_jobs_give_the_same_summaries_as_one(tmp_path, clips, shared_summari
         assert without_score(one["shots"]) == without_score(two["shots"]) and one["summary"] == two["summary"]
         assert [s["score"] for s in two["shots"]] == pytest.approx([s["score"] for s in one["shots"]], abs=1e-4)
         assert two["samples"]["score"] == pytest.approx(one["samples"]["score"], abs=1e-4)
+
+
+def test_with_jobs_the_largest_videos_go_first(tmp_path, clips, shared_summarizer):
+    folder = _folder(tmp_path, clips)
+    write_video(folder / "zeta.mp4", [(0, 6.0), (1, 6.0)], width=160, height=96, fps=20)  # the largest
+
+    class Started(BatchProgress):
+        order = []
+
+        def video_started(self, worker, item):
+            self.order.append(item.name)
+
+    report = run_batch(folder, tmp_path / "out", summarizer=shared_summarizer, jobs=2, write_video=False,
+                       progress=Started())
+    assert "zeta.mp4" in Started.order[:2]  # taken first (two workers start at once)
+    assert [e.input for e in report.index.ordered()] == ["alpha.mp4", "beta.mp4", "gamma.mp4", "zeta.mp4"]

@@ -138,6 +138,10 @@ def run_batch(folder: str | Path, output_dir: str | Path | None = None, *,
     _ = summarizer.backbone  # load once, before the workers share it
     jobs = min(jobs, len(work))
     todo: queue.Queue = queue.Queue()
+    if jobs > 1:
+        # Largest first: a long video started last would end the run alone on a share of
+        # the cores. (The index keeps the order of the paths.)
+        work.sort(key=lambda job: _size(job[0].source), reverse=True)
     for job in work:
         todo.put(job)
     results: queue.Queue = queue.Queue()
@@ -184,6 +188,13 @@ def _record(report: BatchReport, progress: BatchProgress, worker_id: int, item: 
         report.internal_errors.append((item.name, trace))
     report.index.add(entry)
     progress.video_finished(worker_id, item, entry)
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
 
 
 def _worker(worker_id: int, summarizer: Summarizer, todo: queue.Queue, results: queue.Queue, index: RunIndex,
