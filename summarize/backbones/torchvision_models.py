@@ -8,7 +8,6 @@ dict such as torchvision's own ``googlenet-1378be20.pth``.
 from __future__ import annotations
 
 from torch import nn
-from torchvision import models
 
 from ..errors import InputError
 from .base import Backbone, BackboneWeights
@@ -41,6 +40,8 @@ class GoogLeNet(Backbone):
 
     def __init__(self, weights_path: str | None = None) -> None:
         super().__init__()
+        from torchvision import models  # here, not at import: it takes 1.5 s to load
+
         # transform_input=True is how torchvision's ImageNet weights expect their input.
         net = models.googlenet(weights=None, aux_logits=True, transform_input=True, init_weights=False)
         if weights_path is None:
@@ -73,6 +74,8 @@ class ResNet50(Backbone):
 
     def __init__(self, weights_path: str | None = None) -> None:
         super().__init__()
+        from torchvision import models  # here, not at import: it takes 1.5 s to load
+
         net = models.resnet50(weights=None)
         if weights_path is None:
             net.load_state_dict(_download_weights(models.ResNet50_Weights.IMAGENET1K_V1, self.name))
