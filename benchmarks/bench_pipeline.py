@@ -13,6 +13,7 @@ Cases (each runs in a fresh process, so its peak RSS is its own):
 * ``summe``: the two SumMe videos in ``$SUMMARIZE_DATA/summe/videos`` (320x240, no audio).
 * ``long-scores``: contrastive scoring plus KTS on 21,600 synthetic samples (a 3-hour video
   at 2 fps) with 1280-d features, piecewise-constant shots plus noise.
+* ``scores-25k``: the same at 25,000 samples, for the memory bound of the scorer.
 
 Targets (2-core CPU, default backbone): end to end >= 8x faster than real time on the 720p
 video; everything but decoding and the backbone <= 10% of the total; peak RSS <= 2 GB;
@@ -24,19 +25,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-OUT = ROOT / "bench-out"
 sys.path.insert(0, str(ROOT))
 
-
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+from benchmarks.common import OUT, peak_rss_mb, run_cases  # noqa: E402
 
 
 def make_720p_video() -> Path:
@@ -93,14 +89,14 @@ def run_video(path: Path) -> dict:
     }
 
 
-def run_long_scores() -> dict:
+def run_long_scores(n: int = 21_600) -> dict:
     import numpy as np
 
     from summarize.scoring import get_scorer
     from summarize.segmentation import kts
 
     rng = np.random.default_rng(0)
-    n, dim = 21_600, 1280
+    dim = 1280
     lengths = []
     while sum(lengths) < n:
         lengths.append(int(rng.integers(4, 40)))
@@ -141,32 +137,23 @@ def child(case: str) -> list[dict]:
         return [run_video(p) for p in sorted((data / "summe" / "videos").glob("*.mp4"))]
     if case == "long-scores":
         return [run_long_scores()]
+    if case == "scores-25k":
+        return [run_long_scores(25_000)]
     raise SystemExit(f"unknown case {case}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--case", choices=["720p", "summe", "long-scores"], action="append")
+    parser.add_argument("--case", choices=["720p", "summe", "long-scores", "scores-25k"], action="append")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         print(json.dumps(child(args.child)))
         return
-    cases = args.case or ["720p", "summe", "long-scores"]
+    cases = args.case or ["720p", "summe", "long-scores", "scores-25k"]
     if "720p" in cases:
         make_720p_video()  # generation is not part of any measurement
-    results = {}
-    for case in cases:
-        proc = subprocess.run([sys.executable, __file__, "--child", case], capture_output=True, text=True)
-        if proc.returncode != 0:
-            sys.stderr.write(proc.stderr)
-            raise SystemExit(f"case {case} failed")
-        results[case] = json.loads(proc.stdout.strip().splitlines()[-1])
-        for row in results[case]:
-            print(f"[{case}] " + ", ".join(f"{k}={v}" for k, v in row.items()), flush=True)
-    OUT.mkdir(exist_ok=True)
-    (OUT / "bench_pipeline.json").write_text(json.dumps(results, indent=2))
-    print(f"results written to {OUT / 'bench_pipeline.json'}")
+    run_cases(__file__, cases, "bench_pipeline.json")
 
 
 if __name__ == "__main__":

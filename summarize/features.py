@@ -15,7 +15,7 @@ import os
 import queue
 import threading
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -67,13 +67,14 @@ def file_digest(path: Path) -> str:
 
 
 class FeatureCache:
-    """Features on disk, one ``.npz`` per (content, backbone weights, fps, format)."""
+    """Features on disk, one ``.npz`` per (file content, backbone weights content, fps,
+    decoder choice, feature format)."""
 
     def __init__(self, directory: Path | None = None) -> None:
         self.directory = Path(directory) if directory else default_cache_dir() / "features"
 
-    def key(self, digest: str, backbone_identity: str, fps: float) -> str:
-        text = json.dumps([FEATURE_FORMAT, digest, backbone_identity, float(fps)])
+    def key(self, digest: str, backbone_identity: str, fps: float, decoder: str = "auto") -> str:
+        text = json.dumps([FEATURE_FORMAT, digest, backbone_identity, float(fps), decoder])
         return hashlib.sha256(text.encode()).hexdigest()[:40]
 
     def load(self, key: str) -> VideoFeatures | None:
@@ -164,9 +165,11 @@ def extract_features(path: str | Path, backbone: Backbone, *, fps: float = 2.0, 
         from .decoding import check_path
 
         check_path(path)
-        key = cache.key(file_digest(path), backbone.identity, fps)
+        key = cache.key(file_digest(path), backbone.identity, fps, decoder)
         hit = cache.load(key)
         if hit is not None:
+            # The cache follows content: the same bytes may have been read from another path.
+            hit.info = replace(hit.info, path=str(path))
             if progress is not None:
                 progress(1.0)
             return hit

@@ -155,6 +155,11 @@ class Summarizer:
         self.options = replace(options or SummaryOptions(), **overrides).validate()
         self.device = resolve_device(self.options.device)
         self.scorer: Scorer = get_scorer(self.options.method, **self.options.method_params)
+        required = self.scorer.required_backbone
+        if required is not None and required != self.options.backbone:
+            # Refused before any decoding: the scorer's model only understands its own backbone's features.
+            raise UsageError(f"method {self.scorer.name} with this model needs {required} features, not "
+                             f"{self.options.backbone}: add --backbone {required}")
         self._backbone: Backbone | None = None
         self.cache = FeatureCache(self.options.cache_dir and Path(self.options.cache_dir) / "features") \
             if self.options.cache else None

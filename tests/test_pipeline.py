@@ -231,3 +231,36 @@ def test_with_options_shares_the_loaded_model():
     assert summarizer.with_options(backbone="resnet50")._backbone is None  # another model: not shared
     with pytest.raises(UsageError, match="threads must be 0"):
         summarizer.with_options(threads=-1)
+
+
+def test_cache_follows_weights_content_not_path(bikes, tmp_path):
+    import torch
+
+    from summarize.backbones import load_backbone
+    from summarize.features import FeatureCache, extract_features
+
+    weights = tmp_path / "lite0.pth"
+    state = load_backbone("efficientnet-lite0", device="cpu").state_dict()
+    torch.save(state, weights)
+    cache = FeatureCache(tmp_path / "cache")
+    first = extract_features(bikes, load_backbone("efficientnet-lite0", str(weights), "cpu"), cache=cache)
+    again = extract_features(bikes, load_backbone("efficientnet-lite0", str(weights), "cpu"), cache=cache)
+    assert not first.from_cache and again.from_cache
+    state["_conv_head.weight"] = state["_conv_head.weight"] * 0.5  # new weights, same file name
+    torch.save(state, weights)
+    changed = extract_features(bikes, load_backbone("efficientnet-lite0", str(weights), "cpu"), cache=cache)
+    assert not changed.from_cache
+    assert not np.allclose(changed.features, first.features)
+
+
+def test_cache_hit_reports_the_path_it_was_asked_for(four_scene_video, tmp_path):
+    import shutil
+
+    copy = tmp_path / "renamed copy.mp4"
+    shutil.copy(four_scene_video.path, copy)
+    cache_dir = tmp_path / "cache"
+    Summarizer(device="cpu", cache_dir=cache_dir).analyze(four_scene_video.path)
+    result = Summarizer(device="cpu", cache_dir=cache_dir).summarize(copy, tmp_path / "out", write_video=False)
+    assert result.analysis.features.from_cache
+    assert result.document["input"]["path"] == str(copy.resolve())
+    assert result.document["input"]["file_name"] == "renamed copy.mp4"

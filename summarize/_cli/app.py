@@ -73,7 +73,8 @@ def main(argv: list[str] | None = None) -> Any:
     from typer._click import exceptions as click_exceptions
 
     # Importing the command modules registers them on ``app``.
-    from . import batch, video  # noqa: F401
+    from . import eval as _eval  # noqa: F401
+    from . import batch, train, video  # noqa: F401
 
     command = typer.main.get_command(app)
     try:

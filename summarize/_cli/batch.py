@@ -14,8 +14,8 @@ from rich.table import Table
 from ..batch import BatchItem, BatchProgress, BatchReport, IndexEntry, run_batch
 from ..pipeline import Summarizer
 from .app import app, fail
-from .options import (BACKBONE, BATCH_SIZE, BUDGET, CRF, DEVICE, FPS, METHOD, NO_CACHE, NO_VIDEO, PRESET, QUIET,
-                      VARIANT, WEIGHTS, BackboneName, Device, Method, Preset, Variant, options_from_cli)
+from .options import (ADAPT, BACKBONE, BATCH_SIZE, BUDGET, CHECKPOINT, CRF, DEVICE, FPS, METHOD, NO_CACHE,
+                      NO_VIDEO, PRESET, QUIET, SEED, STRIDE, VARIANT, WEIGHTS, BackboneName, Device, Method, Preset, Variant, options_from_cli)
 from .progress import STAGE_LABELS, stderr_console
 
 
@@ -108,6 +108,10 @@ def batch_command(
     device: Device = DEVICE,
     batch_size: int = BATCH_SIZE,
     variant: Variant = VARIANT,
+    checkpoint: Path = CHECKPOINT,
+    stride: int = STRIDE,
+    adapt: int = ADAPT,
+    seed: int = SEED,
     no_video: bool = NO_VIDEO,
     preset: Preset = PRESET,
     crf: int = CRF,
@@ -118,7 +122,7 @@ def batch_command(
 
     started = time.perf_counter()
     summarizer = Summarizer(options_from_cli(method, budget, fps, backbone, weights, device, batch_size, variant,
-                                             no_cache, preset, crf))
+                                             no_cache, preset, crf, checkpoint, stride, adapt, seed))
     progress = Progress(
         TextColumn("{task.description:<40}"), TextColumn("{task.fields[file]:<20}"), BarColumn(),
         TextColumn("{task.fields[detail]:>9}"), TimeElapsedColumn(), _EtaColumn(),

@@ -16,6 +16,7 @@ STAGE_LABELS = {
     "segmentation": "Shots (KTS)",
     "selection": "Selecting shots",
     "writing": "Writing summary",
+    "videos": "Videos evaluated",
 }
 
 stderr_console = Console(stderr=True)

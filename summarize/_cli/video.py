@@ -10,8 +10,8 @@ from rich.table import Table
 
 from ..pipeline import Summarizer, SummaryResult
 from .app import app
-from .options import (BACKBONE, BATCH_SIZE, BUDGET, CRF, DEVICE, FPS, METHOD, NO_CACHE, NO_VIDEO, PRESET, QUIET,
-                      VARIANT, WEIGHTS, BackboneName, Device, Method, Preset, Variant, method_params,
+from .options import (ADAPT, BACKBONE, BATCH_SIZE, BUDGET, CHECKPOINT, CRF, DEVICE, FPS, METHOD, NO_CACHE,
+                      NO_VIDEO, PRESET, QUIET, SEED, STRIDE, VARIANT, WEIGHTS, BackboneName, Device, Method, Preset, Variant, method_params,
                       options_from_cli)
 from .progress import stage_progress
 
@@ -55,6 +55,10 @@ def video_command(
     device: Device = DEVICE,
     batch_size: int = BATCH_SIZE,
     variant: Variant = VARIANT,
+    checkpoint: Path = CHECKPOINT,
+    stride: int = STRIDE,
+    adapt: int = ADAPT,
+    seed: int = SEED,
     output_dir: Path = typer.Option(None, "--output-dir", "-o", metavar="DIR",
                                     help="Where outputs go (default: beside the video)."),
     no_video: bool = NO_VIDEO,
@@ -65,7 +69,7 @@ def video_command(
     quiet: bool = QUIET,
 ) -> None:
     options = options_from_cli(method, budget, fps, backbone, weights, device, batch_size, variant, no_cache,
-                               preset, crf)
+                               preset, crf, checkpoint, stride, adapt, seed)
     summarizer = Summarizer(options)
     with stage_progress(enabled=not quiet) as progress:
         result = summarizer.summarize(video, output_dir, write_video=not no_video, overwrite=overwrite,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import abc
+import hashlib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -52,6 +53,7 @@ class Backbone(nn.Module, abc.ABC):
         super().__init__()
         self.weights_meta = self.default_weights
         self.weights_file: str | None = None
+        self.weights_digest: str | None = None
 
     @property
     def feature_dim(self) -> int:
@@ -59,8 +61,8 @@ class Backbone(nn.Module, abc.ABC):
 
     @property
     def identity(self) -> str:
-        """Names these exact weights (for caches and output files)."""
-        return f"{self.name}:{self.weights_file or 'default'}"
+        """Names these exact weights (for caches): the default ones, or a file by its content."""
+        return f"{self.name}:{self.weights_digest or 'default'}"
 
     def load_weights_file(self, path: str | Path, strict_prefixes_to_drop: tuple[str, ...] = (),
                           key_prefix: str = "") -> None:
@@ -95,6 +97,8 @@ class Backbone(nn.Module, abc.ABC):
             raise InputError(f"{path} does not fit {self.name}: " + ", ".join(problems))
         self.load_state_dict(state, strict=True)
         self.weights_file = str(path.resolve())
+        with open(path, "rb") as fh:
+            self.weights_digest = hashlib.file_digest(fh, "blake2b").hexdigest()[:32]
 
     # On a CPU, small batches keep the activations of the depthwise convolutions inside the
     # last-level cache: batches of 4 run twice as fast as batches of 32 on a 2-core machine.

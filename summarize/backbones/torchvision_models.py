@@ -39,6 +39,8 @@ class GoogLeNet(Backbone):
     )
 
     def __init__(self, weights_path: str | None = None) -> None:
+        from torchvision import models  # imported on use: 160 MB the default backbone never needs
+
         super().__init__()
         from torchvision import models  # here, not at import: it takes 1.5 s to load
 
@@ -73,6 +75,8 @@ class ResNet50(Backbone):
     )
 
     def __init__(self, weights_path: str | None = None) -> None:
+        from torchvision import models
+
         super().__init__()
         from torchvision import models  # here, not at import: it takes 1.5 s to load
 

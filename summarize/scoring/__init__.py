@@ -10,8 +10,10 @@ from typing import Any
 from ..errors import UsageError
 from .base import Scorer
 from .contrastive import ContrastiveScorer
+from .mae import MAEScorer
+from .random_scores import RandomScorer
 
-SCORERS: dict[str, type[Scorer]] = {cls.name: cls for cls in (ContrastiveScorer,)}
+SCORERS: dict[str, type[Scorer]] = {cls.name: cls for cls in (ContrastiveScorer, MAEScorer, RandomScorer)}
 DEFAULT_METHOD = ContrastiveScorer.name
 
 

@@ -27,6 +27,11 @@ class Scorer(abc.ABC):
     def params(self) -> dict[str, Any]:
         """The parameters that determine the scores (JSON-serialisable)."""
 
+    @property
+    def stochastic(self) -> bool:
+        """True when the scores depend on a random ``seed`` (evaluation then averages seeds)."""
+        return False
+
     @abc.abstractmethod
     def score(self, features: np.ndarray, *, device: torch.device | None = None) -> np.ndarray:
         """``features`` (T, D) L2-normalised, in time order -> scores (T,), higher = keep."""

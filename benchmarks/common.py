@@ -1,0 +1,33 @@
+"""Shared by the benchmark scripts: each case runs in a fresh process (its own peak RSS)."""
+
+from __future__ import annotations
+
+import json
+import resource
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "bench-out"
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def run_cases(script: str, cases: list[str], results_name: str, extra_args: list[str] = ()) -> dict:
+    """Run ``script --child CASE`` for every case, print its rows and save them all as JSON."""
+    results = {}
+    for case in cases:
+        proc = subprocess.run([sys.executable, script, "--child", case, *extra_args], capture_output=True, text=True)
+        if proc.returncode != 0:
+            sys.stderr.write(proc.stderr)
+            raise SystemExit(f"case {case} failed")
+        results[case] = json.loads(proc.stdout.strip().splitlines()[-1])
+        for row in results[case]:
+            print(f"[{case}] " + ", ".join(f"{k}={v}" for k, v in row.items()), flush=True)
+    OUT.mkdir(exist_ok=True)
+    (OUT / results_name).write_text(json.dumps(results, indent=2))
+    print(f"results written to {OUT / results_name}")
+    return results

@@ -1,0 +1,1 @@
+"""Shipped checkpoints, one model card (``NAME.md``) each; installed as ``summarize.checkpoints``."""

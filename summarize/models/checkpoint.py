@@ -1,0 +1,151 @@
+"""MAE checkpoints: the weights plus what they are, in the spirit of torchvision's weights enums.
+
+A checkpoint is one ``torch.save`` file holding plain Python values and tensors only (it
+loads with ``weights_only=True``):
+
+    {"format": "summarize.mae", "format_version": 1,
+     "meta": MAEWeights fields, "config": MAEConfig fields, "model": state dict,
+     "training": optimizer state and progress (only while a run is unfinished)}
+
+The project ships one default checkpoint (``DEFAULT_CHECKPOINT``) in its top-level
+``models/`` folder with its model card (``mae-small-efficientnet-lite0.md``); installed, the
+folder is the package ``summarize.checkpoints``.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import subprocess
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from .. import __version__
+from ..errors import InputError, UsageError
+from .mae import MAEConfig, MaskedAutoencoder
+
+FORMAT = "summarize.mae"
+FORMAT_VERSION = 1
+def shipped_checkpoint(name: str) -> Path:
+    """Path of a checkpoint shipped in ``models/`` (the package ``summarize.checkpoints``)."""
+    try:
+        from importlib import resources
+
+        return Path(str(resources.files("summarize.checkpoints").joinpath(name)))
+    except ModuleNotFoundError:  # a source checkout used without installing it (PYTHONPATH)
+        return Path(__file__).resolve().parents[2] / "models" / name
+
+
+DEFAULT_CHECKPOINT = shipped_checkpoint("mae-small-efficientnet-lite0.pt")
+
+
+@dataclass(frozen=True)
+class MAEWeights:
+    """What a set of MAE weights is and how it was made."""
+
+    backbone: str  # features it was trained on (a name in summarize.backbones.BACKBONES)
+    feature_dim: int
+    sampling_fps: float  # the sampling rate of its training features
+    clip_length: int
+    size: str  # small / base / large / custom (the shape is in the checkpoint's config)
+    num_params: int
+    trained_on: str  # the training data, in words
+    steps: int
+    batch_size: int
+    base_lr: float  # per 256 clips; the peak rate was base_lr * batch_size / 256
+    mask_ratio: float
+    max_stride: int
+    seed: int
+    created: str
+    code_version: str
+    train_seconds: float = 0.0
+    device: str = "cpu"
+    world_size: int = 1
+    command: str = ""
+    backbone_weights: str = "default"
+    metrics: dict[str, Any] = field(default_factory=dict)
+    notes: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "MAEWeights":
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+@dataclass
+class MAECheckpoint:
+    model: MaskedAutoencoder  # on the CPU, in eval mode
+    meta: MAEWeights
+    path: Path | None = None
+    digest: str = ""  # SHA-256 of the file (first 16 hex digits)
+    training: dict[str, Any] | None = None  # present while a training run is unfinished
+
+
+def code_version() -> str:
+    """The package version, plus the git commit when running from a checkout."""
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=Path(__file__).parent,
+                                capture_output=True, text=True, timeout=5).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        commit = ""
+    return f"{__version__}+g{commit}" if commit else __version__
+
+
+def now() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def checkpoint_dict(model: MaskedAutoencoder, meta: MAEWeights,
+                    training: dict[str, Any] | None = None) -> dict[str, Any]:
+    state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
+    data = {"format": FORMAT, "format_version": FORMAT_VERSION, "meta": meta.to_dict(),
+            "config": model.config.to_dict(), "model": state}
+    if training is not None:
+        data["training"] = training
+    return data
+
+
+def save_checkpoint(path: str | Path, model: MaskedAutoencoder, meta: MAEWeights,
+                    training: dict[str, Any] | None = None) -> None:
+    """Write atomically: a crash mid-save leaves the previous checkpoint intact."""
+    from ..outputs import atomic_output
+
+    path = Path(path)
+    with atomic_output(path) as tmp:
+        torch.save(checkpoint_dict(model, meta, training), tmp)
+
+
+def file_digest(path: Path) -> str:
+    with open(path, "rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()[:16]
+
+
+def load_checkpoint(path: str | Path | None = None) -> MAECheckpoint:
+    """Load a checkpoint (the shipped default when ``path`` is None) onto the CPU."""
+    path = Path(path) if path is not None else DEFAULT_CHECKPOINT
+    if not path.is_file():
+        if path == DEFAULT_CHECKPOINT:
+            raise InputError(f"the default MAE checkpoint is missing from the installation ({path})")
+        raise UsageError(f"checkpoint not found: {path}")
+    try:
+        data = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # a corrupt or foreign file: say so in one line
+        raise InputError(f"cannot read checkpoint {path}: {type(exc).__name__}") from None
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise InputError(f"{path} is not a summarize MAE checkpoint")
+    if data.get("format_version", 0) > FORMAT_VERSION:
+        raise InputError(f"{path} was written by a newer summarize (checkpoint format "
+                         f"{data['format_version']}); upgrade to read it")
+    try:
+        model = MaskedAutoencoder(MAEConfig(**data["config"]))
+        model.load_state_dict(data["model"], strict=True)
+        meta = MAEWeights.from_dict(data["meta"])
+    except (KeyError, TypeError, RuntimeError) as exc:
+        raise InputError(f"{path} is a damaged MAE checkpoint ({type(exc).__name__})") from None
+    return MAECheckpoint(model.eval(), meta, path, file_digest(path), data.get("training"))
