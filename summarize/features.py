@@ -101,7 +101,8 @@ class FeatureCache:
                 "backbone_identity": feats.backbone_identity}
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
-            tmp = self.directory / f".{key}.{os.getpid()}.tmp.npz"
+            # Per process and thread: batch workers may save the same file's features at once.
+            tmp = self.directory / f".{key}.{os.getpid()}.{threading.get_ident()}.tmp.npz"
             np.savez(tmp, features=feats.features, times=feats.times, frame_indices=feats.frame_indices,
                      frame_times=feats.frame_times, meta=np.array(json.dumps(meta)))
             os.replace(tmp, self.directory / f"{key}.npz")
@@ -148,8 +149,12 @@ def _prefetch(iterator: Iterator, depth: int = 2) -> Iterator:
 
 def extract_features(path: str | Path, backbone: Backbone, *, fps: float = 2.0, batch_size: int = 32,
                      cache: FeatureCache | None = None, decoder: str = "auto",
-                     progress: Callable[[float], None] | None = None) -> VideoFeatures:
-    """Sample ``path`` at ``fps`` and return the backbone features of those frames."""
+                     progress: Callable[[float], None] | None = None, threads: int = 0) -> VideoFeatures:
+    """Sample ``path`` at ``fps`` and return the backbone features of those frames.
+
+    ``threads`` caps the decoder's threads (0: its own choice); PyTorch's are set with
+    ``torch.set_num_threads``.
+    """
     if fps <= 0:
         raise UsageError(f"--fps must be positive, got {fps}")
     if batch_size < 1:
@@ -169,7 +174,7 @@ def extract_features(path: str | Path, backbone: Backbone, *, fps: float = 2.0, 
                 progress(1.0)
             return hit
     started = time.perf_counter()
-    with open_video(path, short_side=backbone.weights_meta.resize, backend=decoder) as video:
+    with open_video(path, short_side=backbone.weights_meta.resize, backend=decoder, threads=threads) as video:
         info = video.info
         plan = plan_samples(video.frame_times, info.duration, fps)
         if len(plan) < 2:

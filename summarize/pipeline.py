@@ -9,8 +9,10 @@ web service) can show it.
 from __future__ import annotations
 
 import datetime as _dt
+import hashlib
+import json
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Callable
 
@@ -19,7 +21,8 @@ import numpy as np
 from . import __version__
 from .backbones import DEFAULT_BACKBONE, Backbone, backbone_class, load_backbone
 from .device import resolve_device
-from .errors import OutputError, UsageError
+from .decoding import check_path
+from .errors import InputError, OutputError, UsageError
 from .features import FeatureCache, VideoFeatures, extract_features
 from .outputs import FORMAT, FORMAT_VERSION, atomic_outputs, ensure_writable_dir, write_json, write_summary_video
 from .outputs.summary_json import rounded_list
@@ -30,6 +33,8 @@ from .selection import Selection, frame_scores, select_shots
 X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow")
 STAGES = ("features", "scoring", "segmentation", "selection", "writing")
 ProgressFn = Callable[[str, float], None]
+# Options that decide only how or where the work runs, never what a summary contains.
+RUN_ONLY_OPTIONS = frozenset({"device", "batch_size", "decoder", "cache", "cache_dir", "threads"})
 
 
 def _no_progress(stage: str, fraction: float) -> None:
@@ -56,6 +61,7 @@ class SummaryOptions:
     video_crf: int = 23  # libx264 quality: lower is better and larger (0-51)
     cache: bool = True
     cache_dir: Path | None = None
+    threads: int = 0  # decoder and video encoder threads per video (0: FFmpeg's choice, every core)
 
     def validate(self) -> "SummaryOptions":
         if not (0 < self.budget <= 1):
@@ -70,6 +76,8 @@ class SummaryOptions:
             raise UsageError(f"unknown --preset {self.video_preset!r}; choose one of: {', '.join(X264_PRESETS)}")
         if not 0 <= self.video_crf <= 51:
             raise UsageError(f"--crf must be in [0, 51], got {self.video_crf}")
+        if self.threads < 0:
+            raise UsageError(f"threads must be 0 (automatic) or more, got {self.threads}")
         if self.decoder not in ("auto", "decord", "pyav"):
             raise UsageError(f"unknown decoder {self.decoder!r}; choose auto, decord or pyav")
         backbone_class(self.backbone)
@@ -114,10 +122,23 @@ class SummaryResult:
         return self.document["run"]["timings"]
 
 
-def output_paths(video: Path, output_dir: Path | None) -> tuple[Path, Path]:
-    """``NAME.summary.mp4`` and ``NAME.summary.json`` beside the video or in ``output_dir``."""
+def output_paths(video: Path, output_dir: Path | None, stem: str | None = None) -> tuple[Path, Path]:
+    """``NAME.summary.mp4`` and ``NAME.summary.json`` beside the video or in ``output_dir``
+    (``NAME`` is the video's stem unless ``stem`` is given)."""
     folder = Path(output_dir) if output_dir is not None else video.parent
-    return folder / f"{video.stem}.summary.mp4", folder / f"{video.stem}.summary.json"
+    stem = stem or video.stem
+    return folder / f"{stem}.summary.mp4", folder / f"{stem}.summary.json"
+
+
+def _canonical(value: Any) -> Any:
+    """JSON-ready copy in which 2 and 2.0 are the same number (a fingerprint must not care)."""
+    if isinstance(value, dict):
+        return {str(k): _canonical(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_canonical(v) for v in value]
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    return value
 
 
 def sample_shot_bounds(change_points: np.ndarray, sample_frames: np.ndarray, n_frames: int) -> np.ndarray:
@@ -143,6 +164,32 @@ class Summarizer:
         self.cache = FeatureCache(self.options.cache_dir and Path(self.options.cache_dir) / "features") \
             if self.options.cache else None
 
+    def output_options(self) -> dict[str, Any]:
+        """Every option that decides what a summary contains, as recorded in its JSON.
+
+        Options added to ``SummaryOptions`` later count by default: only ``RUN_ONLY_OPTIONS``
+        are left out, so a stale summary is redone rather than wrongly kept.
+        """
+        values = {f.name: getattr(self.options, f.name) for f in fields(self.options)
+                  if f.name not in RUN_ONLY_OPTIONS}
+        values["method_params"] = dict(self.scorer.params)  # with the scorer's defaults filled in
+        weights = self.options.weights
+        values["weights"] = str(Path(weights).resolve()) if weights else "default"
+        return json.loads(json.dumps(values, default=str))
+
+    def options_fingerprint(self) -> str:
+        """Names ``output_options`` (and the JSON format): equal fingerprints, same summary."""
+        text = json.dumps([FORMAT_VERSION, _canonical(self.output_options())], sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    def with_options(self, **overrides: Any) -> "Summarizer":
+        """Another ``Summarizer`` with some options changed, sharing this one's model when
+        the backbone, its weights and the device stay the same (it is loaded first)."""
+        other = Summarizer(self.options, **overrides)
+        if all(getattr(other.options, k) == getattr(self.options, k) for k in ("backbone", "weights", "device")):
+            other._backbone = self.backbone
+        return other
+
     @property
     def backbone(self) -> Backbone:
         if self._backbone is None:
@@ -153,12 +200,15 @@ class Summarizer:
         return extract_features(
             path, self.backbone, fps=self.options.fps, batch_size=self.options.batch_size,
             cache=self.cache, decoder=self.options.decoder,
-            progress=lambda f: progress("features", f),
+            progress=lambda f: progress("features", f), threads=self.options.threads,
         )
 
     def analyze(self, path: str | Path, progress: ProgressFn = _no_progress) -> Analysis:
+        return self.analyze_features(self.features(path, progress), progress)
+
+    def analyze_features(self, feats: VideoFeatures, progress: ProgressFn = _no_progress) -> Analysis:
+        """Scores, shots and selection from features already extracted."""
         opts = self.options
-        feats = self.features(path, progress)
         timings = dict(feats.timings)
         self.scorer.check_features(feats.features, feats.backbone)
 
@@ -194,26 +244,41 @@ class Summarizer:
             for target in targets:
                 if target.exists():
                     raise OutputError(f"{target} already exists (use --overwrite to replace it)")
+        check_path(path)  # a bad input fails before any output folder is created
+        ensure_writable_dir(json_path.parent)  # before the long work, not after it
         analysis = self.analyze(path, progress)
+        return self.write(analysis, json_path, video_path if write_video else None, progress=progress,
+                          started=started)
+
+    def write(self, analysis: Analysis, json_path: Path, video_path: Path | None, *,
+              progress: ProgressFn = _no_progress, started: float | None = None) -> SummaryResult:
+        """Write the summary MP4 (unless ``video_path`` is None) and the JSON of ``analysis``.
+
+        ``started`` (a ``time.perf_counter()`` value) dates the run's total time.
+        """
+        started = time.perf_counter() if started is None else started
+        json_path = Path(json_path)
+        video_path = Path(video_path) if video_path is not None else None
         ensure_writable_dir(json_path.parent)
         timings = analysis.timings
         t0 = time.perf_counter()
         progress("writing", 0.0)
-        finals = [video_path, json_path] if write_video else [json_path]
+        finals = [video_path, json_path] if video_path is not None else [json_path]
         # The video is renamed into place before the JSON, so a JSON on disk always means
         # a complete run; an error or Ctrl-C leaves neither.
         with atomic_outputs(*finals) as temps:
-            if write_video:
+            if video_path is not None:
                 info = analysis.features.info
-                write_summary_video(path, analysis.segments(), temps[0], start_time=info.start_time,
+                write_summary_video(info.path, analysis.segments(), temps[0], start_time=info.start_time,
                                     rotation=info.rotation, preset=self.options.video_preset,
-                                    crf=self.options.video_crf, progress=lambda f: progress("writing", f))
+                                    crf=self.options.video_crf, progress=lambda f: progress("writing", f),
+                                    threads=self.options.threads)
             timings["writing"] = time.perf_counter() - t0
             timings["total"] = time.perf_counter() - started
-            document = self.document(analysis, json_path, video_path if write_video else None)
+            document = self.document(analysis, json_path, video_path)
             write_json(document, temps[-1])
         progress("writing", 1.0)
-        return SummaryResult(analysis, document, json_path, video_path if write_video else None)
+        return SummaryResult(analysis, document, json_path, video_path)
 
     def document(self, analysis: Analysis, json_path: Path, video_path: Path | None) -> dict[str, Any]:
         """The summary JSON for ``analysis`` (see ``outputs/summary.schema.json``)."""
@@ -223,6 +288,10 @@ class Summarizer:
         shot_times = analysis.shot_times()
         n_frames = feats.n_frames
         source = Path(info.path)
+        try:
+            size_bytes = source.stat().st_size
+        except OSError as exc:
+            raise InputError(f"{source} disappeared while it was being summarized ({exc.strerror or exc})") from None
         return {
             "format": FORMAT,
             "format_version": FORMAT_VERSION,
@@ -230,7 +299,7 @@ class Summarizer:
             "input": {
                 "path": str(source.resolve()),
                 "file_name": source.name,
-                "size_bytes": source.stat().st_size,
+                "size_bytes": size_bytes,
                 "duration": round(info.duration, 6),
                 "n_frames": n_frames,
                 "avg_fps": round(info.avg_fps, 6),
@@ -255,6 +324,7 @@ class Summarizer:
                 "crop": meta.crop,
             },
             "method": {"name": self.scorer.name, "params": self.scorer.params},
+            "options": {"fingerprint": self.options_fingerprint(), "values": self.output_options()},
             "segmentation": {
                 "method": "kts",
                 "params": {"kernel": "linear", "vmax": opts.kts_vmax, "block_size": opts.kts_block_size},

@@ -92,17 +92,20 @@ def write_video(path: str | Path, scenes: Sequence[tuple[int, float]], *, width:
                 fps: int = 25, audio: bool = True, audio_streams: int = 1, sample_rate: int = 44100,
                 codec: str = "libx264", pix_fmt: str = "yuv420p", preset: str = "ultrafast",
                 variable_frame_rate: bool = False, rotation: int = 0, seed: int = 0,
-                container_format: str | None = None, grain: float = 0.0, crf: int = 23) -> GeneratedVideo:
+                container_format: str | None = None, grain: float = 0.0, crf: int = 23,
+                audio_codec: str | None = None, time_base: Fraction | None = None) -> GeneratedVideo:
     """Write scenes ``[(kind, seconds), ...]`` and return where the cuts are.
 
     ``variable_frame_rate`` alternates frame durations of 1/fps and 2/fps (the frame count
     drops accordingly); ``rotation`` stores a display rotation (degrees clockwise);
     ``grain`` adds sensor-like noise of that standard deviation (in 0-255 levels), which
     raises the bitrate, and so the decoding cost, to that of camera footage.
+    ``audio_codec`` defaults to AAC (Opus for .webm); ``time_base`` (default 1/90000) is
+    the video stream's clock: 1/fps gives the one-tick-per-frame timing of classic AVIs.
     """
     path = Path(path)
     out = av.open(str(path), "w", format=container_format)
-    time_base = Fraction(1, 90000)
+    time_base = time_base or Fraction(1, 90000)
     vs = out.add_stream(codec, rate=fps)
     vs.width, vs.height, vs.pix_fmt = width, height, pix_fmt
     vs.time_base = time_base
@@ -113,7 +116,9 @@ def write_video(path: str | Path, scenes: Sequence[tuple[int, float]], *, width:
         vs.set_display_rotation(-rotation)
     audio_out = []
     for k in range(audio_streams if audio else 0):
-        stream = out.add_stream("libopus" if path.suffix == ".webm" else "aac", rate=48000 if path.suffix == ".webm" else sample_rate, layout="mono")
+        webm = path.suffix == ".webm"
+        codec_name = audio_codec or ("libopus" if webm else "aac")
+        stream = out.add_stream(codec_name, rate=48000 if codec_name == "libopus" else sample_rate, layout="mono")
         audio_out.append(stream)
     rate = audio_out[0].codec_context.sample_rate if audio_out else sample_rate
 
@@ -167,7 +172,10 @@ def _write_tone(out, stream, start: float, stop: float, freq: float, rate: int) 
     while written + size <= target:
         t = (written + np.arange(size)) / rate
         data = (0.3 * np.sin(2 * np.pi * freq * t)).astype(np.float32)[None, :]
-        frame = av.AudioFrame.from_ndarray(data, format="fltp", layout="mono")
+        if stream.codec_context.format.name != "fltp":  # e.g. PCM in AVI: 16-bit integers
+            data = (data * 32767).astype(np.int16)
+        frame = av.AudioFrame.from_ndarray(data, format="fltp" if data.dtype == np.float32 else "s16",
+                                           layout="mono")
         frame.sample_rate = rate
         frame.pts = written
         frame.time_base = Fraction(1, rate)

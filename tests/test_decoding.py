@@ -99,3 +99,40 @@ def test_truncated_files_are_refused(tmp_path, four_scene_video):
     cut.write_bytes(faststart.read_bytes()[: int(faststart.stat().st_size * 0.6)])
     with pytest.raises(InputError, match="truncated"):
         open_video(cut)
+
+
+def test_avi_files_are_timed_by_their_packets(tmp_path):
+    from fractions import Fraction
+
+    # x264 in AVI with a clock finer than the frame rate: the muxer keeps a 1/600 s clock
+    # with one packet every 24 ticks; decord 0.6 reports no timestamps at all for it.
+    fine = write_video(tmp_path / "fine.avi", [(0, 2.0), (1, 2.0)], fps=25, container_format="avi")
+    with pytest.raises(InputError, match="no usable frame times"):
+        open_video(fine.path, backend="decord")
+    with open_video(fine.path, short_side=64) as decoded:
+        assert decoded.info.backend == "pyav" and decoded.info.n_frames == fine.n_frames == 100
+        # (the muxer stamps the encoder's last, flushed frame one tick after the one before)
+        assert decoded.frame_times[:-1] == pytest.approx(fine.frame_times[:-1], abs=2e-3)
+    # A classic AVI (MPEG-4 part 2 and MP3, one tick a frame) opens with either backend.
+    classic = write_video(tmp_path / "classic.avi", [(0, 2.0), (1, 2.0)], fps=25, codec="mpeg4",
+                          time_base=Fraction(1, 25), audio_codec="libmp3lame", container_format="avi")
+    for backend in ("decord", "pyav"):
+        with open_video(classic.path, short_side=64, backend=backend) as decoded:
+            assert decoded.info.n_frames == classic.n_frames == 100
+            assert decoded.info.duration == pytest.approx(4.0, abs=0.05)
+
+
+@pytest.mark.parametrize("suffix", [".avi", ".mkv"])
+@pytest.mark.parametrize("backend", ["auto", "pyav"])
+def test_files_cut_short_after_their_header_are_refused(tmp_path, suffix, backend):
+    from fractions import Fraction
+
+    extra = {"codec": "mpeg4", "time_base": Fraction(1, 25), "container_format": "avi"} if suffix == ".avi" else {}
+    whole = write_video(tmp_path / f"whole{suffix}", [(0, 4.0), (1, 4.0)], fps=25, **extra)
+    with open_video(whole.path, backend=backend) as decoded:  # the complete file is fine
+        assert decoded.info.duration == pytest.approx(8.0, abs=0.05)
+    cut = tmp_path / f"cut{suffix}"
+    data = whole.path.read_bytes()
+    cut.write_bytes(data[: len(data) // 2])
+    with pytest.raises(InputError, match=r"is truncated: it declares 8\.0 s but its video data ends after [34]\.\d s"):
+        open_video(cut, backend=backend)

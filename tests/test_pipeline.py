@@ -6,7 +6,7 @@ import av
 import numpy as np
 import pytest
 
-from summarize import Summarizer, summarize_video
+from summarize import OutputError, Summarizer, UsageError, summarize_video
 from summarize.outputs import schema
 from tests.conftest import FOUR_SCENES
 from tests.synthetic import scene_frames, write_video
@@ -182,6 +182,55 @@ def test_one_long_kts_shot_still_gives_a_full_summary(tmp_path):
     capacity = int(0.15 * video.n_frames)
     assert analysis.selection.selected.any()
     assert 0.8 * capacity <= analysis.selection.selected_frames <= capacity
+
+
+def test_the_json_records_the_options_that_decide_the_summary(half_summary):
+    doc = half_summary.document
+    values = doc["options"]["values"]
+    assert values["budget"] == 0.5 and values["fps"] == 2.0 and values["method"] == "contrastive"
+    assert values["method_params"] == doc["method"]["params"] and values["weights"] == "default"
+    assert values["video_preset"] == "superfast" and values["video_crf"] == 23
+    for where_or_how in ("device", "batch_size", "decoder", "cache", "cache_dir"):
+        assert where_or_how not in values
+    assert doc["options"]["fingerprint"] == Summarizer(budget=0.5, device="cpu", cache=False).options_fingerprint()
+
+
+def test_options_fingerprint_follows_what_changes_the_summary():
+    base = Summarizer(device="cpu").options_fingerprint()
+    # Same summary: how and where it runs, and the same values written differently.
+    assert Summarizer(device="cpu", batch_size=8, decoder="pyav", cache=False).options_fingerprint() == base
+    assert Summarizer(device="cpu", fps=2, budget=0.15).options_fingerprint() == base
+    assert Summarizer(device="cpu", method_params={"variant": "align+uniform"}).options_fingerprint() == base
+    # Another summary.
+    changed = [Summarizer(device="cpu", budget=0.2), Summarizer(device="cpu", fps=1.0),
+               Summarizer(device="cpu", method_params={"variant": "align"}), Summarizer(device="cpu", min_fill=0),
+               Summarizer(device="cpu", video_crf=18), Summarizer(device="cpu", backbone="resnet50")]
+    fingerprints = {s.options_fingerprint() for s in changed}
+    assert len(fingerprints) == len(changed) and base not in fingerprints
+
+
+def test_an_unwritable_output_folder_fails_before_the_analysis(four_scene_video, tmp_path, monkeypatch):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    summarizer = Summarizer(cache=False, device="cpu")
+    monkeypatch.setattr(summarizer, "analyze", lambda *a, **k: pytest.fail("analysed before checking the output"))
+    with pytest.raises(OutputError, match="cannot create output folder"):
+        summarizer.summarize(four_scene_video.path, blocker / "out")
+    # and a bad input fails before any output folder is made
+    with pytest.raises(UsageError, match="no such file"):
+        summarizer.summarize(tmp_path / "missing.mp4", tmp_path / "new-folder")
+    assert not (tmp_path / "new-folder").exists()
+
+
+def test_with_options_shares_the_loaded_model():
+    summarizer = Summarizer(device="cpu", cache=False)
+    other = summarizer.with_options(threads=1, budget=0.3)
+    assert other.backbone is summarizer.backbone
+    assert (other.options.threads, other.options.budget, summarizer.options.threads) == (1, 0.3, 0)
+    assert summarizer.with_options(threads=1).options_fingerprint() == summarizer.options_fingerprint()
+    assert summarizer.with_options(backbone="resnet50")._backbone is None  # another model: not shared
+    with pytest.raises(UsageError, match="threads must be 0"):
+        summarizer.with_options(threads=-1)
 
 
 def test_cache_follows_weights_content_not_path(bikes, tmp_path):

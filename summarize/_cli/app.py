@@ -36,6 +36,7 @@ app = typer.Typer(
     help=(
         "Turn a long video into a short one, with no labels and no training.\n\n"
         "  summarize VIDEO [OPTIONS]    summarize one video (see: summarize VIDEO --help)\n\n"
+        "  summarize batch DIR [OPTIONS]    every video in a folder (see: summarize batch --help)\n\n"
         "writes VIDEO.summary.mp4 and VIDEO.summary.json beside the video (or under -o DIR)."
     ),
     context_settings={"help_option_names": ["-h", "--help"]},
@@ -73,7 +74,7 @@ def main(argv: list[str] | None = None) -> Any:
 
     # Importing the command modules registers them on ``app``.
     from . import eval as _eval  # noqa: F401
-    from . import train, video  # noqa: F401
+    from . import batch, train, video  # noqa: F401
 
     command = typer.main.get_command(app)
     try:

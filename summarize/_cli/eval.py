@@ -18,7 +18,7 @@ from ..outputs import ensure_writable_dir
 from ..scoring import DEFAULT_METHOD, SCORERS
 from .app import app
 from .progress import stage_progress
-from .video import BackboneName, Device, _value
+from .options import BackboneName, Device, _value
 
 Dataset = enum.Enum("Dataset", {name: name for name in DATASETS}, type=str)
 

@@ -2,51 +2,20 @@
 
 from __future__ import annotations
 
-import enum
 from pathlib import Path
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from ..backbones import BACKBONES, DEFAULT_BACKBONE
-from ..device import DEVICE_CHOICES
-from ..pipeline import X264_PRESETS, SummaryOptions, Summarizer, SummaryResult
-from ..scoring import DEFAULT_METHOD, SCORERS
-from ..scoring.contrastive import VARIANTS
+from ..pipeline import Summarizer, SummaryResult
 from .app import app
+from .options import (ADAPT, BACKBONE, BATCH_SIZE, BUDGET, CHECKPOINT, CRF, DEVICE, FPS, METHOD, NO_CACHE,
+                      NO_VIDEO, PRESET, QUIET, SEED, STRIDE, VARIANT, WEIGHTS, BackboneName, Device, Method, Preset, Variant, method_params,
+                      options_from_cli)
 from .progress import stage_progress
 
-Method = enum.Enum("Method", {name: name for name in SCORERS}, type=str)
-BackboneName = enum.Enum("BackboneName", {name: name for name in BACKBONES}, type=str)
-Device = enum.Enum("Device", {name: name for name in DEVICE_CHOICES}, type=str)
-Variant = enum.Enum("Variant", {name: name for name in VARIANTS}, type=str)
-Preset = enum.Enum("Preset", {name: name for name in X264_PRESETS}, type=str)
-
-
-def _value(choice) -> str:
-    return choice.value if isinstance(choice, enum.Enum) else str(choice)
-
-
-def method_params(method: str, variant: str = "align+uniform", checkpoint: Path | None = None, stride: int = 2,
-                  adapt: int = 0, seed: int = 0) -> dict:
-    """The options of the chosen method (others are ignored)."""
-    if method == "contrastive":
-        return {"variant": variant}
-    if method == "mae":
-        return {"checkpoint": str(checkpoint) if checkpoint else None, "stride": stride, "adapt": adapt, "seed": seed}
-    return {}
-
-
-def options_from_cli(method, budget, fps, backbone, weights, device, batch_size, variant, no_cache,
-                     preset="superfast", crf=23, checkpoint=None, stride=2, adapt=0, seed=0) -> SummaryOptions:
-    method = _value(method)
-    return SummaryOptions(
-        method=method, method_params=method_params(method, _value(variant), checkpoint, stride, adapt, seed),
-        budget=budget, fps=fps,
-        backbone=_value(backbone), weights=str(weights) if weights else None, device=_value(device),
-        batch_size=batch_size, cache=not no_cache, video_preset=_value(preset), video_crf=crf,
-    )
+__all__ = ["method_params", "options_from_cli", "result_table", "video_command"]
 
 
 def result_table(result: SummaryResult) -> Table:
@@ -76,35 +45,28 @@ def _clock(seconds: float) -> str:
 
 @app.command("video", help="Summarize one video (the default: `summarize VIDEO` runs this).")
 def video_command(
-    video: Path = typer.Argument(..., metavar="VIDEO", help="The video file to summarize.", show_default=False),
-    method: Method = typer.Option(DEFAULT_METHOD, "--method", "-m", help="How frames are scored."),
-    budget: float = typer.Option(0.15, "--budget", "-b",
-                                 help="Length of the summary as a fraction of the video, 0 < b <= 1."),
-    fps: float = typer.Option(2.0, "--fps", help="Frames sampled per second for scoring (2 is the benchmark rate)."),
-    backbone: BackboneName = typer.Option(DEFAULT_BACKBONE, "--backbone",
-                                          help="ImageNet CNN that turns frames into features."),
-    weights: Path = typer.Option(None, "--weights", metavar="PATH",
-                                 help="State dict for the backbone instead of its default weights."),
-    device: Device = typer.Option("auto", "--device", help="Where networks run: auto takes the GPU if present."),
-    batch_size: int = typer.Option(32, "--batch-size", help="Frames decoded and encoded per batch."),
-    variant: Variant = typer.Option("align+uniform", "--variant",
-                                    help="contrastive: local dissimilarity alone (align) or times global "
-                                    "consistency (align+uniform)."),
-    checkpoint: Path = typer.Option(None, "--checkpoint", metavar="PATH",
-                                    help="mae: a checkpoint from `summarize train mae` (default: the shipped one)."),
-    stride: int = typer.Option(2, "--stride", help="mae: samples between the frames of a scoring clip."),
-    adapt: int = typer.Option(0, "--adapt", metavar="N",
-                              help="mae: first fine-tune a copy of the model on this video for N steps."),
-    seed: int = typer.Option(0, "--seed", help="mae: seed of the --adapt fine-tuning."),
+    video: Path = typer.Argument(..., metavar="VIDEO", help="The video file to summarize.",
+                                 exists=False, dir_okay=True),
+    method: Method = METHOD,
+    budget: float = BUDGET,
+    fps: float = FPS,
+    backbone: BackboneName = BACKBONE,
+    weights: Path = WEIGHTS,
+    device: Device = DEVICE,
+    batch_size: int = BATCH_SIZE,
+    variant: Variant = VARIANT,
+    checkpoint: Path = CHECKPOINT,
+    stride: int = STRIDE,
+    adapt: int = ADAPT,
+    seed: int = SEED,
     output_dir: Path = typer.Option(None, "--output-dir", "-o", metavar="DIR",
                                     help="Where outputs go (default: beside the video)."),
-    no_video: bool = typer.Option(False, "--no-video", help="Write the JSON only, no summary MP4."),
-    preset: Preset = typer.Option("superfast", "--preset",
-                                  help="x264 speed for the summary MP4: faster presets give larger files."),
-    crf: int = typer.Option(23, "--crf", help="x264 quality for the summary MP4, 0-51 (lower is better, larger)."),
+    no_video: bool = NO_VIDEO,
+    preset: Preset = PRESET,
+    crf: int = CRF,
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace existing outputs."),
-    no_cache: bool = typer.Option(False, "--no-cache", help="Neither read nor write the feature cache."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars and no final table."),
+    no_cache: bool = NO_CACHE,
+    quiet: bool = QUIET,
 ) -> None:
     options = options_from_cli(method, budget, fps, backbone, weights, device, batch_size, variant, no_cache,
                                preset, crf, checkpoint, stride, adapt, seed)

@@ -10,7 +10,7 @@ from pathlib import Path
 from ..errors import InputError
 from .base import Decoder, FrameBatch, SamplingPlan, VideoInfo, plan_samples
 from .decord_backend import DecordDecoder
-from .probe import check_path, probe
+from .probe import check_complete, check_path, probe
 from .pyav_backend import PyAVDecoder
 
 BACKENDS: dict[str, type[Decoder]] = {"decord": DecordDecoder, "pyav": PyAVDecoder}
@@ -46,13 +46,20 @@ def open_video(path: str | Path, *, short_side: int | None = None, backend: str 
         width, height = height, width
     size = scaled_size(width, height, short_side)
     if backend == "pyav":
-        return PyAVDecoder(path, size, threads)
+        decoder: Decoder = PyAVDecoder(path, size, threads)
+    else:
+        try:
+            decoder = DecordDecoder(path, size, threads, stream=stream)
+        except InputError:
+            if backend == "decord":
+                raise
+            decoder = PyAVDecoder(path, size, threads)
     try:
-        return DecordDecoder(path, size, threads, stream=stream)
+        check_complete(path, decoder.info.duration, stream.declared_duration)
     except InputError:
-        if backend == "decord":
-            raise
-        return PyAVDecoder(path, size, threads)
+        decoder.close()
+        raise
+    return decoder
 
 
 __all__ = [

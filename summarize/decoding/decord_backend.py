@@ -50,6 +50,10 @@ class DecordDecoder(Decoder):
         except decord.DECORDError as exc:
             raise InputError(f"decord cannot open {path}: {str(exc).splitlines()[0][:200]}") from None
         starts = stamps[:, 0]
+        if not np.all(np.isfinite(stamps)) or np.abs(stamps).max() > 1e9 or (n_frames > 1 and np.ptp(starts) <= 0):
+            # decord 0.6 reports FFmpeg's "no timestamp" value (or nothing usable) for some
+            # containers, AVI among them; PyAV rebuilds the times from the packets.
+            raise InputError(f"decord reports no usable frame times for {path}")
         if not np.all(np.diff(starts) >= 0):
             # decord reports decode-order stamps for a few B-frame files; display order is sorted.
             starts = np.sort(starts)
@@ -86,6 +90,8 @@ class DecordDecoder(Decoder):
                 reader = self._open()
                 frames = reader.get_batch(indices.tolist()).asnumpy()
             except decord.DECORDError:
+                if not self.path.exists():
+                    raise InputError(f"{self.path} disappeared while it was being read") from None
                 raise InputError(
                     f"decoding failed at {plan.times[start]:.1f} s of {self.path} "
                     f"(truncated or damaged file)"

@@ -20,6 +20,7 @@ class StreamProbe:
     container_duration: float | None
     codec: str
     start_time: float  # presentation time of the first frame, in the container's clock
+    declared_duration: float | None = None  # how long the header says the video lasts, where it can be trusted
 
 
 def check_path(path: Path) -> Path:
@@ -85,9 +86,45 @@ def probe(path: Path) -> StreamProbe:
             container_duration=duration,
             codec=stream.codec_context.name,
             start_time=float(first.time or 0.0),
+            declared_duration=declared_duration(container, stream),
         )
     finally:
         container.close()
+
+
+# Containers whose header states the whole duration, written when the recording ended.
+_HEADER_DURATION_FORMATS = ("mov", "mp4", "matroska", "webm")
+
+
+def declared_duration(container, stream) -> float | None:
+    """The video's duration as its header states it, or None where the header says nothing
+    reliable (FFmpeg estimates durations of some formats from the data or the bitrate).
+
+    An AVI header counts time slots of the stream's clock (the frame count only when the
+    clock ticks once a frame); an MP4 track states its own duration; a Matroska segment
+    states one for the file.
+    """
+    formats = container.format.name.split(",")
+    if "avi" in formats:
+        return float(stream.frames * stream.time_base) if stream.frames else None
+    if not any(name in _HEADER_DURATION_FORMATS for name in formats):
+        return None
+    if stream.duration:
+        return float(stream.duration * stream.time_base)
+    if container.duration and "matroska" in formats:
+        return float(container.duration / av.time_base)
+    return None
+
+
+def check_complete(path: Path, decoded_duration: float, declared: float | None) -> None:
+    """A file cut short (an interrupted download) keeps its header: data ending well before
+    the duration it declares means truncation. The tolerance (2 s or 2%) absorbs audio
+    tracks that outlast the picture."""
+    if declared and decoded_duration < declared - max(2.0, 0.02 * declared):
+        raise InputError(
+            f"{path} is truncated: it declares {declared:.1f} s but its video data ends after "
+            f"{decoded_duration:.1f} s (an interrupted download or copy?)"
+        )
 
 
 def _looks_like_mp4(path: Path) -> bool:

@@ -95,7 +95,9 @@ class PyAVDecoder(Decoder):
 
     def _check_complete(self, stream, n_packets: int, duration: float) -> None:
         """A file cut short keeps its header: fewer frames than it declares means truncation."""
-        declared_frames = stream.frames or 0
+        # An AVI header counts time slots, not frames (a file whose clock is finer than its
+        # frame rate declares thousands), so only the time it covers can tell truncation.
+        declared_frames = (stream.frames or 0) if self._container.format.name != "avi" else 0
         declared_duration = float(stream.duration * stream.time_base) if stream.duration else 0.0
         short_frames = declared_frames > 0 and n_packets < declared_frames
         short_time = declared_duration > 0 and duration < declared_duration - max(2.0, 0.02 * declared_duration)

@@ -3,6 +3,9 @@ with the source's first audio stream cut at the same instants and re-encoded to 
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import os
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -11,7 +14,7 @@ from typing import Callable, Iterator, Sequence
 import av
 import numpy as np
 
-from ..errors import InputError
+from ..errors import InputError, OutputError
 from ..decoding.probe import _reason
 
 # Keep decoding forward instead of seeking when the next shot starts within this many
@@ -19,6 +22,9 @@ from ..decoding.probe import _reason
 SEEK_GAP = 2.0
 # Frames and audio are matched to shot edges with this tolerance (well under a frame).
 TIME_TOLERANCE = 1e-4
+# Channel layouts the summary's AAC track takes, by the source's channel count (else stereo).
+AAC_LAYOUTS = {1: "mono", 2: "stereo", 6: "5.1"}
+_OUTPUT_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.ENOENT, errno.EACCES, errno.EPERM, errno.EROFS}
 
 
 @dataclass
@@ -51,10 +57,12 @@ class _Peekable:
 class _Cutter:
     """Decodes one stream of the source and yields its frames inside successive time ranges."""
 
-    def __init__(self, path: Path, kind: str) -> None:
+    def __init__(self, path: Path, kind: str, threads: int = 0) -> None:
         self.container = av.open(str(path), metadata_errors="ignore")
         self.stream = getattr(self.container.streams, kind)[0]
         self.stream.thread_type = "AUTO"
+        if threads:
+            self.stream.thread_count = threads
         self.frames: _Peekable | None = None
         self.position = -np.inf
 
@@ -88,30 +96,46 @@ def _even(n: int) -> int:
 
 def write_summary_video(source: str | Path, segments: Sequence[tuple[float, float]], destination: str | Path,
                         *, start_time: float = 0.0, rotation: int = 0, preset: str = "superfast",
-                        crf: int = 23, progress: Callable[[float], None] | None = None) -> VideoWriteStats:
+                        crf: int = 23, progress: Callable[[float], None] | None = None,
+                        threads: int = 0) -> VideoWriteStats:
     """Write ``segments`` ([start, stop) seconds from the first frame) of ``source`` to ``destination``.
 
     Shots keep their own frame timing (variable frame rate included); the output clock
     advances by each shot's length, and the audio of each shot is trimmed or padded with
     silence to exactly that length, so picture and sound stay in sync across cuts.
+    ``threads`` caps the threads of the decoder and of x264 (0: FFmpeg's choice, all cores).
     """
     source, destination = Path(source), Path(destination)
-    video = _Cutter(source, "video")
-    audio = _Cutter(source, "audio") if video.container.streams.audio else None
-    out = av.open(str(destination), "w", format="mp4", options={"movflags": "+faststart"})
-    try:
-        return _write(video, audio, out, segments, start_time, rotation, preset, crf, progress)
-    except av.error.FFmpegError as exc:
-        raise InputError(f"cannot re-read {source} while writing the summary ({_reason(exc)})") from None
-    finally:
-        out.close()
-        video.close()
-        if audio is not None:
-            audio.close()
+    with contextlib.ExitStack() as stack:
+        try:
+            video = _Cutter(source, "video", threads)
+            stack.callback(video.close)
+            if video.container.streams.audio:
+                audio = _Cutter(source, "audio")
+                stack.callback(audio.close)
+            else:
+                audio = None
+        except av.error.FFmpegError as exc:  # moved, deleted or replaced since it was analysed
+            raise InputError(f"cannot re-read {source} to write its summary ({_reason(exc)})") from None
+        if not destination.parent.is_dir():  # FFmpeg would only notice when it first writes
+            raise OutputError(f"cannot write {destination} (no such folder)")
+        try:
+            out = av.open(str(destination), "w", format="mp4", options={"movflags": "+faststart"})
+        except av.error.FFmpegError as exc:
+            raise OutputError(f"cannot write {destination} ({_reason(exc)})") from None
+        stack.callback(out.close)
+        try:
+            return _write(video, audio, out, segments, start_time, rotation, preset, crf, progress, threads)
+        except av.error.FFmpegError as exc:
+            # FFmpeg does not say which file failed: a system error while the source is
+            # still readable is the destination's (disk full, folder removed, ...).
+            if getattr(exc, "errno", None) in _OUTPUT_ERRNOS and os.access(source, os.R_OK):
+                raise OutputError(f"cannot write {destination} ({_reason(exc)})") from None
+            raise InputError(f"cannot re-read {source} while writing the summary ({_reason(exc)})") from None
 
 
 def _write(video: _Cutter, audio: _Cutter | None, out, segments, start_time, rotation, preset, crf,
-           progress) -> VideoWriteStats:
+           progress, threads=0) -> VideoWriteStats:
     vs = video.stream
     rate = vs.average_rate or vs.guessed_rate or Fraction(30)
     ov = out.add_stream("libx264", rate=rate)
@@ -121,6 +145,8 @@ def _write(video: _Cutter, audio: _Cutter | None, out, segments, start_time, rot
     ov.codec_context.time_base = vs.time_base
     ov.options = {"preset": preset, "crf": str(crf)}
     ov.thread_type = "AUTO"
+    if threads:
+        ov.thread_count = threads
     if rotation:
         ov.set_display_rotation(-rotation)  # display matrices turn counter-clockwise
 
@@ -129,7 +155,9 @@ def _write(video: _Cutter, audio: _Cutter | None, out, segments, start_time, rot
     if audio is not None:
         src = audio.stream.codec_context
         sample_rate = src.sample_rate or 48000
-        layout = src.layout.name if src.layout and src.layout.nb_channels in (1, 2, 6) else "stereo"
+        # By channel count: PCM in AVI or WAV often has no channel mask ("1 channels"),
+        # a layout the AAC encoder refuses.
+        layout = AAC_LAYOUTS.get(src.layout.nb_channels if src.layout else 2, "stereo")
         oa = out.add_stream("aac", rate=sample_rate, layout=layout)
         oa.bit_rate = 96_000 * min(oa.codec_context.layout.nb_channels, 2)
         resampler = av.AudioResampler(format="fltp", layout=layout, rate=sample_rate)

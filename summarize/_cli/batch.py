@@ -1,0 +1,144 @@
+"""``summarize batch DIR``: every video of a folder, resumable, with a run index."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.text import Text
+from rich.table import Table
+
+from ..batch import BatchItem, BatchProgress, BatchReport, IndexEntry, run_batch
+from ..pipeline import Summarizer
+from .app import app, fail
+from .options import (ADAPT, BACKBONE, BATCH_SIZE, BUDGET, CHECKPOINT, CRF, DEVICE, FPS, METHOD, NO_CACHE,
+                      NO_VIDEO, PRESET, QUIET, SEED, STRIDE, VARIANT, WEIGHTS, BackboneName, Device, Method, Preset, Variant, options_from_cli)
+from .progress import STAGE_LABELS, stderr_console
+
+
+class _EtaColumn(TimeRemainingColumn):
+    """Time remaining for the whole run only (a stage's bar restarts with every video)."""
+
+    def render(self, task):
+        return super().render(task) if task.fields.get("eta") else Text("")
+
+
+class RichBatchProgress(BatchProgress):
+    """One bar for the whole run (videos done of total, ETA) and one line per worker."""
+
+    def __init__(self, progress: Progress, jobs: int) -> None:
+        self.progress = progress
+        self.jobs = jobs
+        self.overall: int | None = None
+        self.workers: dict[int, int] = {}
+        self.total = self.done = 0
+
+    def planned(self, total: int, to_do: int) -> None:
+        # Up-to-date videos count as done from the start without feeding the ETA's speed.
+        self.total = total
+        self.done = total - to_do
+        self.overall = self.progress.add_task("Videos", total=total, completed=self.done, file="",
+                                              detail=f"{self.done}/{total}", eta=True)
+        for worker in range(min(self.jobs, to_do)):
+            self.workers[worker] = self.progress.add_task("", total=100, file="", detail="", visible=False)
+
+    def video_started(self, worker: int, item: BatchItem) -> None:
+        # reset, not update: the row's elapsed time is this video's
+        self.progress.reset(self.workers[worker], total=100, description=_short(item.name), visible=True,
+                            file=STAGE_LABELS["features"], detail="")
+
+    def stage(self, worker: int, item: BatchItem, stage: str, fraction: float) -> None:
+        percent = round(100 * min(max(fraction, 0.0), 1.0))
+        self.progress.update(self.workers[worker], file=STAGE_LABELS.get(stage, stage), completed=percent,
+                             detail=f"{percent}%")
+
+    def video_finished(self, worker: int | None, item: BatchItem, entry: IndexEntry) -> None:
+        if worker is None:
+            return  # skipped before the bars exist
+        self.done += 1
+        self.progress.update(self.overall, advance=1, detail=f"{self.done}/{self.total}")
+        if entry.status == "failed" and not self.progress.disable:
+            self.progress.console.print(Text.assemble(("failed", "red"), f" {item.name}: {entry.reason}"))
+
+    def stopping(self) -> None:
+        if not self.progress.disable:
+            self.progress.console.print("stopping: abandoning the videos in progress (their outputs are removed)...")
+
+
+def _short(name: str, width: int = 40) -> str:
+    return name if len(name) <= width else "..." + name[-(width - 3):]
+
+
+def summary_table(report: BatchReport, seconds: float) -> Table:
+    table = Table(show_header=False, box=None, pad_edge=False)
+    table.add_column(style="bold")
+    table.add_column(overflow="fold")  # paths wrap, never lose their end
+    ok, skipped, failed = report.count("ok"), report.count("skipped"), report.count("failed")
+    table.add_row("Summarized", str(ok))
+    table.add_row("Up to date", f"{skipped} (skipped; --force redoes them)" if skipped else "0")
+    table.add_row("Failed", str(failed))
+    if report.interrupted:
+        table.add_row("Not done", f"{report.index.total - len(report.entries)} (interrupted)")
+    json_path, csv_path = report.index_paths
+    table.add_row("Index", f"{json_path} (and {csv_path.name})")
+    table.add_row("Time taken", f"{seconds:.1f} s")
+    return table
+
+
+@app.command("batch", help="Summarize every video in a folder; a rerun skips what is already done.")
+def batch_command(
+    folder: Path = typer.Argument(..., metavar="DIR", help="The folder of videos."),
+    recursive: bool = typer.Option(False, "--recursive", "-r", help="Also search the folders inside DIR."),
+    pattern: str = typer.Option(None, "--pattern", metavar="GLOB",
+                                help="Take the files whose name matches GLOB (case-insensitive), e.g. '*.mp4', "
+                                "instead of every mp4, mov, mkv, webm, avi and m4v."),
+    output_dir: Path = typer.Option(None, "--output-dir", "-o", metavar="OUT",
+                                    help="Where outputs go, mirroring the folders of DIR (default: beside each "
+                                    "video); the run index (index.json, index.csv) goes there too."),
+    jobs: int = typer.Option(1, "--jobs", "-j", help="Videos in progress at once, sharing one model."),
+    force: bool = typer.Option(False, "--force", help="Redo videos whose summaries are up to date."),
+    method: Method = METHOD,
+    budget: float = BUDGET,
+    fps: float = FPS,
+    backbone: BackboneName = BACKBONE,
+    weights: Path = WEIGHTS,
+    device: Device = DEVICE,
+    batch_size: int = BATCH_SIZE,
+    variant: Variant = VARIANT,
+    checkpoint: Path = CHECKPOINT,
+    stride: int = STRIDE,
+    adapt: int = ADAPT,
+    seed: int = SEED,
+    no_video: bool = NO_VIDEO,
+    preset: Preset = PRESET,
+    crf: int = CRF,
+    no_cache: bool = NO_CACHE,
+    quiet: bool = QUIET,
+) -> None:
+    import time
+
+    started = time.perf_counter()
+    summarizer = Summarizer(options_from_cli(method, budget, fps, backbone, weights, device, batch_size, variant,
+                                             no_cache, preset, crf, checkpoint, stride, adapt, seed))
+    progress = Progress(
+        TextColumn("{task.description:<40}"), TextColumn("{task.fields[file]:<20}"), BarColumn(),
+        TextColumn("{task.fields[detail]:>9}"), TimeElapsedColumn(), _EtaColumn(),
+        console=stderr_console, transient=True, disable=quiet,
+    )
+    listener = RichBatchProgress(progress, jobs)
+    try:
+        with progress:
+            report = run_batch(folder, output_dir, summarizer=summarizer, recursive=recursive, pattern=pattern,
+                               jobs=jobs, force=force, write_video=not no_video, progress=listener)
+    except KeyboardInterrupt:
+        fail("interrupted; finished summaries are kept and listed in the run index; "
+             "run the same command again to continue", 130)
+    for name, trace in report.internal_errors:
+        sys.stderr.write(f"summarize: internal error on {name} (a bug; please report it with this trace):\n{trace}")
+    if not quiet:
+        Console().print(summary_table(report, time.perf_counter() - started))
+    if report.count("failed"):
+        raise typer.Exit(1)

@@ -1,0 +1,67 @@
+"""Command-line options shared by the commands that summarize (``video`` and ``batch``)."""
+
+from __future__ import annotations
+
+import enum
+from pathlib import Path
+
+import typer
+
+from ..backbones import BACKBONES, DEFAULT_BACKBONE
+from ..device import DEVICE_CHOICES
+from ..pipeline import X264_PRESETS, SummaryOptions
+from ..scoring import DEFAULT_METHOD, SCORERS
+from ..scoring.contrastive import VARIANTS
+
+Method = enum.Enum("Method", {name: name for name in SCORERS}, type=str)
+BackboneName = enum.Enum("BackboneName", {name: name for name in BACKBONES}, type=str)
+Device = enum.Enum("Device", {name: name for name in DEVICE_CHOICES}, type=str)
+Variant = enum.Enum("Variant", {name: name for name in VARIANTS}, type=str)
+Preset = enum.Enum("Preset", {name: name for name in X264_PRESETS}, type=str)
+
+METHOD = typer.Option(DEFAULT_METHOD, "--method", "-m", help="How frames are scored.")
+BUDGET = typer.Option(0.15, "--budget", "-b", help="Length of the summary as a fraction of the video, 0 < b <= 1.")
+FPS = typer.Option(2.0, "--fps", help="Frames sampled per second for scoring (2 is the benchmark rate).")
+BACKBONE = typer.Option(DEFAULT_BACKBONE, "--backbone", help="ImageNet CNN that turns frames into features.")
+WEIGHTS = typer.Option(None, "--weights", metavar="PATH",
+                       help="State dict for the backbone instead of its default weights.")
+DEVICE = typer.Option("auto", "--device", help="Where networks run: auto takes the GPU if present.")
+BATCH_SIZE = typer.Option(32, "--batch-size", help="Frames decoded and encoded per batch.")
+VARIANT = typer.Option("align+uniform", "--variant",
+                       help="contrastive: local dissimilarity alone (align) or times global consistency "
+                       "(align+uniform).")
+NO_VIDEO = typer.Option(False, "--no-video", help="Write the JSON only, no summary MP4.")
+PRESET = typer.Option("superfast", "--preset", help="x264 speed for the summary MP4: faster presets give larger files.")
+CRF = typer.Option(23, "--crf", help="x264 quality for the summary MP4, 0-51 (lower is better, larger).")
+NO_CACHE = typer.Option(False, "--no-cache", help="Neither read nor write the feature cache.")
+QUIET = typer.Option(False, "--quiet", "-q", help="No progress bars and no final table.")
+CHECKPOINT = typer.Option(None, "--checkpoint", metavar="PATH",
+                          help="mae: a checkpoint from `summarize train mae` (default: the shipped one).")
+STRIDE = typer.Option(2, "--stride", help="mae: samples between the frames of a scoring clip.")
+ADAPT = typer.Option(0, "--adapt", metavar="N", help="mae: first fine-tune a copy of the model on this video for N steps.")
+SEED = typer.Option(0, "--seed", help="mae: seed of the --adapt fine-tuning.")
+
+
+def _value(choice) -> str:
+    return choice.value if isinstance(choice, enum.Enum) else str(choice)
+
+
+def method_params(method: str, variant: str = "align+uniform", checkpoint: Path | None = None, stride: int = 2,
+                  adapt: int = 0, seed: int = 0) -> dict:
+    """The options of the chosen method (others are ignored)."""
+    if method == "contrastive":
+        return {"variant": variant}
+    if method == "mae":
+        return {"checkpoint": str(checkpoint) if checkpoint else None, "stride": stride, "adapt": adapt, "seed": seed}
+    return {}
+
+
+def options_from_cli(method, budget, fps, backbone, weights: Path | None, device, batch_size, variant, no_cache,
+                     preset="superfast", crf=23, checkpoint=None, stride=2, adapt=0, seed=0) -> SummaryOptions:
+    method = _value(method)
+    return SummaryOptions(
+        method=method, method_params=method_params(method, _value(variant), checkpoint, stride, adapt, seed),
+        budget=budget, fps=fps,
+        backbone=_value(backbone), weights=str(weights) if weights else None, device=_value(device),
+        batch_size=batch_size, cache=not no_cache, video_preset=_value(preset), video_crf=crf,
+    )

@@ -1,0 +1,30 @@
+"""Summarizing a folder of videos: discovery, output planning, resume rules, the run index.
+
+    from summarize.batch import run_batch
+    report = run_batch("camera-roll", "summaries", recursive=True, jobs=2, budget=...)
+
+Each step is usable alone: ``find_videos``, ``plan_outputs``, ``check_outputs``,
+``RunIndex``; ``run_batch`` puts them together.
+"""
+
+from .discover import VIDEO_EXTENSIONS, find_videos, is_candidate
+from .index import COLUMNS, INDEX_FORMAT, IndexEntry, RunIndex
+from .plan import BatchItem, Freshness, check_outputs, plan_outputs
+from .runner import BatchProgress, BatchReport, run_batch
+
+__all__ = [
+    "COLUMNS",
+    "INDEX_FORMAT",
+    "VIDEO_EXTENSIONS",
+    "BatchItem",
+    "BatchProgress",
+    "BatchReport",
+    "Freshness",
+    "IndexEntry",
+    "RunIndex",
+    "check_outputs",
+    "find_videos",
+    "is_candidate",
+    "plan_outputs",
+    "run_batch",
+]

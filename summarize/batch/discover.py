@@ -1,0 +1,81 @@
+"""Finding the videos of a folder: by extension or pattern, optionally recursive."""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+from pathlib import Path
+
+from ..errors import UsageError
+
+VIDEO_EXTENSIONS = ("mp4", "mov", "mkv", "webm", "avi", "m4v")
+# Summaries written beside their inputs must not become inputs of the next run.
+SUMMARY_SUFFIX = ".summary.mp4"
+
+
+def is_candidate(name: str, pattern: str | None = None) -> bool:
+    """Whether a file called ``name`` is taken as a video (case-insensitive).
+
+    Hidden files (including our own partial outputs) and summaries are never taken.
+    """
+    lowered = name.lower()
+    if lowered.startswith(".") or lowered.endswith(SUMMARY_SUFFIX):
+        return False
+    if pattern is not None:
+        return fnmatch.fnmatchcase(lowered, pattern.lower())
+    return lowered.rpartition(".")[2] in VIDEO_EXTENSIONS and "." in lowered
+
+
+def find_videos(root: str | Path, *, recursive: bool = False, pattern: str | None = None,
+                exclude: Path | None = None) -> list[Path]:
+    """Files under ``root`` that look like videos, sorted by their path below ``root``.
+
+    A directory is never a video, whatever its name (with ``recursive`` it is searched).
+    Symbolic links are followed, each real directory is visited once, so link loops end.
+    A name that matches but cannot be read (a link to itself, a dangling link) is kept:
+    summarizing it then fails with the reason, which the run reports. Hidden folders
+    and ``exclude`` (an output folder inside ``root``) are not searched.
+    """
+    root = Path(root)
+    if not root.exists():
+        raise UsageError(f"no such folder: {root}")
+    if not root.is_dir():
+        raise UsageError(f"{root} is not a folder; to summarize one video run: summarize {root}")
+    excluded = _identity(exclude) if exclude is not None else None
+    found: list[Path] = []
+    seen: set[tuple[int, int]] = set()
+    # Real folders are searched before linked ones, so a video reachable both ways is
+    # listed under its real path.
+    real, linked = [root], []
+    while real or linked:
+        folder = real.pop() if real else linked.pop()
+        ident = _identity(folder)
+        if ident is None or ident in seen or (excluded is not None and ident == excluded and folder != root):
+            continue
+        seen.add(ident)
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError:
+            continue  # an unreadable folder holds nothing we can summarize
+        for entry in entries:
+            if _is_dir(entry):
+                if recursive and not entry.name.startswith("."):
+                    (linked if entry.is_symlink() else real).append(Path(entry.path))
+            elif is_candidate(entry.name, pattern):
+                found.append(Path(entry.path))
+    return sorted(found, key=lambda p: p.relative_to(root).parts)
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
+
+
+def _is_dir(entry: os.DirEntry) -> bool:
+    try:
+        return entry.is_dir(follow_symlinks=True)
+    except OSError:  # a link loop is no directory; it is reported as an unreadable file
+        return False

@@ -1,0 +1,110 @@
+"""``summarize batch``: the command line over ``run_batch``."""
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from tests.synthetic import write_video
+from tests.test_cli import run_cli
+
+
+@pytest.fixture(scope="module")
+def videos(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("batch-cli")
+    return [write_video(folder / f"clip{k}.mp4", [(k, 2.0), (k + 1, 2.0)], width=160, height=96, fps=20).path
+            for k in range(4)]
+
+
+def _folder(tmp_path, videos, count):
+    folder = tmp_path / "videos"
+    folder.mkdir()
+    for video in videos[:count]:
+        shutil.copy(video, folder / video.name)
+    return folder
+
+
+def test_help_lists_the_batch_options(capsys):
+    code, out, _ = run_cli(["batch", "--help"], capsys)
+    assert code == 0
+    for option in ("DIR", "--recursive", "--pattern", "--output-dir", "--jobs", "--force", "--budget", "--method",
+                   "--no-video", "--quiet"):
+        assert option in out
+    code, out, _ = run_cli(["--help"], capsys)
+    assert "summarize batch DIR" in out
+
+
+def test_counts_table_and_exit_code(tmp_path, videos, capsys):
+    folder = _folder(tmp_path, videos, 2)
+    (folder / "notes.mp4").write_text("not a video")
+    out = tmp_path / "out"
+    code, stdout, stderr = run_cli(["batch", folder, "-o", out, "--no-cache", "--jobs", "2"], capsys)
+    assert code == 1  # one failed
+    lines = {line.split()[0]: line for line in stdout.splitlines() if line.strip()}
+    assert lines["Summarized"].split()[1] == "2" and lines["Failed"].split()[1] == "1"
+    assert "Up" in lines and f"Index{out / 'index.json'}(andindex.csv)" in "".join(stdout.split())
+    assert "failed notes.mp4: not a video file FFmpeg can read" in " ".join(stderr.split())
+    assert "Traceback" not in stderr
+
+    (folder / "notes.mp4").unlink()
+    code, stdout, _ = run_cli(["batch", folder, "-o", out, "--no-cache"], capsys)
+    assert code == 0 and "Up to date  2 (skipped; --force redoes them)" in stdout
+    code, stdout, stderr = run_cli(["batch", folder, "-o", out, "--no-cache", "-q", "--pattern", "clip0*"], capsys)
+    assert (code, stdout, stderr) == (0, "", "")
+    index = json.loads((out / "index.json").read_text())
+    assert [v["input"] for v in index["videos"]] == ["clip0.mp4"] and index["pattern"] == "clip0*"
+
+
+@pytest.mark.parametrize("args, code, message", [
+    (["batch", "{video}"], 2, r"is not a folder; to summarize one video run: summarize .*clip0\.mp4"),
+    (["batch", "{missing}"], 2, r"no such folder: .*missing"),
+    (["batch", "{folder}", "--jobs", "0"], 2, r"--jobs must be at least 1, got 0"),
+    (["batch", "{folder}", "--budget", "2"], 2, r"--budget must be in \(0, 1\]"),
+    (["batch", "{folder}", "-o", "{blocked}"], 1, r"cannot create output folder .*file/out: Not a directory"),
+])
+def test_unusable_requests_are_one_line(tmp_path, videos, capsys, args, code, message):
+    import re
+
+    folder = _folder(tmp_path, videos, 1)
+    (tmp_path / "file").write_text("")
+    values = {"video": folder / "clip0.mp4", "missing": tmp_path / "missing", "folder": folder,
+              "blocked": tmp_path / "file" / "out"}
+    got, out, err = run_cli([a.format(**values) for a in args] + ["--no-cache"], capsys)
+    lines = err.strip().splitlines()
+    assert got == code and len(lines) == 1 and re.search(message, lines[0]), err
+
+
+def test_ctrl_c_stops_cleanly_and_a_rerun_continues(tmp_path, videos, capsys):
+    folder = _folder(tmp_path, videos, 4)
+    out = tmp_path / "out"
+    env = dict(os.environ, PYTHONPATH=os.getcwd())
+    process = subprocess.Popen([sys.executable, "-m", "summarize", "batch", str(folder), "-o", str(out),
+                                "--no-cache", "-q"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               env=env)
+    deadline = time.monotonic() + 120
+    while not list(out.glob("*.summary.json")) and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=120)
+    if process.returncode == 0:
+        pytest.skip("the run ended before Ctrl-C arrived")
+    assert process.returncode == 130, stderr
+    assert stderr.strip().splitlines()[-1] == (
+        "summarize: error: interrupted; finished summaries are kept and listed in the run index; "
+        "run the same command again to continue")
+    assert "Traceback" not in stderr
+    index = json.loads((out / "index.json").read_text())
+    done = [v["input"] for v in index["videos"] if v["status"] == "ok"]
+    assert index["complete"] is False and 1 <= len(done) < 4
+    assert sorted(p.name for p in out.iterdir() if p.name.startswith(".")) == []  # no partial files
+    assert sorted(p.name for p in out.glob("*.summary.json")) == sorted(n.replace(".mp4", ".summary.json")
+                                                                        for n in done)
+
+    code, stdout, _ = run_cli(["batch", folder, "-o", out, "--no-cache"], capsys)
+    assert code == 0 and f"Up to date  {len(done)} " in stdout and f"Summarized  {4 - len(done)}" in stdout
+    assert json.loads((out / "index.json").read_text())["complete"] is True
