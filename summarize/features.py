@@ -198,10 +198,14 @@ def extract_features(path: str | Path, backbone: Backbone, *, fps: float = 2.0, 
                 yield batch
 
         # On a GPU the network leaves the CPU free, so decoding runs ahead in a thread. On a
-        # CPU, decoder and network each use every core; running them side by side only
-        # makes them fight (OpenMP threads spin while the decoder holds a core).
+        # CPU where decoder and network each use every core, running them side by side only
+        # makes them fight (OpenMP threads spin while the decoder holds a core); with one
+        # PyTorch thread (batch jobs) nothing spins, and decoding ahead fills the gaps.
         on_gpu = next(backbone.parameters()).device.type == "cuda"
-        batches = _prefetch(timed_batches()) if on_gpu else timed_batches()
+        import torch
+
+        overlap = on_gpu or (threads == 1 and torch.get_num_threads() == 1)
+        batches = _prefetch(timed_batches()) if overlap else timed_batches()
         for batch in batches:
             t0 = time.perf_counter()
             encoded = backbone.encode(batch.frames).numpy()

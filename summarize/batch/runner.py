@@ -7,7 +7,10 @@ several jobs the cores are shared out: each worker's decoder, x264 encoder and (
 CPU) PyTorch get cores / jobs threads. On a 2-core CPU one thread each costs less CPU
 per video than two (decoding a minute of 480p: 3.35 CPU-s against 3.5; x264: 1.86
 against 2.0), no OpenMP thread spins waiting for a partner, and the two-core network
-of ``--jobs 1`` is matched by two one-core networks (58 images/s). Memory grows with
+of ``--jobs 1`` is matched by two one-core networks (58 images/s). With one PyTorch
+thread, each worker also decodes its next frames while its network runs (see
+``extract_features``): 20 one-minute 480p videos went from 103 s to 88-91 s with
+``--jobs 2`` (``benchmarks/bench_batch.py``). Memory grows with
 ``jobs`` (one video's frames and features per worker), never with the number of files.
 """
 
