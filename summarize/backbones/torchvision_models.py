@@ -42,7 +42,6 @@ class GoogLeNet(Backbone):
         from torchvision import models  # imported on use: 160 MB the default backbone never needs
 
         super().__init__()
-        from torchvision import models  # here, not at import: it takes 1.5 s to load
 
         # transform_input=True is how torchvision's ImageNet weights expect their input.
         net = models.googlenet(weights=None, aux_logits=True, transform_input=True, init_weights=False)
@@ -78,7 +77,6 @@ class ResNet50(Backbone):
         from torchvision import models
 
         super().__init__()
-        from torchvision import models  # here, not at import: it takes 1.5 s to load
 
         net = models.resnet50(weights=None)
         if weights_path is None:
