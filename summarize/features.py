@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 import numpy as np
+import torch
 
 from .backbones import Backbone
 from .decoding import VideoInfo, open_video, plan_samples
@@ -202,8 +203,6 @@ def extract_features(path: str | Path, backbone: Backbone, *, fps: float = 2.0, 
         # makes them fight (OpenMP threads spin while the decoder holds a core); with one
         # PyTorch thread (batch jobs) nothing spins, and decoding ahead fills the gaps.
         on_gpu = next(backbone.parameters()).device.type == "cuda"
-        import torch
-
         overlap = on_gpu or (threads == 1 and torch.get_num_threads() == 1)
         batches = _prefetch(timed_batches()) if overlap else timed_batches()
         for batch in batches:

@@ -352,7 +352,7 @@ def test_scorer_registry_and_bad_parameters():
 
 
 def test_mae_options_do_not_reach_contrastive():
-    from summarize._cli.video import method_params
+    from summarize._cli.options import method_params
 
     assert method_params("contrastive", "align", Path("x.ckpt"), 4, 100, 7) == {"variant": "align"}
     assert method_params("mae", "align", None, 4, 100, 7) == {"checkpoint": None, "stride": 4, "adapt": 100,

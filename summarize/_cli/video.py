@@ -11,11 +11,9 @@ from rich.table import Table
 from ..pipeline import Summarizer, SummaryResult
 from .app import app
 from .options import (ADAPT, BACKBONE, BATCH_SIZE, BUDGET, CHECKPOINT, CRF, DEVICE, FPS, METHOD, NO_CACHE,
-                      NO_VIDEO, PRESET, QUIET, SEED, STRIDE, VARIANT, WEIGHTS, BackboneName, Device, Method, Preset, Variant, method_params,
-                      options_from_cli)
+                      NO_VIDEO, PRESET, QUIET, SEED, STRIDE, VARIANT, WEIGHTS, BackboneName, Device, Method, Preset,
+                      Variant, options_from_cli)
 from .progress import stage_progress
-
-__all__ = ["method_params", "options_from_cli", "result_table", "video_command"]
 
 
 def result_table(result: SummaryResult) -> Table:
