@@ -1,15 +1,18 @@
-"""MAE checkpoints: the weights plus what they are, in the spirit of torchvision's weights enums.
+"""Checkpoints of the trained scorers: the weights plus what they are, in the spirit of
+torchvision's weights enums.
 
 A checkpoint is one ``torch.save`` file holding plain Python values and tensors only (it
 loads with ``weights_only=True``):
 
-    {"format": "summarize.mae", "format_version": 1,
-     "meta": MAEWeights fields, "config": MAEConfig fields, "model": state dict,
+    {"format": "summarize.mae" | "summarize.contrastive", "format_version": 1,
+     "meta": the kind's Weights fields, "config": the network's config, "model": state dict,
      "training": optimizer state and progress (only while a run is unfinished)}
 
-The project ships one default checkpoint (``DEFAULT_CHECKPOINT``) in its top-level
-``models/`` folder with its model card (``mae-small-efficientnet-lite0.md``); installed, the
-folder is the package ``summarize.checkpoints``.
+Each model kind (``KINDS``) names its format, config, network and ``Weights`` record; the
+loading, saving, digests and errors are shared. The project ships one default MAE
+checkpoint (``DEFAULT_CHECKPOINT``) in its top-level ``models/`` folder with its model card
+(``mae-small-efficientnet-lite0.md``); installed, the folder is the package
+``summarize.checkpoints``.
 """
 
 from __future__ import annotations
@@ -25,10 +28,13 @@ import torch
 
 from .. import __version__
 from ..errors import InputError, UsageError
+from .contrastive import ContrastiveConfig, RefinementNet
 from .mae import MAEConfig, MaskedAutoencoder
 
 FORMAT = "summarize.mae"
 FORMAT_VERSION = 1
+
+
 def shipped_checkpoint(name: str) -> Path:
     """Path of a checkpoint shipped in ``models/`` (the package ``summarize.checkpoints``)."""
     try:
@@ -42,22 +48,18 @@ def shipped_checkpoint(name: str) -> Path:
 DEFAULT_CHECKPOINT = shipped_checkpoint("mae-small-efficientnet-lite0.pt")
 
 
-@dataclass(frozen=True)
-class MAEWeights:
-    """What a set of MAE weights is and how it was made."""
+@dataclass(frozen=True, kw_only=True)
+class TrainedWeights:
+    """What every trained model records: its data, its run and where it came from."""
 
     backbone: str  # features it was trained on (a name in summarize.backbones.BACKBONES)
     feature_dim: int
-    sampling_fps: float  # the sampling rate of its training features
-    clip_length: int
-    size: str  # small / base / large / custom (the shape is in the checkpoint's config)
+    sampling_fps: float  # the sampling rate of its training features (None/0: feature files)
+    size: str  # the network's shape in words (the exact shape is in the checkpoint's config)
     num_params: int
     trained_on: str  # the training data, in words
     steps: int
     batch_size: int
-    base_lr: float  # per 256 clips; the peak rate was base_lr * batch_size / 256
-    mask_ratio: float
-    max_stride: int
     seed: int
     created: str
     code_version: str
@@ -73,18 +75,72 @@ class MAEWeights:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "MAEWeights":
+    def from_dict(cls, data: dict[str, Any]):
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in known})
 
 
+@dataclass(frozen=True, kw_only=True)
+class MAEWeights(TrainedWeights):
+    """What a set of MAE weights is and how it was made."""
+
+    clip_length: int
+    base_lr: float  # per 256 clips; the peak rate was base_lr * batch_size / 256
+    mask_ratio: float
+    max_stride: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class ContrastiveWeights(TrainedWeights):
+    """What a contrastive refinement + uniqueness model is and how it was made."""
+
+    epochs: int
+    sequence_length: int  # training sequences were resampled to this many samples
+    lr: float
+    weight_decay: float
+    alpha: float  # lambda1, on L_uniform
+    lambda_unique: float
+    lambda_filter: float
+    neighbour_ratio: float
+    segment_length: int  # m, samples per segment in L_unique
+    n_videos: int
+
+
+@dataclass(frozen=True)
+class ModelKind:
+    """One kind of trained model: its file format, network and records."""
+
+    name: str
+    label: str  # in messages: "MAE", "contrastive"
+    format: str
+    config: type
+    network: type
+    weights: type
+
+
+KINDS = {
+    "mae": ModelKind("mae", "MAE", FORMAT, MAEConfig, MaskedAutoencoder, MAEWeights),
+    "contrastive": ModelKind("contrastive", "contrastive", "summarize.contrastive", ContrastiveConfig,
+                             RefinementNet, ContrastiveWeights),
+}
+
+
 @dataclass
-class MAECheckpoint:
-    model: MaskedAutoencoder  # on the CPU, in eval mode
-    meta: MAEWeights
+class Checkpoint:
+    model: torch.nn.Module  # on the CPU, in eval mode
+    meta: Any  # the kind's Weights record
     path: Path | None = None
     digest: str = ""  # SHA-256 of the file (first 16 hex digits)
     training: dict[str, Any] | None = None  # present while a training run is unfinished
+    kind: str = "mae"
+
+
+
+def kind_of(model: torch.nn.Module) -> ModelKind:
+    for kind in KINDS.values():
+        if isinstance(model, kind.network):
+            return kind
+    raise TypeError(f"no checkpoint format for {type(model).__name__}")
 
 
 def code_version() -> str:
@@ -101,17 +157,17 @@ def now() -> str:
     return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
 
 
-def checkpoint_dict(model: MaskedAutoencoder, meta: MAEWeights,
+def checkpoint_dict(model: torch.nn.Module, meta: TrainedWeights,
                     training: dict[str, Any] | None = None) -> dict[str, Any]:
     state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
-    data = {"format": FORMAT, "format_version": FORMAT_VERSION, "meta": meta.to_dict(),
+    data = {"format": kind_of(model).format, "format_version": FORMAT_VERSION, "meta": meta.to_dict(),
             "config": model.config.to_dict(), "model": state}
     if training is not None:
         data["training"] = training
     return data
 
 
-def save_checkpoint(path: str | Path, model: MaskedAutoencoder, meta: MAEWeights,
+def save_checkpoint(path: str | Path, model: torch.nn.Module, meta: TrainedWeights,
                     training: dict[str, Any] | None = None) -> None:
     """Write atomically: a crash mid-save leaves the previous checkpoint intact."""
     from ..outputs import atomic_output
@@ -126,8 +182,11 @@ def file_digest(path: Path) -> str:
         return hashlib.file_digest(fh, "sha256").hexdigest()[:16]
 
 
-def load_checkpoint(path: str | Path | None = None) -> MAECheckpoint:
-    """Load a checkpoint (the shipped default when ``path`` is None) onto the CPU."""
+def load_checkpoint(path: str | Path | None = None, kind: str = "mae") -> Checkpoint:
+    """Load a checkpoint of ``kind`` (the shipped default MAE when ``path`` is None) onto the CPU."""
+    spec = KINDS[kind]
+    if path is None and kind != "mae":
+        raise UsageError(f"no default {spec.label} checkpoint is shipped: train one with `summarize train {kind}`")
     path = Path(path) if path is not None else DEFAULT_CHECKPOINT
     if not path.is_file():
         if path == DEFAULT_CHECKPOINT:
@@ -137,15 +196,18 @@ def load_checkpoint(path: str | Path | None = None) -> MAECheckpoint:
         data = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # a corrupt or foreign file: say so in one line
         raise InputError(f"cannot read checkpoint {path}: {type(exc).__name__}") from None
-    if not isinstance(data, dict) or data.get("format") != FORMAT:
-        raise InputError(f"{path} is not a summarize MAE checkpoint")
+    found = data.get("format") if isinstance(data, dict) else None
+    if found != spec.format:
+        other = next((k for k in KINDS.values() if k.format == found), None)
+        hint = f" (it is a {other.label} checkpoint: use it with --method {other.name})" if other else ""
+        raise InputError(f"{path} is not a summarize {spec.label} checkpoint{hint}")
     if data.get("format_version", 0) > FORMAT_VERSION:
         raise InputError(f"{path} was written by a newer summarize (checkpoint format "
                          f"{data['format_version']}); upgrade to read it")
     try:
-        model = MaskedAutoencoder(MAEConfig(**data["config"]))
+        model = spec.network(spec.config(**data["config"]))
         model.load_state_dict(data["model"], strict=True)
-        meta = MAEWeights.from_dict(data["meta"])
-    except (KeyError, TypeError, RuntimeError) as exc:
-        raise InputError(f"{path} is a damaged MAE checkpoint ({type(exc).__name__})") from None
-    return MAECheckpoint(model.eval(), meta, path, file_digest(path), data.get("training"))
+        meta = spec.weights.from_dict(data["meta"])
+    except (KeyError, TypeError, RuntimeError, ValueError) as exc:
+        raise InputError(f"{path} is a damaged {spec.label} checkpoint ({type(exc).__name__})") from None
+    return Checkpoint(model.eval(), meta, path, file_digest(path), data.get("training"), kind)

@@ -27,6 +27,7 @@ import torch
 from scipy.ndimage import gaussian_filter1d
 
 from ..errors import UsageError
+from ..models.contrastive import contrastive_terms
 from .base import Scorer
 
 VARIANTS = ("align+uniform", "align")
@@ -50,10 +51,12 @@ def minmax(values: np.ndarray) -> np.ndarray:
 
 
 def local_and_global(features: np.ndarray | torch.Tensor, ratio: float = 0.1, beta: float = 2.0,
-                     device: torch.device | None = None,
-                     chunk_bytes: int = _CHUNK_BYTES) -> tuple[np.ndarray, np.ndarray]:
+                     device: torch.device | None = None, chunk_bytes: int = _CHUNK_BYTES,
+                     projected: np.ndarray | torch.Tensor | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Raw Eq. 4 (local dissimilarity) and Eq. 5 (global consistency) for every sample.
 
+    With ``projected`` (a refined projection of the same samples), neighbours are still
+    chosen on ``features`` and distances are measured on the projection (Eqs. 6 and 7).
     Works in float64 when given float64 (for exact checks), float32 otherwise.
     """
     x = torch.as_tensor(features)
@@ -61,22 +64,20 @@ def local_and_global(features: np.ndarray | torch.Tensor, ratio: float = 0.1, be
         raise ValueError("need a (T, D) feature matrix with T >= 2")
     dtype = torch.float64 if x.dtype == torch.float64 else torch.float32
     x = torch.nn.functional.normalize(x.to(device or "cpu", dtype), dim=1)
+    z = None if projected is None else torch.nn.functional.normalize(
+        torch.as_tensor(projected).to(x.device, dtype), dim=1)
     n = x.shape[0]
     k = neighbour_count(n, ratio)
-    rows = max(1, min(n, chunk_bytes // (3 * n * x.element_size())))
+    rows = max(1, min(n, chunk_bytes // ((3 if z is None else 5) * n * x.element_size())))
     local = torch.empty(n, dtype=dtype, device=x.device)
     consistency = torch.empty(n, dtype=dtype, device=x.device)
     with torch.inference_mode():
         for start in range(0, n, rows):
             stop = min(start + rows, n)
-            sims = x[start:stop] @ x.T  # cosine similarity; ||a - b||^2 = 2 - 2 cos for unit vectors
-            own = torch.arange(start, stop, device=x.device)
-            sims[own - start, own] = -math.inf  # a sample is neither its own neighbour nor counted in Eq. 5
-            nearest = sims.topk(k, dim=1, sorted=False).values
-            local[start:stop] = (2.0 - 2.0 * nearest).mean(dim=1)
-            # exp(-beta * (2 - 2 cos)); the -inf diagonal contributes exp(-inf) = 0.
-            sims.mul_(2.0 * beta).sub_(2.0 * beta).exp_()
-            consistency[start:stop] = torch.log(sims.sum(dim=1) / (n - 1))
+            align, uniform = contrastive_terms(
+                x[None, start:stop], x[None], k, beta, None if z is None else z[None, start:stop],
+                None if z is None else z[None], offset=start)
+            local[start:stop], consistency[start:stop] = align[0], uniform[0]
     return local.cpu().numpy().astype(np.float64), consistency.cpu().numpy().astype(np.float64)
 
 

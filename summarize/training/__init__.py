@@ -1,14 +1,19 @@
-"""Self-supervised training (``summarize train``): data loading and the MAE training loop."""
+"""Self-supervised training (``summarize train``): data loading, the one training loop
+(``loop``) and the recipes of the trained scorers (``mae``, ``contrastive``)."""
 
 from .data import FeatureSequence, sequences_from_h5, sequences_from_videos, training_sequences, video_files
-from .mae import TrainOptions, TrainResult, adapt, distributed, learning_rate, train_mae
+from .loop import Distributed, Recipe, TrainResult, distributed, fit
+from .mae import TrainOptions, adapt, learning_rate, train_mae
 
 __all__ = [
+    "Distributed",
     "FeatureSequence",
+    "Recipe",
     "TrainOptions",
     "TrainResult",
     "adapt",
     "distributed",
+    "fit",
     "learning_rate",
     "sequences_from_h5",
     "sequences_from_videos",
