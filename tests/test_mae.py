@@ -354,7 +354,9 @@ def test_scorer_registry_and_bad_parameters():
 def test_mae_options_do_not_reach_contrastive():
     from summarize._cli.options import method_params
 
-    assert method_params("contrastive", "align", Path("x.ckpt"), 4, 100, 7) == {"variant": "align"}
+    # The contrastive scorer takes a checkpoint of its own (a refinement model), never MAE's stride/adapt/seed.
+    assert method_params("contrastive", "align", Path("x.ckpt"), 4, 100, 7) == {"variant": "align",
+                                                                                 "checkpoint": "x.ckpt"}
     assert method_params("mae", "align", None, 4, 100, 7) == {"checkpoint": None, "stride": 4, "adapt": 100,
                                                                "seed": 7}
 

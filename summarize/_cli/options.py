@@ -27,16 +27,19 @@ WEIGHTS = typer.Option(None, "--weights", metavar="PATH",
                        help="State dict for the backbone instead of its default weights.")
 DEVICE = typer.Option("auto", "--device", help="Where networks run: auto takes the GPU if present.")
 BATCH_SIZE = typer.Option(32, "--batch-size", help="Frames decoded and encoded per batch.")
-VARIANT = typer.Option("align+uniform", "--variant",
-                       help="contrastive: local dissimilarity alone (align) or times global consistency "
-                       "(align+uniform).")
+VARIANT = typer.Option(None, "--variant",
+                       help="contrastive: the terms multiplied: align (local dissimilarity), align+uniform (times "
+                       "global consistency; the default without --checkpoint), align+unique, align+uniform+unique "
+                       "(times the uniqueness filter; need --checkpoint, the last is the default with one).")
 NO_VIDEO = typer.Option(False, "--no-video", help="Write the JSON only, no summary MP4.")
 PRESET = typer.Option("superfast", "--preset", help="x264 speed for the summary MP4: faster presets give larger files.")
 CRF = typer.Option(23, "--crf", help="x264 quality for the summary MP4, 0-51 (lower is better, larger).")
 NO_CACHE = typer.Option(False, "--no-cache", help="Neither read nor write the feature cache.")
 QUIET = typer.Option(False, "--quiet", "-q", help="No progress bars and no final table.")
 CHECKPOINT = typer.Option(None, "--checkpoint", metavar="PATH",
-                          help="mae: a checkpoint from `summarize train mae` (default: the shipped one).")
+                          help="contrastive: a model from `summarize train contrastive` (refined terms and the "
+                          "uniqueness filter; default: training-free); mae: a checkpoint from `summarize train mae` "
+                          "(default: the shipped one).")
 STRIDE = typer.Option(2, "--stride", help="mae: samples between the frames of a scoring clip.")
 ADAPT = typer.Option(0, "--adapt", metavar="N", help="mae: first fine-tune a copy of the model on this video for N steps.")
 SEED = typer.Option(0, "--seed", help="mae: seed of the --adapt fine-tuning.")
@@ -46,21 +49,20 @@ def _value(choice) -> str:
     return choice.value if isinstance(choice, enum.Enum) else str(choice)
 
 
-def method_params(method: str, variant: str = "align+uniform", checkpoint: Path | None = None, stride: int = 2,
+def method_params(method: str, variant: str | None = None, checkpoint: Path | None = None, stride: int = 2,
                   adapt: int = 0, seed: int = 0) -> dict:
-    """The options of the chosen method (others are ignored)."""
-    if method == "contrastive":
-        return {"variant": variant}
-    if method == "mae":
-        return {"checkpoint": str(checkpoint) if checkpoint else None, "stride": stride, "adapt": adapt, "seed": seed}
-    return {}
+    """The options the chosen method declares (``Scorer.cli_params``); the others are ignored."""
+    values = {"variant": variant, "checkpoint": str(checkpoint) if checkpoint else None, "stride": stride,
+              "adapt": adapt, "seed": seed}
+    return {name: values[name] for name in SCORERS[method].cli_params}
 
 
 def options_from_cli(method, budget, fps, backbone, weights: Path | None, device, batch_size, variant, no_cache,
                      preset="superfast", crf=23, checkpoint=None, stride=2, adapt=0, seed=0) -> SummaryOptions:
     method = _value(method)
     return SummaryOptions(
-        method=method, method_params=method_params(method, _value(variant), checkpoint, stride, adapt, seed),
+        method=method, method_params=method_params(method, _value(variant) if variant is not None else None,
+                                                   checkpoint, stride, adapt, seed),
         budget=budget, fps=fps,
         backbone=_value(backbone), weights=str(weights) if weights else None, device=_value(device),
         batch_size=batch_size, cache=not no_cache, video_preset=_value(preset), video_crf=crf,

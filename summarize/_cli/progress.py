@@ -17,6 +17,7 @@ STAGE_LABELS = {
     "selection": "Selecting shots",
     "writing": "Writing summary",
     "videos": "Videos evaluated",
+    "training": "Training per fold",
 }
 
 stderr_console = Console(stderr=True)

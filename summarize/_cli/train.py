@@ -1,7 +1,9 @@
-"""``summarize train mae``: self-supervised training of the masked-autoencoder scorer.
+"""``summarize train mae|contrastive``: self-supervised training of the scorers' models.
 
-Runs as one process, or as several under ``torchrun --nproc_per_node N -m summarize train mae ...``
-(PyTorch DDP; only the first process writes the checkpoint and shows progress).
+Both commands share their data options (videos through the feature cache, h5 feature files),
+the progress display and the training loop (``summarize.training.loop``). Each runs as one
+process, or as several under ``torchrun --nproc_per_node N -m summarize train ...`` (PyTorch
+DDP; only the first process writes the checkpoint and shows progress).
 """
 
 from __future__ import annotations
@@ -9,7 +11,9 @@ from __future__ import annotations
 import enum
 import shlex
 import sys
+from dataclasses import asdict
 from pathlib import Path
+from typing import Callable
 
 import typer
 from rich.console import Console
@@ -20,7 +24,9 @@ from ..device import DEVICE_CHOICES
 from ..errors import UsageError
 from ..features import FeatureCache
 from ..models.mae import DEFAULT_SIZE, SIZES, MAEConfig
+from ..models.contrastive import ContrastiveConfig
 from ..training import TrainOptions, distributed, train_mae, training_sequences
+from ..training.contrastive import ContrastiveOptions, train_contrastive
 from ..training.data import check_sequences, describe
 from .app import app
 from .progress import stderr_console
@@ -33,48 +39,51 @@ BackboneName = enum.Enum("BackboneName", {name: name for name in BACKBONES}, typ
 Device = enum.Enum("Device", {name: name for name in DEVICE_CHOICES}, type=str)
 Size = enum.Enum("Size", {name: name for name in SIZES}, type=str)
 DEFAULTS = TrainOptions()
+CONTRASTIVE = ContrastiveOptions()
+
+# Options both commands take.
+OUT = typer.Option(..., "--out", "-o", metavar="PATH", help="Checkpoint to write (e.g. my.ckpt).")
+VIDEOS = typer.Option(None, "--videos", metavar="DIR",
+                      help="Folder of videos (features extracted once with --backbone and cached).")
+FEATURES = typer.Option([], "--features", metavar="FILE.h5",
+                        help="eccv16-layout h5 file (groups with a 'features' dataset); repeatable.")
+BACKBONE = typer.Option(DEFAULT_BACKBONE, "--backbone", help="Backbone of the features.")
+WEIGHTS = typer.Option(None, "--weights", metavar="PATH", help="State dict for the backbone.")
+FPS = typer.Option(2.0, "--fps", help="Sampling rate for the videos' features (scoring uses 2).")
+SEED = typer.Option(0, "--seed", help="Seed of the initial weights and of the batches drawn.")
+SAVE_EVERY = typer.Option(250, "--save-every", help="Steps between checkpoints.")
+INIT = typer.Option(None, "--init", metavar="CKPT", help="Start from this checkpoint's weights.")
+RESUME = typer.Option(False, "--resume", help="Continue the unfinished run saved in --out.")
+OVERWRITE = typer.Option(False, "--overwrite", help="Replace an existing --out.")
+DESCRIPTION = typer.Option("", "--description", help="Words about the training data for the checkpoint.")
+DEVICE = typer.Option("auto", "--device", help="auto takes the GPU when there is one.")
+NO_CACHE = typer.Option(False, "--no-cache", help="Neither read nor write the feature cache.")
+QUIET = typer.Option(False, "--quiet", "-q", help="No progress bars and no final line.")
 
 
-@train_app.command("mae", help="Train the masked autoencoder of `--method mae` on videos and/or feature files.")
-def train_mae_command(
-    out: Path = typer.Option(..., "--out", "-o", metavar="PATH", help="Checkpoint to write (e.g. my.ckpt)."),
-    videos: Path = typer.Option(None, "--videos", metavar="DIR",
-                                help="Folder of videos (features extracted once with --backbone and cached)."),
-    features: list[Path] = typer.Option([], "--features", metavar="FILE.h5",
-                                        help="eccv16-layout h5 file (groups with a 'features' dataset); repeatable."),
-    backbone: BackboneName = typer.Option(DEFAULT_BACKBONE, "--backbone", help="Backbone of the features."),
-    weights: Path = typer.Option(None, "--weights", metavar="PATH", help="State dict for the backbone."),
-    fps: float = typer.Option(2.0, "--fps", help="Sampling rate for the videos' features (scoring uses 2)."),
-    size: Size = typer.Option(DEFAULT_SIZE, "--size", help="Model size: small (CPU-friendly) or the paper's base/large."),
-    steps: int = typer.Option(DEFAULTS.steps, "--steps", help="Optimisation steps."),
-    batch_size: int = typer.Option(DEFAULTS.batch_size, "--batch-size", help="Clips per step (over all processes)."),
-    lr: float = typer.Option(DEFAULTS.base_lr, "--lr", help="Base learning rate per 256 clips (scaled linearly)."),
-    warmup: float = typer.Option(DEFAULTS.warmup_fraction, "--warmup", help="Fraction of the steps for warm-up."),
-    max_stride: int = typer.Option(DEFAULTS.max_stride, "--max-stride", help="Clip strides are drawn from 1..N."),
-    seed: int = typer.Option(DEFAULTS.seed, "--seed", help="Seed of the initial weights and of the clips drawn."),
-    save_every: int = typer.Option(DEFAULTS.save_every, "--save-every", help="Steps between checkpoints."),
-    init: Path = typer.Option(None, "--init", metavar="CKPT", help="Start from this checkpoint's weights."),
-    resume: bool = typer.Option(False, "--resume", help="Continue the unfinished run saved in --out."),
-    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing --out."),
-    description: str = typer.Option("", "--description", help="Words about the training data for the checkpoint."),
-    device: Device = typer.Option("auto", "--device", help="auto takes the GPU when there is one."),
-    no_cache: bool = typer.Option(False, "--no-cache", help="Neither read nor write the feature cache."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars and no final line."),
-) -> None:
+def _name(choice) -> str:
+    return choice.value if isinstance(choice, enum.Enum) else str(choice)
+
+
+def _train(kind: str, out: Path, videos: Path | None, features: list[Path], backbone, weights: Path | None,
+           fps: float, device, no_cache: bool, quiet: bool, validate: Callable[[int], None],
+           run: Callable[..., object]) -> None:
+    """What both commands do: data (features extracted once, cached), progress, the run, a final line.
+
+    ``run(sequences, feature_dim, dist, progress)`` trains; it returns the ``TrainResult`` and the
+    sequences it trained on.
+    """
     if videos is None and not features:
         raise UsageError("no training data: give --videos DIR and/or --features FILE.h5")
-    options = TrainOptions(steps=steps, batch_size=batch_size, base_lr=lr, warmup_fraction=warmup,
-                           max_stride=max_stride, seed=seed, save_every=save_every)
-    options.validate()
-    backbone_name = backbone.value if isinstance(backbone, enum.Enum) else str(backbone)
-    with distributed(device.value if isinstance(device, enum.Enum) else str(device)) as dist:
-        options.validate(dist.world_size)  # before any feature extraction
+    validate(1)
+    backbone_name = _name(backbone)
+    with distributed(_name(device)) as dist:
+        validate(dist.world_size)  # before any feature extraction
         show = dist.is_main and not quiet
         progress = Progress(TextColumn("{task.description:<24}"), BarColumn(), MofNCompleteColumn(),
                             TextColumn("{task.fields[status]}"), TimeElapsedColumn(), TimeRemainingColumn(),
                             console=stderr_console, disable=not show)
         with progress:
-            sequences = []
             if videos is not None:
                 net = load_backbone(backbone_name, str(weights) if weights else None, dist.device)
                 tasks: dict[str, int] = {}
@@ -91,23 +100,105 @@ def train_mae_command(
             else:
                 sequences = training_sequences(None, features, None)
                 feature_dim = BACKBONES[backbone_name].default_weights.feature_dim
-            config = MAEConfig.sized(size.value if isinstance(size, enum.Enum) else str(size),
-                                     feature_dim=feature_dim)
-            sequences = check_sequences(sequences, feature_dim, config.clip_length, backbone_name)
-            trained_on = (description + "; " if description else "") + describe(sequences, fps if videos else None)
-            task = progress.add_task("training", total=options.steps, status="")
+            task = progress.add_task("training", total=1, status="")
 
             def step_done(step: int, total: int, loss: float, lr: float) -> None:
                 progress.update(task, completed=step, total=total, status=f"loss {loss:.4f}  lr {lr:.2e}")
 
-            result = train_mae(
-                sequences, out, backbone=backbone_name, sampling_fps=fps, options=options, config=config,
-                init=init, resume=resume, overwrite=overwrite, trained_on=trained_on,
-                command=shlex.join(["summarize", *sys.argv[1:]]) if sys.argv else "",
-                backbone_weights=str(weights) if weights else "default", dist=dist, progress=step_done,
-            )
+            result, sequences = run(sequences, feature_dim, dist, step_done)
         if show:
             meta = result.meta
-            Console().print(f"wrote {result.path}: {meta.size} model, {meta.num_params:,} parameters, "
-                            f"{meta.steps} steps on {describe(sequences, None)}, final loss {result.final_loss:.4f}, "
-                            f"{meta.train_seconds:.0f} s training on {meta.device}")
+            Console().print(f"wrote {result.path}: {kind} model {meta.size}, {meta.num_params:,} parameters, "
+                            f"{meta.steps} steps on {describe(sequences, None)}, final loss "
+                            f"{result.final_loss:.4f}, {meta.train_seconds:.0f} s training on {meta.device}")
+
+
+def _command() -> str:
+    return shlex.join(["summarize", *sys.argv[1:]]) if sys.argv else ""
+
+
+@train_app.command("mae", help="Train the masked autoencoder of `--method mae` on videos and/or feature files.")
+def train_mae_command(
+    out: Path = OUT,
+    videos: Path = VIDEOS,
+    features: list[Path] = FEATURES,
+    backbone: BackboneName = BACKBONE,
+    weights: Path = WEIGHTS,
+    fps: float = FPS,
+    size: Size = typer.Option(DEFAULT_SIZE, "--size", help="Model size: small (CPU-friendly) or the paper's base/large."),
+    steps: int = typer.Option(DEFAULTS.steps, "--steps", help="Optimisation steps."),
+    batch_size: int = typer.Option(DEFAULTS.batch_size, "--batch-size", help="Clips per step (over all processes)."),
+    lr: float = typer.Option(DEFAULTS.base_lr, "--lr", help="Base learning rate per 256 clips (scaled linearly)."),
+    warmup: float = typer.Option(DEFAULTS.warmup_fraction, "--warmup", help="Fraction of the steps for warm-up."),
+    max_stride: int = typer.Option(DEFAULTS.max_stride, "--max-stride", help="Clip strides are drawn from 1..N."),
+    seed: int = SEED,
+    save_every: int = SAVE_EVERY,
+    init: Path = INIT,
+    resume: bool = RESUME,
+    overwrite: bool = OVERWRITE,
+    description: str = DESCRIPTION,
+    device: Device = DEVICE,
+    no_cache: bool = NO_CACHE,
+    quiet: bool = QUIET,
+) -> None:
+    options = TrainOptions(steps=steps, batch_size=batch_size, base_lr=lr, warmup_fraction=warmup,
+                           max_stride=max_stride, seed=seed, save_every=save_every)
+
+    def run(sequences, feature_dim, dist, progress):
+        config = MAEConfig.sized(_name(size), feature_dim=feature_dim)
+        sequences = check_sequences(sequences, feature_dim, config.clip_length, _name(backbone))
+        trained_on = (description + "; " if description else "") + describe(sequences, fps if videos else None)
+        result = train_mae(sequences, out, backbone=_name(backbone), sampling_fps=fps, options=options,
+                           config=config, init=init, resume=resume, overwrite=overwrite, trained_on=trained_on,
+                           command=_command(), backbone_weights=str(weights) if weights else "default", dist=dist,
+                           progress=progress)
+        return result, sequences
+
+    _train("MAE", out, videos, features, backbone, weights, fps, device, no_cache, quiet, options.validate, run)
+
+
+@train_app.command("contrastive", help=(
+    "Train the contrastive refinement and uniqueness filter of `--method contrastive --checkpoint` "
+    "(Pang et al. 2023) on videos and/or feature files. Refinement generalises only with many videos."))
+def train_contrastive_command(
+    out: Path = OUT,
+    videos: Path = VIDEOS,
+    features: list[Path] = FEATURES,
+    backbone: BackboneName = BACKBONE,
+    weights: Path = WEIGHTS,
+    fps: float = FPS,
+    epochs: int = typer.Option(CONTRASTIVE.epochs, "--epochs", help="Passes over the training videos."),
+    batch_size: int = typer.Option(CONTRASTIVE.batch_size, "--batch-size", help="Videos per step."),
+    lr: float = typer.Option(CONTRASTIVE.lr, "--lr", help="AdamW learning rate (constant)."),
+    weight_decay: float = typer.Option(CONTRASTIVE.weight_decay, "--weight-decay", help="AdamW weight decay."),
+    length: int = typer.Option(CONTRASTIVE.sequence_length, "--length",
+                               help="Samples each training video is resampled to."),
+    alpha: float = typer.Option(CONTRASTIVE.alpha, "--alpha", help="Weight of the uniformity loss (lambda1)."),
+    heads: int = typer.Option(1, "--heads", help="Attention heads: 1 canonical, 8 for large corpora."),
+    seed: int = SEED,
+    save_every: int = SAVE_EVERY,
+    init: Path = INIT,
+    resume: bool = RESUME,
+    overwrite: bool = OVERWRITE,
+    description: str = DESCRIPTION,
+    device: Device = DEVICE,
+    no_cache: bool = NO_CACHE,
+    quiet: bool = QUIET,
+) -> None:
+    options = ContrastiveOptions(epochs=epochs, batch_size=batch_size, lr=lr, weight_decay=weight_decay,
+                                 sequence_length=length, alpha=alpha, seed=seed, save_every=save_every)
+
+    def validate(world_size: int) -> None:  # the data decide n_videos; check the rest now
+        ContrastiveOptions(**{**asdict(options), "n_videos": 2 * world_size}).validate(world_size)
+
+    def run(sequences, feature_dim, dist, progress):
+        sequences = check_sequences(sequences, feature_dim, 2, _name(backbone))
+        trained_on = (description + "; " if description else "") + describe(sequences, fps if videos else None)
+        result = train_contrastive(sequences, out, backbone=_name(backbone), sampling_fps=fps if videos else 0.0,
+                                   options=options, config=ContrastiveConfig(feature_dim=feature_dim, heads=heads),
+                                   init=init, resume=resume, overwrite=overwrite, trained_on=trained_on,
+                                   command=_command(), backbone_weights=str(weights) if weights else "default",
+                                   dist=dist, progress=progress)
+        return result, sequences
+
+    _train("contrastive", out, videos, features, backbone, weights, fps, device, no_cache, quiet, validate, run)

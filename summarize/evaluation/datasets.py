@@ -371,8 +371,16 @@ def pair_videos(videos_dir: str | Path, annotations: list[AnnotatedVideo]) -> tu
 # --------------------------------------------------------------------------- splits
 
 
-def read_splits(path: str | Path) -> list[list[str]]:
-    """Test keys of each fold from a JSON splits file in K. Zhou's format
+@dataclass
+class Fold:
+    """One fold of a splits file: its test videos and the videos a trained method learns from."""
+
+    test: list[str]
+    train: list[str] | None  # None: the file gives no train_keys (all other videos are used)
+
+
+def read_folds(path: str | Path) -> list[Fold]:
+    """The folds of a JSON splits file in K. Zhou's format
     ``[{"train_keys": [...], "test_keys": [...]}, ...]``. Keys may carry a path prefix
     (``.../eccv16_dataset_tvsum_google_pool5.h5/video_1``): only the last part counts."""
     import json
@@ -387,4 +395,14 @@ def read_splits(path: str | Path) -> list[list[str]]:
                          '[{"train_keys": [...], "test_keys": [...]}, ...]') from None
     if not isinstance(folds, list) or not folds or not all(isinstance(f, dict) and f.get("test_keys") for f in folds):
         raise InputError(f'{path}: expected a list of folds, each with "test_keys"')
-    return [[str(k).rstrip("/").rsplit("/", 1)[-1] for k in fold["test_keys"]] for fold in folds]
+
+    def keys(values) -> list[str]:
+        return [str(k).rstrip("/").rsplit("/", 1)[-1] for k in values]
+
+    return [Fold(keys(fold["test_keys"]), keys(fold["train_keys"]) if fold.get("train_keys") else None)
+            for fold in folds]
+
+
+def read_splits(path: str | Path) -> list[list[str]]:
+    """Test keys of each fold of a splits file (see ``read_folds``)."""
+    return [fold.test for fold in read_folds(path)]

@@ -26,9 +26,11 @@ from ..errors import UsageError
 from ..outputs import atomic_output, dumps, ensure_writable_dir
 from ..pipeline import SummaryOptions
 from ..scoring import SCORERS, Scorer, get_scorer
+from ..scoring.contrastive import CTVSUM_POST
+from ..training.data import l2_normalised
 from ..selection import capacity_frames, frame_scores, select_shots
 from .baselines import REFERENCES, human_correlation, human_f1, uniform_selection
-from .datasets import DATASETS, read_splits
+from .datasets import DATASETS, Fold, read_folds
 from .metrics import AnnotatorScores, F1Score, RankCorrelation, f1_against_users
 from .protocols import Protocol, protocol_for
 from .sources import EvalVideo, FeatureFileSource, VideoFolderSource, summary_mask
@@ -53,12 +55,22 @@ class MethodSpec:
     name: str
     params: dict[str, Any] = field(default_factory=dict)
     kind: str = "method"  # or "reference"
+    text: str | None = None  # the label as the user wrote it, when the params were resolved since
 
     @property
     def label(self) -> str:
+        if self.text is not None:
+            return self.text
         if not self.params:
             return self.name
         return f"{self.name}:" + ",".join(f"{k}={v}" for k, v in self.params.items())
+
+    def for_dataset(self, dataset: str) -> "MethodSpec":
+        """Parameters that name a dataset's convention, resolved (``post=ctvsum``: the authors'
+        post-processing for TVSum or for SumMe); the label stays as written."""
+        if self.params.get("post") != "ctvsum":
+            return self
+        return replace(self, params={**self.params, "post": CTVSUM_POST[dataset]}, text=self.label)
 
     @classmethod
     def parse(cls, text: str, kind: str = "method") -> "MethodSpec":
@@ -203,6 +215,36 @@ class _Runner:
                                             for k in range(random_draws)]
             else:
                 self.scorers[spec.label] = [get_scorer(spec.name, **spec.params)]
+        # Methods trained per fold: label -> one trained scorer per fold, and their scores per fold.
+        self.trained = [s.label for s in specs if s.label in self.scorers and self.scorers[s.label][0].needs_training]
+        self.fold_scorers: dict[str, list[Scorer]] = {}
+        self.fold_scores: dict[str, list[dict[str, VideoScore]]] = {}
+        self.folds: list[Fold] = []
+
+    def train_folds(self, folds: list[Fold], source, keys: list[str], backbone: str,
+                    progress: ProgressFn) -> list[dict[str, Any]]:
+        """Train every per-fold method on each fold's training videos; returns what trained what."""
+        self.folds = folds
+        training = [fold.train if fold.train is not None else [k for k in keys if k not in fold.test]
+                    for fold in folds]
+        features = {key: l2_normalised(source.features(key)) for key in sorted({k for t in training for k in t})}
+        record = []
+        for i, (fold, train) in enumerate(zip(folds, training)):
+            overlap = sorted(set(train) & set(fold.test))
+            if overlap:
+                raise UsageError(f"--splits fold {i} trains on {overlap[0]}, one of its own test videos")
+            for label in self.trained:
+                base = self.scorers[label][0]
+                self.fold_scorers.setdefault(label, []).append(base.fitted(
+                    [features[k] for k in train], backbone=backbone, device=self.device,
+                    description=f"fold {i}: {len(train)} videos"))
+                self.fold_scores.setdefault(label, []).append({})
+            record.append({"fold": i, "train_keys": train, "test_keys": fold.test})
+            progress("training", (i + 1) / len(folds))
+        return record
+
+    def fold_score(self, label: str, fold: int, key: str) -> VideoScore | None:
+        return self.fold_scores[label][fold].get(key)
 
     def params(self, spec: MethodSpec) -> dict[str, Any]:
         """Every parameter of the method's scorer (the first draw's, seed aside, for a random one)."""
@@ -231,6 +273,12 @@ class _Runner:
                 f1 = f1_against_users(mask, video.user_summaries, rule)
                 results[spec.label] = VideoScore(f1.f1, f1.precision, f1.recall, None, None,
                                                  float(mask.mean()))
+            elif spec.label in self.trained:
+                for i, fold in enumerate(self.folds):
+                    if video.name in fold.test:
+                        scored = self._scored(self.fold_scorers[spec.label][i], video, annotators, rule)
+                        self.fold_scores[spec.label][i][video.name] = scored
+                        results.setdefault(spec.label, scored)  # per video: its first test fold
             else:
                 draws = [self._scored(scorer, video, annotators, rule) for scorer in self.scorers[spec.label]]
                 results[spec.label] = draws[0] if len(draws) == 1 else _average_scores(draws)
@@ -294,8 +342,9 @@ def evaluate(dataset: str, *, data_dir: str | Path | None = None, videos: str | 
         raise UsageError(f"budget must be in (0, 1], got {budget:g}")
     if random_draws < 1:
         raise UsageError(f"random draws must be at least 1, got {random_draws}")
-    specs = method_specs(list(methods), references)
-    folds = read_splits(splits) if splits is not None else None
+    specs = [spec.for_dataset(dataset) for spec in method_specs(list(methods), references)]
+    fold_list = read_folds(splits) if splits is not None else None
+    folds = [fold.test for fold in fold_list] if fold_list is not None else None
     summary_options = SummaryOptions(**options).validate()
     if videos is None:
         given = sorted(k for k in options if k not in ("device", "cache", "cache_dir"))
@@ -315,12 +364,27 @@ def evaluate(dataset: str, *, data_dir: str | Path | None = None, videos: str | 
             if unknown:
                 raise UsageError(f"--splits names {unknown[0]}, which the data does not have "
                                  f"(it has {keys[0]} ... {keys[-1]})")
+            unknown = sorted({k for fold in fold_list for k in fold.train or ()} - set(keys))
+            if unknown:
+                raise UsageError(f"--splits trains on {unknown[0]}, which the data does not have")
+            all_keys = keys
             wanted = {k for fold in folds for k in fold}
             keys = [k for k in keys if k in wanted]
         runner = _Runner(specs, protocol, budget, random_draws, seed, device)
+        trained_folds = None
+        if runner.trained:
+            if fold_list is None:
+                raise UsageError(f"{runner.trained[0]} trains a model on each fold's training videos: give --splits "
+                                 "FILE (or checkpoint=PATH for a model trained elsewhere)")
+            t0 = time.perf_counter()
+            progress("training", 0.0)
+            trained_folds = runner.train_folds(fold_list, source, all_keys, _source_backbone(source), progress)
+            timings_training = time.perf_counter() - t0
         per_video: dict[str, dict[str, VideoScore]] = {}
         described, notes = [], []
         timings = {"load": 0.0, "evaluate": 0.0}
+        if trained_folds is not None:
+            timings["training"] = timings_training
         progress("videos", 0.0)
         for i, key in enumerate(keys):
             t0 = time.perf_counter()
@@ -340,7 +404,9 @@ def evaluate(dataset: str, *, data_dir: str | Path | None = None, videos: str | 
             "methods": [{"label": s.label, "method": s.name, "kind": s.kind, "params": runner.params(s),
                          "draws": random_draws if s.draws_seeds else None} for s in specs],
             "budget": budget, "random_draws": random_draws, "random_seeds": [seed + k for k in range(random_draws)],
-            "splits": {"file": str(Path(splits).resolve()), "folds": folds} if folds is not None else None,
+            "splits": {"file": str(Path(splits).resolve()), "folds": folds,
+                       "training": ({"methods": runner.trained, "folds": trained_folds}
+                                    if trained_folds is not None else None)} if folds is not None else None,
             "data": source.describe(),
         }
         if videos is not None:
@@ -350,7 +416,8 @@ def evaluate(dataset: str, *, data_dir: str | Path | None = None, videos: str | 
                                        "feature_cache": opts.cache}
             if source.missing:
                 notes.append(f"{len(source.missing)} annotated videos not found in {videos}, not evaluated")
-        results = [_summarise(spec, runner.params(spec), per_video, folds, random_draws) for spec in specs]
+        results = [_summarise(spec, runner.params(spec), per_video, folds, random_draws,
+                              runner if spec.label in runner.trained else None) for spec in specs]
     finally:
         source.close()
     timings["total"] = time.perf_counter() - started
@@ -370,9 +437,14 @@ def _empty_selection_note(key: str, video: EvalVideo, scores: dict[str, VideoSco
 
 
 def _summarise(spec: MethodSpec, params: dict[str, Any], per_video: dict[str, dict[str, VideoScore]],
-               folds: list[list[str]] | None, random_draws: int) -> MethodResult:
-    def mean_over(keys: list[str]) -> dict[str, Any]:
-        scores = [per_video[k][spec.label] for k in keys if spec.label in per_video[k]]
+               folds: list[list[str]] | None, random_draws: int, runner: _Runner | None = None) -> MethodResult:
+    """The method's means (over folds when given). ``runner``: a method trained per fold, whose
+    score of a video depends on the fold that tested it."""
+    def mean_over(keys: list[str], fold: int | None = None) -> dict[str, Any]:
+        if runner is not None and fold is not None:
+            scores = [s for s in (runner.fold_score(spec.label, fold, k) for k in keys) if s is not None]
+        else:
+            scores = [per_video[k][spec.label] for k in keys if spec.label in per_video[k]]
         return {"n_videos": len(scores), "constant_pairs": sum(s.constant_pairs for s in scores),
                 **{m: _mean([getattr(s, m) for s in scores]) for m in
                    ("f1", "precision", "recall", "kendall_tau", "spearman_rho")}}
@@ -380,7 +452,10 @@ def _summarise(spec: MethodSpec, params: dict[str, Any], per_video: dict[str, di
     if folds is None:
         overall, fold_results = mean_over(list(per_video)), None
     else:
-        fold_results = [{"fold": i, **mean_over(fold)} for i, fold in enumerate(folds)]
+        fold_results = [{"fold": i, **mean_over(fold, i)} for i, fold in enumerate(folds)]
+        if runner is not None:
+            for i, result in enumerate(fold_results):
+                result["trained_on"] = runner.fold_scorers[spec.label][i].trained_on
         overall = {m: _mean([f[m] for f in fold_results]) for m in
                    ("f1", "precision", "recall", "kendall_tau", "spearman_rho")}
         overall["n_videos"] = len({k for fold in folds for k in fold if spec.label in per_video.get(k, {})})
@@ -389,3 +464,7 @@ def _summarise(spec: MethodSpec, params: dict[str, Any], per_video: dict[str, di
         raise UsageError(f"{spec.label}: no video could be evaluated (a human reference needs two or more users)")
     return MethodResult(label=spec.label, method=spec.name, params=params, kind=spec.kind,
                         folds=fold_results, draws=random_draws if spec.draws_seeds else None, **overall)
+
+
+def _source_backbone(source) -> str:
+    return "googlenet" if source.mode == "features" else source.options.backbone

@@ -126,6 +126,10 @@ class FeatureFileSource:
                          bounds=video.bounds, user_summaries=video.user_summary, annotator_scores=annotator_scores,
                          backbone="googlenet", title=title)
 
+    def features(self, key: str) -> np.ndarray:
+        """The features alone (training data for a fold)."""
+        return self.file.read(key).features
+
     def close(self) -> None:
         self.file.close()
 
@@ -205,6 +209,10 @@ class VideoFolderSource:
                          user_summaries=user_summaries, annotator_scores=scores[:, positions],
                          backbone=feats.backbone, title=entry.title, alignment=alignment,
                          info={"file": path.name, "feature_cache": "hit" if feats.from_cache else "miss"})
+
+    def features(self, key: str) -> np.ndarray:
+        """The features alone (training data for a fold; from the feature cache after the first time)."""
+        return self.summarizer.features(self._pairs[key][0]).features
 
     def close(self) -> None:
         pass

@@ -201,6 +201,6 @@ def refinement_loss(model: nn.Module, x: torch.Tensor, k: int, weights: LossWeig
     unique = uniqueness_loss(z, segment_means(z, segment_length), beta)
     filt = F.binary_cross_entropy_with_logits(logits, filter_target(unique))
     loss = align.mean() + weights.alpha * uniform.mean() + weights.unique * unique.mean() + weights.filter * filt
-    terms = {"align": float(align.mean()), "uniform": float(uniform.mean()), "unique": float(unique.mean()),
-             "filter": float(filt)}
+    terms = {name: float(value.detach().mean()) for name, value in
+             (("align", align), ("uniform", uniform), ("unique", unique), ("filter", filt))}
     return loss, terms

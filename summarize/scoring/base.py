@@ -19,8 +19,8 @@ class Scorer(abc.ABC):
 
     name: ClassVar[str]
     description: ClassVar[str] = ""
-    # The backbone a scorer's model was trained on, if it needs one (None: any backbone).
-    required_backbone: ClassVar[str | None] = None
+    # The command-line options (of ``summarize VIDEO`` and ``batch``) this scorer takes, by parameter name.
+    cli_params: ClassVar[tuple[str, ...]] = ()
 
     @property
     @abc.abstractmethod
@@ -28,9 +28,25 @@ class Scorer(abc.ABC):
         """The parameters that determine the scores (JSON-serialisable)."""
 
     @property
+    def required_backbone(self) -> str | None:
+        """The backbone this scorer's model was trained on, if it needs one (None: any backbone)."""
+        return None
+
+    @property
     def stochastic(self) -> bool:
         """True when the scores depend on a random ``seed`` (evaluation then averages seeds)."""
         return False
+
+    @property
+    def needs_training(self) -> bool:
+        """True when the scorer must be trained (``fitted``) before it can score: ``summarize eval
+        --splits`` then trains it on each fold's training videos."""
+        return False
+
+    def fitted(self, sequences: list[np.ndarray], *, backbone: str = "", device: torch.device | None = None,
+               description: str = "") -> "Scorer":
+        """A copy of this scorer trained on ``sequences`` (L2-normalised (T, D) features)."""
+        raise NotImplementedError(f"{self.name} is not trained per fold")
 
     @abc.abstractmethod
     def score(self, features: np.ndarray, *, device: torch.device | None = None) -> np.ndarray:

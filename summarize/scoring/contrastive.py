@@ -13,13 +13,28 @@ Each is min-max scaled to [0, 1] over the video; the score is their product plus
 epsilon (Eq. 12 without the learned uniqueness term), Gaussian-smoothed over time. With
 ``variant="align"`` the score is the scaled local dissimilarity alone.
 
+With a checkpoint from ``summarize train contrastive`` (Sec. 4.3-4.5): neighbours are still
+chosen on the frozen features, the two terms are measured on the refined projection
+(Eqs. 6, 7), and the variants ending in ``+unique`` multiply by the uniqueness filter's
+score H (min-max scaled too): the full Eq. 12 is ``align+uniform+unique``, the default
+with a checkpoint. ``refine=True`` asks ``summarize eval --splits`` to train a model on each
+fold's training videos (the paper's canonical setting).
+
+``post`` reproduces the authors' evaluation code, which transforms the product before
+smoothing: ``exp`` gives exp(s - 1) (their TVSum), ``shift`` gives s + 0.05 (their SumMe),
+neither adds epsilon; ``summarize eval`` resolves ``post=ctvsum`` to the one for its dataset.
+Both are increasing, so they reorder nothing before smoothing; they change the knapsack's
+shot values (means of scores), and so F1.
+
 The T x T similarities are never held at once: rows are processed in chunks sized so that
 T = 25,000 samples stays well under 2 GB.
 """
 
 from __future__ import annotations
 
+import copy
 import math
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -27,10 +42,14 @@ import torch
 from scipy.ndimage import gaussian_filter1d
 
 from ..errors import UsageError
+from ..models.checkpoint import load_checkpoint
 from ..models.contrastive import contrastive_terms
 from .base import Scorer
 
-VARIANTS = ("align+uniform", "align")
+TRAINING_FREE_VARIANTS = ("align+uniform", "align")
+VARIANTS = ("align+uniform", "align", "align+unique", "align+uniform+unique")  # the paper's Table rows
+POSTS = ("none", "exp", "shift")
+CTVSUM_POST = {"tvsum": "exp", "summe": "shift"}  # post=ctvsum in summarize eval, per dataset
 
 # Memory for one chunk of similarity rows (the chunk, its exponentials, top-k buffers).
 _CHUNK_BYTES = 192 * 2**20
@@ -83,37 +102,132 @@ def local_and_global(features: np.ndarray | torch.Tensor, ratio: float = 0.1, be
 
 class ContrastiveScorer(Scorer):
     name = "contrastive"
-    description = "training-free local dissimilarity x global consistency (Pang et al. 2023)"
+    cli_params = ("variant", "checkpoint")
+    description = ("local dissimilarity x global consistency (Pang et al. 2023): training-free, or refined "
+                   "with the uniqueness filter from a checkpoint")
 
-    def __init__(self, variant: str = "align+uniform", ratio: float = 0.1, beta: float = 2.0,
-                 sigma: float = 1.0, epsilon: float = 1e-6) -> None:
+    def __init__(self, variant: str | None = None, ratio: float = 0.1, beta: float = 2.0, sigma: float = 1.0,
+                 epsilon: float = 1e-6, checkpoint: str | Path | None = None, refine: bool = False,
+                 post: str = "none", seed: int = 0, epochs: int = 40) -> None:
+        trained = checkpoint is not None or bool(refine)
+        variant = variant or ("align+uniform+unique" if trained else "align+uniform")
         if variant not in VARIANTS:
             raise UsageError(f"unknown contrastive variant {variant!r}; choose one of: {', '.join(VARIANTS)}")
+        if "unique" in variant and not trained:
+            raise UsageError(f"contrastive variant {variant} needs the trained uniqueness filter: add --checkpoint "
+                             "from `summarize train contrastive`")
         if not 0 < ratio <= 1:
             raise UsageError(f"neighbour ratio must be in (0, 1], got {ratio}")
         if sigma < 0:
             raise UsageError(f"smoothing sigma must be >= 0, got {sigma}")
+        if post == "ctvsum":
+            raise UsageError("post=ctvsum depends on the dataset: use it in `summarize eval`, or post=exp (the "
+                             "authors' TVSum) / post=shift (their SumMe)")
+        if post not in POSTS:
+            raise UsageError(f"unknown post-processing {post!r}; choose one of: {', '.join(POSTS)} (or ctvsum in eval)")
+        if refine and checkpoint is not None:
+            raise UsageError("give either checkpoint=PATH (a trained model) or refine=1 (train one per fold), not both")
         self.variant, self.ratio, self.beta, self.sigma, self.epsilon = variant, ratio, beta, sigma, epsilon
+        if epochs < 1:
+            raise UsageError(f"epochs must be at least 1, got {epochs}")
+        self.post, self.refine, self.seed, self.epochs = post, bool(refine), seed, epochs
+        self.model = None
+        self.meta = None
+        self.checkpoint = self.digest = None
+        self.trained_on: str | None = None  # for a model trained in this process (an evaluation fold)
+        if checkpoint is not None:
+            loaded = load_checkpoint(checkpoint, "contrastive")
+            self.model, self.meta, self.digest = loaded.model, loaded.meta, loaded.digest
+            self.checkpoint = str(Path(checkpoint).resolve())
+
+    @property
+    def required_backbone(self) -> str | None:  # type: ignore[override]
+        return self.meta.backbone if self.meta is not None else None
+
+    @property
+    def needs_training(self) -> bool:
+        """``refine=True`` without a model yet: ``summarize eval --splits`` trains one per fold."""
+        return self.refine and self.model is None
 
     @property
     def params(self) -> dict[str, Any]:
-        return {
+        params = {
             "variant": self.variant,
             "neighbour_ratio": self.ratio,
             "beta": self.beta,
             "smoothing_sigma_samples": self.sigma,
-            "epsilon": self.epsilon,
+            "epsilon": self.epsilon if self.post == "none" else 0.0,
             "self_is_neighbour": False,
         }
+        if self.post != "none":
+            params["post"] = {"exp": "exp(s - 1) before smoothing (CTVSUM's TVSum)",
+                              "shift": "s + 0.05 before smoothing (CTVSUM's SumMe)"}[self.post]
+        if self.checkpoint is not None:
+            params.update(checkpoint=self.checkpoint, checkpoint_sha256=self.digest, backbone=self.meta.backbone,
+                          model=self.meta.size, trained_on=self.meta.trained_on)
+        if self.refine:
+            params.update(refine="trained per evaluation fold on its training videos", seed=self.seed,
+                          epochs=self.epochs)
+        return params
+
+    def check_features(self, features: np.ndarray, backbone: str | None = None) -> None:
+        if self.meta is None:
+            return
+        name = f"contrastive checkpoint {self.checkpoint}"
+        if backbone is not None and backbone != self.meta.backbone:
+            raise UsageError(f"{name} was trained on {self.meta.backbone} features, not {backbone}: "
+                             f"use --backbone {self.meta.backbone} or a checkpoint trained on {backbone}")
+        dim = np.shape(features)[1] if np.ndim(features) == 2 else None
+        if dim != self.meta.feature_dim:
+            raise UsageError(f"{name} takes {self.meta.feature_dim}-d {self.meta.backbone} features, got {dim}-d ones")
+
+    def fitted(self, sequences: list[np.ndarray], *, backbone: str = "", device: torch.device | None = None,
+               description: str = "") -> "ContrastiveScorer":
+        """A copy of this scorer with a model trained on ``sequences`` (seeded by ``seed``)."""
+        from ..training.contrastive import ContrastiveOptions, contrastive_recipe
+        from ..training.loop import train_model
+
+        recipe = contrastive_recipe(sequences, ContrastiveOptions(seed=self.seed, epochs=self.epochs),
+                                    backbone=backbone)
+        return self.with_model(train_model(recipe, device or "cpu").cpu(), description)
+
+    def with_model(self, model: torch.nn.Module, trained_on: str = "") -> "ContrastiveScorer":
+        """A copy of this scorer that scores with ``model`` (a ``RefinementNet`` trained in this process)."""
+        other = copy.copy(self)
+        other.model, other.trained_on = model.eval(), trained_on
+        return other
+
+    def terms(self, features: np.ndarray, device: torch.device | None = None) -> dict[str, np.ndarray]:
+        """The raw per-sample terms: align and uniform (refined with a model), and unique (H, with one)."""
+        projected, unique = None, None
+        if self.model is not None:
+            model = self.model.to(device or "cpu").eval()
+            x = torch.as_tensor(np.asarray(features, dtype=np.float32), device=device or "cpu")
+            with torch.inference_mode():
+                z, logits = model(torch.nn.functional.normalize(x, dim=1)[None])
+            projected, unique = z[0], torch.sigmoid(logits[0]).double().cpu().numpy()
+        local, consistency = local_and_global(features, self.ratio, self.beta, device=device, projected=projected)
+        terms = {"align": local, "uniform": consistency}
+        if unique is not None:
+            terms["unique"] = unique
+        return terms
 
     def score(self, features: np.ndarray, *, device: torch.device | None = None) -> np.ndarray:
+        if self.needs_training:
+            raise UsageError("contrastive refine=1 trains a model per fold in `summarize eval --splits`; "
+                             "elsewhere give checkpoint=PATH (from `summarize train contrastive`)")
         if len(features) < 2:
             return np.ones(len(features))
-        local, consistency = local_and_global(features, self.ratio, self.beta, device=device)
-        scores = minmax(local)
-        if self.variant == "align+uniform":
-            scores = scores * minmax(consistency)
-        scores = scores + self.epsilon
+        terms = self.terms(features, device)
+        scores = np.ones(len(features))
+        for name in self.variant.split("+"):
+            scores = scores * minmax(terms[name])
+        if self.post == "exp":
+            scores = np.exp(scores - 1.0)
+        elif self.post == "shift":
+            scores = scores + 0.05
+        else:
+            scores = scores + self.epsilon
         if self.sigma > 0:
             scores = gaussian_filter1d(scores, self.sigma, mode="nearest")
         return scores

@@ -53,6 +53,7 @@ def reconstruction_scores(model: MaskedAutoencoder, features: np.ndarray, stride
 
 class MAEScorer(Scorer):
     name = "mae"
+    cli_params = ("checkpoint", "stride", "adapt", "seed")
     description = "masked-autoencoder reconstruction error (Shim et al. 2024)"
 
     def __init__(self, checkpoint: str | Path | None = None, stride: int = 2, adapt: int = 0, seed: int = 0,

@@ -29,12 +29,14 @@ class RandomScorer(Scorer):
     name = "random"
     description = "uniform random scores (the chance baseline), seeded per video"
 
-    stochastic = True
-
     def __init__(self, seed: int = 0) -> None:
         if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
             raise UsageError(f"random: seed must be a non-negative integer, got {seed!r}")
         self.seed = seed
+
+    @property
+    def stochastic(self) -> bool:
+        return True
 
     @property
     def params(self) -> dict[str, Any]:

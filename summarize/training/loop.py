@@ -246,3 +246,14 @@ def fit(recipe: Recipe, out: str | Path, *, backbone: str, fingerprint: str, ini
             save_checkpoint(out, model, weights(step, elapsed), training)
         dist.barrier()
     return TrainResult(out, weights(options.steps, elapsed), loss, start)
+
+
+def train_model(recipe: Recipe, device: torch.device | str = "cpu", progress: TrainProgress | None = None,
+                model: torch.nn.Module | None = None) -> torch.nn.Module:
+    """Train ``model`` (a fresh seeded one by default) through every step of ``recipe`` in this
+    process, without checkpoints (evaluation folds, test-time adaptation); returns it in eval mode."""
+    device = resolve_device(device)
+    recipe.options.validate()
+    model = (model if model is not None else recipe.new_seeded_model()).to(device)
+    train_steps(model, recipe, recipe.optimizer(model), 0, recipe.options.steps, device, progress=progress)
+    return model.eval()

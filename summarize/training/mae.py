@@ -34,7 +34,7 @@ from ..models.checkpoint import MAEWeights, code_version, now
 from ..models.clips import random_masks, sample_clips
 from ..models.mae import MAEConfig, MaskedAutoencoder, masked_mse, standardize
 from .data import FeatureSequence
-from .loop import Distributed, Recipe, TrainProgress, TrainResult, data_fingerprint, fit, make_optimizer, train_steps
+from .loop import Distributed, Recipe, TrainProgress, TrainResult, data_fingerprint, fit, make_optimizer, train_model
 
 
 @dataclass
@@ -163,15 +163,13 @@ def adapt(model: MaskedAutoencoder, features: np.ndarray, steps: int, *, seed: i
 
     A video shorter than one clip trains on clips of its whole length.
     """
-    device = resolve_device(device)
-    tuned = copy.deepcopy(model).to(device)
+    tuned = copy.deepcopy(model).to(resolve_device(device))
     if steps <= 0:
         return tuned.eval()
     options = TrainOptions(steps=steps, batch_size=batch_size, base_lr=base_lr, seed=seed).validate()
     config = MAEConfig(**{**model.config.to_dict(), "clip_length": min(model.config.clip_length, len(features))})
     recipe = MAERecipe([np.asarray(features, dtype=np.float32)], config, options)
-    train_steps(tuned, recipe, recipe.optimizer(tuned), 0, steps, device)
-    return tuned.eval()
+    return train_model(recipe, device, model=tuned)
 
 
 def train_mae(sequences: list[FeatureSequence], out: str | Path, *, backbone: str, sampling_fps: float,

@@ -1,0 +1,359 @@
+"""Contrastive refinement and the uniqueness filter (Pang et al. 2023, Sec. 4.3-4.5, Eqs. 6-12):
+losses against cases computed by hand, what training learns on corpora with known structure,
+checkpoints, scoring variants, and per-fold training in ``summarize eval --splits``."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+import torch
+from scipy.ndimage import gaussian_filter1d
+from scipy.stats import kendalltau
+
+from summarize.errors import InputError, OutputError, UsageError
+from summarize.models import ContrastiveConfig, RefinementNet, load_checkpoint, save_checkpoint
+from summarize.models.contrastive import (contrastive_terms, filter_target, refinement_loss, segment_means,
+                                          uniqueness_loss)
+from summarize.scoring import get_scorer
+from summarize.scoring.contrastive import ContrastiveScorer, minmax
+from summarize.training import FeatureSequence
+from summarize.training.contrastive import ContrastiveOptions, contrastive_recipe, resample_index, train_contrastive
+from summarize.training.loop import train_model
+
+R = 1 / math.sqrt(2)
+
+
+def unit(rows) -> np.ndarray:
+    rows = np.asarray(rows, dtype=np.float64)
+    return rows / np.linalg.norm(rows, axis=1, keepdims=True)
+
+
+# Frozen features with one clear nearest neighbour each (no ties):
+# a -> b, b -> a, c -> b (cos 0.436 against 0 and 0), d -> a (cos 0.3 against 0.27 and 0).
+X = unit([[1, 0, 0], [0.9, 0.436, 0], [0, 1, 0], [0.3, 0, 0.954]])
+# A projection in which the nearest neighbours would be others (c's nearest in z is a).
+Z = unit([[1, 0], [0, 1], [0, -1], [R, R]])
+
+
+# ---- losses by hand ------------------------------------------------------------------------
+
+
+def test_alignment_takes_neighbours_from_the_frozen_features_and_distances_from_the_projection():
+    align, _ = contrastive_terms(torch.tensor(X)[None], torch.tensor(X)[None], 1, z_rows=torch.tensor(Z)[None],
+                                 z_all=torch.tensor(Z)[None])
+    # a-b: |(1,0)-(0,1)|^2 = 2; b-a: 2; c-b: |(0,-1)-(0,1)|^2 = 4 (a, c's nearest in z, would give 2);
+    # d-a: 2 - 2 cos 45 = 2 - sqrt2.
+    assert align[0].tolist() == pytest.approx([2, 2, 4, 2 - math.sqrt(2)], abs=1e-12)
+
+
+def test_uniformity_on_the_projection_leaves_the_frame_itself_out():
+    _, uniform = contrastive_terms(torch.tensor(X)[None], torch.tensor(X)[None], 1, z_rows=torch.tensor(Z)[None],
+                                   z_all=torch.tensor(Z)[None])
+    # Squared distances in z: a-b 2, a-c 2, a-d 2-sqrt2; b-c 4, b-d 2-sqrt2; c-d 2+sqrt2.
+    s2 = math.sqrt(2)
+    expected = [
+        math.log((math.exp(-4) + math.exp(-4) + math.exp(-2 * (2 - s2))) / 3),  # a
+        math.log((math.exp(-4) + math.exp(-8) + math.exp(-2 * (2 - s2))) / 3),  # b
+        math.log((math.exp(-4) + math.exp(-8) + math.exp(-2 * (2 + s2))) / 3),  # c
+        math.log((math.exp(-2 * (2 - s2)) + math.exp(-2 * (2 - s2)) + math.exp(-2 * (2 + s2))) / 3),  # d
+    ]
+    assert uniform[0].tolist() == pytest.approx(expected, abs=1e-12)
+
+
+def test_training_free_terms_are_the_same_function_without_a_projection():
+    align, uniform = contrastive_terms(torch.tensor(X)[None], torch.tensor(X)[None], 1)
+    cos = X @ X.T
+    assert align[0].tolist() == pytest.approx([2 - 2 * cos[0, 1], 2 - 2 * cos[1, 0], 2 - 2 * cos[2, 1],
+                                               2 - 2 * cos[3, 0]], abs=1e-12)
+    d2 = 2 - 2 * cos
+    expected = [math.log(sum(math.exp(-2 * d2[t, j]) for j in range(4) if j != t) / 3) for t in range(4)]
+    assert uniform[0].tolist() == pytest.approx(expected, abs=1e-12)
+
+
+def test_segment_means_are_normalised_means_of_whole_segments():
+    z = torch.tensor(unit([[1, 0], [0, 1], [1, 0], [1, 0], [0, 1]]))[None]  # 5 frames, m = 2: the last dropped
+    segments = segment_means(z, 2)
+    assert segments.shape == (1, 2, 2)
+    assert np.allclose(segments[0].numpy(), [[R, R], [1, 0]], atol=1e-12)
+
+
+def test_uniqueness_loss_compares_only_with_other_videos_segments():
+    e1, e2 = [1.0, 0.0], [0.0, 1.0]
+    z = torch.tensor([[e1, e2], [e1, [0.0, -1.0]]], dtype=torch.float64)  # 2 videos x 2 frames
+    segments = segment_means(z, 1)  # one frame per segment: the segments are the frames
+    unique = uniqueness_loss(z, segments)
+    # Video 0, frame e1 against video 1's {e1, -e2}: squared distances 0 and 2.
+    # Video 0, frame e2 against {e1, -e2}: 2 and 4. Video 1, e1 against {e1, e2}: 0, 2; -e2: 2, 4.
+    common, unique_frame = math.log((1 + math.exp(-4)) / 2), math.log((math.exp(-4) + math.exp(-8)) / 2)
+    assert np.allclose(unique.numpy(), [[common, unique_frame], [common, unique_frame]], atol=1e-12)
+    with pytest.raises(ValueError, match="two or more"):
+        uniqueness_loss(z[:1], segments[:1])
+
+
+def test_filter_target_is_one_minus_the_squeezed_min_max_of_the_uniqueness_loss():
+    target = filter_target(torch.tensor([[-1.0, 3.0, 1.0]]))
+    # min-max: 0, 1, 0.5 -> * 0.5 + 0.25: 0.25, 0.75, 0.5 -> y = 0.75, 0.25, 0.5
+    assert target[0].tolist() == pytest.approx([0.75, 0.25, 0.5])
+
+
+class FixedOutputs(torch.nn.Module):
+    """Returns given (z, logits) whatever the input: the loss arithmetic on its own."""
+
+    def __init__(self, z: torch.Tensor, logits: torch.Tensor) -> None:
+        super().__init__()
+        self.z, self.logits = z, logits
+
+    def forward(self, x):
+        return self.z, self.logits
+
+
+def test_full_loss_is_eq_11_with_the_published_weights():
+    rng = np.random.default_rng(0)
+    x = torch.tensor(unit(rng.normal(size=(40, 6))).reshape(2, 20, 6))
+    z = torch.tensor(rng.normal(size=(2, 20, 4)))
+    logits = torch.tensor(rng.normal(size=(2, 20)))
+    loss, terms = refinement_loss(FixedOutputs(z, logits), x, k=2, segment_length=5)
+    zn = torch.nn.functional.normalize(z, dim=-1)
+    align, uniform = contrastive_terms(x, x, 2, z_rows=zn, z_all=zn)
+    unique = uniqueness_loss(zn, segment_means(zn, 5))
+    y = filter_target(unique).numpy()
+    r = 1 / (1 + np.exp(-logits.numpy()))
+    bce = float(np.mean(-(y * np.log(r) + (1 - y) * np.log(1 - r))))  # Eq. 10 by hand
+    expected = float(align.mean()) + 0.5 * float(uniform.mean()) + 0.1 * float(unique.mean()) + 0.1 * bce
+    assert float(loss) == pytest.approx(expected, rel=1e-9)
+    assert terms["filter"] == pytest.approx(bce, rel=1e-9)
+
+
+def test_resampling_to_a_fixed_length():
+    rng = np.random.default_rng(0)
+    longer = resample_index(500, 200, rng)
+    assert len(longer) == 200 and len(set(longer.tolist())) == 200 and np.all(np.diff(longer) > 0)
+    assert resample_index(3, 6, rng).tolist() == [0, 0, 1, 1, 2, 2]  # nearest neighbour: each in turn
+    assert resample_index(200, 200, rng).tolist() == list(range(200))
+
+
+# ---- what training learns --------------------------------------------------------------------
+
+DIM = 64
+
+
+def background_corpus(rng: np.random.Generator, n_videos: int, length: int = 120):
+    """Videos that mix three clusters of their own with one background cluster shared by all
+    (street scenes, water: a frame that could be in any video). Returns (features, is_background)."""
+    background = np.random.default_rng(123).normal(size=DIM)
+    videos = []
+    for _ in range(n_videos):
+        centres = rng.normal(size=(3, DIM))
+        labels: list[int] = []
+        while len(labels) < length:  # every scene, the background (3) included, in a new order each round
+            for label in rng.permutation(4):
+                labels += [int(label)] * int(rng.integers(8, 20))
+        labels_arr = np.array(labels[:length])
+        base = np.where((labels_arr == 3)[:, None], background[None], centres[np.minimum(labels_arr, 2)])
+        x = base + 0.35 * rng.normal(size=(length, DIM))
+        videos.append((unit(x).astype(np.float32), labels_arr == 3))
+    return videos
+
+
+def auc(positive: np.ndarray, negative: np.ndarray) -> float:
+    """P(a positive scores above a negative), ties counting half."""
+    greater = (positive[:, None] > negative[None]).mean()
+    return float(greater + 0.5 * (positive[:, None] == negative[None]).mean())
+
+
+@pytest.fixture(scope="module")
+def background_model():
+    rng = np.random.default_rng(0)
+    train = [x for x, _ in background_corpus(rng, 10)]
+    recipe = contrastive_recipe(train, ContrastiveOptions(epochs=30, batch_size=4, seed=0))
+    held_out = background_corpus(rng, 6)
+    return train_model(recipe), held_out
+
+
+def test_uniqueness_filter_scores_the_shared_background_down_on_held_out_videos(background_model):
+    model, held_out = background_model
+    trained, free = ContrastiveScorer(refine=True).with_model(model), ContrastiveScorer(sigma=0)
+    trained_auc = [auc(t[~bg], t[bg]) for x, bg in held_out for t in [trained.terms(x)["unique"]]]
+    free_auc = [auc(f[~bg], f[bg]) for x, bg in held_out for f in [free.score(x)]]
+    # Own frames rank above the background on every held-out video once the filter is trained...
+    assert min(trained_auc) >= 0.9, trained_auc
+    # ...while the training-free scores cannot tell a shared background from a video's own scenes.
+    assert np.mean(free_auc) <= 0.6, free_auc
+
+
+def test_seeded_training_is_deterministic_on_cpu():
+    rng = np.random.default_rng(1)
+    train = [x for x, _ in background_corpus(rng, 4, length=60)]
+
+    def trained(seed: int) -> dict[str, torch.Tensor]:
+        return train_model(contrastive_recipe(train, ContrastiveOptions(epochs=2, batch_size=2, seed=seed))).state_dict()
+
+    one, two, other = trained(0), trained(0), trained(1)
+    assert all(torch.equal(one[k], two[k]) for k in one)
+    assert not all(torch.equal(one[k], other[k]) for k in one)
+
+
+def test_a_run_needs_two_videos_and_batches_of_two():
+    x = unit(np.random.default_rng(0).normal(size=(30, 8))).astype(np.float32)
+    with pytest.raises(UsageError, match="at least 2 training videos"):
+        contrastive_recipe([x], ContrastiveOptions()).options.validate()
+    with pytest.raises(UsageError, match="at least 2 videos per process"):
+        contrastive_recipe([x, x], ContrastiveOptions(batch_size=1)).options.validate()
+    recipe = contrastive_recipe([x] * 5, ContrastiveOptions(batch_size=4, epochs=3))
+    # Five videos in batches of at most four: two steps an epoch, of 3 and 2 videos, each video once.
+    assert recipe.options.steps == 6
+    epoch = [recipe.videos(step) for step in (0, 1)]
+    assert sorted(len(v) for v in epoch) == [2, 3] and sorted(np.concatenate(epoch).tolist()) == [0, 1, 2, 3, 4]
+    assert recipe.batch(0)[0].shape == (len(epoch[0]), 200, 8)
+
+
+# ---- checkpoints and scoring ---------------------------------------------------------------
+
+
+def small_corpus(n: int = 4, length: int = 60, seed: int = 2) -> list[FeatureSequence]:
+    rng = np.random.default_rng(seed)
+    return [FeatureSequence(f"v{i}", x, f"v{i}") for i, (x, _) in enumerate(background_corpus(rng, n, length))]
+
+
+@pytest.fixture(scope="module")
+def checkpoint(tmp_path_factory):
+    path = tmp_path_factory.mktemp("ckpt") / "c.ckpt"
+    train_contrastive(small_corpus(), path, backbone="efficientnet-lite0", sampling_fps=2.0,
+                      options=ContrastiveOptions(epochs=2, batch_size=2), trained_on="test corpus")
+    return path
+
+
+def test_checkpoint_records_what_it_is_and_round_trips_to_identical_scores(checkpoint, tmp_path):
+    raw = torch.load(checkpoint, weights_only=True)  # plain values and tensors only
+    assert raw["format"] == "summarize.contrastive" and "training" not in raw
+    loaded = load_checkpoint(checkpoint, "contrastive")
+    meta = loaded.meta
+    assert (meta.backbone, meta.feature_dim, meta.epochs, meta.steps, meta.n_videos) == (
+        "efficientnet-lite0", DIM, 2, 4, 4)
+    assert (meta.alpha, meta.lambda_unique, meta.lambda_filter, meta.lr, meta.weight_decay) == (0.5, 0.1, 0.1, 1e-4, 1e-4)
+    assert (meta.sequence_length, meta.segment_length, meta.neighbour_ratio) == (200, 10, 0.1)
+    assert meta.num_params == loaded.model.num_parameters and meta.size == "4x128/1h"
+    assert set(meta.metrics["last_step_terms"]) == {"align", "uniform", "unique", "filter"}
+    x = small_corpus(1, 90, seed=9)[0].features
+    first = ContrastiveScorer(checkpoint=checkpoint).score(x)
+    save_checkpoint(tmp_path / "copy.ckpt", loaded.model, loaded.meta)
+    again = ContrastiveScorer(checkpoint=tmp_path / "copy.ckpt").score(x)
+    in_memory = ContrastiveScorer(refine=True).with_model(loaded.model).score(x)
+    assert np.array_equal(first, again) and np.array_equal(first, in_memory)
+    # A checkpoint of the other kind is named, not misread.
+    with pytest.raises(InputError, match="not a summarize MAE checkpoint.*--method contrastive"):
+        load_checkpoint(checkpoint, "mae")
+
+
+def test_variants_multiply_the_min_max_scaled_terms(checkpoint):
+    x = small_corpus(1, 90, seed=9)[0].features
+    scorer = ContrastiveScorer(checkpoint=checkpoint)
+    assert scorer.variant == "align+uniform+unique"  # the full Eq. 12 is the default with a checkpoint
+    terms = scorer.terms(x)
+    assert set(terms) == {"align", "uniform", "unique"}
+    for variant in ("align", "align+uniform", "align+unique", "align+uniform+unique"):
+        product = np.prod([minmax(terms[name]) for name in variant.split("+")], axis=0)
+        expected = gaussian_filter1d(product + 1e-6, 1.0, mode="nearest")
+        assert np.allclose(ContrastiveScorer(checkpoint=checkpoint, variant=variant).score(x), expected), variant
+    # The refined terms are not the training-free ones: the projection changed the distances.
+    free = ContrastiveScorer(variant="align").terms(x)
+    assert not np.allclose(minmax(terms["align"]), minmax(free["align"]))
+    assert "unique" not in free
+
+
+def test_authors_post_processing(checkpoint):
+    x = small_corpus(1, 90, seed=9)[0].features
+    product = minmax(ContrastiveScorer().terms(x)["align"]) * minmax(ContrastiveScorer().terms(x)["uniform"])
+    assert np.allclose(ContrastiveScorer(post="exp").score(x), gaussian_filter1d(np.exp(product - 1), 1.0,
+                                                                                  mode="nearest"))
+    assert np.allclose(ContrastiveScorer(post="shift").score(x), gaussian_filter1d(product + 0.05, 1.0,
+                                                                                    mode="nearest"))
+    with pytest.raises(UsageError, match="depends on the dataset"):
+        ContrastiveScorer(post="ctvsum")
+
+
+def test_bad_requests_are_one_line_usage_errors(checkpoint, tmp_path):
+    with pytest.raises(UsageError, match="needs the trained uniqueness filter.*--checkpoint"):
+        get_scorer("contrastive", variant="align+unique")
+    with pytest.raises(UsageError, match="refine=1 trains a model per fold"):
+        get_scorer("contrastive", refine=1).score(small_corpus(1)[0].features)
+    with pytest.raises(UsageError, match="either checkpoint=PATH .* or refine=1"):
+        get_scorer("contrastive", checkpoint=str(checkpoint), refine=1)
+    with pytest.raises(UsageError, match="checkpoint not found"):
+        get_scorer("contrastive", checkpoint=str(tmp_path / "missing.ckpt"))
+    with pytest.raises(OutputError, match="already exists"):
+        train_contrastive(small_corpus(), checkpoint, backbone="efficientnet-lite0", sampling_fps=2.0)
+
+
+def test_backbone_mismatch_is_refused_before_decoding(checkpoint):
+    from summarize import Summarizer
+
+    scorer = ContrastiveScorer(checkpoint=checkpoint)
+    assert scorer.required_backbone == "efficientnet-lite0"
+    with pytest.raises(UsageError, match="trained on efficientnet-lite0 features, not googlenet"):
+        scorer.check_features(small_corpus(1)[0].features, "googlenet")
+    with pytest.raises(UsageError, match=f"takes {DIM}-d"):
+        scorer.check_features(np.ones((10, 1280), np.float32), "efficientnet-lite0")
+    # The summarizer refuses at construction, before any video is opened.
+    with pytest.raises(UsageError, match="needs efficientnet-lite0 features.*--backbone efficientnet-lite0"):
+        Summarizer(method="contrastive", method_params={"checkpoint": str(checkpoint)}, backbone="googlenet",
+                   cache=False)
+
+
+def test_resumed_contrastive_run_equals_uninterrupted_run(tmp_path):
+    common = dict(backbone="efficientnet-lite0", sampling_fps=2.0,
+                  options=ContrastiveOptions(epochs=3, batch_size=2, save_every=2, seed=3))
+    seqs = small_corpus()
+    train_contrastive(seqs, tmp_path / "whole.ckpt", **common)
+
+    def crash(step, total, loss, lr):
+        if step == 3:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        train_contrastive(seqs, tmp_path / "part.ckpt", progress=crash, **common)
+    assert load_checkpoint(tmp_path / "part.ckpt", "contrastive").training["step"] == 2
+    result = train_contrastive(seqs, tmp_path / "part.ckpt", resume=True, **common)
+    assert result.resumed_from == 2 and result.meta.steps == 6
+    whole = load_checkpoint(tmp_path / "whole.ckpt", "contrastive").model.state_dict()
+    resumed = load_checkpoint(tmp_path / "part.ckpt", "contrastive").model.state_dict()
+    assert all(torch.equal(whole[k], resumed[k]) for k in whole)
+
+
+# ---- evaluation: per-fold training -----------------------------------------------------------
+
+
+def test_eval_trains_one_model_per_fold_on_that_folds_training_videos(tmp_path):
+    from tests.eval_synthetic import write_dataset
+
+    from summarize.evaluation import evaluate
+
+    write_dataset(tmp_path, "tvsum", n_videos=6, seed=4, lengths=[900] * 6, dim=32)
+    keys = [f"video_{i}" for i in range(1, 7)]
+    folds = [{"train_keys": [k for k in keys if k not in keys[i::3]], "test_keys": keys[i::3]} for i in range(3)]
+    splits = tmp_path / "splits.json"
+    splits.write_text(json.dumps(folds))
+    label = "contrastive:refine=1,epochs=2"
+    result = evaluate("tvsum", data_dir=tmp_path, methods=["contrastive", label, "contrastive:post=ctvsum"],
+                      references=(), splits=splits)
+    trained = result.method(label)
+    assert trained.n_videos == 6 and len(trained.folds) == 3
+    training = result.parameters["splits"]["training"]
+    assert training["methods"] == [label]
+    for i, fold in enumerate(training["folds"]):
+        assert fold["train_keys"] == folds[i]["train_keys"] and fold["test_keys"] == folds[i]["test_keys"]
+        assert trained.folds[i]["trained_on"] == "fold %d: 4 videos" % i
+        assert trained.folds[i]["n_videos"] == 2
+    assert trained.params["refine"].startswith("trained per evaluation fold") and trained.params["epochs"] == 2
+    # The authors' post-processing keeps its label and is resolved for the dataset (TVSum: exp(s - 1)).
+    assert result.method("contrastive:post=ctvsum").params["post"].startswith("exp(s - 1)")
+    # Rank correlation does not change: exp is increasing and the smoothing is the same.
+    free, post = result.method("contrastive"), result.method("contrastive:post=ctvsum")
+    assert post.kendall_tau == pytest.approx(free.kendall_tau, abs=0.02)
+    # A trained model differs from the training-free scores.
+    assert trained.kendall_tau != free.kendall_tau
+    with pytest.raises(UsageError, match="trains a model on each fold.*--splits"):
+        evaluate("tvsum", data_dir=tmp_path, methods=[label], references=())
