@@ -357,3 +357,46 @@ def test_eval_trains_one_model_per_fold_on_that_folds_training_videos(tmp_path):
     assert trained.kendall_tau != free.kendall_tau
     with pytest.raises(UsageError, match="trains a model on each fold.*--splits"):
         evaluate("tvsum", data_dir=tmp_path, methods=[label], references=())
+
+
+# ---- the command line, end to end ------------------------------------------------------------
+
+
+def cli(*args, cwd=None):
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "summarize", *map(str, args)], capture_output=True, text=True,
+                          timeout=600, cwd=cwd)
+
+
+@pytest.mark.slow
+def test_train_then_summarize_and_evaluate_from_the_command_line(tmp_path, bikes):
+    from tests.eval_synthetic import write_dataset
+
+    # Training data for each backbone: community-layout h5 files of their feature sizes.
+    write_dataset(tmp_path / "goog", "tvsum", n_videos=4, seed=5, lengths=[600] * 4, dim=1024)
+    write_dataset(tmp_path / "eff", "summe", n_videos=4, seed=6, lengths=[600] * 4, dim=1280)
+    goog, eff = tmp_path / "goog.ckpt", tmp_path / "eff.ckpt"
+    trained = cli("train", "contrastive", "--features", tmp_path / "goog/eccv16_dataset_tvsum_google_pool5.h5",
+                  "--backbone", "googlenet", "--epochs", "2", "--batch-size", "2", "-o", goog)
+    assert trained.returncode == 0, trained.stderr
+    assert "wrote" in trained.stdout and "contrastive model 4x128/1h" in trained.stdout
+    trained = cli("train", "contrastive", "--features", tmp_path / "eff/eccv16_dataset_summe_google_pool5.h5",
+                  "--epochs", "2", "--batch-size", "2", "-o", eff, "-q")
+    assert trained.returncode == 0 and trained.stdout == "", trained.stderr
+    # A checkpoint of another backbone is refused before anything is decoded.
+    refused = cli(bikes, "--method", "contrastive", "--checkpoint", goog, "-o", tmp_path, "--no-cache")
+    assert refused.returncode == 2 and "--backbone googlenet" in refused.stderr
+    assert refused.stderr.count("\n") == 1 and not list(tmp_path.glob("bikes.summary.*"))
+    done = cli(bikes, "--method", "contrastive", "--checkpoint", eff, "--variant", "align+unique", "--no-video",
+               "-o", tmp_path, "-q", "--no-cache")
+    assert done.returncode == 0, done.stderr
+    params = json.loads((tmp_path / "bikes.summary.json").read_text())["method"]["params"]
+    assert params["variant"] == "align+unique" and params["checkpoint"] == str(eff.resolve())
+    # The same checkpoint evaluated elsewhere (the paper's "random videos" setting).
+    evaluated = cli("eval", "--dataset", "tvsum", "--data-dir", tmp_path / "goog", "-m", f"contrastive:checkpoint={goog}",
+                    "--no-reference", "--json", tmp_path / "eval.json", "-q")
+    assert evaluated.returncode == 0, evaluated.stderr
+    row = json.loads((tmp_path / "eval.json").read_text())["results"][0]
+    assert row["params"]["checkpoint"] == str(goog.resolve()) and row["params"]["variant"] == "align+uniform+unique"
