@@ -74,6 +74,18 @@ class TrainedWeights:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    def check_features(self, features, backbone: str | None, name: str) -> None:
+        """Refuse features these weights cannot read (another backbone, another size);
+        ``name`` says which checkpoint in the message."""
+        import numpy as np
+
+        if backbone is not None and backbone != self.backbone:
+            raise UsageError(f"{name} was trained on {self.backbone} features, not {backbone}: "
+                             f"use --backbone {self.backbone} or a checkpoint trained on {backbone}")
+        dim = np.shape(features)[1] if np.ndim(features) == 2 else None
+        if dim != self.feature_dim:
+            raise UsageError(f"{name} takes {self.feature_dim}-d {self.backbone} features, got {dim}-d ones")
+
     @classmethod
     def from_dict(cls, data: dict[str, Any]):
         known = {f.name for f in fields(cls)}

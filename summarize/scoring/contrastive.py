@@ -171,15 +171,8 @@ class ContrastiveScorer(Scorer):
         return params
 
     def check_features(self, features: np.ndarray, backbone: str | None = None) -> None:
-        if self.meta is None:
-            return
-        name = f"contrastive checkpoint {self.checkpoint}"
-        if backbone is not None and backbone != self.meta.backbone:
-            raise UsageError(f"{name} was trained on {self.meta.backbone} features, not {backbone}: "
-                             f"use --backbone {self.meta.backbone} or a checkpoint trained on {backbone}")
-        dim = np.shape(features)[1] if np.ndim(features) == 2 else None
-        if dim != self.meta.feature_dim:
-            raise UsageError(f"{name} takes {self.meta.feature_dim}-d {self.meta.backbone} features, got {dim}-d ones")
+        if self.meta is not None:
+            self.meta.check_features(features, backbone, f"contrastive checkpoint {self.checkpoint}")
 
     def fitted(self, sequences: list[np.ndarray], *, backbone: str = "", device: torch.device | None = None,
                description: str = "") -> "ContrastiveScorer":

@@ -104,12 +104,7 @@ class MAEScorer(Scorer):
 
     def check_features(self, features: np.ndarray, backbone: str | None = None) -> None:
         name = "the default MAE checkpoint" if self.checkpoint == "default" else f"MAE checkpoint {self.checkpoint}"
-        if backbone is not None and backbone != self.meta.backbone:
-            raise UsageError(f"{name} was trained on {self.meta.backbone} features, not {backbone}: "
-                             f"use --backbone {self.meta.backbone} or a checkpoint trained on {backbone}")
-        dim = np.shape(features)[1] if np.ndim(features) == 2 else None
-        if dim != self.meta.feature_dim:
-            raise UsageError(f"{name} takes {self.meta.feature_dim}-d {self.meta.backbone} features, got {dim}-d ones")
+        self.meta.check_features(features, backbone, name)
 
     def score(self, features: np.ndarray, *, device: torch.device | None = None) -> np.ndarray:
         if len(features) < 2:
