@@ -3,6 +3,7 @@
 import json
 
 import av
+import jsonschema
 import numpy as np
 import pytest
 
@@ -11,7 +12,6 @@ from summarize.outputs import schema
 from tests.conftest import FOUR_SCENES
 from tests.synthetic import scene_frames, write_video
 
-jsonschema = pytest.importorskip("jsonschema")
 TONES = [220.0 * (1 + kind / 4) for kind, _ in FOUR_SCENES]
 
 
