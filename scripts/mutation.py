@@ -7,8 +7,8 @@
 It runs ``mutmut run "summarize.MODULE*"`` for each module (under ``nice``, one OpenMP thread:
 PyTorch's thread pool does not survive mutmut's fork), then prints per module how many
 mutants the tests killed (a timeout counts as killed) and lists every survivor; ``mutmut
-show NAME`` prints a survivor's change. Results are kept in ``mutants/`` (git-ignored), so a
-second run only tests what changed. Which modules and which tests: ``[tool.mutmut]`` in
+show NAME`` prints a survivor's change. Results are kept in ``mutants/`` (git-ignored); a
+module named again is tested again in full. Which modules and which tests: ``[tool.mutmut]`` in
 pyproject.toml. Needs ``pip install -e '.[mutation]'`` and SUMMARIZE_DATA for the
 evaluation tests. Exit status 1 when a module is below ``--bar`` (default 90%).
 """
