@@ -11,6 +11,9 @@ def test_knapsack_by_hand():
     assert knapsack([5, 4, 3], [4, 3, 2], 5).tolist() == [False, True, True]
     assert knapsack([1, 1], [3, 3], 2).tolist() == [False, False]
     assert knapsack([], [], 10).tolist() == []
+    assert knapsack([5.0], [1], 1).tolist() == [True]  # one item, one frame of room
+    nothing = knapsack([1.0, 2.0], [1, 1], 0)
+    assert nothing.dtype == bool and nothing.tolist() == [False, False]  # a mask, usable as an index
 
 
 def test_knapsack_matches_exhaustive_search():
