@@ -32,7 +32,10 @@ from .selection import Selection, frame_scores, select_shots
 
 X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow")
 STAGES = ("features", "scoring", "segmentation", "selection", "writing")
+# progress(stage, fraction). ("writing", 1.0) is reported once, after the outputs are renamed
+# into place, and never before: a caller may take it to mean "this video is done".
 ProgressFn = Callable[[str, float], None]
+WRITING_BEFORE_RENAME = 0.99  # the writer's own progress is capped here
 # Options that decide only how or where the work runs, never what a summary contains.
 RUN_ONLY_OPTIONS = frozenset({"device", "batch_size", "decoder", "cache", "cache_dir", "threads"})
 
@@ -271,13 +274,14 @@ class Summarizer:
                 info = analysis.features.info
                 write_summary_video(info.path, analysis.segments(), temps[0], start_time=info.start_time,
                                     rotation=info.rotation, preset=self.options.video_preset,
-                                    crf=self.options.video_crf, progress=lambda f: progress("writing", f),
+                                    crf=self.options.video_crf,
+                                    progress=lambda f: progress("writing", min(f, WRITING_BEFORE_RENAME)),
                                     threads=self.options.threads)
             timings["writing"] = time.perf_counter() - t0
             timings["total"] = time.perf_counter() - started
             document = self.document(analysis, json_path, video_path)
             write_json(document, temps[-1])
-        progress("writing", 1.0)
+        progress("writing", 1.0)  # only now, and only once: the outputs are in place (see ProgressFn)
         return SummaryResult(analysis, document, json_path, video_path)
 
     def document(self, analysis: Analysis, json_path: Path, video_path: Path | None) -> dict[str, Any]:

@@ -13,6 +13,27 @@ from tests.synthetic import GeneratedVideo, write_video
 FOUR_SCENES = [(0, 6.0), (1, 6.0), (2, 6.0), (3, 6.0)]
 
 
+# A test may skip only where it is marked as needing what this machine lacks; any other skip
+# is turned into a failure with its reason, so that no skip can hide a broken feature.
+MAY_SKIP = {"gpu": "needs a CUDA GPU", "privileged": "needs a privilege this user may lack"}
+
+
+def pytest_configure(config):
+    for name, text in MAY_SKIP.items():
+        config.addinivalue_line("markers", f"{name}: {text} (the only tests allowed to skip)")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if report.skipped and not hasattr(report, "wasxfail") and not any(item.get_closest_marker(m) for m in MAY_SKIP):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        report.outcome = "failed"
+        report.longrepr = (f"{reason}\n(this test may not skip: only tests marked "
+                           f"{' or '.join(MAY_SKIP)} may; make it runnable here or mark what it needs)")
+
+
 @pytest.fixture(scope="session", autouse=True)
 def isolated_cache(tmp_path_factory):
     """Never touch the user's feature cache."""
@@ -54,10 +75,10 @@ def bigbuckbunny() -> Path:
 
 @pytest.fixture(scope="session")
 def data_dir() -> Path:
-    """The shared benchmark data (SUMMARIZE_DATA); tests needing it skip when it is unset."""
+    """The shared benchmark data (SUMMARIZE_DATA); tests needing it fail when it is unset."""
     value = os.environ.get("SUMMARIZE_DATA")
     if not value:
-        pytest.skip("SUMMARIZE_DATA is not set (point it at the shared benchmark data)")
+        pytest.fail("SUMMARIZE_DATA is not set (point it at the shared benchmark data)")
     path = Path(value)
     if not path.is_dir():
         pytest.fail(f"SUMMARIZE_DATA={value} is not a folder")

@@ -90,10 +90,10 @@ def test_state_dict_that_does_not_fit_is_refused(tmp_path):
         load_backbone("resnet50", weights=str(tmp_path / "missing.pth"), device="cpu")
 
 
-def test_unknown_backbone_and_unavailable_cuda():
+def test_unknown_backbone_and_unavailable_cuda(monkeypatch):
     assert set(BACKBONES) == {"efficientnet-lite0", "googlenet", "resnet50"}
     with pytest.raises(UsageError, match="unknown backbone"):
         load_backbone("vgg16")
-    if not torch.cuda.is_available():
-        with pytest.raises(UsageError, match="no CUDA GPU"):
-            load_backbone(device="cuda")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)  # a machine without one, even on a GPU
+    with pytest.raises(UsageError, match="no CUDA GPU"):
+        load_backbone(device="cuda")

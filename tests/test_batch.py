@@ -1,5 +1,6 @@
 """Batch runs: discovery, output planning, resume rules, the run index, stopping and resuming."""
 
+import contextlib
 import csv
 import json
 import os
@@ -220,6 +221,41 @@ def test_a_stopped_run_leaves_no_partial_outputs_and_a_rerun_continues(tmp_path,
     report = run_batch(folder, out, summarizer=shared_summarizer)
     assert report.count("skipped") == len(done) and report.count("ok") == 3 - len(done)
     assert _index(out)[0]["complete"] is True
+
+
+def test_a_video_whose_outputs_are_in_place_is_indexed_whatever_stop_arrives_after(tmp_path, clips,
+                                                                                      shared_summarizer, monkeypatch):
+    import summarize.pipeline as pipeline
+
+    stop, real = threading.Event(), pipeline.atomic_outputs
+
+    @contextlib.contextmanager
+    def then_stop(*finals):  # the stop arrives the instant the outputs are renamed into place
+        with real(*finals) as temps:
+            yield temps
+        assert all(path.is_file() for path in finals)
+        stop.set()
+
+    monkeypatch.setattr(pipeline, "atomic_outputs", then_stop)
+    folder, out = _folder(tmp_path, clips), tmp_path / "out"
+    report = run_batch(folder, out, summarizer=shared_summarizer, stop=stop)
+    assert report.interrupted
+    document, rows = _index(out)
+    assert [(r["input"], r["status"]) for r in rows] == [("alpha.mp4", "ok")]
+    assert document["complete"] is False and document["counts"]["pending"] == 2
+    assert sorted(p.name for p in out.glob("*.summary.*")) == ["alpha.summary.json", "alpha.summary.mp4"]
+
+
+def test_writing_reports_done_once_and_only_when_the_outputs_are_in_place(tmp_path, clips, shared_summarizer):
+    heard = []
+
+    def progress(stage, fraction):
+        if stage == "writing":
+            heard.append((fraction, (tmp_path / "alpha.summary.json").is_file()))
+
+    shared_summarizer.summarize(clips[0], tmp_path, progress=progress)
+    assert heard[-1] == (1.0, True) and len(heard) > 2
+    assert all(fraction < 1.0 and not done for fraction, done in heard[:-1])
 
 
 def test_an_unexpected_error_fails_one_video_and_is_kept_for_a_bug_report(tmp_path, clips, monkeypatch):

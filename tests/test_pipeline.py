@@ -3,6 +3,7 @@
 import json
 
 import av
+import jsonschema
 import numpy as np
 import pytest
 
@@ -11,7 +12,6 @@ from summarize.outputs import schema
 from tests.conftest import FOUR_SCENES
 from tests.synthetic import scene_frames, write_video
 
-jsonschema = pytest.importorskip("jsonschema")
 TONES = [220.0 * (1 + kind / 4) for kind, _ in FOUR_SCENES]
 
 
@@ -163,6 +163,7 @@ def test_rotated_phone_video_keeps_its_orientation(tmp_path):
         assert round(-frame.rotation / 90) * 90 % 360 == 90  # ...and shown turned the same way
 
 
+@pytest.mark.slow  # 30 s; the pinned numbers (tests/test_pinned.py, slow too) check its shots exactly
 def test_real_summe_video(data_dir, tmp_path):
     video = data_dir / "summe" / "videos" / "playing_ball.mp4"
     doc = summarize_video(video, tmp_path, cache=False, device="cpu", write_video=False).document

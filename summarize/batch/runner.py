@@ -221,8 +221,14 @@ def _summarize_one(worker_id: int, summarizer: Summarizer, item: BatchItem, note
     started = time.perf_counter()
     progress.video_started(worker_id, item)
 
+    in_place = False
+
     def report(stage: str, fraction: float) -> None:
-        if stop.is_set():
+        nonlocal in_place
+        # ("writing", 1.0) comes once the outputs are renamed into place: the video is done, and
+        # a stop arriving from then on must not abandon it (it would be on disk but not indexed).
+        in_place = in_place or (stage == "writing" and fraction >= 1.0)
+        if stop.is_set() and not in_place:
             raise _Stop
         progress.stage(worker_id, item, stage, fraction)
 

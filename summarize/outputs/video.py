@@ -84,6 +84,12 @@ class _Cutter:
             if time >= stop - TIME_TOLERANCE:
                 self.frames.push_back(frame)
                 return
+            if self.stream.type == "audio" and end > stop + TIME_TOLERANCE:
+                # It also holds the start of the next range: the next call must see it again
+                # (pushed back first, as the caller may stop reading once it has enough).
+                self.frames.push_back(frame)
+                yield frame
+                return
             yield frame
 
     def close(self) -> None:
@@ -197,12 +203,18 @@ def _cut_audio(audio: _Cutter, resampler, fifo, oa, out, abs_start, abs_stop, cl
     wanted = int(round((clock + abs_stop - abs_start) * rate)) - int(round(clock * rate))
     written = 0
     layout = oa.codec_context.layout.name
+    channels = oa.codec_context.layout.nb_channels
     for frame in audio.frames_between(abs_start, abs_stop):
         first_time = float(frame.pts * audio.stream.time_base)
         for chunk in resampler.resample(frame):
             data = chunk.to_ndarray()
-            skip = max(int(round((abs_start - first_time) * rate)), 0)
+            at = int(round((first_time - abs_start) * rate))  # where this chunk starts in the shot
             first_time += data.shape[1] / rate
+            if at > written:  # the sound starts late (or has a gap) here: silence keeps the sync
+                gap = min(at, wanted) - written
+                _push(fifo, np.zeros((channels, gap), dtype=np.float32), layout, rate)
+                written += gap
+            skip = max(written - at, 0)
             data = data[:, skip : skip + wanted - written]
             if data.shape[1]:
                 _push(fifo, data, layout, rate)
@@ -210,7 +222,6 @@ def _cut_audio(audio: _Cutter, resampler, fifo, oa, out, abs_start, abs_stop, cl
         if written >= wanted:
             break
     if written < wanted:  # the audio track is shorter than the picture here: keep sync with silence
-        channels = oa.codec_context.layout.nb_channels
         _push(fifo, np.zeros((channels, wanted - written), dtype=np.float32), layout, rate)
     _drain(fifo, oa, out, final=False)
     return wanted

@@ -1,0 +1,83 @@
+"""Mutation testing of the core modules, module by module, against the fast tests.
+
+    python scripts/mutation.py                     # every module in [tool.mutmut] only_mutate
+    python scripts/mutation.py selection segmentation
+    python scripts/mutation.py --report            # the last results, without running
+
+It runs ``mutmut run "summarize.MODULE*"`` for each module (under ``nice``, one OpenMP thread:
+PyTorch's thread pool does not survive mutmut's fork), then prints per module how many
+mutants the tests killed (a timeout counts as killed) and lists every survivor; ``mutmut
+show NAME`` prints a survivor's change. Results are kept in ``mutants/`` (git-ignored); a
+module named again is tested again in full. Which modules and which tests: ``[tool.mutmut]`` in
+pyproject.toml. Needs ``pip install -e '.[mutation]'`` and SUMMARIZE_DATA for the
+evaluation tests. Exit status 1 when a module is below ``--bar`` (default 90%).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+KILLED = {1, 3, 36, -24, 24, 152, 255}  # mutmut's exit codes for killed and timed out
+SURVIVED = {0}
+
+
+def modules() -> dict[str, str]:
+    """``selection`` -> ``summarize/selection.py`` for every file mutmut is told to mutate."""
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["mutmut"]
+    return {path.removeprefix("summarize/").removesuffix(".py").replace("/", "."): path
+            for path in config["only_mutate"]}
+
+
+def results(path: str) -> dict[str, int | None]:
+    meta = ROOT / "mutants" / f"{path}.meta"
+    return json.loads(meta.read_text())["exit_code_by_key"] if meta.exists() else {}
+
+
+def report(names: list[str], bar: float) -> int:
+    below = 0
+    print(f"{'module':28} {'mutants':>7} {'killed':>7} {'survived':>8} {'other':>6} {'score':>7}")
+    for name in names:
+        codes = results(modules()[name])
+        killed = sum(c in KILLED for c in codes.values())
+        survived = [k for k, c in codes.items() if c in SURVIVED]
+        other = len(codes) - killed - len(survived)  # not run yet, no tests, suspicious
+        tested = killed + len(survived)
+        score = killed / tested if tested else 0.0
+        below += score < bar
+        print(f"{name:28} {len(codes):7} {killed:7} {len(survived):8} {other:6} {score:7.1%}")
+        for key in survived:
+            print(f"    survived: {key}")
+    return 1 if below else 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("modules", nargs="*", help=f"default: all of {', '.join(modules())}")
+    parser.add_argument("--report", action="store_true", help="print the last results only")
+    parser.add_argument("--bar", type=float, default=0.9, help="the least share of mutants killed (0.9)")
+    parser.add_argument("--jobs", type=int, default=2, help="mutants tested at once (2)")
+    args = parser.parse_args()
+    names = args.modules or list(modules())
+    unknown = [n for n in names if n not in modules()]
+    if unknown:
+        parser.error(f"not configured for mutation: {', '.join(unknown)}")
+    if not args.report:
+        env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
+        for name in names:
+            started = time.monotonic()
+            subprocess.run(["nice", sys.executable, "-m", "mutmut", "run", "--max-children", str(args.jobs),
+                            f"summarize.{name}*"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
+            print(f"{name}: {time.monotonic() - started:.0f} s", file=sys.stderr)
+    return report(names, args.bar)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
