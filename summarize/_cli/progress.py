@@ -16,6 +16,7 @@ STAGE_LABELS = {
     "segmentation": "Shots (KTS)",
     "selection": "Selecting shots",
     "writing": "Writing summary",
+    "extras": "Report + exports",
     "videos": "Videos evaluated",
 }
 
