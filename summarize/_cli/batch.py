@@ -13,8 +13,6 @@ from rich.text import Text
 from rich.table import Table
 
 from ..batch import BatchItem, BatchProgress, BatchReport, IndexEntry, run_batch
-from ..outputs.exports import parse_formats
-from ..outputs.extras import write_batch_extras
 from ..pipeline import Summarizer
 from .app import app, fail
 from .options import (ADAPT, BACKBONE, BATCH_SIZE, BUDGET, CHECKPOINT, CRF, DEVICE, EXPORT, FPS, METHOD, NO_CACHE,
@@ -69,11 +67,6 @@ class RichBatchProgress(BatchProgress):
     def stopping(self) -> None:
         if not self.progress.disable:
             self.progress.console.print("stopping: abandoning the videos in progress (their outputs are removed)...")
-
-
-@contextlib.contextmanager
-def _nothing():
-    yield
 
 
 def _short(name: str, width: int = 40) -> str:
@@ -132,6 +125,9 @@ def batch_command(
 ) -> None:
     import time
 
+    from ..outputs.exports import parse_formats
+    from ..outputs.extras import write_batch_extras
+
     started = time.perf_counter()
     extras = {"report": report, "plot": plot, "exports": parse_formats(export)}
     summarizer = Summarizer(options_from_cli(method, budget, fps, backbone, weights, device, batch_size, variant,
@@ -152,7 +148,7 @@ def batch_command(
     extra_failures: list[tuple[str, str]] = []
     if any(extras.values()):
         # Made from each JSON after the run, so videos skipped as up to date get them too.
-        with stderr_console.status("Writing reports and exports...") if not quiet else _nothing():
+        with stderr_console.status("Writing reports and exports...") if not quiet else contextlib.nullcontext():
             _, extra_failures = write_batch_extras(run.entries, run.index.folder, **extras)
         for name, reason in extra_failures:
             sys.stderr.write(f"summarize: error: extras of {name}: {reason}\n")

@@ -8,8 +8,6 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from ..outputs.exports import parse_formats
-from ..outputs.extras import check_extras_free, write_extras
 from ..pipeline import Summarizer, SummaryResult, output_paths
 from .app import app
 from .options import (ADAPT, BACKBONE, BATCH_SIZE, BUDGET, CHECKPOINT, CRF, DEVICE, FPS, METHOD, NO_CACHE,
@@ -25,9 +23,10 @@ def result_table(result: SummaryResult, extras: list[Path] = ()) -> Table:
     table.add_column(style="bold")
     table.add_column()
     table.add_row("Input", f"{info['file_name']}  ({_clock(info['duration'])}, {info['width']}x{info['height']})")
-    table.add_row("Shots found", f"{doc['segmentation']['n_shots']} (KTS)"
-                  + (f", {sel['shots_split']} split to fit the budget" if sel["shots_split"] else ""))
-    table.add_row("Kept", f"{_clock(doc['summary']['duration'])} in {doc['summary']['n_shots']} shots "
+    found = doc["segmentation"]["n_shots"]
+    table.add_row("Shots found", _count(found, "shot") + " by KTS"
+                  + (f", split into {len(doc['shots'])} to fit the budget" if sel["shots_split"] else ""))
+    table.add_row("Kept", f"{_clock(doc['summary']['duration'])} in {_count(doc['summary']['n_shots'], 'shot')} "
                   f"({100 * sel['achieved']:.1f}% of the frames; budget {100 * sel['budget']:.1f}%)")
     if result.video_path is not None:
         table.add_row("Summary video", str(result.video_path))
@@ -41,6 +40,10 @@ def result_table(result: SummaryResult, extras: list[Path] = ()) -> Table:
 
 _EXTRA_LABELS = {".html": "Report", ".png": "Plot", ".edl": "EDL", ".otio": "OpenTimelineIO",
                  ".fcp.xml": "FCP XML", ".chapters.vtt": "Chapters", ".ffmetadata": "Chapters"}
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def _clock(seconds: float) -> str:
@@ -79,6 +82,9 @@ def video_command(
 ) -> None:
     options = options_from_cli(method, budget, fps, backbone, weights, device, batch_size, variant, no_cache,
                                preset, crf, checkpoint, stride, adapt, seed)
+    from ..outputs.exports import parse_formats  # here, with the command's other heavy imports
+    from ..outputs.extras import check_extras_free, write_extras
+
     extras = {"report": report, "plot": plot, "exports": parse_formats(export)}
     if not overwrite:
         check_extras_free(output_paths(video, output_dir)[1], **extras)
