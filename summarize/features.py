@@ -23,7 +23,7 @@ import numpy as np
 import torch
 
 from .backbones import Backbone
-from .decoding import VideoInfo, open_video, plan_samples
+from .decoding import FrameBatch, VideoInfo, open_video, plan_samples
 from .errors import InputError, UsageError
 
 # Bump when the way features are computed changes, so stale cache entries are not reused.
@@ -187,16 +187,41 @@ def extract_features(path: str | Path, backbone: Backbone, *, fps: float = 2.0, 
         decode_time = 0.0
         network_time = 0.0
 
+        # Progress counts decoded and encoded samples alike (each half the bar). Short
+        # videos are decoded in chunks of about 1% of the samples and encoded in batches of
+        # about 2% (at least 4), so the bar moves smoothly rather than a whole batch at a
+        # time; features do not depend on the batch size.
+        batch_size = min(batch_size, max(4, -(-len(plan) // 50)))
+        done = {"decoded": 0, "encoded": 0}
+        done_lock = threading.Lock()
+
+        def advance(kind: str, count: int) -> None:
+            with done_lock:
+                done[kind] += count
+                fraction = (done["decoded"] + done["encoded"]) / (2 * len(plan))
+            if progress is not None:
+                progress(fraction)
+
         def timed_batches():
             nonlocal decode_time
-            batches = video.iter_batches(plan, batch_size)
+            chunk = max(1, min(batch_size, -(-len(plan) // 100)))
+            chunks = video.iter_batches(plan, chunk)
+            pending: list[np.ndarray] = []
+            first = 0
             while True:
                 t0 = time.perf_counter()
-                batch = next(batches, None)
+                part = next(chunks, None)
                 decode_time += time.perf_counter() - t0
-                if batch is None:
+                if part is not None:
+                    pending.append(part.frames)
+                    advance("decoded", len(part.frames))
+                while pending and (part is None or sum(len(p) for p in pending) >= batch_size):
+                    frames = pending[0] if len(pending) == 1 else np.concatenate(pending)
+                    pending = [frames[batch_size:]] if len(frames) > batch_size else []
+                    yield FrameBatch(first, frames[:batch_size])
+                    first += min(batch_size, len(frames))
+                if part is None:
                     return
-                yield batch
 
         # On a GPU the network leaves the CPU free, so decoding runs ahead in a thread. On a
         # CPU where decoder and network each use every core, running them side by side only
@@ -210,8 +235,7 @@ def extract_features(path: str | Path, backbone: Backbone, *, fps: float = 2.0, 
             encoded = backbone.encode(batch.frames).numpy()
             features[batch.first_sample : batch.first_sample + len(encoded)] = encoded
             network_time += time.perf_counter() - t0
-            if progress is not None:
-                progress((batch.first_sample + len(encoded)) / len(plan))
+            advance("encoded", len(encoded))
         result = VideoFeatures(
             features=features, times=plan.times, frame_indices=plan.frame_indices,
             frame_times=np.asarray(video.frame_times, dtype=np.float64), info=info, fps=float(fps),

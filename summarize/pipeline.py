@@ -13,6 +13,7 @@ import hashlib
 import json
 import time
 from dataclasses import dataclass, field, fields, replace
+from fractions import Fraction
 from pathlib import Path
 from typing import Any, Callable
 
@@ -31,7 +32,7 @@ from .segmentation import DEFAULT_BLOCK_SIZE, DEFAULT_VMAX, kts
 from .selection import Selection, frame_scores, select_shots
 
 X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow")
-STAGES = ("features", "scoring", "segmentation", "selection", "writing")
+STAGES = ("model", "features", "scoring", "segmentation", "selection", "writing")
 # progress(stage, fraction). ("writing", 1.0) is reported once, after the outputs are renamed
 # into place, and never before: a caller may take it to mean "this video is done".
 ProgressFn = Callable[[str, float], None]
@@ -99,14 +100,19 @@ class Analysis:
 
     def shot_times(self) -> np.ndarray:
         """(S, 2) [start, end) seconds of every shot (after any split)."""
-        ft = self.features.frame_times
-        ends = np.append(ft, self.features.info.duration)
+        ends = exact_frame_times(self.features.frame_times, self.features.info.duration)
         return np.stack([ends[self.selection.bounds[:, 0]], ends[self.selection.bounds[:, 1]]], axis=1)
 
     def segments(self) -> list[tuple[float, float]]:
-        """[start, end) seconds of the selected shots, in time order."""
+        """[start, end) seconds of the selected shots, in time order; touching shots are one segment."""
         times = self.shot_times()[self.selection.selected]
-        return [(float(a), float(b)) for a, b in times]
+        merged: list[list[float]] = []
+        for a, b in times:
+            if merged and merged[-1][1] == a:  # the same frame boundary, so exactly equal
+                merged[-1][1] = float(b)
+            else:
+                merged.append([float(a), float(b)])
+        return [(a, b) for a, b in merged]
 
     @property
     def kept_seconds(self) -> float:
@@ -123,6 +129,22 @@ class SummaryResult:
     @property
     def timings(self) -> dict[str, float]:
         return self.document["run"]["timings"]
+
+
+def exact_frame_times(frame_times: np.ndarray, duration: float) -> np.ndarray:
+    """Start of every frame and the end of the last one, free of the decoder's float32 noise.
+
+    Constant-rate videos get k / rate for the rational rate they run at (1.16, not
+    1.159999966621399); others the decoder's times rounded to the microsecond.
+    """
+    times = np.append(np.asarray(frame_times, dtype=np.float64), float(duration))
+    n = len(times) - 1
+    if n > 1 and duration > 0:
+        rate = Fraction(n / duration).limit_denominator(1001)
+        grid = np.arange(n + 1, dtype=np.float64) * rate.denominator / rate.numerator
+        if np.max(np.abs(grid - times)) < 0.1 / float(rate):
+            return grid
+    return np.round(times, 6)
 
 
 def output_paths(video: Path, output_dir: Path | None, stem: str | None = None) -> tuple[Path, Path]:
@@ -200,6 +222,10 @@ class Summarizer:
         return self._backbone
 
     def features(self, path: str | Path, progress: ProgressFn = _no_progress) -> VideoFeatures:
+        if self._backbone is None:
+            progress("model", 0.0)
+            self._backbone = self.backbone
+            progress("model", 1.0)
         return extract_features(
             path, self.backbone, fps=self.options.fps, batch_size=self.options.batch_size,
             cache=self.cache, decoder=self.options.decoder,
@@ -342,6 +368,7 @@ class Summarizer:
                 "achieved": round(sel.selected_frames / n_frames, 6),
                 "min_fill": opts.min_fill,
                 "shots_split": sel.n_split,
+                "n_shots": len(sel.bounds),
             },
             "summary": {"duration": round(analysis.kept_seconds, 6), "n_shots": int(sel.selected.sum())},
             "samples": {

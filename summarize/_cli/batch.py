@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from pathlib import Path
 
@@ -14,8 +15,8 @@ from rich.table import Table
 from ..batch import BatchItem, BatchProgress, BatchReport, IndexEntry, run_batch
 from ..pipeline import Summarizer
 from .app import app, fail
-from .options import (ADAPT, BACKBONE, BATCH_SIZE, BUDGET, CHECKPOINT, CRF, DEVICE, FPS, METHOD, NO_CACHE,
-                      NO_VIDEO, PRESET, QUIET, SEED, STRIDE, VARIANT, WEIGHTS, BackboneName, Device, Method, Preset, Variant, options_from_cli)
+from .options import (ADAPT, BACKBONE, BATCH_SIZE, BUDGET, CHECKPOINT, CRF, DEVICE, EXPORT, FPS, METHOD, NO_CACHE,
+                      NO_VIDEO, PLOT, PRESET, REPORT, QUIET, SEED, STRIDE, VARIANT, WEIGHTS, BackboneName, Device, Method, Preset, Variant, options_from_cli)
 from .progress import STAGE_LABELS, stderr_console
 
 
@@ -115,12 +116,20 @@ def batch_command(
     no_video: bool = NO_VIDEO,
     preset: Preset = PRESET,
     crf: int = CRF,
+    report: bool = typer.Option(False, "--report", help="Also a report page per video (NAME.summary.html) and "
+                                "index.html beside the run index, listing every video with its thumbnail."),
+    plot: bool = PLOT,
+    export: str = EXPORT,
     no_cache: bool = NO_CACHE,
     quiet: bool = QUIET,
 ) -> None:
     import time
 
+    from ..outputs.exports import parse_formats
+    from ..outputs.extras import write_batch_extras
+
     started = time.perf_counter()
+    extras = {"report": report, "plot": plot, "exports": parse_formats(export)}
     summarizer = Summarizer(options_from_cli(method, budget, fps, backbone, weights, device, batch_size, variant,
                                              no_cache, preset, crf, checkpoint, stride, adapt, seed))
     progress = Progress(
@@ -131,14 +140,24 @@ def batch_command(
     listener = RichBatchProgress(progress, jobs)
     try:
         with progress:
-            report = run_batch(folder, output_dir, summarizer=summarizer, recursive=recursive, pattern=pattern,
+            run = run_batch(folder, output_dir, summarizer=summarizer, recursive=recursive, pattern=pattern,
                                jobs=jobs, force=force, write_video=not no_video, progress=listener)
     except KeyboardInterrupt:
         fail("interrupted; finished summaries are kept and listed in the run index; "
              "run the same command again to continue", 130)
-    for name, trace in report.internal_errors:
+    extra_failures: list[tuple[str, str]] = []
+    if any(extras.values()):
+        # Made from each JSON after the run, so videos skipped as up to date get them too.
+        with stderr_console.status("Writing reports and exports...") if not quiet else contextlib.nullcontext():
+            _, extra_failures = write_batch_extras(run.entries, run.index.folder, **extras)
+        for name, reason in extra_failures:
+            sys.stderr.write(f"summarize: error: extras of {name}: {reason}\n")
+    for name, trace in run.internal_errors:
         sys.stderr.write(f"summarize: internal error on {name} (a bug; please report it with this trace):\n{trace}")
     if not quiet:
-        Console().print(summary_table(report, time.perf_counter() - started))
-    if report.count("failed"):
+        table = summary_table(run, time.perf_counter() - started)
+        if report:
+            table.add_row("Report", str(run.index.folder / "index.html"))
+        Console().print(table)
+    if run.count("failed") or extra_failures:
         raise typer.Exit(1)

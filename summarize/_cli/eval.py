@@ -98,7 +98,7 @@ def eval_command(
     random_draws: int = typer.Option(10, "--random-draws", help="Seeded draws averaged in the random row."),
     seed: int = typer.Option(0, "--seed", help="First seed of the random draws."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Raw videos: neither read nor write the feature cache."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars and no tables."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars and no tables (needs --json)."),
 ) -> None:
     options = {"backbone": _value(backbone) if backbone is not None else None,
                "weights": str(weights) if weights else None, "fps": fps, "batch_size": batch_size}
@@ -106,6 +106,8 @@ def eval_command(
     options["device"] = _value(device)
     if no_cache:
         options["cache"] = False
+    if quiet and json_path is None:
+        raise UsageError("--quiet prints no results, so it needs --json FILE to keep them")
     if json_path is not None:  # fail before a long run, not after it
         if json_path.is_dir():
             raise UsageError(f"--json {json_path} is a folder; give a file name")

@@ -67,3 +67,11 @@ def options_from_cli(method, budget, fps, backbone, weights: Path | None, device
         backbone=_value(backbone), weights=str(weights) if weights else None, device=_value(device),
         batch_size=batch_size, cache=not no_cache, video_preset=_value(preset), video_crf=crf,
     )
+
+
+REPORT = typer.Option(False, "--report", help="Also write NAME.summary.html: the importance plot, a keyframe per "
+                      "shot (kept ones marked), the summary video and the run's numbers, in one page.")
+PLOT = typer.Option(False, "--plot", help="Also write NAME.summary.png: the importance curve with the shots.")
+EXPORT = typer.Option(None, "--export", metavar="FORMATS",
+                      help="Also write the kept shots for editors, comma-separated: edl (CMX 3600), otio "
+                      "(OpenTimelineIO), fcpxml (Final Cut Pro 7 XML), chapters (WebVTT + FFmetadata).")

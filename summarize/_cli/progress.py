@@ -6,21 +6,44 @@ import contextlib
 from typing import Iterator
 
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, Progress, ProgressColumn, TaskProgressColumn, TextColumn
+from rich.text import Text
 
 from ..pipeline import STAGES, ProgressFn
 
 STAGE_LABELS = {
+    "model": "Loading model",
     "features": "Decoding + features",
     "scoring": "Scoring",
     "segmentation": "Shots (KTS)",
     "selection": "Selecting shots",
     "writing": "Writing summary",
+    "extras": "Report + exports",
     "videos": "Videos evaluated",
     "training": "Training per fold",
 }
 
 stderr_console = Console(stderr=True)
+
+
+class TimeLeftColumn(ProgressColumn):
+    """The time a running stage still needs ("0:12 left"), then the time it took."""
+
+    max_refresh = 0.5  # an estimate that flickers every frame cannot be read
+
+    def render(self, task) -> Text:
+        if task.finished:
+            return Text(f"took {_clock(task.finished_time or task.elapsed or 0.0)}", style="progress.elapsed")
+        remaining = task.time_remaining
+        if not task.completed or remaining is None:
+            return Text("")
+        return Text(f"{_clock(remaining)} left", style="progress.remaining")
+
+
+def _clock(seconds: float) -> str:
+    minutes, secs = divmod(int(round(seconds)), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
 @contextlib.contextmanager
@@ -31,7 +54,7 @@ def stage_progress(enabled: bool = True, stages: tuple[str, ...] = STAGES,
         yield lambda stage, fraction: None
         return
     progress = Progress(
-        TextColumn("{task.description:<22}"), BarColumn(), TaskProgressColumn(), TimeElapsedColumn(),
+        TextColumn("{task.description:<22}"), BarColumn(), TaskProgressColumn(), TimeLeftColumn(),
         console=stderr_console, transient=False,
     )
     tasks: dict[str, int] = {}
@@ -43,4 +66,12 @@ def stage_progress(enabled: bool = True, stages: tuple[str, ...] = STAGES,
         progress.update(tasks[stage], completed=round(100 * min(max(fraction, 0.0), 1.0), 1))
 
     with progress:
-        yield update
+        try:
+            yield update
+        except BaseException:
+            # A failed run ends with its one error line: its bars go (nothing is printed
+            # when stderr is a file; a terminal's are erased).
+            progress.live.transient = True
+            progress.live.stop()
+            progress.disable = True
+            raise

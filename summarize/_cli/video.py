@@ -8,31 +8,42 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from ..pipeline import Summarizer, SummaryResult
+from ..pipeline import Summarizer, SummaryResult, output_paths
 from .app import app
 from .options import (ADAPT, BACKBONE, BATCH_SIZE, BUDGET, CHECKPOINT, CRF, DEVICE, FPS, METHOD, NO_CACHE,
-                      NO_VIDEO, PRESET, QUIET, SEED, STRIDE, VARIANT, WEIGHTS, BackboneName, Device, Method, Preset,
+                      EXPORT, NO_VIDEO, PLOT, PRESET, QUIET, REPORT, SEED, STRIDE, VARIANT, WEIGHTS, BackboneName, Device, Method, Preset,
                       Variant, options_from_cli)
 from .progress import stage_progress
 
 
-def result_table(result: SummaryResult) -> Table:
+def result_table(result: SummaryResult, extras: list[Path] = ()) -> Table:
     doc = result.document
     info, sel, timings = doc["input"], doc["selection"], doc["run"]["timings"]
     table = Table(show_header=False, box=None, pad_edge=False)
     table.add_column(style="bold")
     table.add_column()
     table.add_row("Input", f"{info['file_name']}  ({_clock(info['duration'])}, {info['width']}x{info['height']})")
-    table.add_row("Shots found", f"{doc['segmentation']['n_shots']} (KTS)"
-                  + (f", {sel['shots_split']} split to fit the budget" if sel["shots_split"] else ""))
-    table.add_row("Kept", f"{_clock(doc['summary']['duration'])} in {doc['summary']['n_shots']} shots "
+    found = doc["segmentation"]["n_shots"]
+    table.add_row("Shots found", _count(found, "shot") + " by KTS"
+                  + (f", split into {len(doc['shots'])} to fit the budget" if sel["shots_split"] else ""))
+    table.add_row("Kept", f"{_clock(doc['summary']['duration'])} in {_count(doc['summary']['n_shots'], 'shot')} "
                   f"({100 * sel['achieved']:.1f}% of the frames; budget {100 * sel['budget']:.1f}%)")
     if result.video_path is not None:
         table.add_row("Summary video", str(result.video_path))
     table.add_row("Scores (JSON)", str(result.json_path))
+    for path in extras:
+        table.add_row(_EXTRA_LABELS.get(path.name.rsplit(".summary", 1)[-1], "Export"), str(path))
     cache = " (features from cache)" if doc["run"]["feature_cache"] == "hit" else ""
     table.add_row("Time taken", f"{timings['total']:.1f} s on {doc['run']['device']}{cache}")
     return table
+
+
+_EXTRA_LABELS = {".html": "Report", ".png": "Plot", ".edl": "EDL", ".otio": "OpenTimelineIO",
+                 ".fcp.xml": "FCP XML", ".chapters.vtt": "Chapters", ".ffmetadata": "Chapters"}
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def _clock(seconds: float) -> str:
@@ -63,14 +74,28 @@ def video_command(
     preset: Preset = PRESET,
     crf: int = CRF,
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace existing outputs."),
+    report: bool = REPORT,
+    plot: bool = PLOT,
+    export: str = EXPORT,
     no_cache: bool = NO_CACHE,
     quiet: bool = QUIET,
 ) -> None:
     options = options_from_cli(method, budget, fps, backbone, weights, device, batch_size, variant, no_cache,
                                preset, crf, checkpoint, stride, adapt, seed)
+    from ..outputs.exports import parse_formats  # here, with the command's other heavy imports
+    from ..outputs.extras import check_extras_free, write_extras
+
+    extras = {"report": report, "plot": plot, "exports": parse_formats(export)}
+    if not overwrite:
+        check_extras_free(output_paths(video, output_dir)[1], **extras)
     summarizer = Summarizer(options)
     with stage_progress(enabled=not quiet) as progress:
         result = summarizer.summarize(video, output_dir, write_video=not no_video, overwrite=overwrite,
                                       progress=progress)
+        written = []
+        if any(extras.values()):
+            progress("extras", 0.0)
+            written = write_extras(result.document, result.json_path, **extras).paths
+            progress("extras", 1.0)
     if not quiet:
-        Console().print(result_table(result))
+        Console().print(result_table(result, written))

@@ -38,6 +38,12 @@ FEATURE_FILE_SOURCE = (
 TVSUM_ANNOTATION_FILES = ("ydata-tvsum50.mat", "ydata-tvsum50-anno.tsv", "ydata-anno.tsv")
 TVSUM_INFO_FILE = "ydata-tvsum50-info.tsv"
 TVSUM_SOURCE = "the TVSum release (github.com/yalesong/tvsum), file ydata-tvsum50.mat or ydata-tvsum50-anno.tsv"
+# Where each benchmark's raw videos come from, for the error that finds none of them.
+VIDEO_SOURCES = {
+    "tvsum": "the 50 TVSum videos (CC-BY, from YouTube) come with the TVSum release (github.com/yalesong/tvsum), "
+             "named by YouTube id; its ydata-tvsum50-info.tsv lists their URLs",
+    "summe": "the 25 SumMe videos come with the SumMe dataset (Gygli et al., ECCV 2014), beside its GT folder",
+}
 VIDEO_SUFFIXES = (".mp4", ".webm", ".mkv", ".avi", ".mov", ".m4v", ".mpg", ".mpeg", ".flv", ".wmv")
 
 
@@ -218,6 +224,11 @@ def write_feature_file(path: str | Path, videos: list[FeatureVideo], gtscores: l
 def read_tvsum(path: str | Path) -> list[AnnotatedVideo]:
     """The 50 TVSum videos in the official order, from ``ydata-tvsum50.mat`` or the anno TSV."""
     path = Path(path)
+    if path.is_dir() or (path.is_file() and _is_summe_mat(path)):
+        if path.is_dir() and not any(_is_summe_mat(f) for f in sorted(path.glob("*.mat"))[:1]):
+            raise UsageError(f"--annotations {path} is a folder; expected {TVSUM_SOURCE}")
+        raise UsageError(f"--annotations {path} holds SumMe ground truth, not TVSum annotations: "
+                         f"use --dataset summe (or give {TVSUM_SOURCE})")
     if not path.is_file():
         raise UsageError(f"--annotations {path}: no such file (expected {TVSUM_SOURCE})")
     if path.suffix == ".mat":
@@ -321,10 +332,14 @@ def read_summe(path: str | Path) -> list[AnnotatedVideo]:
         raise UsageError(f"--annotations {path}: no such file or folder (expected the GT folder of SumMe)")
     videos = []
     for file in files:
+        if _is_tvsum_mat(file):
+            raise UsageError(f"{file} holds the TVSum annotations, not SumMe ground truth: use --dataset tvsum "
+                             "(SumMe's ground truth is its GT folder of one .mat file per video)")
         try:
             mat = scipy.io.loadmat(file)
-        except Exception as exc:  # scipy raises several types for non-MATLAB content
-            raise InputError(f"{file} is not a readable MATLAB file ({exc})") from None
+        except Exception:  # scipy raises several types, with its own wording, for non-MATLAB content
+            raise InputError(f"{file} is not a MATLAB (.mat) file SciPy can read; SumMe's ground truth is its "
+                             "GT folder of one .mat file per video") from None
         if "user_score" not in mat:
             raise InputError(f"{file} has no user_score (not a SumMe ground-truth file)")
         scores = np.asarray(mat["user_score"])
@@ -337,6 +352,27 @@ def read_summe(path: str | Path) -> list[AnnotatedVideo]:
     return videos
 
 
+def _is_tvsum_mat(path: Path) -> bool:
+    """An HDF5 (MATLAB v7.3) file with the ``tvsum50`` struct of ``ydata-tvsum50.mat``."""
+    import h5py
+
+    try:
+        with h5py.File(path, "r") as h5:
+            return "tvsum50" in h5
+    except (OSError, ValueError):
+        return False
+
+
+def _is_summe_mat(path: Path) -> bool:
+    """A MATLAB v5 file with SumMe's ``user_score``."""
+    import scipy.io
+
+    try:
+        return "user_score" in {name for name, *_ in scipy.io.whosmat(path)}
+    except Exception:  # not MATLAB v5 content: scipy's own exception types
+        return False
+
+
 # --------------------------------------------------------------------------- raw videos
 
 
@@ -344,8 +380,8 @@ def _match_name(name: str) -> str:
     return re.sub(r"[\s_]+", "_", name.strip().lower())
 
 
-def pair_videos(videos_dir: str | Path, annotations: list[AnnotatedVideo]) -> tuple[list[tuple[Path, AnnotatedVideo]],
-                                                                                    list[str]]:
+def pair_videos(videos_dir: str | Path, annotations: list[AnnotatedVideo],
+                dataset: str | None = None) -> tuple[list[tuple[Path, AnnotatedVideo]], list[str]]:
     """Video files of ``videos_dir`` matched to annotations by name (case, spaces and
     underscores ignored). Returns the pairs and the names of annotated videos not found."""
     videos_dir = Path(videos_dir)
@@ -364,7 +400,8 @@ def pair_videos(videos_dir: str | Path, annotations: list[AnnotatedVideo]) -> tu
             pairs.append((file, video))
     if not pairs:
         raise InputError(f"none of the {len(annotations)} annotated videos is in {videos_dir} "
-                         f"(videos are matched to annotations by file name, e.g. {annotations[0].name}.mp4)")
+                         f"(videos are matched to annotations by file name, e.g. {annotations[0].name}.mp4"
+                         + (f"; {VIDEO_SOURCES[dataset]})" if dataset in VIDEO_SOURCES else ")"))
     return pairs, missing
 
 

@@ -164,7 +164,7 @@ class VideoFolderSource:
             raise UsageError(f"--videos {self.videos_dir}: no such folder")
         self.annotations_path = self._annotations(annotations)
         entries = read_tvsum(self.annotations_path) if dataset == "tvsum" else read_summe(self.annotations_path)
-        pairs, self.missing = pair_videos(self.videos_dir, entries)
+        pairs, self.missing = pair_videos(self.videos_dir, entries, dataset)
         self._pairs = {entry.name: (path, entry) for path, entry in pairs}
         self.keys = list(self._pairs)
         self.summarizer = Summarizer(options)
