@@ -23,6 +23,16 @@ class StreamProbe:
     declared_duration: float | None = None  # how long the header says the video lasts, where it can be trusted
 
 
+def usable_audio(container):
+    """The first audio stream FFmpeg can decode to a known sample rate, else None (a codec
+    without a decoder, or a stream that states no rate, is left out of the summary)."""
+    for stream in container.streams.audio:
+        context = stream.codec_context
+        if context is not None and context.sample_rate and context.codec.is_decoder:
+            return stream
+    return None
+
+
 def check_path(path: Path) -> Path:
     """Fail with one actionable line when ``path`` cannot be a video file."""
     if not os.path.lexists(path):
@@ -68,7 +78,7 @@ def probe(path: Path) -> StreamProbe:
             kinds = sorted({s.type for s in container.streams}) or ["none"]
             raise InputError(f"no video stream in {path} (streams: {', '.join(kinds)})")
         stream = container.streams.video[0]
-        has_audio = bool(container.streams.audio)
+        has_audio = usable_audio(container) is not None
         rotation = 0
         try:
             first = next(container.decode(stream), None)

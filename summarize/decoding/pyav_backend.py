@@ -11,7 +11,7 @@ import numpy as np
 
 from ..errors import InputError
 from .base import Decoder, FrameBatch, SamplingPlan, VideoInfo
-from .probe import _reason, normalize_rotation
+from .probe import _reason, normalize_rotation, usable_audio
 
 
 def _rotate(frames: np.ndarray, rotation: int) -> np.ndarray:
@@ -74,7 +74,7 @@ class PyAVDecoder(Decoder):
             avg_fps=len(pts) / duration if duration > 0 else float(avg_rate),
             start_time=self._start_pts * tb,
             rotation=self._rotation,
-            has_audio=bool(self._container.streams.audio),
+            has_audio=usable_audio(self._container) is not None,
             backend=self.name,
         )
 
