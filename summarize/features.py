@@ -23,7 +23,7 @@ import numpy as np
 import torch
 
 from .backbones import Backbone
-from .decoding import VideoInfo, open_video, plan_samples
+from .decoding import SamplingPlan, VideoInfo, open_video, plan_samples
 from .errors import InputError, UsageError
 
 # Bump when the way features are computed changes, so stale cache entries are not reused.
@@ -148,6 +148,68 @@ def _prefetch(iterator: Iterator, depth: int = 2) -> Iterator:
         thread.join(timeout=5)
 
 
+def sampling_rate(fps: float, info: VideoInfo) -> float:
+    """``fps``, or faster for a clip shorter than two sampling intervals: a video of two or
+    more frames always gets at least two samples (at 0 and half its duration)."""
+    if info.n_frames >= 2 and info.duration > 0 and info.duration * fps <= 1.0 + 1e-9:
+        return max(fps, 2.0 / info.duration)
+    return fps
+
+
+def _extract(path: Path, backbone: Backbone, fps: float, batch_size: int, decoder: str,
+             progress: Callable[[float], None] | None, threads: int, started: float) -> VideoFeatures:
+    with open_video(path, short_side=backbone.weights_meta.resize, backend=decoder, threads=threads) as video:
+        info = video.info
+        fps = sampling_rate(fps, info)
+        plan = plan_samples(video.frame_times, info.duration, fps)
+        if len(plan) < 2:
+            raise InputError(f"{path} holds a single video frame: there is nothing to summarize")
+        # Cost follows the content: samples that show the same frame (a long frame of a
+        # variable-rate video, a timestamp gap) are decoded and encoded once.
+        unique, first_sample, owner = np.unique(plan.frame_indices, return_index=True, return_inverse=True)
+        decode_plan = SamplingPlan(fps=plan.fps, times=plan.times[first_sample], frame_indices=unique)
+        encoded_unique = np.empty((len(unique), backbone.feature_dim), dtype=np.float32)
+        decode_time = 0.0
+        network_time = 0.0
+
+        def timed_batches():
+            nonlocal decode_time
+            batches = video.iter_batches(decode_plan, batch_size)
+            while True:
+                t0 = time.perf_counter()
+                try:
+                    batch = next(batches, None)
+                except InputError as exc:
+                    exc.backend = info.backend
+                    raise
+                decode_time += time.perf_counter() - t0
+                if batch is None:
+                    return
+                yield batch
+
+        # On a GPU the network leaves the CPU free, so decoding runs ahead in a thread. On a
+        # CPU where decoder and network each use every core, running them side by side only
+        # makes them fight (OpenMP threads spin while the decoder holds a core); with one
+        # PyTorch thread (batch jobs) nothing spins, and decoding ahead fills the gaps.
+        on_gpu = next(backbone.parameters()).device.type == "cuda"
+        overlap = on_gpu or (threads == 1 and torch.get_num_threads() == 1)
+        batches = _prefetch(timed_batches()) if overlap else timed_batches()
+        for batch in batches:
+            t0 = time.perf_counter()
+            encoded = backbone.encode(batch.frames).numpy()
+            encoded_unique[batch.first_sample : batch.first_sample + len(encoded)] = encoded
+            network_time += time.perf_counter() - t0
+            if progress is not None:
+                progress((batch.first_sample + len(encoded)) / len(unique))
+        return VideoFeatures(
+            features=encoded_unique[owner], times=plan.times, frame_indices=plan.frame_indices,
+            frame_times=np.asarray(video.frame_times, dtype=np.float64), info=info, fps=float(fps),
+            backbone=backbone.name, backbone_identity=backbone.identity,
+            timings={"decode": decode_time, "features": network_time,
+                     "decode_and_features_wall": time.perf_counter() - started},
+        )
+
+
 def extract_features(path: str | Path, backbone: Backbone, *, fps: float = 2.0, batch_size: int = 32,
                      cache: FeatureCache | None = None, decoder: str = "auto",
                      progress: Callable[[float], None] | None = None, threads: int = 0) -> VideoFeatures:
@@ -175,50 +237,14 @@ def extract_features(path: str | Path, backbone: Backbone, *, fps: float = 2.0, 
                 progress(1.0)
             return hit
     started = time.perf_counter()
-    with open_video(path, short_side=backbone.weights_meta.resize, backend=decoder, threads=threads) as video:
-        info = video.info
-        plan = plan_samples(video.frame_times, info.duration, fps)
-        if len(plan) < 2:
-            raise InputError(
-                f"{path} lasts {info.duration:.2f} s, no longer than one sampling interval "
-                f"({1 / fps:.2f} s at {fps:g} fps); raise --fps to summarize it"
-            )
-        features = np.empty((len(plan), backbone.feature_dim), dtype=np.float32)
-        decode_time = 0.0
-        network_time = 0.0
-
-        def timed_batches():
-            nonlocal decode_time
-            batches = video.iter_batches(plan, batch_size)
-            while True:
-                t0 = time.perf_counter()
-                batch = next(batches, None)
-                decode_time += time.perf_counter() - t0
-                if batch is None:
-                    return
-                yield batch
-
-        # On a GPU the network leaves the CPU free, so decoding runs ahead in a thread. On a
-        # CPU where decoder and network each use every core, running them side by side only
-        # makes them fight (OpenMP threads spin while the decoder holds a core); with one
-        # PyTorch thread (batch jobs) nothing spins, and decoding ahead fills the gaps.
-        on_gpu = next(backbone.parameters()).device.type == "cuda"
-        overlap = on_gpu or (threads == 1 and torch.get_num_threads() == 1)
-        batches = _prefetch(timed_batches()) if overlap else timed_batches()
-        for batch in batches:
-            t0 = time.perf_counter()
-            encoded = backbone.encode(batch.frames).numpy()
-            features[batch.first_sample : batch.first_sample + len(encoded)] = encoded
-            network_time += time.perf_counter() - t0
-            if progress is not None:
-                progress((batch.first_sample + len(encoded)) / len(plan))
-        result = VideoFeatures(
-            features=features, times=plan.times, frame_indices=plan.frame_indices,
-            frame_times=np.asarray(video.frame_times, dtype=np.float64), info=info, fps=float(fps),
-            backbone=backbone.name, backbone_identity=backbone.identity,
-            timings={"decode": decode_time, "features": network_time,
-                     "decode_and_features_wall": time.perf_counter() - started},
-        )
+    try:
+        result = _extract(path, backbone, fps, batch_size, decoder, progress, threads, started)
+    except InputError as exc:
+        if decoder != "auto" or getattr(exc, "backend", None) != "decord" or not path.exists():
+            raise
+        # decord opened the file but failed on it (EAGAIN on odd sizes, a bad start offset,
+        # a damaged index): the whole file goes through PyAV before it is called damaged.
+        result = _extract(path, backbone, fps, batch_size, "pyav", progress, threads, time.perf_counter())
     if cache is not None and key is not None:
         cache.save(key, result)
     return result

@@ -265,7 +265,11 @@ class Summarizer:
         progress("selection", 0.0)
         bounds = sample_shot_bounds(change_points, feats.frame_indices, feats.n_frames)
         per_frame = frame_scores(scores, feats.frame_indices, feats.n_frames)
-        selection = select_shots(bounds, per_frame, opts.budget, min_fill=opts.min_fill)
+        # The budget is a fraction of the duration: shots weigh their duration (for a
+        # constant frame rate that is their frame count, see selection.py).
+        durations = np.diff(np.append(feats.frame_times, feats.info.duration))
+        selection = select_shots(bounds, per_frame, opts.budget, min_fill=opts.min_fill,
+                                 frame_durations=np.maximum(durations, 0.0))
         progress("selection", 1.0)
         timings["selection"] = time.perf_counter() - t0
         return Analysis(feats, scores, change_points, selection, timings)
@@ -397,7 +401,9 @@ class Summarizer:
                 "budget": opts.budget,
                 "capacity_frames": sel.capacity,
                 "selected_frames": sel.selected_frames,
-                "achieved": round(sel.selected_frames / n_frames, 6),
+                "achieved": round(analysis.kept_seconds / info.duration, 6) if info.duration > 0 else 0.0,
+                "weights": "seconds",
+                "capacity_seconds": round(sel.capacity * sel.unit, 6) if sel.unit else None,
                 "min_fill": opts.min_fill,
                 "shots_split": sel.n_split,
             },

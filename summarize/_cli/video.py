@@ -26,7 +26,7 @@ def result_table(result: SummaryResult) -> Table:
     table.add_row("Shots found", f"{doc['segmentation']['n_shots']} (KTS)"
                   + (f", {sel['shots_split']} split to fit the budget" if sel["shots_split"] else ""))
     table.add_row("Kept", f"{_clock(doc['summary']['duration'])} in {doc['summary']['n_shots']} shots "
-                  f"({100 * sel['achieved']:.1f}% of the frames; budget {100 * sel['budget']:.1f}%)")
+                  f"({100 * sel['achieved']:.1f}% of the duration; budget {100 * sel['budget']:.1f}%)")
     if result.video_path is not None:
         table.add_row("Summary video", str(result.video_path))
     table.add_row("Scores (JSON)", str(result.json_path))

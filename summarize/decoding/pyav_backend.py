@@ -28,6 +28,30 @@ def coded_size(size: tuple[int, int] | None, rotation: int) -> tuple[int, int] |
     return size[1], size[0]
 
 
+# A timestamp this far (seconds) behind the latest one seen is a restart, not B-frame reordering.
+RESTART_GAP = 1.0
+
+
+def unwrap_restarts(pts: np.ndarray, time_base: float) -> np.ndarray:
+    """Packet timestamps (decoding order) made to run on after every restart of the clock:
+    each restart continues one frame after the latest timestamp before it."""
+    pts = np.asarray(pts, dtype=np.int64)
+    if len(pts) < 2:
+        return pts
+    gap = max(int(RESTART_GAP / time_base), 1)
+    out = pts.copy()
+    offset, latest = 0, int(pts[0])
+    step = int(np.median(np.diff(np.sort(pts[: min(len(pts), 64)])))) if len(pts) > 2 else 1
+    for i in range(1, len(pts)):
+        value = int(pts[i]) + offset
+        if value < latest - gap:
+            offset += latest + max(step, 1) - value
+            value = int(pts[i]) + offset
+        out[i] = value
+        latest = max(latest, value)
+    return out
+
+
 class PyAVDecoder(Decoder):
     name = "pyav"
 
@@ -91,7 +115,12 @@ class PyAVDecoder(Decoder):
             pass  # a damaged tail: keep what was indexed, decoding will report truncation
         if pts:
             self._container.seek(0, stream=stream)
-        return np.asarray(pts, dtype=np.int64), np.asarray(durations, dtype=np.int64)
+        pts_array = np.asarray(pts, dtype=np.int64)
+        unwrapped = unwrap_restarts(pts_array, float(stream.time_base))
+        # Timestamps that restart mid-file (concatenated transport streams) repeat: frames
+        # are then known by their place in the decoding order, not by their timestamp.
+        self._by_count = not np.array_equal(unwrapped, pts_array)
+        return unwrapped, np.asarray(durations, dtype=np.int64)
 
     def _check_complete(self, stream, n_packets: int, duration: float) -> None:
         """A file cut short keeps its header: fewer frames than it declares means truncation."""
@@ -136,7 +165,9 @@ class PyAVDecoder(Decoder):
             for frame in self._container.decode(self._stream):
                 if next_sample >= len(wanted):
                     break
-                index = self._index_of_pts.get(frame.pts, last_index + 1) if frame.pts is not None else last_index + 1
+                index = last_index + 1
+                if frame.pts is not None and not self._by_count:
+                    index = self._index_of_pts.get(frame.pts, index)
                 last_index = index
                 if index < wanted[next_sample]:
                     continue
