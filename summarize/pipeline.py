@@ -313,7 +313,11 @@ class Summarizer:
         # a complete run; an error or Ctrl-C leaves neither.
         with atomic_outputs(*finals, overwrite=overwrite) as temps:
             if video_path is not None:
-                self._write_video(analysis, temps[0], video_path, progress)
+                try:
+                    self._write_video(analysis, temps[0], video_path, progress)
+                except InputError:  # a source rewritten meanwhile is the better explanation
+                    check_unchanged(Path(analysis.features.info.path), analysis.source_identity)
+                    raise
             check_unchanged(Path(analysis.features.info.path), analysis.source_identity)
             timings["writing"] = time.perf_counter() - t0
             timings["total"] = time.perf_counter() - started

@@ -17,6 +17,7 @@ from .app import app, fail
 from .options import (ADAPT, BACKBONE, BATCH_SIZE, BUDGET, CHECKPOINT, CRF, DEVICE, FPS, METHOD, NO_CACHE,
                       NO_VIDEO, PRESET, QUIET, SEED, STRIDE, VARIANT, WEIGHTS, BackboneName, Device, Method, Preset, Variant, options_from_cli)
 from .progress import STAGE_LABELS, stderr_console
+from .signals import interrupt_on_signals
 
 
 class _EtaColumn(TimeRemainingColumn):
@@ -130,7 +131,7 @@ def batch_command(
     )
     listener = RichBatchProgress(progress, jobs)
     try:
-        with progress:
+        with interrupt_on_signals(), progress:
             report = run_batch(folder, output_dir, summarizer=summarizer, recursive=recursive, pattern=pattern,
                                jobs=jobs, force=force, write_video=not no_video, progress=listener)
     except KeyboardInterrupt:

@@ -9,11 +9,12 @@ from rich.console import Console
 from rich.table import Table
 
 from ..pipeline import Summarizer, SummaryResult
-from .app import app
+from .app import app, fail
 from .options import (ADAPT, BACKBONE, BATCH_SIZE, BUDGET, CHECKPOINT, CRF, DEVICE, FPS, METHOD, NO_CACHE,
                       NO_VIDEO, PRESET, QUIET, SEED, STRIDE, VARIANT, WEIGHTS, BackboneName, Device, Method, Preset,
                       Variant, options_from_cli)
 from .progress import stage_progress
+from .signals import interrupt_on_signals
 
 
 def result_table(result: SummaryResult) -> Table:
@@ -68,9 +69,13 @@ def video_command(
 ) -> None:
     options = options_from_cli(method, budget, fps, backbone, weights, device, batch_size, variant, no_cache,
                                preset, crf, checkpoint, stride, adapt, seed)
-    summarizer = Summarizer(options)
-    with stage_progress(enabled=not quiet) as progress:
-        result = summarizer.summarize(video, output_dir, write_video=not no_video, overwrite=overwrite,
-                                      progress=progress)
+    try:
+        with interrupt_on_signals():
+            summarizer = Summarizer(options)
+            with stage_progress(enabled=not quiet) as progress:
+                result = summarizer.summarize(video, output_dir, write_video=not no_video, overwrite=overwrite,
+                                              progress=progress)
+    except KeyboardInterrupt:  # Ctrl-C, SIGTERM or SIGHUP (Typer would turn it into a silent exit 130)
+        fail("interrupted; no partial outputs were left behind", 130)
     if not quiet:
         Console().print(result_table(result))

@@ -27,13 +27,13 @@ class ExpectedShot:
 
 
 def output_frame_times(path: str | Path) -> np.ndarray:
-    """Presentation times (seconds, from the first frame) of every video frame in ``path``."""
+    """Presentation times (seconds, sorted) of every video frame in ``path``. A summary's
+    clock starts at 0: a first frame later than that is a shot that starts late."""
     with av.open(str(path), metadata_errors="ignore") as container:
         stream = container.streams.video[0]
         tb = stream.time_base
         times = [float(p.pts * tb) for p in container.demux(stream) if p.size and p.pts is not None]
-    times = np.sort(np.asarray(times, dtype=np.float64))
-    return times - times[0] if len(times) else times
+    return np.sort(np.asarray(times, dtype=np.float64))
 
 
 def check_summary_video(path: str | Path, shots: Sequence[ExpectedShot]) -> str | None:
