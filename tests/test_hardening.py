@@ -360,3 +360,63 @@ def test_a_file_name_starting_with_a_dash_works_after_double_dash(tmp_path, four
                             cwd=tmp_path, capture_output=True, text=True, env=_env(), timeout=300)
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "-x.summary.json").is_file()
+
+
+# 9. Batch under faults ------------------------------------------------------------------------
+
+def test_batch_on_a_full_output_disk_records_output_errors_and_prints_its_table(tmp_path, monkeypatch, capsys,
+                                                                                four_scene_video):
+    import summarize.batch.index as index_module
+    import summarize.outputs.summary_json as summary_json
+    from summarize._cli import main
+
+    folder = tmp_path / "videos"
+    folder.mkdir()
+    for name in ("a.mp4", "b.mp4"):
+        (folder / name).write_bytes(four_scene_video.path.read_bytes())
+    out = tmp_path / "out"
+    out.mkdir()
+    real_write_text = Path.write_text
+
+    def full(self, *args, **kwargs):
+        if self.parent == out:  # every file under the output folder: summaries and the index
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_write_text(self, *args, **kwargs)
+
+    monkeypatch.setattr(index_module, "WRITE_ATTEMPTS", 2)
+    monkeypatch.setattr(summary_json.Path, "write_text", full)
+    with pytest.raises(SystemExit) as exit_info:
+        main(["batch", str(folder), "-o", str(out), "--no-video", "--no-cache"])
+    captured = capsys.readouterr()
+    assert exit_info.value.code == 1
+    assert "Summarized" in captured.out and "Failed" in captured.out  # the final table is printed
+    assert captured.err.count("No space left on device") >= 3  # two videos and the index
+    assert "internal error" not in captured.err and "Traceback" not in captured.err
+    assert "cannot write the run index" in captured.err.splitlines()[-1]
+    assert _partials(out) == [] and not list(out.glob("*.summary.json"))
+
+
+def test_batch_lists_an_unreadable_sub_folder(tmp_path, monkeypatch, capsys, four_scene_video):
+    from summarize._cli import main
+
+    folder = tmp_path / "videos"
+    (folder / "locked").mkdir(parents=True)
+    (folder / "locked" / "c.mp4").write_bytes(b"unseen")
+    (folder / "a.mp4").write_bytes(four_scene_video.path.read_bytes())
+    real_scandir = os.scandir
+
+    def scandir(path="."):
+        if Path(path).name == "locked":  # chmod 000 does not stop root, so the refusal is simulated
+            raise PermissionError(errno.EACCES, "Permission denied")
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    with pytest.raises(SystemExit) as exit_info:
+        main(["batch", str(folder), "-r", "--no-video", "--no-cache"])
+    captured = capsys.readouterr()
+    assert exit_info.value.code == 1
+    assert "Unreadable folders" in captured.out and "locked/" in captured.out
+    rows = {r["input"]: r for r in json.loads((folder / "index.json").read_text())["videos"]}
+    assert rows["a.mp4"]["status"] == "ok"
+    assert rows["locked/"] == {**rows["locked/"], "status": "failed",
+                               "reason": "folder cannot be read: Permission denied"}

@@ -81,6 +81,9 @@ def summary_table(report: BatchReport, seconds: float) -> Table:
     table.add_row("Summarized", str(ok))
     table.add_row("Up to date", f"{skipped} (skipped; --force redoes them)" if skipped else "0")
     table.add_row("Failed", str(failed))
+    folders = [e.input for e in report.entries if e.reason.startswith("folder cannot be read")]
+    if folders:
+        table.add_row("Unreadable folders", ", ".join(folders))
     if report.interrupted:
         table.add_row("Not done", f"{report.index.total - len(report.entries)} (interrupted)")
     json_path, csv_path = report.index_paths
@@ -141,5 +144,7 @@ def batch_command(
         sys.stderr.write(f"summarize: internal error on {name} (a bug; please report it with this trace):\n{trace}")
     if not quiet:
         Console().print(summary_table(report, time.perf_counter() - started))
+    if report.index_error:
+        fail(report.index_error, 1)
     if report.count("failed"):
         raise typer.Exit(1)

@@ -54,6 +54,19 @@ class _Peekable:
         self.pending = item
 
 
+def _decode_tolerant(container, stream) -> Iterator:
+    """Decoded frames of ``stream``, skipping packets the decoder rejects: after a seek into
+    MPEG program streams, audio starts mid-frame. (A video frame lost this way shows in
+    the check of the written file, see ``verify.py``.)"""
+    for packet in container.demux(stream):  # the last packet is empty: it flushes the decoder
+        try:
+            yield from packet.decode()
+        except av.error.InvalidDataError:
+            continue
+        except av.error.EOFError:
+            return
+
+
 class _Cutter:
     """Decodes one stream of the source and yields its frames inside successive time ranges."""
 
@@ -71,7 +84,7 @@ class _Cutter:
         """Frames with start <= time < stop (absolute container seconds)."""
         if self.frames is None or start < self.position - TIME_TOLERANCE or start - self.position > SEEK_GAP:
             self.container.seek(max(int(start / self.stream.time_base), 0), stream=self.stream, backward=True)
-            self.frames = _Peekable(self.container.decode(self.stream))
+            self.frames = _Peekable(_decode_tolerant(self.container, self.stream))
         for frame in self.frames:
             if frame.pts is None:
                 continue
@@ -92,7 +105,7 @@ class _Cutter:
         sequentially from its start and counting (the exact path: no seeking, no timestamps)."""
         if self.frames is None or first < self.count:
             self.container.seek(0, stream=self.stream, backward=True)
-            self.frames, self.count = _Peekable(self.container.decode(self.stream)), 0
+            self.frames, self.count = _Peekable(_decode_tolerant(self.container, self.stream)), 0
         for frame in self.frames:
             index, self.count = self.count, self.count + 1
             if index < first:
