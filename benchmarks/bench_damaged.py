@@ -157,6 +157,11 @@ def check_ok(json_path: Path, video_path: Path) -> str | None:
     return None
 
 
+def outputs(out: Path, row: dict) -> tuple[Path, Path]:
+    """The JSON and MP4 of an index row (names are made unique when stems collide)."""
+    return out / (row["summary_json"] or "-"), out / (row["summary_video"] or "-")
+
+
 def leftovers(folder: Path) -> list[Path]:
     return [p for p in folder.rglob("*") if ".partial-" in p.name or ".replaced-" in p.name]
 
@@ -178,7 +183,6 @@ def main() -> None:
     correct, tracebacks, wrong, notes = 0, 0, 0, []
     for name, want in sorted(expected.items()):
         row = index.get(name)
-        stem = Path(name).stem
         if row is None:
             wrong += 1
             notes.append(f"{name}: not in the index")
@@ -188,13 +192,13 @@ def main() -> None:
             notes.append(f"{name}: {row['reason']}")
             continue
         if row["status"] == "ok":
-            problem = check_ok(out / f"{stem}.summary.json", out / f"{stem}.summary.mp4")
+            problem = check_ok(*outputs(out, row))
             if problem or want == "error":
                 wrong += 1
                 notes.append(f"{name}: exit-0 row but {problem or 'an error was due'}")
                 continue
         else:
-            if want == "ok" or (out / f"{stem}.summary.json").exists() or len(row["reason"].splitlines()) != 1:
+            if want == "ok" or row["summary_json"] or len(row["reason"].splitlines()) != 1:
                 notes.append(f"{name}: failed ({row['reason']})")
                 continue  # refused though playable: not correct, but not wrong with exit 0 either
         correct += 1
@@ -227,8 +231,7 @@ def main() -> None:
             left += len(leftovers(target))
             for row in json.loads((target / "index.json").read_text())["videos"]:
                 if row["status"] in ("ok", "skipped"):
-                    stem = Path(row["input"]).stem
-                    if check_ok(target / f"{stem}.summary.json", target / f"{stem}.summary.mp4"):
+                    if check_ok(*outputs(target, row)):
                         wrong += 1
                         print(f"  after {sig.name}: {row['input']} outputs do not check")
             print(f"kill {n} {sig.name}: exit {process.returncode}, rerun exit {again.returncode}, "

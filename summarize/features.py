@@ -156,9 +156,22 @@ def sampling_rate(fps: float, info: VideoInfo) -> float:
     return fps
 
 
+def _ranges(times: list[float], duration: float, frame: float) -> tuple:
+    """Damaged packet times merged into [start, end) ranges (a second apart at most)."""
+    ranges: list[list[float]] = []
+    for t in sorted(times):
+        if ranges and t - ranges[-1][1] <= 1.0:
+            ranges[-1][1] = min(t + frame, duration)
+        else:
+            ranges.append([t, min(t + frame, duration)])
+    return tuple((round(a, 6), round(b, 6)) for a, b in ranges)
+
+
 def _extract(path: Path, backbone: Backbone, fps: float, batch_size: int, decoder: str,
-             progress: Callable[[float], None] | None, threads: int, started: float) -> VideoFeatures:
-    with open_video(path, short_side=backbone.weights_meta.resize, backend=decoder, threads=threads) as video:
+             progress: Callable[[float], None] | None, threads: int, started: float,
+             salvage: bool = False) -> VideoFeatures:
+    with open_video(path, short_side=backbone.weights_meta.resize, backend=decoder, threads=threads,
+                    salvage=salvage) as video:
         info = video.info
         fps = sampling_rate(fps, info)
         plan = plan_samples(video.frame_times, info.duration, fps)
@@ -201,6 +214,10 @@ def _extract(path: Path, backbone: Backbone, fps: float, batch_size: int, decode
             network_time += time.perf_counter() - t0
             if progress is not None:
                 progress((batch.first_sample + len(encoded)) / len(unique))
+        if salvage:
+            frame = info.duration / max(info.n_frames, 1)
+            info = replace(info, damaged=_ranges(getattr(video, "damaged_times", []), info.duration, frame),
+                           missing=tuple((round(a, 6), round(b, 6)) for a, b in getattr(video, "missing", [])))
         return VideoFeatures(
             features=encoded_unique[owner], times=plan.times, frame_indices=plan.frame_indices,
             frame_times=np.asarray(video.frame_times, dtype=np.float64), info=info, fps=float(fps),
@@ -212,11 +229,13 @@ def _extract(path: Path, backbone: Backbone, fps: float, batch_size: int, decode
 
 def extract_features(path: str | Path, backbone: Backbone, *, fps: float = 2.0, batch_size: int = 32,
                      cache: FeatureCache | None = None, decoder: str = "auto",
-                     progress: Callable[[float], None] | None = None, threads: int = 0) -> VideoFeatures:
+                     progress: Callable[[float], None] | None = None, threads: int = 0,
+                     salvage: bool = False) -> VideoFeatures:
     """Sample ``path`` at ``fps`` and return the backbone features of those frames.
 
     ``threads`` caps the decoder's threads (0: its own choice); PyTorch's are set with
-    ``torch.set_num_threads``.
+    ``torch.set_num_threads``. ``salvage``: see ``open_video`` (the ranges lost are in
+    ``info.damaged`` and ``info.missing``).
     """
     if fps <= 0:
         raise UsageError(f"--fps must be positive, got {fps}")
@@ -228,7 +247,7 @@ def extract_features(path: str | Path, backbone: Backbone, *, fps: float = 2.0, 
         from .decoding import check_path
 
         check_path(path)
-        key = cache.key(file_digest(path), backbone.identity, fps, decoder)
+        key = cache.key(file_digest(path), backbone.identity, fps, decoder + ("+salvage" if salvage else ""))
         hit = cache.load(key)
         if hit is not None:
             # The cache follows content: the same bytes may have been read from another path.
@@ -238,7 +257,7 @@ def extract_features(path: str | Path, backbone: Backbone, *, fps: float = 2.0, 
             return hit
     started = time.perf_counter()
     try:
-        result = _extract(path, backbone, fps, batch_size, decoder, progress, threads, started)
+        result = _extract(path, backbone, fps, batch_size, decoder, progress, threads, started, salvage)
     except InputError as exc:
         if decoder != "auto" or getattr(exc, "backend", None) != "decord" or not path.exists():
             raise

@@ -63,6 +63,7 @@ class SummaryOptions:
     cache: bool = True
     cache_dir: Path | None = None
     threads: int = 0  # decoder and video encoder threads per video (0: FFmpeg's choice, every core)
+    salvage: bool = False  # summarize what decodes of a damaged or truncated file, recording what is lost
 
     def validate(self) -> "SummaryOptions":
         if not (0 < self.budget <= 1):
@@ -207,6 +208,8 @@ class Summarizer:
         values = {f.name: getattr(self.options, f.name) for f in fields(self.options)
                   if f.name not in RUN_ONLY_OPTIONS}
         values["method_params"] = dict(self.scorer.params)  # with the scorer's defaults filled in
+        if not values.get("salvage"):
+            values.pop("salvage", None)  # absent unless asked: earlier summaries stay up to date
         weights = self.options.weights
         values["weights"] = str(Path(weights).resolve()) if weights else "default"
         return json.loads(json.dumps(values, default=str))
@@ -235,6 +238,7 @@ class Summarizer:
             path, self.backbone, fps=self.options.fps, batch_size=self.options.batch_size,
             cache=self.cache, decoder=self.options.decoder,
             progress=lambda f: progress("features", f), threads=self.options.threads,
+            salvage=self.options.salvage,
         )
 
     def analyze(self, path: str | Path, progress: ProgressFn = _no_progress) -> Analysis:
@@ -378,6 +382,8 @@ class Summarizer:
                 "rotation": info.rotation,
                 "has_audio": info.has_audio,
                 "decoder": info.backend,
+                **({"damaged": [list(r) for r in info.damaged], "missing": [list(r) for r in info.missing]}
+                   if opts.salvage else {}),
             },
             "sampling": {
                 "fps": feats.fps,

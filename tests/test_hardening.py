@@ -8,6 +8,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -420,3 +421,55 @@ def test_batch_lists_an_unreadable_sub_folder(tmp_path, monkeypatch, capsys, fou
     assert rows["a.mp4"]["status"] == "ok"
     assert rows["locked/"] == {**rows["locked/"], "status": "failed",
                                "reason": "folder cannot be read: Permission denied"}
+
+
+# 4. Damaged input: an error naming the time by default, --salvage on request ------------------
+
+def _damaged_packet_times(path: Path, start: int, stop: int) -> list[float]:
+    """Times of the video packets whose bytes lie in [start, stop) of ``path``."""
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        first, times = None, []
+        for packet in container.demux(stream):
+            if packet.pts is None or packet.pos is None:
+                continue
+            first = packet.pts if first is None else first
+            if packet.pos < stop and packet.pos + packet.size > start:
+                times.append(float((packet.pts - first) * stream.time_base))
+    assert times, "no video packet in the damaged bytes"
+    return times
+
+
+def test_mid_file_bit_rot_is_an_error_at_the_right_time_and_salvage_summarizes_the_rest(tmp_path):
+    clean = write_video(tmp_path / "clean.mp4", [(k, 2.0) for k in range(4)], width=96, height=64).path
+    size = clean.stat().st_size
+    rotten = damaged.bit_rot(clean, tmp_path / "rotten.mp4", at=0.6, length=2000, seed=6)
+    start = int(size * 0.6)
+    hit = _damaged_packet_times(clean, start, start + 2000)
+    assert 3.0 < min(hit) < 6.5  # damage at 60% of the bytes, not at 0.0 s
+    with pytest.raises(InputError) as info:
+        Summarizer(cache=False, device="cpu").summarize(rotten, tmp_path / "out")
+    message = str(info.value)
+    # The time named is that of the damaged packets, or a few frames later: frame-threaded
+    # decoders report an error some packets after the one that caused it.
+    when = float(re.search(r"is damaged at ([0-9.]+) s of 8\.00 s", message).group(1))
+    assert min(hit) - 0.005 <= when <= max(hit) + 0.4, (when, hit)
+    assert "--salvage" in message
+    assert list((tmp_path / "out").iterdir()) == []
+
+    result = Summarizer(cache=False, device="cpu", salvage=True).summarize(rotten, tmp_path / "out")
+    damaged_ranges = result.document["input"]["damaged"]
+    assert damaged_ranges and min(hit) - 0.005 <= damaged_ranges[0][0] <= max(hit) + 0.4
+    assert all(a < b <= 8.0 for a, b in damaged_ranges) and result.document["input"]["missing"] == []
+    assert result.document["options"]["values"]["salvage"] is True
+
+
+def test_salvage_records_the_missing_end_of_a_truncated_file(tmp_path):
+    clean = write_video(tmp_path / "clean.mkv", [(k, 2.0) for k in range(4)], width=96, height=64).path
+    cut = damaged.truncated(clean, tmp_path / "cut.mkv", 0.6)
+    with pytest.raises(InputError, match="is truncated: it declares 8.0 s"):
+        Summarizer(cache=False, device="cpu").summarize(cut, tmp_path / "out")
+    result = Summarizer(cache=False, device="cpu", salvage=True).summarize(cut, tmp_path / "out")
+    (start, end), = result.document["input"]["missing"]
+    assert 3.0 < start < 6.0 and end == pytest.approx(8.0, abs=0.05)
+    assert result.document["input"]["duration"] == pytest.approx(start, abs=0.1)

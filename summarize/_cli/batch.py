@@ -15,7 +15,7 @@ from ..batch import BatchItem, BatchProgress, BatchReport, IndexEntry, run_batch
 from ..pipeline import Summarizer
 from .app import app, fail
 from .options import (ADAPT, BACKBONE, BATCH_SIZE, BUDGET, CHECKPOINT, CRF, DEVICE, FPS, METHOD, NO_CACHE,
-                      NO_VIDEO, PRESET, QUIET, SEED, STRIDE, VARIANT, WEIGHTS, BackboneName, Device, Method, Preset, Variant, options_from_cli)
+                      NO_VIDEO, PRESET, QUIET, SALVAGE, SEED, STRIDE, VARIANT, WEIGHTS, BackboneName, Device, Method, Preset, Variant, options_from_cli)
 from .progress import STAGE_LABELS, stderr_console
 from .signals import interrupt_on_signals
 
@@ -120,13 +120,14 @@ def batch_command(
     preset: Preset = PRESET,
     crf: int = CRF,
     no_cache: bool = NO_CACHE,
+    salvage: bool = SALVAGE,
     quiet: bool = QUIET,
 ) -> None:
     import time
 
     started = time.perf_counter()
     summarizer = Summarizer(options_from_cli(method, budget, fps, backbone, weights, device, batch_size, variant,
-                                             no_cache, preset, crf, checkpoint, stride, adapt, seed))
+                                             no_cache, preset, crf, checkpoint, stride, adapt, seed, salvage))
     progress = Progress(
         TextColumn("{task.description:<40}"), TextColumn("{task.fields[file]:<20}"), BarColumn(),
         TextColumn("{task.fields[detail]:>9}"), TimeElapsedColumn(), _EtaColumn(),

@@ -11,7 +11,7 @@ from rich.table import Table
 from ..pipeline import Summarizer, SummaryResult
 from .app import app, fail
 from .options import (ADAPT, BACKBONE, BATCH_SIZE, BUDGET, CHECKPOINT, CRF, DEVICE, FPS, METHOD, NO_CACHE,
-                      NO_VIDEO, PRESET, QUIET, SEED, STRIDE, VARIANT, WEIGHTS, BackboneName, Device, Method, Preset,
+                      NO_VIDEO, PRESET, QUIET, SALVAGE, SEED, STRIDE, VARIANT, WEIGHTS, BackboneName, Device, Method, Preset,
                       Variant, options_from_cli)
 from .progress import stage_progress
 from .signals import interrupt_on_signals
@@ -65,10 +65,11 @@ def video_command(
     crf: int = CRF,
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace existing outputs."),
     no_cache: bool = NO_CACHE,
+    salvage: bool = SALVAGE,
     quiet: bool = QUIET,
 ) -> None:
     options = options_from_cli(method, budget, fps, backbone, weights, device, batch_size, variant, no_cache,
-                               preset, crf, checkpoint, stride, adapt, seed)
+                               preset, crf, checkpoint, stride, adapt, seed, salvage)
     try:
         with interrupt_on_signals():
             summarizer = Summarizer(options)
