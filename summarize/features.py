@@ -207,13 +207,20 @@ def _extract(path: Path, backbone: Backbone, fps: float, batch_size: int, decode
         on_gpu = next(backbone.parameters()).device.type == "cuda"
         overlap = on_gpu or (threads == 1 and torch.get_num_threads() == 1)
         batches = _prefetch(timed_batches()) if overlap else timed_batches()
+        seen: dict[bytes, int] = {}  # digest of a decoded frame -> its row in encoded_unique
         for batch in batches:
             t0 = time.perf_counter()
-            encoded = backbone.encode(batch.frames).numpy()
-            encoded_unique[batch.first_sample : batch.first_sample + len(encoded)] = encoded
+            rows = range(batch.first_sample, batch.first_sample + len(batch.frames))
+            # Identical decoded frames (a still scene, a slide) go through the network once.
+            digests = [hashlib.blake2b(frame.tobytes(), digest_size=16).digest() for frame in batch.frames]
+            new = [i for i, d in enumerate(digests) if d not in seen and seen.setdefault(d, rows[i]) == rows[i]]
+            if new:
+                encoded_unique[[rows[i] for i in new]] = backbone.encode(batch.frames[new]).numpy()
+            for i, d in enumerate(digests):
+                encoded_unique[rows[i]] = encoded_unique[seen[d]]
             network_time += time.perf_counter() - t0
             if progress is not None:
-                progress((batch.first_sample + len(encoded)) / len(unique))
+                progress(rows.stop / len(unique))
         if salvage:
             frame = info.duration / max(info.n_frames, 1)
             info = replace(info, damaged=_ranges(getattr(video, "damaged_times", []), info.duration, frame),
