@@ -23,7 +23,7 @@ import numpy as np
 import torch
 
 from .backbones import Backbone
-from .decoding import FrameBatch, VideoInfo, open_video, plan_samples
+from .decoding import FrameBatch, SamplingPlan, VideoInfo, open_video, plan_samples
 from .errors import InputError, UsageError
 
 # Bump when the way features are computed changes, so stale cache entries are not reused.
@@ -148,42 +148,40 @@ def _prefetch(iterator: Iterator, depth: int = 2) -> Iterator:
         thread.join(timeout=5)
 
 
-def extract_features(path: str | Path, backbone: Backbone, *, fps: float = 2.0, batch_size: int = 32,
-                     cache: FeatureCache | None = None, decoder: str = "auto",
-                     progress: Callable[[float], None] | None = None, threads: int = 0) -> VideoFeatures:
-    """Sample ``path`` at ``fps`` and return the backbone features of those frames.
+def sampling_rate(fps: float, info: VideoInfo) -> float:
+    """``fps``, or faster for a clip shorter than two sampling intervals: a video of two or
+    more frames always gets at least two samples (at 0 and half its duration)."""
+    if info.n_frames >= 2 and info.duration > 0 and info.duration * fps <= 1.0 + 1e-9:
+        return max(fps, 2.0 / info.duration)
+    return fps
 
-    ``threads`` caps the decoder's threads (0: its own choice); PyTorch's are set with
-    ``torch.set_num_threads``.
-    """
-    if fps <= 0:
-        raise UsageError(f"--fps must be positive, got {fps}")
-    if batch_size < 1:
-        raise UsageError(f"--batch-size must be at least 1, got {batch_size}")
-    path = Path(path)
-    key = None
-    if cache is not None:
-        from .decoding import check_path
 
-        check_path(path)
-        key = cache.key(file_digest(path), backbone.identity, fps, decoder)
-        hit = cache.load(key)
-        if hit is not None:
-            # The cache follows content: the same bytes may have been read from another path.
-            hit.info = replace(hit.info, path=str(path))
-            if progress is not None:
-                progress(1.0)
-            return hit
-    started = time.perf_counter()
-    with open_video(path, short_side=backbone.weights_meta.resize, backend=decoder, threads=threads) as video:
+def _ranges(times: list[float], duration: float, frame: float) -> tuple:
+    """Damaged packet times merged into [start, end) ranges (a second apart at most)."""
+    ranges: list[list[float]] = []
+    for t in sorted(times):
+        if ranges and t - ranges[-1][1] <= 1.0:
+            ranges[-1][1] = min(t + frame, duration)
+        else:
+            ranges.append([t, min(t + frame, duration)])
+    return tuple((round(a, 6), round(b, 6)) for a, b in ranges)
+
+
+def _extract(path: Path, backbone: Backbone, fps: float, batch_size: int, decoder: str,
+             progress: Callable[[float], None] | None, threads: int, started: float,
+             salvage: bool = False) -> VideoFeatures:
+    with open_video(path, short_side=backbone.weights_meta.resize, backend=decoder, threads=threads,
+                    salvage=salvage) as video:
         info = video.info
+        fps = sampling_rate(fps, info)
         plan = plan_samples(video.frame_times, info.duration, fps)
         if len(plan) < 2:
-            raise InputError(
-                f"{path} lasts {info.duration:.2f} s, no longer than one sampling interval "
-                f"({1 / fps:.2f} s at {fps:g} fps); raise --fps to summarize it"
-            )
-        features = np.empty((len(plan), backbone.feature_dim), dtype=np.float32)
+            raise InputError(f"{path} holds a single video frame: there is nothing to summarize")
+        # Cost follows the content: samples that show the same frame (a long frame of a
+        # variable-rate video, a timestamp gap) are decoded and encoded once.
+        unique, first_sample, owner = np.unique(plan.frame_indices, return_index=True, return_inverse=True)
+        decode_plan = SamplingPlan(fps=plan.fps, times=plan.times[first_sample], frame_indices=unique)
+        encoded_unique = np.empty((len(unique), backbone.feature_dim), dtype=np.float32)
         decode_time = 0.0
         network_time = 0.0
 
@@ -191,26 +189,30 @@ def extract_features(path: str | Path, backbone: Backbone, *, fps: float = 2.0, 
         # videos are decoded in chunks of about 1% of the samples and encoded in batches of
         # about 2% (at least 4), so the bar moves smoothly rather than a whole batch at a
         # time; features do not depend on the batch size.
-        batch_size = min(batch_size, max(4, -(-len(plan) // 50)))
+        batch_size = min(batch_size, max(4, -(-len(unique) // 50)))
         done = {"decoded": 0, "encoded": 0}
         done_lock = threading.Lock()
 
         def advance(kind: str, count: int) -> None:
             with done_lock:
                 done[kind] += count
-                fraction = (done["decoded"] + done["encoded"]) / (2 * len(plan))
+                fraction = (done["decoded"] + done["encoded"]) / (2 * len(unique))
             if progress is not None:
                 progress(fraction)
 
         def timed_batches():
             nonlocal decode_time
-            chunk = max(1, min(batch_size, -(-len(plan) // 100)))
-            chunks = video.iter_batches(plan, chunk)
+            chunk = max(1, min(batch_size, -(-len(unique) // 100)))
+            chunks = video.iter_batches(decode_plan, chunk)
             pending: list[np.ndarray] = []
             first = 0
             while True:
                 t0 = time.perf_counter()
-                part = next(chunks, None)
+                try:
+                    part = next(chunks, None)
+                except InputError as exc:
+                    exc.backend = info.backend
+                    raise
                 decode_time += time.perf_counter() - t0
                 if part is not None:
                     pending.append(part.frames)
@@ -230,19 +232,69 @@ def extract_features(path: str | Path, backbone: Backbone, *, fps: float = 2.0, 
         on_gpu = next(backbone.parameters()).device.type == "cuda"
         overlap = on_gpu or (threads == 1 and torch.get_num_threads() == 1)
         batches = _prefetch(timed_batches()) if overlap else timed_batches()
+        seen: dict[bytes, int] = {}  # digest of a decoded frame -> its row in encoded_unique
         for batch in batches:
             t0 = time.perf_counter()
-            encoded = backbone.encode(batch.frames).numpy()
-            features[batch.first_sample : batch.first_sample + len(encoded)] = encoded
+            rows = range(batch.first_sample, batch.first_sample + len(batch.frames))
+            # Identical decoded frames (a still scene, a slide) go through the network once.
+            digests = [hashlib.blake2b(frame.tobytes(), digest_size=16).digest() for frame in batch.frames]
+            new = [i for i, d in enumerate(digests) if d not in seen and seen.setdefault(d, rows[i]) == rows[i]]
+            if new:
+                encoded_unique[[rows[i] for i in new]] = backbone.encode(batch.frames[new]).numpy()
+            for i, d in enumerate(digests):
+                encoded_unique[rows[i]] = encoded_unique[seen[d]]
             network_time += time.perf_counter() - t0
-            advance("encoded", len(encoded))
-        result = VideoFeatures(
-            features=features, times=plan.times, frame_indices=plan.frame_indices,
+            advance("encoded", len(batch.frames))
+        if salvage:
+            frame = info.duration / max(info.n_frames, 1)
+            info = replace(info, damaged=_ranges(getattr(video, "damaged_times", []), info.duration, frame),
+                           missing=tuple((round(a, 6), round(b, 6)) for a, b in getattr(video, "missing", [])))
+        return VideoFeatures(
+            features=encoded_unique[owner], times=plan.times, frame_indices=plan.frame_indices,
             frame_times=np.asarray(video.frame_times, dtype=np.float64), info=info, fps=float(fps),
             backbone=backbone.name, backbone_identity=backbone.identity,
             timings={"decode": decode_time, "features": network_time,
                      "decode_and_features_wall": time.perf_counter() - started},
         )
+
+
+def extract_features(path: str | Path, backbone: Backbone, *, fps: float = 2.0, batch_size: int = 32,
+                     cache: FeatureCache | None = None, decoder: str = "auto",
+                     progress: Callable[[float], None] | None = None, threads: int = 0,
+                     salvage: bool = False) -> VideoFeatures:
+    """Sample ``path`` at ``fps`` and return the backbone features of those frames.
+
+    ``threads`` caps the decoder's threads (0: its own choice); PyTorch's are set with
+    ``torch.set_num_threads``. ``salvage``: see ``open_video`` (the ranges lost are in
+    ``info.damaged`` and ``info.missing``).
+    """
+    if fps <= 0:
+        raise UsageError(f"--fps must be positive, got {fps}")
+    if batch_size < 1:
+        raise UsageError(f"--batch-size must be at least 1, got {batch_size}")
+    path = Path(path)
+    key = None
+    if cache is not None:
+        from .decoding import check_path
+
+        check_path(path)
+        key = cache.key(file_digest(path), backbone.identity, fps, decoder + ("+salvage" if salvage else ""))
+        hit = cache.load(key)
+        if hit is not None:
+            # The cache follows content: the same bytes may have been read from another path.
+            hit.info = replace(hit.info, path=str(path))
+            if progress is not None:
+                progress(1.0)
+            return hit
+    started = time.perf_counter()
+    try:
+        result = _extract(path, backbone, fps, batch_size, decoder, progress, threads, started, salvage)
+    except InputError as exc:
+        if decoder != "auto" or getattr(exc, "backend", None) != "decord" or not path.exists():
+            raise
+        # decord opened the file but failed on it (EAGAIN on odd sizes, a bad start offset,
+        # a damaged index): the whole file goes through PyAV before it is called damaged.
+        result = _extract(path, backbone, fps, batch_size, "pyav", progress, threads, time.perf_counter())
     if cache is not None and key is not None:
         cache.save(key, result)
     return result

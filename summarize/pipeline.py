@@ -27,6 +27,7 @@ from .errors import InputError, OutputError, UsageError
 from .features import FeatureCache, VideoFeatures, extract_features
 from .outputs import FORMAT, FORMAT_VERSION, atomic_outputs, ensure_writable_dir, write_json, write_summary_video
 from .outputs.summary_json import rounded_list
+from .outputs.verify import ExpectedShot, check_summary_video
 from .scoring import DEFAULT_METHOD, Scorer, get_scorer
 from .segmentation import DEFAULT_BLOCK_SIZE, DEFAULT_VMAX, kts
 from .selection import Selection, frame_scores, select_shots
@@ -66,6 +67,7 @@ class SummaryOptions:
     cache: bool = True
     cache_dir: Path | None = None
     threads: int = 0  # decoder and video encoder threads per video (0: FFmpeg's choice, every core)
+    salvage: bool = False  # summarize what decodes of a damaged or truncated file, recording what is lost
 
     def validate(self) -> "SummaryOptions":
         if not (0 < self.budget <= 1):
@@ -97,6 +99,16 @@ class Analysis:
     change_points: np.ndarray  # sample indices where KTS starts a shot
     selection: Selection  # over frame ranges
     timings: dict[str, float]
+    source_identity: tuple | None = None  # the input's (device, inode, size, mtime) when it was read
+
+    def expected_shots(self) -> list[ExpectedShot]:
+        """What the summary video must hold: frames and span of every kept shot, in order."""
+        ft, sel = self.features.frame_times, self.selection
+        shots = []
+        for (a, b), (start, end) in zip(sel.bounds[sel.selected], self.shot_times()[sel.selected]):
+            shots.append(ExpectedShot(frames=int(b - a), duration=float(end - start),
+                                      last_start=float(ft[b - 1] - ft[a]), source_start=float(start)))
+        return shots
 
     def shot_times(self) -> np.ndarray:
         """(S, 2) [start, end) seconds of every shot (after any split)."""
@@ -173,6 +185,29 @@ def sample_shot_bounds(change_points: np.ndarray, sample_frames: np.ndarray, n_f
     return np.stack([starts, stops], axis=1).astype(np.int64)
 
 
+def file_identity(path: Path) -> tuple | None:
+    """(device, inode, size, mtime) of ``path``: a change means the file was replaced or
+    rewritten while it was being read."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns
+
+
+def check_unchanged(path: Path, before: tuple | None) -> None:
+    """Fail the video when ``path`` changed since ``before`` was taken (truncated, appended to,
+    replaced): its summary would not match the file any more."""
+    if before is None:
+        return
+    after = file_identity(path)
+    if after is None:
+        raise InputError(f"{path} disappeared while it was being summarized")
+    if after != before:
+        what = "replaced" if after[:2] != before[:2] else f"changed (size {before[2]} -> {after[2]} bytes)"
+        raise InputError(f"{path} was {what} while it was being summarized; run again once it is complete")
+
+
 class Summarizer:
     """Loads the models once; ``analyze`` and ``summarize`` then run on any number of videos."""
 
@@ -198,6 +233,8 @@ class Summarizer:
         values = {f.name: getattr(self.options, f.name) for f in fields(self.options)
                   if f.name not in RUN_ONLY_OPTIONS}
         values["method_params"] = dict(self.scorer.params)  # with the scorer's defaults filled in
+        if not values.get("salvage"):
+            values.pop("salvage", None)  # absent unless asked: earlier summaries stay up to date
         weights = self.options.weights
         values["weights"] = str(Path(weights).resolve()) if weights else "default"
         return json.loads(json.dumps(values, default=str))
@@ -230,10 +267,14 @@ class Summarizer:
             path, self.backbone, fps=self.options.fps, batch_size=self.options.batch_size,
             cache=self.cache, decoder=self.options.decoder,
             progress=lambda f: progress("features", f), threads=self.options.threads,
+            salvage=self.options.salvage,
         )
 
     def analyze(self, path: str | Path, progress: ProgressFn = _no_progress) -> Analysis:
-        return self.analyze_features(self.features(path, progress), progress)
+        before = file_identity(Path(path))
+        analysis = self.analyze_features(self.features(path, progress), progress)
+        analysis.source_identity = before
+        return analysis
 
     def analyze_features(self, feats: VideoFeatures, progress: ProgressFn = _no_progress) -> Analysis:
         """Scores, shots and selection from features already extracted."""
@@ -257,7 +298,11 @@ class Summarizer:
         progress("selection", 0.0)
         bounds = sample_shot_bounds(change_points, feats.frame_indices, feats.n_frames)
         per_frame = frame_scores(scores, feats.frame_indices, feats.n_frames)
-        selection = select_shots(bounds, per_frame, opts.budget, min_fill=opts.min_fill)
+        # The budget is a fraction of the duration: shots weigh their duration (for a
+        # constant frame rate that is their frame count, see selection.py).
+        durations = np.diff(np.append(feats.frame_times, feats.info.duration))
+        selection = select_shots(bounds, per_frame, opts.budget, min_fill=opts.min_fill,
+                                 frame_durations=np.maximum(durations, 0.0))
         progress("selection", 1.0)
         timings["selection"] = time.perf_counter() - t0
         return Analysis(feats, scores, change_points, selection, timings)
@@ -277,13 +322,17 @@ class Summarizer:
         ensure_writable_dir(json_path.parent)  # before the long work, not after it
         analysis = self.analyze(path, progress)
         return self.write(analysis, json_path, video_path if write_video else None, progress=progress,
-                          started=started)
+                          started=started, overwrite=overwrite)
 
     def write(self, analysis: Analysis, json_path: Path, video_path: Path | None, *,
-              progress: ProgressFn = _no_progress, started: float | None = None) -> SummaryResult:
+              progress: ProgressFn = _no_progress, started: float | None = None,
+              overwrite: bool = True) -> SummaryResult:
         """Write the summary MP4 (unless ``video_path`` is None) and the JSON of ``analysis``.
 
-        ``started`` (a ``time.perf_counter()`` value) dates the run's total time.
+        ``started`` (a ``time.perf_counter()`` value) dates the run's total time. The MP4 is
+        checked against the selection after writing (see ``outputs/verify.py``) and written
+        again by the exact path when it differs. Without ``overwrite``, existing outputs
+        (or outputs another run wrote meanwhile) are an ``OutputError``.
         """
         started = time.perf_counter() if started is None else started
         json_path = Path(json_path)
@@ -295,20 +344,41 @@ class Summarizer:
         finals = [video_path, json_path] if video_path is not None else [json_path]
         # The video is renamed into place before the JSON, so a JSON on disk always means
         # a complete run; an error or Ctrl-C leaves neither.
-        with atomic_outputs(*finals) as temps:
+        with atomic_outputs(*finals, overwrite=overwrite) as temps:
             if video_path is not None:
-                info = analysis.features.info
-                write_summary_video(info.path, analysis.segments(), temps[0], start_time=info.start_time,
-                                    rotation=info.rotation, preset=self.options.video_preset,
-                                    crf=self.options.video_crf,
-                                    progress=lambda f: progress("writing", min(f, WRITING_BEFORE_RENAME)),
-                                    threads=self.options.threads)
+                try:
+                    self._write_video(analysis, temps[0], video_path, progress)
+                except InputError:  # a source rewritten meanwhile is the better explanation
+                    check_unchanged(Path(analysis.features.info.path), analysis.source_identity)
+                    raise
+            check_unchanged(Path(analysis.features.info.path), analysis.source_identity)
             timings["writing"] = time.perf_counter() - t0
             timings["total"] = time.perf_counter() - started
             document = self.document(analysis, json_path, video_path)
-            write_json(document, temps[-1])
+            write_json(document, temps[-1], json_path)
         progress("writing", 1.0)  # only now, and only once: the outputs are in place (see ProgressFn)
         return SummaryResult(analysis, document, json_path, video_path)
+
+    def _write_video(self, analysis: Analysis, temp: Path, final: Path, progress: ProgressFn) -> None:
+        """Write and verify the summary MP4; the exact (sequential) path when the fast one
+        gives other frames than the selection."""
+        info, opts = analysis.features.info, self.options
+        expected = analysis.expected_shots()
+        common = dict(start_time=info.start_time, rotation=info.rotation, preset=opts.video_preset,
+                      crf=opts.video_crf, progress=lambda f: progress("writing", min(f, WRITING_BEFORE_RENAME)),
+                      threads=opts.threads)
+        write_summary_video(info.path, analysis.segments(), temp, **common)
+        problem = check_summary_video(temp, expected)
+        if problem is None:
+            return
+        sel = analysis.selection
+        ranges = [(int(a), int(b)) for a, b in sel.bounds[sel.selected]]
+        write_summary_video(info.path, analysis.segments(), temp, exact_frames=ranges,
+                            frame_times=analysis.features.frame_times, **common)
+        second = check_summary_video(temp, expected)
+        if second is not None:
+            raise InputError(f"cannot write a faithful summary of {info.path}: seeking gave other frames "
+                             f"({problem}) and so did sequential decoding ({second})")
 
     def document(self, analysis: Analysis, json_path: Path, video_path: Path | None) -> dict[str, Any]:
         """The summary JSON for ``analysis`` (see ``outputs/summary.schema.json``)."""
@@ -318,10 +388,14 @@ class Summarizer:
         shot_times = analysis.shot_times()
         n_frames = feats.n_frames
         source = Path(info.path)
-        try:
-            size_bytes = source.stat().st_size
-        except OSError as exc:
-            raise InputError(f"{source} disappeared while it was being summarized ({exc.strerror or exc})") from None
+        if analysis.source_identity is not None:
+            size_bytes = analysis.source_identity[2]  # the size that was read, checked unchanged
+        else:
+            try:
+                size_bytes = source.stat().st_size
+            except OSError as exc:
+                raise InputError(f"{source} disappeared while it was being summarized "
+                                 f"({exc.strerror or exc})") from None
         return {
             "format": FORMAT,
             "format_version": FORMAT_VERSION,
@@ -338,6 +412,8 @@ class Summarizer:
                 "rotation": info.rotation,
                 "has_audio": info.has_audio,
                 "decoder": info.backend,
+                **({"damaged": [list(r) for r in info.damaged], "missing": [list(r) for r in info.missing]}
+                   if opts.salvage else {}),
             },
             "sampling": {
                 "fps": feats.fps,
@@ -365,7 +441,9 @@ class Summarizer:
                 "budget": opts.budget,
                 "capacity_frames": sel.capacity,
                 "selected_frames": sel.selected_frames,
-                "achieved": round(sel.selected_frames / n_frames, 6),
+                "achieved": round(analysis.kept_seconds / info.duration, 6) if info.duration > 0 else 0.0,
+                "weights": "seconds",
+                "capacity_seconds": round(sel.capacity * sel.unit, 6) if sel.unit else None,
                 "min_fill": opts.min_fill,
                 "shots_split": sel.n_split,
                 "n_shots": len(sel.bounds),

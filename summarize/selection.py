@@ -11,6 +11,13 @@ half and the knapsack solved again, until the fill is reached or every shot is a
 ``(1 - min_fill) x capacity`` long (then any maximal packing reaches the fill, and an
 optimal one is maximal because every value is positive). The evaluation protocol uses
 ``min_fill=0`` (the published rule: shots are never split).
+
+``summarize VIDEO`` passes the duration of every frame: then a shot weighs its duration
+and the capacity is budget x the video's duration, so a variable-frame-rate video keeps
+the fraction of its *time* asked for. Durations are counted in units of the median frame
+duration, so on a constant-frame-rate video the weights are the frame counts and the
+selection is the frame-count one. The benchmark protocols (``summarize eval``) keep
+weights in frames, as published.
 """
 
 from __future__ import annotations
@@ -65,20 +72,22 @@ class Selection:
     bounds: np.ndarray  # (S, 2) frame ranges [start, stop) after any splitting
     values: np.ndarray  # (S,) mean frame score
     selected: np.ndarray  # (S,) bool
-    capacity: int
+    capacity: int  # in frames, or in units of ``unit`` seconds
     n_split: int  # how many shots were cut to fit the budget
+    unit: float | None = None  # seconds per weight unit (None: weights are frame counts)
+    weights: np.ndarray | None = None  # (S,) weight of every shot, in capacity units
 
     @property
     def selected_frames(self) -> int:
         return int((self.bounds[self.selected, 1] - self.bounds[self.selected, 0]).sum())
 
 
-def _halve_longest(bounds: np.ndarray) -> tuple[np.ndarray, int]:
+def _halve_longest(bounds: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, int]:
     lengths = bounds[:, 1] - bounds[:, 0]
-    longest = lengths.max()
+    longest = weights.max()
     out, split = [], 0
-    for (start, stop), length in zip(bounds, lengths):
-        if length * 2 > longest and length > 1:
+    for (start, stop), length, weight in zip(bounds, lengths, weights):
+        if weight * 2 > longest and length > 1:
             middle = start + (length + 1) // 2
             out += [(start, middle), (middle, stop)]
             split += 1
@@ -88,19 +97,32 @@ def _halve_longest(bounds: np.ndarray) -> tuple[np.ndarray, int]:
 
 
 def select_shots(bounds: np.ndarray, scores_per_frame: np.ndarray, budget: float,
-                 min_fill: float = 0.8) -> Selection:
-    """Pick shots (frame ranges, in time order) whose total length fits ``budget``."""
+                 min_fill: float = 0.8, frame_durations: np.ndarray | None = None) -> Selection:
+    """Pick shots (frame ranges, in time order) whose total length fits ``budget``: in
+    frames, or in seconds when ``frame_durations`` (seconds, one per frame) is given."""
     bounds = np.asarray(bounds, dtype=np.int64).reshape(-1, 2)
     n_frames = len(scores_per_frame)
-    capacity = capacity_frames(budget, n_frames)
+    unit = None
+    if frame_durations is None:
+        capacity = capacity_frames(budget, n_frames)
+        ends = np.arange(n_frames + 1, dtype=np.float64)
+    else:
+        durations = np.asarray(frame_durations, dtype=np.float64)
+        unit = float(np.median(durations))
+        if not unit > 0:
+            unit = float(durations.sum() / max(n_frames, 1)) or 1.0
+        ends = np.concatenate([[0.0], np.cumsum(durations)]) / unit
+        capacity = capacity_frames(budget, int(round(ends[-1])))
     n_split = 0
     while True:
         values = shot_values(bounds, scores_per_frame)
-        weights = bounds[:, 1] - bounds[:, 0]
+        weights = np.rint(ends[bounds[:, 1]] - ends[bounds[:, 0]]).astype(np.int64)
         selected = knapsack(values, weights, capacity)
         filled = int(weights[selected].sum())
         longest = int(weights.max())
         if filled >= min_fill * capacity or longest <= max(1, (1 - min_fill) * capacity):
-            return Selection(bounds, values, selected, capacity, n_split)
-        bounds, split = _halve_longest(bounds)
+            return Selection(bounds, values, selected, capacity, n_split, unit, weights)
+        bounds, split = _halve_longest(bounds, weights)
+        if not split:  # the longest shots are single frames: nothing left to cut
+            return Selection(bounds, values, selected, capacity, n_split, unit, weights)
         n_split += split

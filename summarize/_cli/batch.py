@@ -16,8 +16,10 @@ from ..batch import BatchItem, BatchProgress, BatchReport, IndexEntry, run_batch
 from ..pipeline import Summarizer
 from .app import app, fail
 from .options import (ADAPT, BACKBONE, BATCH_SIZE, BUDGET, CHECKPOINT, CRF, DEVICE, EXPORT, FPS, METHOD, NO_CACHE,
-                      NO_VIDEO, PLOT, PRESET, REPORT, QUIET, SEED, STRIDE, VARIANT, WEIGHTS, BackboneName, Device, Method, Preset, Variant, options_from_cli)
+                      NO_VIDEO, PLOT, PRESET, REPORT, QUIET, SALVAGE, SEED, STRIDE, VARIANT, WEIGHTS, BackboneName, Device, Method,
+                      Preset, Variant, options_from_cli)
 from .progress import STAGE_LABELS, stderr_console
+from .signals import interrupt_on_signals
 
 
 class _EtaColumn(TimeRemainingColumn):
@@ -81,6 +83,9 @@ def summary_table(report: BatchReport, seconds: float) -> Table:
     table.add_row("Summarized", str(ok))
     table.add_row("Up to date", f"{skipped} (skipped; --force redoes them)" if skipped else "0")
     table.add_row("Failed", str(failed))
+    folders = [e.input for e in report.entries if e.reason.startswith("folder cannot be read")]
+    if folders:
+        table.add_row("Unreadable folders", ", ".join(folders))
     if report.interrupted:
         table.add_row("Not done", f"{report.index.total - len(report.entries)} (interrupted)")
     json_path, csv_path = report.index_paths
@@ -121,6 +126,7 @@ def batch_command(
     plot: bool = PLOT,
     export: str = EXPORT,
     no_cache: bool = NO_CACHE,
+    salvage: bool = SALVAGE,
     quiet: bool = QUIET,
 ) -> None:
     import time
@@ -131,7 +137,7 @@ def batch_command(
     started = time.perf_counter()
     extras = {"report": report, "plot": plot, "exports": parse_formats(export)}
     summarizer = Summarizer(options_from_cli(method, budget, fps, backbone, weights, device, batch_size, variant,
-                                             no_cache, preset, crf, checkpoint, stride, adapt, seed))
+                                             no_cache, preset, crf, checkpoint, stride, adapt, seed, salvage))
     progress = Progress(
         TextColumn("{task.description:<40}"), TextColumn("{task.fields[file]:<20}"), BarColumn(),
         TextColumn("{task.fields[detail]:>9}"), TimeElapsedColumn(), _EtaColumn(),
@@ -139,7 +145,7 @@ def batch_command(
     )
     listener = RichBatchProgress(progress, jobs)
     try:
-        with progress:
+        with interrupt_on_signals(), progress:
             run = run_batch(folder, output_dir, summarizer=summarizer, recursive=recursive, pattern=pattern,
                                jobs=jobs, force=force, write_video=not no_video, progress=listener)
     except KeyboardInterrupt:
@@ -159,5 +165,7 @@ def batch_command(
         if report:
             table.add_row("Report", str(run.index.folder / "index.html"))
         Console().print(table)
+    if run.index_error:
+        fail(run.index_error, 1)
     if run.count("failed") or extra_failures:
         raise typer.Exit(1)

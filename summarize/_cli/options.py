@@ -43,6 +43,8 @@ CHECKPOINT = typer.Option(None, "--checkpoint", metavar="PATH",
 STRIDE = typer.Option(2, "--stride", help="mae: samples between the frames of a scoring clip.")
 ADAPT = typer.Option(0, "--adapt", metavar="N", help="mae: first fine-tune a copy of the model on this video for N steps.")
 SEED = typer.Option(0, "--seed", help="mae: seed of the --adapt fine-tuning.")
+SALVAGE = typer.Option(False, "--salvage", help="Summarize what decodes of a damaged or truncated file (the "
+                       "damaged and missing time ranges go in the JSON) instead of failing.")
 
 
 def _value(choice) -> str:
@@ -58,14 +60,15 @@ def method_params(method: str, variant: str | None = None, checkpoint: Path | No
 
 
 def options_from_cli(method, budget, fps, backbone, weights: Path | None, device, batch_size, variant, no_cache,
-                     preset="superfast", crf=23, checkpoint=None, stride=2, adapt=0, seed=0) -> SummaryOptions:
+                     preset="superfast", crf=23, checkpoint=None, stride=2, adapt=0, seed=0,
+                     salvage=False) -> SummaryOptions:
     method = _value(method)
     return SummaryOptions(
         method=method, method_params=method_params(method, _value(variant) if variant is not None else None,
                                                    checkpoint, stride, adapt, seed),
         budget=budget, fps=fps,
         backbone=_value(backbone), weights=str(weights) if weights else None, device=_value(device),
-        batch_size=batch_size, cache=not no_cache, video_preset=_value(preset), video_crf=crf,
+        batch_size=batch_size, cache=not no_cache, video_preset=_value(preset), video_crf=crf, salvage=salvage,
     )
 
 

@@ -9,11 +9,13 @@ from rich.console import Console
 from rich.table import Table
 
 from ..pipeline import Summarizer, SummaryResult, output_paths
-from .app import app
-from .options import (ADAPT, BACKBONE, BATCH_SIZE, BUDGET, CHECKPOINT, CRF, DEVICE, FPS, METHOD, NO_CACHE,
-                      EXPORT, NO_VIDEO, PLOT, PRESET, QUIET, REPORT, SEED, STRIDE, VARIANT, WEIGHTS, BackboneName, Device, Method, Preset,
+from .app import app, fail
+from .options import (ADAPT, BACKBONE, BATCH_SIZE, BUDGET, CHECKPOINT, CRF, DEVICE, EXPORT, FPS, METHOD, NO_CACHE,
+                      NO_VIDEO, PLOT, PRESET, QUIET, REPORT, SALVAGE, SEED, STRIDE, VARIANT, WEIGHTS, BackboneName,
+                      Device, Method, Preset,
                       Variant, options_from_cli)
 from .progress import stage_progress
+from .signals import interrupt_on_signals
 
 
 def result_table(result: SummaryResult, extras: list[Path] = ()) -> Table:
@@ -27,7 +29,7 @@ def result_table(result: SummaryResult, extras: list[Path] = ()) -> Table:
     table.add_row("Shots found", _count(found, "shot") + " by KTS"
                   + (f", split into {len(doc['shots'])} to fit the budget" if sel["shots_split"] else ""))
     table.add_row("Kept", f"{_clock(doc['summary']['duration'])} in {_count(doc['summary']['n_shots'], 'shot')} "
-                  f"({100 * sel['achieved']:.1f}% of the frames; budget {100 * sel['budget']:.1f}%)")
+                  f"({100 * sel['achieved']:.1f}% of the duration; budget {100 * sel['budget']:.1f}%)")
     if result.video_path is not None:
         table.add_row("Summary video", str(result.video_path))
     table.add_row("Scores (JSON)", str(result.json_path))
@@ -78,24 +80,29 @@ def video_command(
     plot: bool = PLOT,
     export: str = EXPORT,
     no_cache: bool = NO_CACHE,
+    salvage: bool = SALVAGE,
     quiet: bool = QUIET,
 ) -> None:
     options = options_from_cli(method, budget, fps, backbone, weights, device, batch_size, variant, no_cache,
-                               preset, crf, checkpoint, stride, adapt, seed)
+                               preset, crf, checkpoint, stride, adapt, seed, salvage)
     from ..outputs.exports import parse_formats  # here, with the command's other heavy imports
     from ..outputs.extras import check_extras_free, write_extras
 
     extras = {"report": report, "plot": plot, "exports": parse_formats(export)}
     if not overwrite:
         check_extras_free(output_paths(video, output_dir)[1], **extras)
-    summarizer = Summarizer(options)
-    with stage_progress(enabled=not quiet) as progress:
-        result = summarizer.summarize(video, output_dir, write_video=not no_video, overwrite=overwrite,
-                                      progress=progress)
-        written = []
-        if any(extras.values()):
-            progress("extras", 0.0)
-            written = write_extras(result.document, result.json_path, **extras).paths
-            progress("extras", 1.0)
+    try:
+        with interrupt_on_signals():
+            summarizer = Summarizer(options)
+            with stage_progress(enabled=not quiet) as progress:
+                result = summarizer.summarize(video, output_dir, write_video=not no_video, overwrite=overwrite,
+                                              progress=progress)
+                written = []
+                if any(extras.values()):
+                    progress("extras", 0.0)
+                    written = write_extras(result.document, result.json_path, **extras).paths
+                    progress("extras", 1.0)
+    except KeyboardInterrupt:  # Ctrl-C, SIGTERM or SIGHUP (Typer would turn it into a silent exit 130)
+        fail("interrupted; no partial outputs were left behind", 130)
     if not quiet:
         Console().print(result_table(result, written))

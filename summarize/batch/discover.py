@@ -6,7 +6,7 @@ import fnmatch
 import os
 from pathlib import Path
 
-from ..errors import UsageError
+from ..errors import InputError, UsageError
 
 VIDEO_EXTENSIONS = ("mp4", "mov", "mkv", "webm", "avi", "m4v")
 # Summaries written beside their inputs must not become inputs of the next run.
@@ -27,14 +27,16 @@ def is_candidate(name: str, pattern: str | None = None) -> bool:
 
 
 def find_videos(root: str | Path, *, recursive: bool = False, pattern: str | None = None,
-                exclude: Path | None = None) -> list[Path]:
+                exclude: Path | None = None, unreadable: list[tuple[Path, str]] | None = None) -> list[Path]:
     """Files under ``root`` that look like videos, sorted by their path below ``root``.
 
     A directory is never a video, whatever its name (with ``recursive`` it is searched).
     Symbolic links are followed, each real directory is visited once, so link loops end.
     A name that matches but cannot be read (a link to itself, a dangling link) is kept:
     summarizing it then fails with the reason, which the run reports. Hidden folders
-    and ``exclude`` (an output folder inside ``root``) are not searched.
+    and ``exclude`` (an output folder inside ``root``) are not searched. Folders that
+    cannot be listed are appended to ``unreadable`` as (path, reason), so that the run
+    can report them.
     """
     root = Path(root)
     if not root.exists():
@@ -55,8 +57,12 @@ def find_videos(root: str | Path, *, recursive: bool = False, pattern: str | Non
         seen.add(ident)
         try:
             entries = sorted(os.scandir(folder), key=lambda e: e.name)
-        except OSError:
-            continue  # an unreadable folder holds nothing we can summarize
+        except OSError as exc:
+            if folder == root:
+                raise InputError(f"cannot read the folder {root}: {exc.strerror or exc}") from None
+            if unreadable is not None:
+                unreadable.append((folder, exc.strerror or str(exc)))
+            continue
         for entry in entries:
             if _is_dir(entry):
                 if recursive and not entry.name.startswith("."):

@@ -23,6 +23,7 @@ from ..outputs import atomic_output
 INDEX_FORMAT = "summarize.batch-index"
 INDEX_FORMAT_VERSION = 1
 STATUSES = ("ok", "skipped", "failed")
+WRITE_ATTEMPTS = 3
 
 
 def now_iso() -> str:
@@ -100,7 +101,10 @@ class RunIndex:
     def add(self, entry: IndexEntry) -> None:
         self.entries.append(entry)
         if time.monotonic() - self._last_write >= self.min_interval:
-            self.write()
+            try:
+                self.write()
+            except OutputError:  # a full disk: the run goes on, the final write tries again
+                self._last_write = time.monotonic()
 
     def ordered(self) -> list[IndexEntry]:
         return sorted(self.entries, key=lambda e: self._position.get(e.input, len(self._position)))
@@ -126,7 +130,7 @@ class RunIndex:
         }
 
     def write(self, complete: bool = False) -> None:
-        """Replace both files; a failure to write the index stops the run (nothing would record it)."""
+        """Replace both files, trying again twice after a short wait; then ``OutputError``."""
         text = io.StringIO()
         writer = csv.writer(text, lineterminator="\n")
         writer.writerow(COLUMNS)
@@ -134,9 +138,14 @@ class RunIndex:
             writer.writerow(["" if v is None else v for v in asdict(entry).values()])
         document = json.dumps(self.document(complete), indent=2, ensure_ascii=False) + "\n"
         for path, content in ((self.csv_path, text.getvalue()), (self.json_path, document)):
-            try:
-                with atomic_output(path) as tmp:
-                    tmp.write_text(content, encoding="utf-8")
-            except OSError as exc:
-                raise OutputError(f"cannot write the run index {path}: {exc.strerror or exc}") from None
+            for attempt in range(WRITE_ATTEMPTS):
+                try:
+                    with atomic_output(path) as tmp:
+                        tmp.write_text(content, encoding="utf-8")
+                    break
+                except (OSError, OutputError) as exc:
+                    if attempt == WRITE_ATTEMPTS - 1:
+                        reason = exc.strerror if isinstance(exc, OSError) else str(exc)
+                        raise OutputError(f"cannot write the run index {path}: {reason or exc}") from None
+                    time.sleep(0.5 * (attempt + 1))  # space may come back (a temporary file removed)
         self._last_write = time.monotonic()

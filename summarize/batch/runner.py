@@ -27,7 +27,7 @@ from typing import Any
 
 import torch
 
-from ..errors import SummarizeError, UsageError
+from ..errors import OutputError, SummarizeError, UsageError
 from ..outputs import ensure_writable_dir
 from ..pipeline import Summarizer, SummaryOptions
 from .discover import find_videos
@@ -60,6 +60,7 @@ class BatchReport:
     entries: list[IndexEntry]
     internal_errors: list[tuple[str, str]] = field(default_factory=list)  # (input, traceback): bugs
     interrupted: bool = False
+    index_error: str | None = None  # the run index could not be written at the end
 
     def count(self, status: str) -> int:
         return sum(e.status == status for e in self.entries)
@@ -107,8 +108,10 @@ def run_batch(folder: str | Path, output_dir: str | Path | None = None, *,
     elif options:
         raise TypeError("pass options either in the Summarizer or as keywords, not both")
     out = Path(output_dir) if output_dir is not None else None
-    videos = find_videos(folder, recursive=recursive, pattern=pattern, exclude=out)
+    unreadable: list[tuple[Path, str]] = []
+    videos = find_videos(folder, recursive=recursive, pattern=pattern, exclude=out, unreadable=unreadable)
     items = plan_outputs(videos, folder, out, write_video=write_video)
+    unreadable_names = [_folder_name(path, folder) for path, _ in unreadable]
     options = {"fingerprint": summarizer.options_fingerprint(), "values": summarizer.output_options()}
     index_folder = ensure_writable_dir(out if out is not None else folder)
     index = RunIndex(index_folder, {
@@ -118,9 +121,14 @@ def run_batch(folder: str | Path, output_dir: str | Path | None = None, *,
         "pattern": pattern,
         "write_video": write_video,
         "options": options,
-    }, [item.name for item in items])
+    }, [item.name for item in items] + unreadable_names)
     index.check_replaceable()
     report = BatchReport(index, index.entries)
+    for name, (_, reason) in zip(unreadable_names, unreadable):
+        # A folder that cannot be listed may hold videos: the run says so instead of skipping it.
+        index.entries.append(IndexEntry(input=name, status="failed", reason=f"folder cannot be read: {reason}",
+                                        duration=None, kept_seconds=None, summary_json=None, summary_video=None,
+                                        seconds=0.0, finished=now_iso()))
 
     work: list[tuple[BatchItem, str]] = []
     for item in items:
@@ -133,9 +141,12 @@ def run_batch(folder: str | Path, output_dir: str | Path | None = None, *,
             reason = "" if fresh.reason in ("no summary yet", "input unreadable") else f"redone: {fresh.reason}"
             work.append((item, "redone: --force" if fresh.up_to_date else reason))
     progress.planned(len(items), len(work))
-    index.write()
+    try:
+        index.write()
+    except OutputError:  # a full disk: the videos will say so; the final write tries again
+        pass
     if not work:
-        index.write(complete=True)
+        _final_index(report, complete=True)
         return report
 
     _ = summarizer.backbone  # load once, before the workers share it
@@ -181,8 +192,24 @@ def run_batch(folder: str | Path, output_dir: str | Path | None = None, *,
     finally:
         torch.set_num_threads(previous_threads)
     report.interrupted = stop.is_set()
-    index.write(complete=not report.interrupted)
+    _final_index(report, complete=not report.interrupted)
     return report
+
+
+def _final_index(report: BatchReport, complete: bool) -> None:
+    """The last index write: a failure (a full disk) is reported with the results, never
+    instead of them."""
+    try:
+        report.index.write(complete=complete)
+    except OutputError as exc:
+        report.index_error = str(exc)
+
+
+def _folder_name(path: Path, root: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix() + "/"
+    except ValueError:
+        return str(path) + "/"
 
 
 def _record(report: BatchReport, progress: BatchProgress, worker_id: int, item: BatchItem,

@@ -31,11 +31,13 @@ def scaled_size(width: int, height: int, short_side: int | None) -> tuple[int, i
 
 
 def open_video(path: str | Path, *, short_side: int | None = None, backend: str = "auto",
-               threads: int = 0) -> Decoder:
+               threads: int = 0, salvage: bool = False) -> Decoder:
     """Open ``path`` for sampling; frames come scaled so their shorter side is ``short_side``.
 
     Raises ``UsageError`` for a missing path or a directory and ``InputError`` for a file
-    that holds no decodable video.
+    that holds no decodable video. With ``salvage``, a file cut short or with damaged
+    frames is read as far as it decodes (PyAV), the decoder's ``missing`` and
+    ``damaged_times`` saying what was lost.
     """
     path = check_path(Path(path))
     if backend not in ("auto", *BACKENDS):
@@ -45,8 +47,10 @@ def open_video(path: str | Path, *, short_side: int | None = None, backend: str 
     if stream.rotation in (90, 270):
         width, height = height, width
     size = scaled_size(width, height, short_side)
-    if backend == "pyav":
-        decoder: Decoder = PyAVDecoder(path, size, threads)
+    if salvage:
+        decoder: Decoder = PyAVDecoder(path, size, threads, salvage=True)
+    elif backend == "pyav":
+        decoder = PyAVDecoder(path, size, threads)
     else:
         try:
             decoder = DecordDecoder(path, size, threads, stream=stream)
@@ -57,6 +61,10 @@ def open_video(path: str | Path, *, short_side: int | None = None, backend: str 
     try:
         check_complete(path, decoder.info.duration, stream.declared_duration)
     except InputError:
+        if salvage:
+            if not decoder.missing:
+                decoder.missing.append((decoder.info.duration, float(stream.declared_duration or 0.0)))
+            return decoder
         decoder.close()
         raise
     return decoder

@@ -28,6 +28,9 @@ class VideoInfo:
     rotation: int  # degrees clockwise the frames are turned for display (0, 90, 180, 270)
     has_audio: bool
     backend: str
+    # With --salvage: [start, end) seconds that failed to decode, and that the file declares but lacks.
+    damaged: tuple = ()
+    missing: tuple = ()
 
 
 @dataclass(frozen=True)

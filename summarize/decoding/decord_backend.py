@@ -47,13 +47,20 @@ class DecordDecoder(Decoder):
             stamps = np.asarray(reader.get_frame_timestamp(np.arange(n_frames)), dtype=np.float64)
             avg_fps = reader.get_avg_fps()
             del reader
-        except decord.DECORDError as exc:
-            raise InputError(f"decord cannot open {path}: {str(exc).splitlines()[0][:200]}") from None
+        except InputError:
+            raise
+        except Exception as exc:  # DECORDError, or anything its constructor raises on a damaged index
+            first = (str(exc).splitlines() or [type(exc).__name__])[0][:200]
+            raise InputError(f"decord cannot open {path}: {first}") from None
         starts = stamps[:, 0]
         if not np.all(np.isfinite(stamps)) or np.abs(stamps).max() > 1e9 or (n_frames > 1 and np.ptp(starts) <= 0):
             # decord 0.6 reports FFmpeg's "no timestamp" value (or nothing usable) for some
             # containers, AVI among them; PyAV rebuilds the times from the packets.
             raise InputError(f"decord reports no usable frame times for {path}")
+        if n_frames > 1 and (np.diff(starts).min() < -1.0 or (np.diff(starts) == 0).sum() > max(1, n_frames // 20)):
+            # Timestamps that restart mid-file (concatenated streams) or repeat: decord sorts
+            # the two halves into one another; PyAV keeps the decoding order.
+            raise InputError(f"the timestamps of {path} restart mid-file")
         if not np.all(np.diff(starts) >= 0):
             # decord reports decode-order stamps for a few B-frame files; display order is sorted.
             starts = np.sort(starts)
@@ -89,7 +96,7 @@ class DecordDecoder(Decoder):
             try:
                 reader = self._open()
                 frames = reader.get_batch(indices.tolist()).asnumpy()
-            except decord.DECORDError:
+            except Exception:  # DECORDError, or EAGAIN and the like from its decoder thread
                 if not self.path.exists():
                     raise InputError(f"{self.path} disappeared while it was being read") from None
                 raise InputError(

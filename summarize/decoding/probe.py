@@ -23,10 +23,24 @@ class StreamProbe:
     declared_duration: float | None = None  # how long the header says the video lasts, where it can be trusted
 
 
+def usable_audio(container):
+    """The first audio stream FFmpeg can decode to a known sample rate, else None (a codec
+    without a decoder, or a stream that states no rate, is left out of the summary)."""
+    for stream in container.streams.audio:
+        context = stream.codec_context
+        if context is not None and context.sample_rate and context.codec.is_decoder:
+            return stream
+    return None
+
+
 def check_path(path: Path) -> Path:
     """Fail with one actionable line when ``path`` cannot be a video file."""
-    if not os.path.lexists(path):
-        raise UsageError(f"no such file: {path}")
+    try:
+        os.lstat(path)
+    except PermissionError as exc:  # a folder on the way cannot be searched: not a typo
+        raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
+    except OSError:
+        raise UsageError(f"no such file: {path}") from None
     if path.is_dir():
         raise UsageError(
             f"{path} is a directory; to summarize every video in it run: summarize batch {path}"
@@ -68,7 +82,7 @@ def probe(path: Path) -> StreamProbe:
             kinds = sorted({s.type for s in container.streams}) or ["none"]
             raise InputError(f"no video stream in {path} (streams: {', '.join(kinds)})")
         stream = container.streams.video[0]
-        has_audio = bool(container.streams.audio)
+        has_audio = usable_audio(container) is not None
         rotation = 0
         try:
             first = next(container.decode(stream), None)
@@ -117,14 +131,42 @@ def declared_duration(container, stream) -> float | None:
 
 
 def check_complete(path: Path, decoded_duration: float, declared: float | None) -> None:
-    """A file cut short (an interrupted download) keeps its header: data ending well before
-    the duration it declares means truncation. The tolerance (2 s or 2%) absorbs audio
-    tracks that outlast the picture."""
-    if declared and decoded_duration < declared - max(2.0, 0.02 * declared):
-        raise InputError(
-            f"{path} is truncated: it declares {declared:.1f} s but its video data ends after "
-            f"{decoded_duration:.1f} s (an interrupted download or copy?)"
-        )
+    """A file cut short (an interrupted download) keeps its header: data ending before the
+    duration it declares means truncation. Picture ending up to 2 s (or 2%) early is
+    common (audio outlasting it), so there the end of *all* the data (audio included) must
+    reach the declared duration within 0.25 s (or 1%)."""
+    if not declared:
+        return
+    tight = max(0.25, 0.01 * declared)
+    if decoded_duration >= declared - tight:
+        return
+    end, what = decoded_duration, "video data"
+    if decoded_duration >= declared - max(2.0, 0.02 * declared):
+        end, what = data_end(path, declared), "data (audio included)"
+        if end is None or end >= declared - tight:
+            return
+    raise InputError(
+        f"{path} is truncated: it declares {declared:.1f} s but its {what} ends after "
+        f"{end:.1f} s (an interrupted download or copy?)"
+    )
+
+
+def data_end(path: Path, declared: float) -> float | None:
+    """Where the last packet of any stream ends (seconds from the container's start), read
+    from the last seconds of the file; None when that cannot be told."""
+    try:
+        with av.open(str(path), metadata_errors="ignore") as container:
+            start = container.start_time / av.time_base if container.start_time else 0.0
+            container.seek(int(max(start + declared - 10.0, 0.0) * av.time_base))
+            end = None
+            for packet in container.demux():
+                if packet.pts is None or packet.time_base is None:
+                    continue
+                stop = float((packet.pts + (packet.duration or 0)) * packet.time_base) - start
+                end = stop if end is None else max(end, stop)
+            return end
+    except (av.error.FFmpegError, OverflowError, ValueError):
+        return None
 
 
 def _looks_like_mp4(path: Path) -> bool:

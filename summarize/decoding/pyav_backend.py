@@ -11,7 +11,7 @@ import numpy as np
 
 from ..errors import InputError
 from .base import Decoder, FrameBatch, SamplingPlan, VideoInfo
-from .probe import _reason, normalize_rotation
+from .probe import _reason, normalize_rotation, usable_audio
 
 
 def _rotate(frames: np.ndarray, rotation: int) -> np.ndarray:
@@ -28,11 +28,38 @@ def coded_size(size: tuple[int, int] | None, rotation: int) -> tuple[int, int] |
     return size[1], size[0]
 
 
+# A timestamp this far (seconds) behind the latest one seen is a restart, not B-frame reordering.
+RESTART_GAP = 1.0
+
+
+def unwrap_restarts(pts: np.ndarray, time_base: float) -> np.ndarray:
+    """Packet timestamps (decoding order) made to run on after every restart of the clock:
+    each restart continues one frame after the latest timestamp before it."""
+    pts = np.asarray(pts, dtype=np.int64)
+    if len(pts) < 2:
+        return pts
+    gap = max(int(RESTART_GAP / time_base), 1)
+    out = pts.copy()
+    offset, latest = 0, int(pts[0])
+    step = int(np.median(np.diff(np.sort(pts[: min(len(pts), 64)])))) if len(pts) > 2 else 1
+    for i in range(1, len(pts)):
+        value = int(pts[i]) + offset
+        if value < latest - gap:
+            offset += latest + max(step, 1) - value
+            value = int(pts[i]) + offset
+        out[i] = value
+        latest = max(latest, value)
+    return out
+
+
 class PyAVDecoder(Decoder):
     name = "pyav"
 
-    def __init__(self, path: Path, size: tuple[int, int] | None, threads: int = 0) -> None:
+    def __init__(self, path: Path, size: tuple[int, int] | None, threads: int = 0, salvage: bool = False) -> None:
         self.path = Path(path)
+        self.salvage = salvage
+        self.damaged_times: list[float] = []  # where packets failed to decode (salvage)
+        self.missing: list[tuple[float, float]] = []  # time ranges with no data (salvage)
         try:
             self._container = av.open(str(path), metadata_errors="ignore")
         except av.error.FFmpegError as exc:
@@ -74,7 +101,7 @@ class PyAVDecoder(Decoder):
             avg_fps=len(pts) / duration if duration > 0 else float(avg_rate),
             start_time=self._start_pts * tb,
             rotation=self._rotation,
-            has_audio=bool(self._container.streams.audio),
+            has_audio=usable_audio(self._container) is not None,
             backend=self.name,
         )
 
@@ -91,7 +118,12 @@ class PyAVDecoder(Decoder):
             pass  # a damaged tail: keep what was indexed, decoding will report truncation
         if pts:
             self._container.seek(0, stream=stream)
-        return np.asarray(pts, dtype=np.int64), np.asarray(durations, dtype=np.int64)
+        pts_array = np.asarray(pts, dtype=np.int64)
+        unwrapped = unwrap_restarts(pts_array, float(stream.time_base))
+        # Timestamps that restart mid-file (concatenated transport streams) repeat: frames
+        # are then known by their place in the decoding order, not by their timestamp.
+        self._by_count = not np.array_equal(unwrapped, pts_array)
+        return unwrapped, np.asarray(durations, dtype=np.int64)
 
     def _check_complete(self, stream, n_packets: int, duration: float) -> None:
         """A file cut short keeps its header: fewer frames than it declares means truncation."""
@@ -101,7 +133,9 @@ class PyAVDecoder(Decoder):
         declared_duration = float(stream.duration * stream.time_base) if stream.duration else 0.0
         short_frames = declared_frames > 0 and n_packets < declared_frames
         short_time = declared_duration > 0 and duration < declared_duration - max(2.0, 0.02 * declared_duration)
-        if short_frames or short_time:
+        if (short_frames or short_time) and self.salvage:
+            self.missing.append((duration, declared_duration or duration))
+        elif short_frames or short_time:
             self._container.close()
             expected = f"{declared_frames} frames" if short_frames else f"{declared_duration:.1f} s"
             raise InputError(
@@ -126,41 +160,70 @@ class PyAVDecoder(Decoder):
             return frame.to_ndarray(format="rgb24")
         return frame.to_ndarray(width=self._size[0], height=self._size[1], format="rgb24")
 
+    def _decoded(self) -> Iterator:
+        """Frames in order, packet by packet, so that damage is known by its time. With
+        ``salvage`` a packet the decoder rejects is skipped and its time recorded (the
+        frame on screen before it stands in for it); otherwise it is an ``InputError``."""
+        tb = float(self._stream.time_base)
+        last_time = 0.0
+        for packet in self._container.demux(self._stream):
+            if packet.pts is not None:
+                last_time = (packet.pts - self._start_pts) * tb
+            try:
+                frames = packet.decode()
+            except av.error.EOFError:
+                return
+            except av.error.FFmpegError as exc:
+                if not self.salvage:
+                    raise InputError(
+                        f"{self.path} is damaged at {last_time:.2f} s of {self.info.duration:.2f} s "
+                        f"({_reason(exc)}); --salvage summarizes what decodes"
+                    ) from None
+                self.damaged_times.append(last_time)
+                continue
+            yield from frames
+
     def iter_batches(self, plan: SamplingPlan, batch_size: int) -> Iterator[FrameBatch]:
         wanted = plan.frame_indices
         next_sample = 0
         batch: list[np.ndarray] = []
         batch_start = 0
         last_index = -1
-        try:
-            for frame in self._container.decode(self._stream):
-                if next_sample >= len(wanted):
-                    break
-                index = self._index_of_pts.get(frame.pts, last_index + 1) if frame.pts is not None else last_index + 1
-                last_index = index
-                if index < wanted[next_sample]:
-                    continue
-                image = None
-                # Several samples can show the same frame (a long frame in a VFR video),
-                # and a frame lost to damage is replaced by the next one decoded.
-                while next_sample < len(wanted) and wanted[next_sample] <= index:
-                    if image is None:
-                        image = self._convert(frame)
-                    batch.append(image)
-                    next_sample += 1
-                    if len(batch) == batch_size:
-                        yield FrameBatch(batch_start, _rotate(np.stack(batch), self._rotation))
-                        batch_start, batch = next_sample, []
-        except av.error.FFmpegError as exc:
-            raise InputError(
-                f"decoding failed at {plan.times[min(next_sample, len(plan) - 1)]:.1f} s "
-                f"of {self.path} (truncated or damaged file: {_reason(exc)})"
-            ) from None
+        last_image = None
+        for frame in self._decoded():
+            if next_sample >= len(wanted):
+                break
+            index = last_index + 1
+            if frame.pts is not None and not self._by_count:
+                index = self._index_of_pts.get(frame.pts, index)
+            last_index = index
+            if index < wanted[next_sample]:
+                continue
+            image = None
+            # Several samples can show the same frame (a long frame in a VFR video),
+            # and a frame lost to damage is replaced by the next one decoded.
+            while next_sample < len(wanted) and wanted[next_sample] <= index:
+                if image is None:
+                    image = last_image = self._convert(frame)
+                batch.append(image)
+                next_sample += 1
+                if len(batch) == batch_size:
+                    yield FrameBatch(batch_start, _rotate(np.stack(batch), self._rotation))
+                    batch_start, batch = next_sample, []
         if next_sample < len(wanted):
-            raise InputError(
-                f"{self.path} ends early: no frames decode after "
-                f"{plan.times[max(next_sample - 1, 0)]:.1f} s of {self.info.duration:.1f} s (truncated or damaged file)"
-            )
+            if not self.salvage or last_image is None:
+                raise InputError(
+                    f"{self.path} ends early: no frames decode after "
+                    f"{plan.times[max(next_sample - 1, 0)]:.1f} s of {self.info.duration:.1f} s "
+                    f"(truncated or damaged file; --salvage summarizes what decodes)"
+                )
+            self.missing.append((float(plan.times[next_sample]), float(self.info.duration)))
+            while next_sample < len(wanted):  # the last frame decoded stands for the missing end
+                batch.append(last_image)
+                next_sample += 1
+                if len(batch) == batch_size:
+                    yield FrameBatch(batch_start, _rotate(np.stack(batch), self._rotation))
+                    batch_start, batch = next_sample, []
         if batch:
             yield FrameBatch(batch_start, _rotate(np.stack(batch), self._rotation))
 

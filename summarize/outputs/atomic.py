@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import errno
+import glob
 import os
+import re
 import secrets
 from pathlib import Path
 from typing import Iterator
@@ -11,20 +14,92 @@ from typing import Iterator
 from ..errors import OutputError
 
 
-def temporary_sibling(final: Path) -> Path:
-    """A hidden name beside ``final`` that keeps its suffix (writers pick formats by it)."""
-    return final.with_name(f".{final.stem}.partial-{secrets.token_hex(4)}{final.suffix}")
+def temporary_sibling(final: Path, kind: str = "partial") -> Path:
+    """A hidden name beside ``final`` that keeps its suffix (writers pick formats by it) and
+    names the process that owns it, so a later run can tell a dead run's leftovers."""
+    return final.with_name(f".{final.stem}.{kind}-{os.getpid()}-{secrets.token_hex(4)}{final.suffix}")
+
+
+_LEFTOVER = re.compile(r"\.(?:partial|replaced)-(\d+)-[0-9a-f]{8}$")
+
+
+# What a file system without hard links answers to link().
+_NO_LINKS = (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV, errno.EMLINK)
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's process: alive
+        return True
+    return True
+
+
+def remove_stale_partials(final: Path) -> list[Path]:
+    """Remove the temporary files a killed run (SIGKILL, power loss) left beside ``final``.
+
+    Only files named by ``temporary_sibling`` for ``final`` whose process is gone are
+    removed: a run still writing the same output keeps its own.
+    """
+    final = Path(final)
+    removed = []
+    try:
+        candidates = list(final.parent.glob(f".{glob.escape(final.stem)}.*{glob.escape(final.suffix)}"))
+    except OSError:
+        return removed
+    for path in candidates:
+        name = path.name[len(final.stem) + 1 : len(path.name) - len(final.suffix)]
+        match = _LEFTOVER.fullmatch(name)
+        if match and not _alive(int(match.group(1))):
+            with contextlib.suppress(OSError):
+                path.unlink()
+                removed.append(path)
+    return removed
+
+
+def _claim(tmp: Path, final: Path) -> None:
+    """Move ``tmp`` to ``final`` only if ``final`` does not exist (atomic: two runs racing for
+    the same name cannot both win)."""
+    try:
+        os.link(tmp, final)
+    except FileExistsError:
+        raise OutputError(f"{final} already exists (use --overwrite to replace it)") from None
+    except OSError as exc:
+        if exc.errno not in _NO_LINKS:
+            raise
+        # No hard links on this file system: an exclusive create claims the name instead.
+        fd = os.open(final, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+        os.close(fd)
+        os.replace(tmp, final)
+        return
+    os.unlink(tmp)
 
 
 @contextlib.contextmanager
-def atomic_outputs(*finals: Path) -> Iterator[list[Path]]:
-    """Yield temporary paths for ``finals``; on success each replaces its final name, in
-    the order given (so the last one appearing means all are complete); on failure or
-    interruption every temporary file is removed and no final name is touched."""
-    temps = [temporary_sibling(Path(f)) for f in finals]
+def atomic_outputs(*finals: Path, overwrite: bool = True) -> Iterator[list[Path]]:
+    """Yield temporary paths for ``finals``; on success they replace the final names as one
+    unit, in the order given (so the last one appearing means all are complete).
+
+    On failure or interruption every temporary file is removed and no final name is
+    touched. When a rename fails half-way, the outputs already renamed are put back as
+    they were (the old pair stays, or none). Without ``overwrite`` the final names are
+    claimed atomically: an existing output, or one another run wrote meanwhile, is an
+    ``OutputError`` and nothing is replaced. Leftovers of killed runs for the same outputs
+    are removed first.
+    """
+    finals = tuple(Path(f) for f in finals)
+    for final in finals:
+        remove_stale_partials(final)
+    temps = [temporary_sibling(f) for f in finals]
+    backups: dict[Path, Path] = {}
+    done: list[Path] = []
 
     def clean() -> None:
-        for tmp in temps:
+        for tmp in [*temps, *backups.values()]:
             with contextlib.suppress(OSError):
                 tmp.unlink()
 
@@ -33,12 +108,33 @@ def atomic_outputs(*finals: Path) -> Iterator[list[Path]]:
     except BaseException:
         clean()
         raise
-    for tmp, final in zip(temps, finals):
-        try:
-            os.replace(tmp, final)
-        except OSError as exc:
-            clean()
-            raise OutputError(f"cannot write {final}: {exc.strerror or exc}") from None
+    try:
+        for tmp, final in zip(temps, finals):
+            if overwrite:
+                if os.path.lexists(final):
+                    backup = temporary_sibling(final, "replaced")
+                    try:
+                        os.link(final, backup)  # the old file stays at its name until replaced
+                        backups[final] = backup
+                    except OSError as exc:
+                        if exc.errno not in _NO_LINKS:
+                            raise
+                os.replace(tmp, final)
+            else:
+                _claim(tmp, final)
+            done.append(final)
+    except BaseException as exc:
+        for final in done:  # put the old outputs back (or none, where there were none)
+            with contextlib.suppress(OSError):
+                if final in backups:
+                    os.replace(backups.pop(final), final)
+                else:
+                    final.unlink()
+        clean()
+        if isinstance(exc, OSError):
+            raise OutputError(f"cannot write {finals[len(done)]}: {exc.strerror or exc}") from None
+        raise
+    clean()
 
 
 @contextlib.contextmanager

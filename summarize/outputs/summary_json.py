@@ -8,6 +8,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from ..errors import OutputError
+
 FORMAT = "summarize.summary"
 FORMAT_VERSION = 1
 
@@ -34,5 +36,10 @@ def dumps(document: dict[str, Any]) -> str:
     return _NUMBER_ARRAY.sub(lambda m: "[" + ", ".join(v.strip() for v in m.group(1).split(",")) + "]", text)
 
 
-def write_json(document: dict[str, Any], path: Path) -> None:
-    Path(path).write_text(dumps(document) + "\n", encoding="utf-8")
+def write_json(document: dict[str, Any], path: Path, final: Path | None = None) -> None:
+    """Write ``document`` to ``path`` (``final``: the name to blame in errors, when ``path``
+    is a temporary file)."""
+    try:
+        Path(path).write_text(dumps(document) + "\n", encoding="utf-8")
+    except OSError as exc:  # a full disk, a folder removed meanwhile
+        raise OutputError(f"cannot write {final or path} ({exc.strerror or exc})") from None

@@ -15,7 +15,7 @@ import av
 import numpy as np
 
 from ..errors import InputError, OutputError
-from ..decoding.probe import _reason
+from ..decoding.probe import _reason, usable_audio
 
 # Keep decoding forward instead of seeking when the next shot starts within this many
 # seconds: decoding a short gap is cheaper than seeking back to a keyframe.
@@ -54,23 +54,37 @@ class _Peekable:
         self.pending = item
 
 
+def _decode_tolerant(container, stream) -> Iterator:
+    """Decoded frames of ``stream``, skipping packets the decoder rejects: after a seek into
+    MPEG program streams, audio starts mid-frame. (A video frame lost this way shows in
+    the check of the written file, see ``verify.py``.)"""
+    for packet in container.demux(stream):  # the last packet is empty: it flushes the decoder
+        try:
+            yield from packet.decode()
+        except av.error.InvalidDataError:
+            continue
+        except av.error.EOFError:
+            return
+
+
 class _Cutter:
     """Decodes one stream of the source and yields its frames inside successive time ranges."""
 
     def __init__(self, path: Path, kind: str, threads: int = 0) -> None:
         self.container = av.open(str(path), metadata_errors="ignore")
-        self.stream = getattr(self.container.streams, kind)[0]
+        self.stream = usable_audio(self.container) if kind == "audio" else self.container.streams.video[0]
         self.stream.thread_type = "AUTO"
         if threads:
             self.stream.thread_count = threads
         self.frames: _Peekable | None = None
         self.position = -np.inf
+        self.count = 0  # frames decoded since the start (frames_by_index)
 
     def frames_between(self, start: float, stop: float) -> Iterator:
         """Frames with start <= time < stop (absolute container seconds)."""
         if self.frames is None or start < self.position - TIME_TOLERANCE or start - self.position > SEEK_GAP:
             self.container.seek(max(int(start / self.stream.time_base), 0), stream=self.stream, backward=True)
-            self.frames = _Peekable(self.container.decode(self.stream))
+            self.frames = _Peekable(_decode_tolerant(self.container, self.stream))
         for frame in self.frames:
             if frame.pts is None:
                 continue
@@ -92,8 +106,23 @@ class _Cutter:
                 return
             yield frame
 
+    def frames_by_index(self, first: int, stop: int) -> Iterator:
+        """Frames number ``first`` to ``stop - 1`` in presentation order, decoding the file
+        sequentially from its start and counting (the exact path: no seeking, no timestamps)."""
+        if self.frames is None or first < self.count:
+            self.container.seek(0, stream=self.stream, backward=True)
+            self.frames, self.count = _Peekable(_decode_tolerant(self.container, self.stream)), 0
+        for frame in self.frames:
+            index, self.count = self.count, self.count + 1
+            if index < first:
+                continue
+            yield frame
+            if index + 1 >= stop:
+                return
+
     def close(self) -> None:
         self.container.close()
+
 
 
 def _even(n: int) -> int:
@@ -103,20 +132,26 @@ def _even(n: int) -> int:
 def write_summary_video(source: str | Path, segments: Sequence[tuple[float, float]], destination: str | Path,
                         *, start_time: float = 0.0, rotation: int = 0, preset: str = "superfast",
                         crf: int = 23, progress: Callable[[float], None] | None = None,
-                        threads: int = 0) -> VideoWriteStats:
+                        threads: int = 0, exact_frames: Sequence[tuple[int, int]] | None = None,
+                        frame_times: np.ndarray | None = None) -> VideoWriteStats:
     """Write ``segments`` ([start, stop) seconds from the first frame) of ``source`` to ``destination``.
 
     Shots keep their own frame timing (variable frame rate included); the output clock
     advances by each shot's length, and the audio of each shot is trimmed or padded with
     silence to exactly that length, so picture and sound stay in sync across cuts.
     ``threads`` caps the threads of the decoder and of x264 (0: FFmpeg's choice, all cores).
+
+    ``exact_frames`` (the [first, stop) frame numbers of each segment) and ``frame_times``
+    (start of every source frame, seconds from the first) select the exact path: the
+    picture is decoded sequentially from the start of the file and frames are taken by
+    their number, for files whose timestamps or seeking cannot be trusted.
     """
     source, destination = Path(source), Path(destination)
     with contextlib.ExitStack() as stack:
         try:
             video = _Cutter(source, "video", threads)
             stack.callback(video.close)
-            if video.container.streams.audio:
+            if usable_audio(video.container) is not None:
                 audio = _Cutter(source, "audio")
                 stack.callback(audio.close)
             else:
@@ -129,9 +164,23 @@ def write_summary_video(source: str | Path, segments: Sequence[tuple[float, floa
             out = av.open(str(destination), "w", format="mp4", options={"movflags": "+faststart"})
         except av.error.FFmpegError as exc:
             raise OutputError(f"cannot write {destination} ({_reason(exc)})") from None
-        stack.callback(out.close)
+        closed = False
+
+        def close_quietly() -> None:
+            if not closed:
+                with contextlib.suppress(av.error.FFmpegError, OSError):
+                    out.close()
+
+        stack.callback(close_quietly)
+        exact = (exact_frames, frame_times) if exact_frames is not None else None
         try:
-            return _write(video, audio, out, segments, start_time, rotation, preset, crf, progress, threads)
+            stats = _write(video, audio, out, segments, start_time, rotation, preset, crf, progress, threads,
+                           exact)
+            closed = True
+            out.close()  # the muxer writes its index here: a full disk can surface now
+            return stats
+        except OSError as exc:
+            raise OutputError(f"cannot write {destination} ({exc.strerror or exc})") from None
         except av.error.FFmpegError as exc:
             # FFmpeg does not say which file failed: a system error while the source is
             # still readable is the destination's (disk full, folder removed, ...).
@@ -141,7 +190,7 @@ def write_summary_video(source: str | Path, segments: Sequence[tuple[float, floa
 
 
 def _write(video: _Cutter, audio: _Cutter | None, out, segments, start_time, rotation, preset, crf,
-           progress, threads=0) -> VideoWriteStats:
+           progress, threads=0, exact=None) -> VideoWriteStats:
     vs = video.stream
     rate = vs.average_rate or vs.guessed_rate or Fraction(30)
     ov = out.add_stream("libx264", rate=rate)
@@ -173,10 +222,9 @@ def _write(video: _Cutter, audio: _Cutter | None, out, segments, start_time, rot
     total = sum(stop - start for start, stop in segments) or 1.0
     clock = 0.0  # output seconds written so far
     frames = samples = 0
-    for start, stop in segments:
+    for number, (start, stop) in enumerate(segments):
         abs_start, abs_stop = start_time + start, start_time + stop
-        for frame in video.frames_between(abs_start, abs_stop):
-            offset = float(frame.pts * vs.time_base) - abs_start
+        for offset, frame in _shot_frames(video, abs_start, abs_stop, exact, number):
             if frame.format.name != "yuv420p" or frame.width != ov.width or frame.height != ov.height:
                 frame = frame.reformat(width=ov.width, height=ov.height, format="yuv420p")
             frame.pts = int(round((clock + max(offset, 0.0)) / tb))
@@ -196,6 +244,18 @@ def _write(video: _Cutter, audio: _Cutter | None, out, segments, start_time, rot
     if progress is not None:
         progress(1.0)
     return VideoWriteStats(frames=frames, duration=clock, audio_samples=samples, sample_rate=sample_rate)
+
+
+def _shot_frames(video: _Cutter, abs_start: float, abs_stop: float, exact, number: int) -> Iterator:
+    """(seconds from the shot's start, frame) for every frame of one shot."""
+    if exact is None:
+        for frame in video.frames_between(abs_start, abs_stop):
+            yield float(frame.pts * video.stream.time_base) - abs_start, frame
+        return
+    ranges, frame_times = exact
+    first, stop = ranges[number]
+    for index, frame in enumerate(video.frames_by_index(first, stop), first):
+        yield float(frame_times[index] - frame_times[first]), frame
 
 
 def _cut_audio(audio: _Cutter, resampler, fifo, oa, out, abs_start, abs_stop, clock, rate) -> int:

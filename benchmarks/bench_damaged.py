@@ -1,0 +1,245 @@
+"""Damaged and odd media through ``summarize batch``, then kills: the figures of issue 10.
+
+    PYTHONPATH=. nice python benchmarks/bench_damaged.py [--folder DIR] [--kills 3]
+
+Generates a set of at least 50 damaged or odd files (tests/damaged.py and
+tests/synthetic.py), summarizes them all with one ``summarize batch`` run, and checks
+every outcome against what each file calls for:
+
+- ``ok``: exit row ok, JSON present, the MP4 holds every kept shot (frames and span, see
+  ``summarize/outputs/verify.py``) and the kept duration is within the budget;
+- ``error``: a failed row with a one-line reason and no outputs;
+- ``either``: one of the two (damage the decoder may conceal, a stream with no declared
+  duration cut short).
+
+Counts: handled correctly, tracebacks (internal errors), wrong outputs with exit 0 (an
+ok row whose outputs do not check, or an ok row where an error was due), and leftovers
+after kills (partial files left once a SIGKILLed or SIGTERMed batch was run again).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from fractions import Fraction
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from summarize.outputs.verify import ExpectedShot, check_summary_video  # noqa: E402
+from tests import damaged  # noqa: E402
+from tests.synthetic import write_video  # noqa: E402
+
+SCENES = [(0, 2.0), (1, 2.0), (2, 2.0), (3, 2.0)]
+
+
+def generate(folder: Path) -> dict[str, str]:
+    """Write the set; returns {file name: expected outcome}."""
+    folder.mkdir(parents=True, exist_ok=True)
+    work = folder / ".work"
+    work.mkdir(exist_ok=True)
+    expected: dict[str, str] = {}
+
+    def clean(name, **kwargs):
+        kwargs.setdefault("width", 96)
+        kwargs.setdefault("height", 64)
+        write_video(folder / name, kwargs.pop("scenes", SCENES), **kwargs)
+        expected[name] = "ok"
+
+    # Odd but valid: containers, codecs, sizes, rates, audio.
+    clean("h264.mp4")
+    clean("h264.mkv")
+    clean("vp9.webm", codec="libvpx-vp9")
+    clean("vp8.webm", codec="libvpx")
+    clean("mpeg4.avi", codec="mpeg4", audio_codec="pcm_s16le", time_base=Fraction(1, 25))
+    clean("h264.mov")
+    clean("h264.ts", container_format="mpegts")
+    clean("h264.flv", container_format="flv", audio=False)
+    clean("mpeg2.mpg", codec="mpeg2video", container_format="mpeg", audio_codec="mp2", time_base=Fraction(1, 25))
+    clean("hevc.mkv", codec="libx265", audio=False)
+    clean("odd-97x61.webm", codec="libvpx-vp9", width=97, height=61, audio=False)
+    clean("tiny-16x16.mp4", width=16, height=16)
+    clean("strip-640x16.mp4", width=640, height=16)
+    clean("fps1.mp4", fps=1, scenes=[(k, 6.0) for k in range(4)])
+    clean("fps60.mp4", fps=60)
+    clean("vfr.mp4", variable_frame_rate=True)
+    clean("rotated90.mp4", rotation=90)
+    clean("no-audio.mp4", audio=False)
+    clean("two-audio.mkv", audio_streams=2)
+    clean("pcm-48k.mkv", audio_codec="pcm_s16le", sample_rate=48000)
+    clean("yuv444.mp4", pix_fmt="yuv444p")
+    clean("start-offset.ts", container_format="mpegts", time_base=Fraction(1, 90000))
+    for seconds in (0.12, 0.2, 0.3, 0.5):
+        name = damaged.short_clip(folder, seconds).name
+        expected[name] = "ok"
+    damaged.vfr_60_then_1(folder / "vfr-60-then-1.mp4", 4.0, 12.0)
+    expected["vfr-60-then-1.mp4"] = "ok"
+    damaged.long_gap(folder / "gap-30min.mp4")
+    expected["gap-30min.mp4"] = "ok"
+    shutil.move(damaged.concatenated_ts(work), folder / "concatenated.ts")
+    expected["concatenated.ts"] = "ok"
+    shutil.move(damaged.undecodable_audio(work), folder / "unknown-audio.mkv")
+    expected["unknown-audio.mkv"] = "ok"
+
+    # Not summarizable: one line, no outputs.
+    damaged.frames_at(folder / "single-frame.mp4", [0.0], [0])
+    expected["single-frame.mp4"] = "error"
+    (folder / "empty.mp4").write_bytes(b"")
+    expected["empty.mp4"] = "error"
+    (folder / "text.mp4").write_text("not a video\n" * 100)
+    expected["text.mp4"] = "error"
+    (folder / "random.mkv").write_bytes(random.Random(1).randbytes(50_000))
+    expected["random.mkv"] = "error"
+    audio_only = folder / "audio-only.mkv"
+    with __import__("av").open(str(audio_only), "w") as out:
+        stream = out.add_stream("aac", rate=44100, layout="mono")
+        import numpy as np
+        frame = __import__("av").AudioFrame.from_ndarray(np.zeros((1, 1024), np.float32), format="fltp",
+                                                         layout="mono")
+        frame.sample_rate = 44100
+        for i in range(40):
+            frame.pts = i * 1024
+            out.mux(stream.encode(frame))
+        out.mux(stream.encode(None))
+    expected["audio-only.mkv"] = "error"
+    for box in (b"stsz", b"stco", b"stts", b"stsc"):
+        path = damaged.damaged_sample_table(work, box)
+        shutil.move(path, folder / path.name)
+        expected[path.name] = "either"
+
+    # Cut short: containers that declare their duration must fail; others may summarize what is there.
+    sources = {"mp4": folder / "h264.mp4", "mkv": folder / "h264.mkv", "webm": folder / "vp9.webm",
+               "ts": folder / "h264.ts"}
+    for kind, source in sources.items():
+        for keep in (0.3, 0.6, 0.9):
+            name = f"truncated-{int(keep * 100)}.{kind}"
+            damaged.truncated(source, folder / name, keep)
+            expected[name] = "either" if kind == "ts" else "error"
+    # Bit rot in the middle: the decoder may conceal it.
+    for kind, source in sources.items():
+        for at in (0.3, 0.6):
+            name = f"bitrot-{int(at * 100)}.{kind}"
+            damaged.bit_rot(source, folder / name, at=at, length=2000, seed=int(at * 10))
+            expected[name] = "either"
+    shutil.rmtree(work)
+    return expected
+
+
+def run_batch(folder: Path, out: Path, *extra: str, timeout: float = 3600) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run([sys.executable, "-m", "summarize", "batch", str(folder), "-o", str(out), "-q",
+                           "--no-cache", "--pattern", "*", *extra], capture_output=True, text=True, env=env, timeout=timeout)
+
+
+def check_ok(json_path: Path, video_path: Path) -> str | None:
+    """None when the outputs hold what the JSON says; else what is wrong."""
+    if not json_path.is_file() or not video_path.is_file():
+        return "outputs missing"
+    doc = json.loads(json_path.read_text())
+    kept = [s for s in doc["shots"] if s["selected"]]
+    shots = [ExpectedShot(frames=s["end_frame"] - s["start_frame"], duration=s["end"] - s["start"],
+                          source_start=s["start"]) for s in kept]
+    problem = check_summary_video(video_path, shots)
+    if problem:
+        return problem
+    duration, budget = doc["input"]["duration"], doc["selection"]["budget"]
+    if doc["summary"]["duration"] > budget * duration + 1e-3 and len(kept) > 1:
+        return f"kept {doc['summary']['duration']:.2f} s of {duration:.2f} s (budget {budget})"
+    return None
+
+
+def outputs(out: Path, row: dict) -> tuple[Path, Path]:
+    """The JSON and MP4 of an index row (names are made unique when stems collide)."""
+    return out / (row["summary_json"] or "-"), out / (row["summary_video"] or "-")
+
+
+def leftovers(folder: Path) -> list[Path]:
+    return [p for p in folder.rglob("*") if ".partial-" in p.name or ".replaced-" in p.name]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--folder", type=Path, default=None)
+    parser.add_argument("--kills", type=int, default=3, help="SIGKILL and SIGTERM runs each")
+    args = parser.parse_args()
+    base = args.folder or Path(tempfile.mkdtemp(prefix="summarize-damaged-"))
+    media, out = base / "media", base / "out"
+    expected = generate(media)
+    print(f"{len(expected)} files in {media}")
+
+    started = time.perf_counter()
+    result = run_batch(media, out)
+    seconds = time.perf_counter() - started
+    index = {row["input"]: row for row in json.loads((out / "index.json").read_text())["videos"]}
+    correct, tracebacks, wrong, notes = 0, 0, 0, []
+    for name, want in sorted(expected.items()):
+        row = index.get(name)
+        if row is None:
+            wrong += 1
+            notes.append(f"{name}: not in the index")
+            continue
+        if "internal error" in row["reason"]:
+            tracebacks += 1
+            notes.append(f"{name}: {row['reason']}")
+            continue
+        if row["status"] == "ok":
+            problem = check_ok(*outputs(out, row))
+            if problem or want == "error":
+                wrong += 1
+                notes.append(f"{name}: exit-0 row but {problem or 'an error was due'}")
+                continue
+        else:
+            if want == "ok" or row["summary_json"] or len(row["reason"].splitlines()) != 1:
+                notes.append(f"{name}: failed ({row['reason']})")
+                continue  # refused though playable: not correct, but not wrong with exit 0 either
+        correct += 1
+    if "Traceback" in result.stderr:
+        tracebacks += result.stderr.count("Traceback")
+    ok_rows = sum(r["status"] == "ok" for r in index.values())
+    print(f"batch exit {result.returncode} in {seconds:.0f} s: {ok_rows} summarized, "
+          f"{len(index) - ok_rows} refused")
+    for note in notes:
+        print("  " + note)
+
+    # Kills: SIGKILL or SIGTERM a batch at a random moment, then run it again.
+    rng = random.Random(0)
+    left = 0
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    for n in range(args.kills):
+        for sig in (signal.SIGKILL, signal.SIGTERM):
+            target = base / f"kill-{n}-{sig.name}"
+            process = subprocess.Popen([sys.executable, "-m", "summarize", "batch", str(media), "-o", str(target),
+                                        "-q", "--no-cache", "--pattern", "*"], env=env, stdout=subprocess.DEVNULL,
+                                       stderr=subprocess.PIPE, text=True)
+            time.sleep(rng.uniform(15, 60))
+            process.send_signal(sig)
+            _, err = process.communicate()
+            if sig == signal.SIGTERM:
+                left += len(leftovers(target))
+                tracebacks += err.count("Traceback")
+            again = run_batch(media, target)
+            tracebacks += again.stderr.count("Traceback")
+            left += len(leftovers(target))
+            for row in json.loads((target / "index.json").read_text())["videos"]:
+                if row["status"] in ("ok", "skipped"):
+                    if check_ok(*outputs(target, row)):
+                        wrong += 1
+                        print(f"  after {sig.name}: {row['input']} outputs do not check")
+            print(f"kill {n} {sig.name}: exit {process.returncode}, rerun exit {again.returncode}, "
+                  f"leftovers {len(leftovers(target))}")
+
+    print(f"\n{len(expected)} files: handled correctly {correct}, tracebacks {tracebacks}, "
+          f"wrong outputs with exit 0 {wrong}, leftovers after kills {left}")
+
+
+if __name__ == "__main__":
+    main()
