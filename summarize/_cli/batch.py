@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
@@ -11,12 +12,13 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, Ti
 from rich.text import Text
 from rich.table import Table
 
-from ..batch import BatchItem, BatchProgress, BatchReport, IndexEntry, run_batch
-from ..pipeline import Summarizer
-from .app import app, fail
+from .exits import fail
 from .options import (ADAPT, BACKBONE, BATCH_SIZE, BUDGET, CHECKPOINT, CRF, DEVICE, FPS, METHOD, NO_CACHE,
                       NO_VIDEO, PRESET, QUIET, SEED, STRIDE, VARIANT, WEIGHTS, BackboneName, Device, Method, Preset, Variant, options_from_cli)
 from .progress import STAGE_LABELS, stderr_console
+
+if TYPE_CHECKING:
+    from ..batch import BatchItem, BatchReport, IndexEntry
 
 
 class _EtaColumn(TimeRemainingColumn):
@@ -26,7 +28,7 @@ class _EtaColumn(TimeRemainingColumn):
         return super().render(task) if task.fields.get("eta") else Text("")
 
 
-class RichBatchProgress(BatchProgress):
+class RichBatchProgress:  # a summarize.batch.BatchProgress (not imported here: it loads PyTorch)
     """One bar for the whole run (videos done of total, ETA) and one line per worker."""
 
     def __init__(self, progress: Progress, jobs: int) -> None:
@@ -88,7 +90,9 @@ def summary_table(report: BatchReport, seconds: float) -> Table:
     return table
 
 
-@app.command("batch", help="Summarize every video in a folder; a rerun skips what is already done.")
+HELP = "Summarize every video in a folder; a rerun skips what is already done."
+
+
 def batch_command(
     folder: Path = typer.Argument(..., metavar="DIR", help="The folder of videos."),
     recursive: bool = typer.Option(False, "--recursive", "-r", help="Also search the folders inside DIR."),
@@ -119,6 +123,9 @@ def batch_command(
     quiet: bool = QUIET,
 ) -> None:
     import time
+
+    from ..batch import run_batch  # here, not at the top: --help must not wait for PyTorch
+    from ..pipeline import Summarizer
 
     started = time.perf_counter()
     summarizer = Summarizer(options_from_cli(method, budget, fps, backbone, weights, device, batch_size, variant,

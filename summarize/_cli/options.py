@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import enum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
-from ..backbones import BACKBONES, DEFAULT_BACKBONE
-from ..device import DEVICE_CHOICES
-from ..pipeline import X264_PRESETS, SummaryOptions
-from ..scoring import DEFAULT_METHOD, SCORERS
-from ..scoring.contrastive import VARIANTS
+from .names import BACKBONE_NAMES, DEFAULT_BACKBONE, DEFAULT_METHOD, DEVICE_CHOICES, METHOD_NAMES, VARIANTS, X264_PRESETS
 
-Method = enum.Enum("Method", {name: name for name in SCORERS}, type=str)
-BackboneName = enum.Enum("BackboneName", {name: name for name in BACKBONES}, type=str)
+if TYPE_CHECKING:
+    from ..pipeline import SummaryOptions
+
+Method = enum.Enum("Method", {name: name for name in METHOD_NAMES}, type=str)
+BackboneName = enum.Enum("BackboneName", {name: name for name in BACKBONE_NAMES}, type=str)
 Device = enum.Enum("Device", {name: name for name in DEVICE_CHOICES}, type=str)
 Variant = enum.Enum("Variant", {name: name for name in VARIANTS}, type=str)
 Preset = enum.Enum("Preset", {name: name for name in X264_PRESETS}, type=str)
@@ -58,6 +58,8 @@ def method_params(method: str, variant: str = "align+uniform", checkpoint: Path 
 
 def options_from_cli(method, budget, fps, backbone, weights: Path | None, device, batch_size, variant, no_cache,
                      preset="superfast", crf=23, checkpoint=None, stride=2, adapt=0, seed=0) -> SummaryOptions:
+    from ..pipeline import SummaryOptions
+
     method = _value(method)
     return SummaryOptions(
         method=method, method_params=method_params(method, _value(variant), checkpoint, stride, adapt, seed),

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import contextlib
-from typing import Iterator
+from typing import Callable, Iterator
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
-from ..pipeline import STAGES, ProgressFn
+ProgressFn = Callable[[str, float], None]  # as summarize.pipeline.ProgressFn, without importing it
 
 STAGE_LABELS = {
     "features": "Decoding + features",
@@ -23,7 +23,7 @@ stderr_console = Console(stderr=True)
 
 
 @contextlib.contextmanager
-def stage_progress(enabled: bool = True, stages: tuple[str, ...] = STAGES,
+def stage_progress(enabled: bool = True, stages: tuple[str, ...] | None = None,
                    prefix: str = "") -> Iterator[ProgressFn]:
     """A ``progress(stage, fraction)`` callback drawing one bar per stage on stderr."""
     if not enabled:
@@ -42,4 +42,12 @@ def stage_progress(enabled: bool = True, stages: tuple[str, ...] = STAGES,
         progress.update(tasks[stage], completed=round(100 * min(max(fraction, 0.0), 1.0), 1))
 
     with progress:
-        yield update
+        try:
+            yield update
+        finally:
+            if not tasks:
+                # Nothing was shown: stop quietly (Rich ends with an empty line when stderr
+                # is not a terminal, which would stand before an error message).
+                progress.live.transient = True
+                progress.live.stop()
+                progress.disable = True

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from ..pipeline import Summarizer, SummaryResult
-from .app import app
 from .options import (ADAPT, BACKBONE, BATCH_SIZE, BUDGET, CHECKPOINT, CRF, DEVICE, FPS, METHOD, NO_CACHE,
                       NO_VIDEO, PRESET, QUIET, SEED, STRIDE, VARIANT, WEIGHTS, BackboneName, Device, Method, Preset,
                       Variant, options_from_cli)
 from .progress import stage_progress
+
+if TYPE_CHECKING:
+    from ..pipeline import SummaryResult
 
 
 def result_table(result: SummaryResult) -> Table:
@@ -41,7 +43,9 @@ def _clock(seconds: float) -> str:
     return f"{hours}:{minutes:02d}:{secs:04.1f}" if hours else f"{minutes}:{secs:04.1f}"
 
 
-@app.command("video", help="Summarize one video (the default: `summarize VIDEO` runs this).")
+HELP = "Summarize one video (the default: `summarize VIDEO` runs this)."
+
+
 def video_command(
     video: Path = typer.Argument(..., metavar="VIDEO", help="The video file to summarize.",
                                  exists=False, dir_okay=True),
@@ -66,6 +70,8 @@ def video_command(
     no_cache: bool = NO_CACHE,
     quiet: bool = QUIET,
 ) -> None:
+    from ..pipeline import Summarizer  # here, not at the top: --help must not wait for PyTorch
+
     options = options_from_cli(method, budget, fps, backbone, weights, device, batch_size, variant, no_cache,
                                preset, crf, checkpoint, stride, adapt, seed)
     summarizer = Summarizer(options)
