@@ -24,7 +24,8 @@ from .device import resolve_device
 from .decoding import check_path
 from .errors import InputError, OutputError, UsageError
 from .features import FeatureCache, VideoFeatures, extract_features
-from .outputs import FORMAT, FORMAT_VERSION, atomic_outputs, ensure_writable_dir, write_json, write_summary_video
+from .outputs import FORMAT, FORMAT_VERSION, atomic_outputs, ensure_writable_dir, write_json
+from .outputs.smartcut import CUT_MODES, DEFAULT_CUT, write_cut_video
 from .outputs.summary_json import rounded_list
 from .scoring import DEFAULT_METHOD, Scorer, get_scorer
 from .segmentation import DEFAULT_BLOCK_SIZE, DEFAULT_VMAX, kts
@@ -59,6 +60,7 @@ class SummaryOptions:
     decoder: str = "auto"
     video_preset: str = "superfast"  # libx264 speed/size trade-off for the summary MP4
     video_crf: int = 23  # libx264 quality: lower is better and larger (0-51)
+    video_cut: str = DEFAULT_CUT  # exact (copy whole GOPs, encode the rest), keyframe (copy only), reencode
     cache: bool = True
     cache_dir: Path | None = None
     threads: int = 0  # decoder and video encoder threads per video (0: FFmpeg's choice, every core)
@@ -76,6 +78,8 @@ class SummaryOptions:
             raise UsageError(f"unknown --preset {self.video_preset!r}; choose one of: {', '.join(X264_PRESETS)}")
         if not 0 <= self.video_crf <= 51:
             raise UsageError(f"--crf must be in [0, 51], got {self.video_crf}")
+        if self.video_cut not in CUT_MODES:
+            raise UsageError(f"unknown --cut {self.video_cut!r}; choose one of: {', '.join(CUT_MODES)}")
         if self.threads < 0:
             raise UsageError(f"threads must be 0 (automatic) or more, got {self.threads}")
         if self.decoder not in ("auto", "decord", "pyav"):
@@ -267,15 +271,21 @@ class Summarizer:
         # The video is renamed into place before the JSON, so a JSON on disk always means
         # a complete run; an error or Ctrl-C leaves neither.
         with atomic_outputs(*finals) as temps:
+            cut = None
             if video_path is not None:
                 info = analysis.features.info
-                write_summary_video(info.path, analysis.segments(), temps[0], start_time=info.start_time,
-                                    rotation=info.rotation, preset=self.options.video_preset,
-                                    crf=self.options.video_crf, progress=lambda f: progress("writing", f),
-                                    threads=self.options.threads)
+                cut = write_cut_video(info.path, analysis.segments(), temps[0], cut=self.options.video_cut,
+                                      start_time=info.start_time, rotation=info.rotation,
+                                      preset=self.options.video_preset, crf=self.options.video_crf,
+                                      progress=lambda f: progress("writing", f), threads=self.options.threads)
             timings["writing"] = time.perf_counter() - t0
             timings["total"] = time.perf_counter() - started
             document = self.document(analysis, json_path, video_path)
+            if cut is not None:  # how the MP4 was made: copied pictures, encoded ones, and why
+                document["outputs"]["video_encoding"].update(cut.describe())
+                if cut.cut == "keyframe":
+                    document["outputs"]["video_encoding"]["segments"] = [[round(a, 6), round(b, 6)]
+                                                                         for a, b in cut.segments]
             write_json(document, temps[-1])
         progress("writing", 1.0)
         return SummaryResult(analysis, document, json_path, video_path)

@@ -108,6 +108,7 @@ def test_the_names_offered_match_the_registries():
     from summarize.evaluation.runner import BASELINES
     from summarize.pipeline import X264_PRESETS
     from summarize.scoring import DEFAULT_METHOD, SCORERS
+    from summarize.outputs.smartcut import CUT_MODES, DEFAULT_CUT
     from summarize.scoring.contrastive import VARIANTS
 
     assert names.BACKBONE_NAMES == tuple(BACKBONES) and names.DEFAULT_BACKBONE == DEFAULT_BACKBONE
@@ -116,3 +117,4 @@ def test_the_names_offered_match_the_registries():
     assert names.X264_PRESETS == tuple(X264_PRESETS)
     assert names.DATASETS == tuple(DATASETS) and names.REFERENCES == tuple(REFERENCES)
     assert names.BASELINES == tuple(BASELINES)
+    assert names.CUT_MODES == tuple(CUT_MODES) and names.DEFAULT_CUT == DEFAULT_CUT

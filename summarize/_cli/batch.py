@@ -14,7 +14,7 @@ from rich.table import Table
 
 from .exits import fail
 from .options import (ADAPT, BACKBONE, BATCH_SIZE, BUDGET, CHECKPOINT, CRF, DEVICE, FPS, METHOD, NO_CACHE,
-                      NO_VIDEO, PRESET, QUIET, SEED, STRIDE, VARIANT, WEIGHTS, BackboneName, Device, Method, Preset, Variant, options_from_cli)
+                      NO_VIDEO, PRESET, CUT, Cut, QUIET, SEED, STRIDE, VARIANT, WEIGHTS, BackboneName, Device, Method, Preset, Variant, options_from_cli)
 from .progress import STAGE_LABELS, stderr_console
 
 if TYPE_CHECKING:
@@ -117,6 +117,7 @@ def batch_command(
     adapt: int = ADAPT,
     seed: int = SEED,
     no_video: bool = NO_VIDEO,
+    cut: Cut = CUT,
     preset: Preset = PRESET,
     crf: int = CRF,
     no_cache: bool = NO_CACHE,
@@ -129,7 +130,8 @@ def batch_command(
 
     started = time.perf_counter()
     summarizer = Summarizer(options_from_cli(method, budget, fps, backbone, weights, device, batch_size, variant,
-                                             no_cache, preset, crf, checkpoint, stride, adapt, seed))
+                                             no_cache, preset, crf, checkpoint, stride, adapt, seed,
+                                             cut=cut))
     progress = Progress(
         TextColumn("{task.description:<40}"), TextColumn("{task.fields[file]:<20}"), BarColumn(),
         TextColumn("{task.fields[detail]:>9}"), TimeElapsedColumn(), _EtaColumn(),

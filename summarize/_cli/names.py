@@ -16,3 +16,5 @@ X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium"
 DATASETS = ("tvsum", "summe")  # summarize.evaluation.DATASETS
 REFERENCES = ("random", "uniform", "human")  # summarize.evaluation.REFERENCES
 BASELINES = ("uniform", "human")  # summarize.evaluation.runner.BASELINES
+CUT_MODES = ("exact", "keyframe", "reencode")  # summarize.outputs.smartcut.CUT_MODES
+DEFAULT_CUT = "exact"

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from .names import BACKBONE_NAMES, DEFAULT_BACKBONE, DEFAULT_METHOD, DEVICE_CHOICES, METHOD_NAMES, VARIANTS, X264_PRESETS
+from .names import (BACKBONE_NAMES, CUT_MODES, DEFAULT_BACKBONE, DEFAULT_CUT, DEFAULT_METHOD, DEVICE_CHOICES,
+                    METHOD_NAMES, VARIANTS, X264_PRESETS)
 
 if TYPE_CHECKING:
     from ..pipeline import SummaryOptions
@@ -18,6 +19,7 @@ BackboneName = enum.Enum("BackboneName", {name: name for name in BACKBONE_NAMES}
 Device = enum.Enum("Device", {name: name for name in DEVICE_CHOICES}, type=str)
 Variant = enum.Enum("Variant", {name: name for name in VARIANTS}, type=str)
 Preset = enum.Enum("Preset", {name: name for name in X264_PRESETS}, type=str)
+Cut = enum.Enum("Cut", {name: name for name in CUT_MODES}, type=str)
 
 METHOD = typer.Option(DEFAULT_METHOD, "--method", "-m", help="How frames are scored.")
 BUDGET = typer.Option(0.15, "--budget", "-b", help="Length of the summary as a fraction of the video, 0 < b <= 1.")
@@ -32,6 +34,11 @@ VARIANT = typer.Option("align+uniform", "--variant",
                        "(align+uniform).")
 NO_VIDEO = typer.Option(False, "--no-video", help="Write the JSON only, no summary MP4.")
 PRESET = typer.Option("superfast", "--preset", help="x264 speed for the summary MP4: faster presets give larger files.")
+CUT = typer.Option(DEFAULT_CUT, "--cut",
+                  help="How the summary MP4 is cut from an H.264 source: exact copies the whole groups of pictures "
+                  "inside each shot and re-encodes only the frames at its edges (same frames as reencode, much "
+                  "faster); keyframe copies only, moving shot edges to the nearest keyframes; reencode encodes "
+                  "every frame. Other sources are re-encoded.")
 CRF = typer.Option(23, "--crf", help="x264 quality for the summary MP4, 0-51 (lower is better, larger).")
 NO_CACHE = typer.Option(False, "--no-cache", help="Neither read nor write the feature cache.")
 QUIET = typer.Option(False, "--quiet", "-q", help="No progress bars and no final table.")
@@ -57,7 +64,8 @@ def method_params(method: str, variant: str = "align+uniform", checkpoint: Path 
 
 
 def options_from_cli(method, budget, fps, backbone, weights: Path | None, device, batch_size, variant, no_cache,
-                     preset="superfast", crf=23, checkpoint=None, stride=2, adapt=0, seed=0) -> SummaryOptions:
+                     preset="superfast", crf=23, checkpoint=None, stride=2, adapt=0, seed=0,
+                     cut=DEFAULT_CUT) -> SummaryOptions:
     from ..pipeline import SummaryOptions
 
     method = _value(method)
@@ -66,4 +74,5 @@ def options_from_cli(method, budget, fps, backbone, weights: Path | None, device
         budget=budget, fps=fps,
         backbone=_value(backbone), weights=str(weights) if weights else None, device=_value(device),
         batch_size=batch_size, cache=not no_cache, video_preset=_value(preset), video_crf=crf,
+        video_cut=_value(cut),
     )

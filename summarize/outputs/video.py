@@ -150,18 +150,7 @@ def _write(video: _Cutter, audio: _Cutter | None, out, segments, start_time, rot
     if rotation:
         ov.set_display_rotation(-rotation)  # display matrices turn counter-clockwise
 
-    oa = resampler = fifo = None
-    sample_rate = None
-    if audio is not None:
-        src = audio.stream.codec_context
-        sample_rate = src.sample_rate or 48000
-        # By channel count: PCM in AVI or WAV often has no channel mask ("1 channels"),
-        # a layout the AAC encoder refuses.
-        layout = AAC_LAYOUTS.get(src.layout.nb_channels if src.layout else 2, "stereo")
-        oa = out.add_stream("aac", rate=sample_rate, layout=layout)
-        oa.bit_rate = 96_000 * min(oa.codec_context.layout.nb_channels, 2)
-        resampler = av.AudioResampler(format="fltp", layout=layout, rate=sample_rate)
-        fifo = av.AudioFifo()
+    oa, resampler, fifo, sample_rate = _add_audio(out, audio)
 
     tb = float(vs.time_base)
     total = sum(stop - start for start, stop in segments) or 1.0
@@ -190,6 +179,20 @@ def _write(video: _Cutter, audio: _Cutter | None, out, segments, start_time, rot
     if progress is not None:
         progress(1.0)
     return VideoWriteStats(frames=frames, duration=clock, audio_samples=samples, sample_rate=sample_rate)
+
+
+def _add_audio(out, audio: _Cutter | None):
+    """The summary's AAC stream for ``audio``'s source stream: (stream, resampler, FIFO, rate)."""
+    if audio is None:
+        return None, None, None, None
+    src = audio.stream.codec_context
+    sample_rate = src.sample_rate or 48000
+    # By channel count: PCM in AVI or WAV often has no channel mask ("1 channels"),
+    # a layout the AAC encoder refuses.
+    layout = AAC_LAYOUTS.get(src.layout.nb_channels if src.layout else 2, "stereo")
+    oa = out.add_stream("aac", rate=sample_rate, layout=layout)
+    oa.bit_rate = 96_000 * min(oa.codec_context.layout.nb_channels, 2)
+    return oa, av.AudioResampler(format="fltp", layout=layout, rate=sample_rate), av.AudioFifo(), sample_rate
 
 
 def _cut_audio(audio: _Cutter, resampler, fifo, oa, out, abs_start, abs_stop, clock, rate) -> int:
