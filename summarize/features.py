@@ -148,6 +148,12 @@ def _prefetch(iterator: Iterator, depth: int = 2) -> Iterator:
         thread.join(timeout=5)
 
 
+def gpu_decoder(decoder: str, on_gpu: bool) -> str:
+    """The decoder ``auto`` stands for: beside a GPU, NVDEC (falling back to PyAV on the CPU,
+    which, unlike decord, releases the GIL while it decodes, so the network never waits on it)."""
+    return "nvdec" if decoder == "auto" and on_gpu else decoder
+
+
 def extract_features(path: str | Path, backbone: Backbone, *, fps: float = 2.0, batch_size: int = 32,
                      cache: FeatureCache | None = None, decoder: str = "auto",
                      progress: Callable[[float], None] | None = None, threads: int = 0) -> VideoFeatures:
@@ -162,11 +168,12 @@ def extract_features(path: str | Path, backbone: Backbone, *, fps: float = 2.0, 
         raise UsageError(f"--batch-size must be at least 1, got {batch_size}")
     path = Path(path)
     key = None
+    on_gpu = next(backbone.parameters()).device.type == "cuda"
     if cache is not None:
         from .decoding import check_path
 
         check_path(path)
-        key = cache.key(file_digest(path), backbone.identity, fps, decoder)
+        key = cache.key(file_digest(path), backbone.identity, fps, gpu_decoder(decoder, on_gpu))
         hit = cache.load(key)
         if hit is not None:
             # The cache follows content: the same bytes may have been read from another path.
@@ -175,7 +182,8 @@ def extract_features(path: str | Path, backbone: Backbone, *, fps: float = 2.0, 
                 progress(1.0)
             return hit
     started = time.perf_counter()
-    with open_video(path, short_side=backbone.weights_meta.resize, backend=decoder, threads=threads) as video:
+    with open_video(path, short_side=backbone.weights_meta.resize, backend=gpu_decoder(decoder, on_gpu),
+                    threads=threads) as video:
         info = video.info
         plan = plan_samples(video.frame_times, info.duration, fps)
         if len(plan) < 2:
@@ -186,6 +194,7 @@ def extract_features(path: str | Path, backbone: Backbone, *, fps: float = 2.0, 
         features = np.empty((len(plan), backbone.feature_dim), dtype=np.float32)
         decode_time = 0.0
         network_time = 0.0
+        wait_time = 0.0  # the network waiting for decoded frames
 
         def timed_batches():
             nonlocal decode_time
@@ -193,6 +202,9 @@ def extract_features(path: str | Path, backbone: Backbone, *, fps: float = 2.0, 
             while True:
                 t0 = time.perf_counter()
                 batch = next(batches, None)
+                if batch is not None and on_gpu:
+                    # Page-locked in the decoding thread, so the copy to the GPU is asynchronous.
+                    batch = replace(batch, frames=torch.from_numpy(batch.frames).pin_memory())
                 decode_time += time.perf_counter() - t0
                 if batch is None:
                     return
@@ -202,10 +214,14 @@ def extract_features(path: str | Path, backbone: Backbone, *, fps: float = 2.0, 
         # CPU where decoder and network each use every core, running them side by side only
         # makes them fight (OpenMP threads spin while the decoder holds a core); with one
         # PyTorch thread (batch jobs) nothing spins, and decoding ahead fills the gaps.
-        on_gpu = next(backbone.parameters()).device.type == "cuda"
         overlap = on_gpu or (threads == 1 and torch.get_num_threads() == 1)
-        batches = _prefetch(timed_batches()) if overlap else timed_batches()
-        for batch in batches:
+        batches = iter(_prefetch(timed_batches()) if overlap else timed_batches())
+        while True:
+            t0 = time.perf_counter()
+            batch = next(batches, None)
+            wait_time += time.perf_counter() - t0
+            if batch is None:
+                break
             t0 = time.perf_counter()
             encoded = backbone.encode(batch.frames).numpy()
             features[batch.first_sample : batch.first_sample + len(encoded)] = encoded
@@ -216,7 +232,7 @@ def extract_features(path: str | Path, backbone: Backbone, *, fps: float = 2.0, 
             features=features, times=plan.times, frame_indices=plan.frame_indices,
             frame_times=np.asarray(video.frame_times, dtype=np.float64), info=info, fps=float(fps),
             backbone=backbone.name, backbone_identity=backbone.identity,
-            timings={"decode": decode_time, "features": network_time,
+            timings={"decode": decode_time, "features": network_time, "decode_wait": wait_time,
                      "decode_and_features_wall": time.perf_counter() - started},
         )
     if cache is not None and key is not None:

@@ -21,7 +21,7 @@ import numpy as np
 from . import __version__
 from .backbones import DEFAULT_BACKBONE, Backbone, backbone_class, load_backbone
 from .device import resolve_device
-from .decoding import check_path
+from .decoding import BACKENDS, check_path
 from .errors import InputError, OutputError, UsageError
 from .features import FeatureCache, VideoFeatures, extract_features
 from .outputs import FORMAT, FORMAT_VERSION, atomic_outputs, ensure_writable_dir, write_json
@@ -82,8 +82,8 @@ class SummaryOptions:
             raise UsageError(f"unknown --cut {self.video_cut!r}; choose one of: {', '.join(CUT_MODES)}")
         if self.threads < 0:
             raise UsageError(f"threads must be 0 (automatic) or more, got {self.threads}")
-        if self.decoder not in ("auto", "decord", "pyav"):
-            raise UsageError(f"unknown decoder {self.decoder!r}; choose auto, decord or pyav")
+        if self.decoder not in ("auto", *BACKENDS):
+            raise UsageError(f"unknown decoder {self.decoder!r}; choose one of: auto, {', '.join(BACKENDS)}")
         backbone_class(self.backbone)
         return self
 
@@ -318,6 +318,7 @@ class Summarizer:
                 "rotation": info.rotation,
                 "has_audio": info.has_audio,
                 "decoder": info.backend,
+                **({"decoder_note": info.decoder_note} if info.decoder_note else {}),
             },
             "sampling": {
                 "fps": feats.fps,

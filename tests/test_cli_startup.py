@@ -103,6 +103,7 @@ def test_ctrl_c_while_the_modules_load_is_one_line_and_exit_130(tmp_path, delay)
 def test_the_names_offered_match_the_registries():
     from summarize._cli import names
     from summarize.backbones import BACKBONES, DEFAULT_BACKBONE
+    from summarize.decoding import BACKENDS
     from summarize.device import DEVICE_CHOICES
     from summarize.evaluation import DATASETS, REFERENCES
     from summarize.evaluation.runner import BASELINES
@@ -118,3 +119,4 @@ def test_the_names_offered_match_the_registries():
     assert names.DATASETS == tuple(DATASETS) and names.REFERENCES == tuple(REFERENCES)
     assert names.BASELINES == tuple(BASELINES)
     assert names.CUT_MODES == tuple(CUT_MODES) and names.DEFAULT_CUT == DEFAULT_CUT
+    assert names.DECODERS == ("auto", *BACKENDS)

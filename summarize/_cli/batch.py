@@ -14,7 +14,7 @@ from rich.table import Table
 
 from .exits import fail
 from .options import (ADAPT, BACKBONE, BATCH_SIZE, BUDGET, CHECKPOINT, CRF, DEVICE, FPS, METHOD, NO_CACHE,
-                      NO_VIDEO, PRESET, CUT, Cut, QUIET, SEED, STRIDE, VARIANT, WEIGHTS, BackboneName, Device, Method, Preset, Variant, options_from_cli)
+                      NO_VIDEO, PRESET, CUT, DECODER, Cut, Decoder, QUIET, SEED, STRIDE, VARIANT, WEIGHTS, BackboneName, Device, Method, Preset, Variant, options_from_cli)
 from .progress import STAGE_LABELS, stderr_console
 
 if TYPE_CHECKING:
@@ -118,6 +118,7 @@ def batch_command(
     seed: int = SEED,
     no_video: bool = NO_VIDEO,
     cut: Cut = CUT,
+    decoder: Decoder = DECODER,
     preset: Preset = PRESET,
     crf: int = CRF,
     no_cache: bool = NO_CACHE,
@@ -131,7 +132,7 @@ def batch_command(
     started = time.perf_counter()
     summarizer = Summarizer(options_from_cli(method, budget, fps, backbone, weights, device, batch_size, variant,
                                              no_cache, preset, crf, checkpoint, stride, adapt, seed,
-                                             cut=cut))
+                                             cut=cut, decoder=decoder))
     progress = Progress(
         TextColumn("{task.description:<40}"), TextColumn("{task.fields[file]:<20}"), BarColumn(),
         TextColumn("{task.fields[detail]:>9}"), TimeElapsedColumn(), _EtaColumn(),

@@ -18,3 +18,4 @@ REFERENCES = ("random", "uniform", "human")  # summarize.evaluation.REFERENCES
 BASELINES = ("uniform", "human")  # summarize.evaluation.runner.BASELINES
 CUT_MODES = ("exact", "keyframe", "reencode")  # summarize.outputs.smartcut.CUT_MODES
 DEFAULT_CUT = "exact"
+DECODERS = ("auto", "decord", "pyav", "nvdec")  # "auto" and summarize.decoding.BACKENDS

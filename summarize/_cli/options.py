@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from .names import (BACKBONE_NAMES, CUT_MODES, DEFAULT_BACKBONE, DEFAULT_CUT, DEFAULT_METHOD, DEVICE_CHOICES,
+from .names import (BACKBONE_NAMES, CUT_MODES, DECODERS, DEFAULT_BACKBONE, DEFAULT_CUT, DEFAULT_METHOD, DEVICE_CHOICES,
                     METHOD_NAMES, VARIANTS, X264_PRESETS)
 
 if TYPE_CHECKING:
@@ -20,6 +20,7 @@ Device = enum.Enum("Device", {name: name for name in DEVICE_CHOICES}, type=str)
 Variant = enum.Enum("Variant", {name: name for name in VARIANTS}, type=str)
 Preset = enum.Enum("Preset", {name: name for name in X264_PRESETS}, type=str)
 Cut = enum.Enum("Cut", {name: name for name in CUT_MODES}, type=str)
+Decoder = enum.Enum("Decoder", {name: name for name in DECODERS}, type=str)
 
 METHOD = typer.Option(DEFAULT_METHOD, "--method", "-m", help="How frames are scored.")
 BUDGET = typer.Option(0.15, "--budget", "-b", help="Length of the summary as a fraction of the video, 0 < b <= 1.")
@@ -39,6 +40,9 @@ CUT = typer.Option(DEFAULT_CUT, "--cut",
                   "inside each shot and re-encodes only the frames at its edges (same frames as reencode, much "
                   "faster); keyframe copies only, moving shot edges to the nearest keyframes; reencode encodes "
                   "every frame. Other sources are re-encoded.")
+DECODER = typer.Option("auto", "--decoder",
+                      help="Video decoder: auto is decord on a CPU and NVDEC beside a GPU (PyAV on the CPU when "
+                      "NVDEC cannot be used; the JSON says so). All sample the same frames.")
 CRF = typer.Option(23, "--crf", help="x264 quality for the summary MP4, 0-51 (lower is better, larger).")
 NO_CACHE = typer.Option(False, "--no-cache", help="Neither read nor write the feature cache.")
 QUIET = typer.Option(False, "--quiet", "-q", help="No progress bars and no final table.")
@@ -65,7 +69,7 @@ def method_params(method: str, variant: str = "align+uniform", checkpoint: Path 
 
 def options_from_cli(method, budget, fps, backbone, weights: Path | None, device, batch_size, variant, no_cache,
                      preset="superfast", crf=23, checkpoint=None, stride=2, adapt=0, seed=0,
-                     cut=DEFAULT_CUT) -> SummaryOptions:
+                     cut=DEFAULT_CUT, decoder="auto") -> SummaryOptions:
     from ..pipeline import SummaryOptions
 
     method = _value(method)
@@ -74,5 +78,5 @@ def options_from_cli(method, budget, fps, backbone, weights: Path | None, device
         budget=budget, fps=fps,
         backbone=_value(backbone), weights=str(weights) if weights else None, device=_value(device),
         batch_size=batch_size, cache=not no_cache, video_preset=_value(preset), video_crf=crf,
-        video_cut=_value(cut),
+        video_cut=_value(cut), decoder=_value(decoder),
     )

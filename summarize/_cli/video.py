@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from .options import (ADAPT, BACKBONE, BATCH_SIZE, BUDGET, CHECKPOINT, CRF, DEVICE, FPS, METHOD, NO_CACHE,
-                      NO_VIDEO, PRESET, CUT, Cut, QUIET, SEED, STRIDE, VARIANT, WEIGHTS, BackboneName, Device, Method, Preset,
+                      NO_VIDEO, PRESET, CUT, DECODER, Cut, Decoder, QUIET, SEED, STRIDE, VARIANT, WEIGHTS, BackboneName, Device, Method, Preset,
                       Variant, options_from_cli)
 from .progress import stage_progress
 
@@ -65,6 +65,7 @@ def video_command(
                                     help="Where outputs go (default: beside the video)."),
     no_video: bool = NO_VIDEO,
     cut: Cut = CUT,
+    decoder: Decoder = DECODER,
     preset: Preset = PRESET,
     crf: int = CRF,
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace existing outputs."),
@@ -74,7 +75,7 @@ def video_command(
     from ..pipeline import Summarizer  # here, not at the top: --help must not wait for PyTorch
 
     options = options_from_cli(method, budget, fps, backbone, weights, device, batch_size, variant, no_cache,
-                               preset, crf, checkpoint, stride, adapt, seed, cut=cut)
+                               preset, crf, checkpoint, stride, adapt, seed, cut=cut, decoder=decoder)
     summarizer = Summarizer(options)
     with stage_progress(enabled=not quiet) as progress:
         result = summarizer.summarize(video, output_dir, write_video=not no_video, overwrite=overwrite,

@@ -28,6 +28,7 @@ class VideoInfo:
     rotation: int  # degrees clockwise the frames are turned for display (0, 90, 180, 270)
     has_audio: bool
     backend: str
+    decoder_note: str | None = None  # why the decoder asked for was not used (e.g. no NVDEC)
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,7 @@ class PyAVDecoder(Decoder):
     def __init__(self, path: Path, size: tuple[int, int] | None, threads: int = 0) -> None:
         self.path = Path(path)
         try:
-            self._container = av.open(str(path), metadata_errors="ignore")
+            self._container = self._open(path)
         except av.error.FFmpegError as exc:
             raise InputError(f"not a video file FFmpeg can read ({_reason(exc)}): {path}") from None
         if not self._container.streams.video:
@@ -77,6 +77,9 @@ class PyAVDecoder(Decoder):
             has_audio=bool(self._container.streams.audio),
             backend=self.name,
         )
+
+    def _open(self, path: Path):
+        return av.open(str(path), metadata_errors="ignore")
 
     def _index(self, stream) -> tuple[np.ndarray, np.ndarray]:
         """Timestamps of every video packet, read without decoding."""
