@@ -212,6 +212,7 @@ class _SourceIndex:
         after_min = np.minimum.accumulate(self.pts[::-1])[::-1]
         clean = np.asarray(key) & (before_max < self.pts) & (after_min >= self.pts)
         self.cut_points = np.sort(self.pts[clean])  # pts of the clean keyframes
+        self.cut_point_set = set(self.cut_points.tolist())
         self.end = int(self.pts.max()) + 1  # past the last frame: a cut point too
         self.sorted_pts = np.sort(self.pts)
 
@@ -426,6 +427,8 @@ class _SmartCut:
         """Decode the source's frames of ``piece`` and encode them as one closed GOP."""
         tb = self.vs.time_base
         encoder = self._encoder()
+        if piece.first in self.index.cut_point_set:
+            video.frames = None  # it starts at a keyframe: seek there rather than decode the copied GOPs again
         floor = int(round(clock / tb))  # no frame before the segment's start in the output
         last = None
         for frame in video.frames_between(float(piece.first * tb), float(piece.stop * tb)):
