@@ -24,8 +24,8 @@ from .device import resolve_device
 from .decoding import BACKENDS, check_path
 from .errors import InputError, OutputError, UsageError
 from .features import FeatureCache, VideoFeatures, extract_features
-from .outputs import FORMAT, FORMAT_VERSION, atomic_outputs, ensure_writable_dir, write_json
-from .outputs.smartcut import CUT_MODES, DEFAULT_CUT, write_cut_video
+from .outputs import FORMAT, FORMAT_VERSION, atomic_outputs, ensure_writable_dir, write_json, write_summary_video
+from .outputs.smartcut import CUT_MODES, DEFAULT_CUT
 from .outputs.summary_json import rounded_list
 from .scoring import DEFAULT_METHOD, Scorer, get_scorer
 from .segmentation import DEFAULT_BLOCK_SIZE, DEFAULT_VMAX, kts
@@ -274,10 +274,10 @@ class Summarizer:
             cut = None
             if video_path is not None:
                 info = analysis.features.info
-                cut = write_cut_video(info.path, analysis.segments(), temps[0], cut=self.options.video_cut,
-                                      start_time=info.start_time, rotation=info.rotation,
-                                      preset=self.options.video_preset, crf=self.options.video_crf,
-                                      progress=lambda f: progress("writing", f), threads=self.options.threads)
+                cut = write_summary_video(info.path, analysis.segments(), temps[0], cut=self.options.video_cut,
+                                          start_time=info.start_time, rotation=info.rotation,
+                                          preset=self.options.video_preset, crf=self.options.video_crf,
+                                          progress=lambda f: progress("writing", f), threads=self.options.threads)
             timings["writing"] = time.perf_counter() - t0
             timings["total"] = time.perf_counter() - started
             document = self.document(analysis, json_path, video_path)

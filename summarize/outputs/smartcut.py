@@ -32,8 +32,8 @@ import numpy as np
 
 from ..decoding.probe import _reason
 from ..errors import InputError, OutputError
-from .video import _OUTPUT_ERRNOS, TIME_TOLERANCE, VideoWriteStats, _add_audio, _Cutter, _cut_audio, _drain, \
-    write_summary_video
+from . import video as _video
+from .video import _OUTPUT_ERRNOS, TIME_TOLERANCE, VideoWriteStats, _add_audio, _Cutter, _cut_audio, _drain
 
 CUT_MODES = ("exact", "keyframe", "reencode")
 DEFAULT_CUT = "exact"
@@ -66,7 +66,8 @@ class CannotCopy(Exception):
 def write_cut_video(source: str | Path, segments: Sequence[tuple[float, float]], destination: str | Path, *,
                     cut: str = DEFAULT_CUT, start_time: float = 0.0, rotation: int = 0, preset: str = "superfast",
                     crf: int = 23, progress: Callable[[float], None] | None = None, threads: int = 0) -> CutStats:
-    """``write_summary_video`` with a choice of how: ``cut`` is one of ``CUT_MODES``."""
+    """``write_summary_video`` with a choice of how: ``cut`` is one of ``CUT_MODES`` (what
+    ``write_summary_video(..., cut=...)`` runs)."""
     if cut not in CUT_MODES:
         raise ValueError(f"unknown cut {cut!r}; choose one of: {', '.join(CUT_MODES)}")
     kwargs = dict(start_time=start_time, rotation=rotation, preset=preset, crf=crf, progress=progress,
@@ -77,7 +78,7 @@ def write_cut_video(source: str | Path, segments: Sequence[tuple[float, float]],
             return _SmartCut(Path(source), Path(destination), cut, **kwargs).write(segments)
         except CannotCopy as exc:  # the destination is a temporary file: start it again
             note = f"{cut} cut not possible ({exc}): re-encoded"
-    stats = write_summary_video(source, segments, destination, **kwargs)
+    stats = _video.write_summary_video(source, segments, destination, **kwargs)  # cut=None: every frame
     return CutStats(**asdict(stats), cut="reencode", reencoded_frames=stats.frames,
                     segments=[(float(a), float(b)) for a, b in segments], note=note)
 

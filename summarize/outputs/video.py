@@ -97,14 +97,21 @@ def _even(n: int) -> int:
 def write_summary_video(source: str | Path, segments: Sequence[tuple[float, float]], destination: str | Path,
                         *, start_time: float = 0.0, rotation: int = 0, preset: str = "superfast",
                         crf: int = 23, progress: Callable[[float], None] | None = None,
-                        threads: int = 0) -> VideoWriteStats:
+                        threads: int = 0, cut: str | None = None) -> VideoWriteStats:
     """Write ``segments`` ([start, stop) seconds from the first frame) of ``source`` to ``destination``.
 
     Shots keep their own frame timing (variable frame rate included); the output clock
     advances by each shot's length, and the audio of each shot is trimmed or padded with
     silence to exactly that length, so picture and sound stay in sync across cuts.
     ``threads`` caps the threads of the decoder and of x264 (0: FFmpeg's choice, all cores).
+    ``cut`` (exact, keyframe or reencode) hands the job to ``smartcut.write_cut_video``, which
+    copies what it can of H.264 sources; None re-encodes every frame here.
     """
+    if cut is not None:
+        from .smartcut import write_cut_video
+
+        return write_cut_video(source, segments, destination, cut=cut, start_time=start_time, rotation=rotation,
+                               preset=preset, crf=crf, progress=progress, threads=threads)
     source, destination = Path(source), Path(destination)
     with contextlib.ExitStack() as stack:
         try:
