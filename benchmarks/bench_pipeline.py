@@ -13,6 +13,8 @@ Cases (each runs in a fresh process, so its peak RSS is its own):
 * ``720p-clean``: the same scenes without grain (about 0.5 Mbit/s): what the decoder
   costs when the picture compresses well. Not run unless asked for.
 * ``summe``: the two SumMe videos in ``$SUMMARIZE_DATA/summe/videos`` (320x240, no audio).
+* ``720p-cuda``, ``summe-cuda``: the same on the GPU (``--device cuda``, NVDEC decoding when
+  the FFmpeg build and the GPU allow it); run by default only when CUDA is present.
 * ``long-scores``: contrastive scoring plus KTS on 21,600 synthetic samples (a 3-hour video
   at 2 fps) with 1280-d features, piecewise-constant shots plus noise.
 * ``scores-25k``: the same at 25,000 samples, for the memory bound of the scorer.
@@ -55,13 +57,13 @@ def make_720p_video(grain: bool = True) -> Path:
     return path
 
 
-def run_video(path: Path) -> dict:
+def run_video(path: Path, device: str = "cpu") -> dict:
     from summarize import Summarizer
 
     out = OUT / "outputs"
     out.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    summarizer = Summarizer(cache=False)
+    summarizer = Summarizer(cache=False, device=device)
     _ = summarizer.backbone  # model loading is reported separately
     load = time.perf_counter() - started
     result = summarizer.summarize(path, out, overwrite=True)
@@ -79,14 +81,21 @@ def run_video(path: Path) -> dict:
         "model_load_s": round(load, 2),
         "decode_s": t["decode"],
         "features_s": t["features"],
+        "decode_wait_s": t.get("decode_wait"),
+        "decoder": doc["input"]["decoder"] + (f" ({doc['input']['decoder_note']})" if "decoder_note" in doc["input"] else ""),
         "decode_and_features_wall_s": t["decode_and_features_wall"],
         "scoring_s": t["scoring"],
         "kts_s": t["segmentation"],
         "knapsack_s": t["selection"],
         "writing_s": t["writing"],
+        "cut": doc["outputs"]["video_encoding"]["cut"]["method"],
+        "copied_frames": doc["outputs"]["video_encoding"]["cut"]["copied_frames"],
+        "reencoded_frames": doc["outputs"]["video_encoding"]["cut"]["reencoded_frames"],
+        "writing_share": round(t["writing"] / t["total"], 3),
         "total_s": t["total"],
         "wall_with_model_load_s": round(wall, 2),
         "x_realtime": round(doc["input"]["duration"] / t["total"], 2),
+        "device": doc["run"]["device"],
         "non_backbone_share": round(rest / t["total"], 3),
         "peak_rss_mb": round(peak_rss_mb()),
     }
@@ -137,9 +146,12 @@ def child(case: str) -> list[dict]:
         return [run_video(make_720p_video())]
     if case == "720p-clean":
         return [run_video(make_720p_video(grain=False))]
-    if case == "summe":
+    if case in ("summe", "summe-cuda"):
         data = Path(os.environ.get("SUMMARIZE_DATA", ROOT.parent / "shared" / "data"))
-        return [run_video(p) for p in sorted((data / "summe" / "videos").glob("*.mp4"))]
+        device = "cuda" if case.endswith("cuda") else "cpu"
+        return [run_video(p, device) for p in sorted((data / "summe" / "videos").glob("*.mp4"))]
+    if case == "720p-cuda":
+        return [run_video(make_720p_video(), "cuda")]
     if case == "long-scores":
         return [run_long_scores()]
     if case == "scores-25k":
@@ -147,17 +159,25 @@ def child(case: str) -> list[dict]:
     raise SystemExit(f"unknown case {case}")
 
 
+def _cuda() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--case", choices=["720p", "720p-clean", "summe", "long-scores", "scores-25k"], action="append")
+    parser.add_argument("--case", choices=["720p", "720p-clean", "summe", "long-scores", "scores-25k", "720p-cuda",
+                                           "summe-cuda"], action="append")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         print(json.dumps(child(args.child)))
         return
-    cases = args.case or ["720p", "summe", "long-scores", "scores-25k"]
-    for case in {"720p", "720p-clean"} & set(cases):
-        make_720p_video(grain=case == "720p")  # generation is not part of any measurement
+    cases = args.case or ["720p", "summe", "long-scores", "scores-25k"] + (["720p-cuda", "summe-cuda"]
+                                                                          if _cuda() else [])
+    for case in {"720p", "720p-clean", "720p-cuda"} & set(cases):
+        make_720p_video(grain=case != "720p-clean")  # generation is not part of any measurement
     run_cases(__file__, cases, "bench_pipeline.json")
 
 

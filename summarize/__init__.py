@@ -11,7 +11,19 @@ The steps are usable one by one: ``summarize.decoding``, ``summarize.backbones``
 __version__ = "0.1.0"
 
 from .errors import InputError, OutputError, SummarizeError, UsageError  # noqa: E402
-from .pipeline import Analysis, SummaryOptions, SummaryResult, Summarizer, summarize_video  # noqa: E402
+
+# The pipeline (and so PyTorch) loads on first use, so that ``summarize --help`` and the
+# light submodules do not pay seconds of imports.
+_PIPELINE_NAMES = ("Analysis", "SummaryOptions", "SummaryResult", "Summarizer", "summarize_video")
+
+
+def __getattr__(name: str):
+    if name in _PIPELINE_NAMES:
+        from . import pipeline
+
+        return getattr(pipeline, name)
+    raise AttributeError(f"module 'summarize' has no attribute {name!r}")
+
 
 __all__ = [
     "Analysis",

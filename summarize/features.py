@@ -184,6 +184,8 @@ def _extract(path: Path, backbone: Backbone, fps: float, batch_size: int, decode
         encoded_unique = np.empty((len(unique), backbone.feature_dim), dtype=np.float32)
         decode_time = 0.0
         network_time = 0.0
+        wait_time = 0.0
+        on_gpu = next(backbone.parameters()).device.type == "cuda"
 
         # Progress counts decoded and encoded samples alike (each half the bar). Short
         # videos are decoded in chunks of about 1% of the samples and encoded in batches of
@@ -220,7 +222,10 @@ def _extract(path: Path, backbone: Backbone, fps: float, batch_size: int, decode
                 while pending and (part is None or sum(len(p) for p in pending) >= batch_size):
                     frames = pending[0] if len(pending) == 1 else np.concatenate(pending)
                     pending = [frames[batch_size:]] if len(frames) > batch_size else []
-                    yield FrameBatch(first, frames[:batch_size])
+                    ready = frames[:batch_size]
+                    if on_gpu:  # page-locked in the decoding thread, so the copy to the GPU is asynchronous
+                        ready = torch.from_numpy(np.ascontiguousarray(ready)).pin_memory()
+                    yield FrameBatch(first, ready)
                     first += min(batch_size, len(frames))
                 if part is None:
                     return
@@ -229,15 +234,20 @@ def _extract(path: Path, backbone: Backbone, fps: float, batch_size: int, decode
         # CPU where decoder and network each use every core, running them side by side only
         # makes them fight (OpenMP threads spin while the decoder holds a core); with one
         # PyTorch thread (batch jobs) nothing spins, and decoding ahead fills the gaps.
-        on_gpu = next(backbone.parameters()).device.type == "cuda"
         overlap = on_gpu or (threads == 1 and torch.get_num_threads() == 1)
-        batches = _prefetch(timed_batches()) if overlap else timed_batches()
+        batches = iter(_prefetch(timed_batches()) if overlap else timed_batches())
         seen: dict[bytes, int] = {}  # digest of a decoded frame -> its row in encoded_unique
-        for batch in batches:
+        while True:
+            t0 = time.perf_counter()
+            batch = next(batches, None)
+            wait_time += time.perf_counter() - t0  # the network waiting for decoded frames
+            if batch is None:
+                break
             t0 = time.perf_counter()
             rows = range(batch.first_sample, batch.first_sample + len(batch.frames))
             # Identical decoded frames (a still scene, a slide) go through the network once.
-            digests = [hashlib.blake2b(frame.tobytes(), digest_size=16).digest() for frame in batch.frames]
+            digests = [hashlib.blake2b(np.asarray(frame).tobytes(), digest_size=16).digest()
+                       for frame in batch.frames]
             new = [i for i, d in enumerate(digests) if d not in seen and seen.setdefault(d, rows[i]) == rows[i]]
             if new:
                 encoded_unique[[rows[i] for i in new]] = backbone.encode(batch.frames[new]).numpy()
@@ -253,9 +263,15 @@ def _extract(path: Path, backbone: Backbone, fps: float, batch_size: int, decode
             features=encoded_unique[owner], times=plan.times, frame_indices=plan.frame_indices,
             frame_times=np.asarray(video.frame_times, dtype=np.float64), info=info, fps=float(fps),
             backbone=backbone.name, backbone_identity=backbone.identity,
-            timings={"decode": decode_time, "features": network_time,
+            timings={"decode": decode_time, "features": network_time, "decode_wait": wait_time,
                      "decode_and_features_wall": time.perf_counter() - started},
         )
+
+
+def gpu_decoder(decoder: str, on_gpu: bool) -> str:
+    """The decoder ``auto`` stands for: beside a GPU, NVDEC (falling back to PyAV on the CPU,
+    which, unlike decord, releases the GIL while it decodes, so the network never waits on it)."""
+    return "nvdec" if decoder == "auto" and on_gpu else decoder
 
 
 def extract_features(path: str | Path, backbone: Backbone, *, fps: float = 2.0, batch_size: int = 32,
@@ -274,6 +290,7 @@ def extract_features(path: str | Path, backbone: Backbone, *, fps: float = 2.0, 
         raise UsageError(f"--batch-size must be at least 1, got {batch_size}")
     path = Path(path)
     key = None
+    decoder = gpu_decoder(decoder, next(backbone.parameters()).device.type == "cuda")
     if cache is not None:
         from .decoding import check_path
 

@@ -22,10 +22,11 @@ import numpy as np
 from . import __version__
 from .backbones import DEFAULT_BACKBONE, Backbone, backbone_class, load_backbone
 from .device import resolve_device
-from .decoding import check_path
+from .decoding import BACKENDS, check_path
 from .errors import InputError, OutputError, UsageError
 from .features import FeatureCache, VideoFeatures, extract_features
 from .outputs import FORMAT, FORMAT_VERSION, atomic_outputs, ensure_writable_dir, write_json, write_summary_video
+from .outputs.smartcut import CUT_MODES, DEFAULT_CUT
 from .outputs.summary_json import rounded_list
 from .outputs.verify import ExpectedShot, check_summary_video
 from .scoring import DEFAULT_METHOD, Scorer, get_scorer
@@ -64,6 +65,7 @@ class SummaryOptions:
     decoder: str = "auto"
     video_preset: str = "superfast"  # libx264 speed/size trade-off for the summary MP4
     video_crf: int = 23  # libx264 quality: lower is better and larger (0-51)
+    video_cut: str = DEFAULT_CUT  # exact (copy whole GOPs, encode the rest), keyframe (copy only), reencode
     cache: bool = True
     cache_dir: Path | None = None
     threads: int = 0  # decoder and video encoder threads per video (0: FFmpeg's choice, every core)
@@ -82,10 +84,12 @@ class SummaryOptions:
             raise UsageError(f"unknown --preset {self.video_preset!r}; choose one of: {', '.join(X264_PRESETS)}")
         if not 0 <= self.video_crf <= 51:
             raise UsageError(f"--crf must be in [0, 51], got {self.video_crf}")
+        if self.video_cut not in CUT_MODES:
+            raise UsageError(f"unknown --cut {self.video_cut!r}; choose one of: {', '.join(CUT_MODES)}")
         if self.threads < 0:
             raise UsageError(f"threads must be 0 (automatic) or more, got {self.threads}")
-        if self.decoder not in ("auto", "decord", "pyav"):
-            raise UsageError(f"unknown decoder {self.decoder!r}; choose auto, decord or pyav")
+        if self.decoder not in ("auto", *BACKENDS):
+            raise UsageError(f"unknown decoder {self.decoder!r}; choose one of: auto, {', '.join(BACKENDS)}")
         backbone_class(self.backbone)
         return self
 
@@ -101,9 +105,19 @@ class Analysis:
     timings: dict[str, float]
     source_identity: tuple | None = None  # the input's (device, inode, size, mtime) when it was read
 
-    def expected_shots(self) -> list[ExpectedShot]:
-        """What the summary video must hold: frames and span of every kept shot, in order."""
+    def expected_shots(self, segments: list[tuple[float, float]] | None = None) -> list[ExpectedShot]:
+        """What the summary video must hold: frames and span of every kept shot, in order
+        (of ``segments``, [start, end) seconds from the first frame, when the writer moved
+        the cuts, as ``--cut keyframe`` does)."""
         ft, sel = self.features.frame_times, self.selection
+        if segments is not None:
+            shots = []
+            for start, end in segments:
+                a, b = (int(i) for i in np.searchsorted(ft, [start - 1e-6, end - 1e-6]))
+                shots.append(ExpectedShot(frames=b - a, duration=float(end - start),
+                                          last_start=float(ft[b - 1] - ft[a]) if b > a else None,
+                                          source_start=float(start)))
+            return shots
         shots = []
         for (a, b), (start, end) in zip(sel.bounds[sel.selected], self.shot_times()[sel.selected]):
             shots.append(ExpectedShot(frames=int(b - a), duration=float(end - start),
@@ -345,9 +359,10 @@ class Summarizer:
         # The video is renamed into place before the JSON, so a JSON on disk always means
         # a complete run; an error or Ctrl-C leaves neither.
         with atomic_outputs(*finals, overwrite=overwrite) as temps:
+            written = None
             if video_path is not None:
                 try:
-                    self._write_video(analysis, temps[0], video_path, progress)
+                    written = self._write_video(analysis, temps[0], video_path, progress)
                 except InputError:  # a source rewritten meanwhile is the better explanation
                     check_unchanged(Path(analysis.features.info.path), analysis.source_identity)
                     raise
@@ -355,30 +370,37 @@ class Summarizer:
             timings["writing"] = time.perf_counter() - t0
             timings["total"] = time.perf_counter() - started
             document = self.document(analysis, json_path, video_path)
+            if hasattr(written, "describe"):  # how the MP4 was made: copied pictures, encoded ones, and why
+                document["outputs"]["video_encoding"].update(written.describe())
+                if written.cut == "keyframe":
+                    document["outputs"]["video_encoding"]["segments"] = [[round(a, 6), round(b, 6)]
+                                                                         for a, b in written.segments]
             write_json(document, temps[-1], json_path)
         progress("writing", 1.0)  # only now, and only once: the outputs are in place (see ProgressFn)
         return SummaryResult(analysis, document, json_path, video_path)
 
-    def _write_video(self, analysis: Analysis, temp: Path, final: Path, progress: ProgressFn) -> None:
-        """Write and verify the summary MP4; the exact (sequential) path when the fast one
-        gives other frames than the selection."""
+    def _write_video(self, analysis: Analysis, temp: Path, final: Path, progress: ProgressFn):
+        """Write the summary MP4 as ``--cut`` asks and verify it; when it holds other frames
+        than the selection, write it again by the exact (sequential, re-encoding) path.
+        Returns what the writer reports (how it cut, for the JSON)."""
         info, opts = analysis.features.info, self.options
-        expected = analysis.expected_shots()
         common = dict(start_time=info.start_time, rotation=info.rotation, preset=opts.video_preset,
                       crf=opts.video_crf, progress=lambda f: progress("writing", min(f, WRITING_BEFORE_RENAME)),
                       threads=opts.threads)
-        write_summary_video(info.path, analysis.segments(), temp, **common)
-        problem = check_summary_video(temp, expected)
+        written = write_summary_video(info.path, analysis.segments(), temp, cut=opts.video_cut, **common)
+        moved = getattr(written, "cut", None) == "keyframe"  # cuts moved to keyframes, as asked
+        problem = check_summary_video(temp, analysis.expected_shots(written.segments if moved else None))
         if problem is None:
-            return
+            return written
         sel = analysis.selection
         ranges = [(int(a), int(b)) for a, b in sel.bounds[sel.selected]]
-        write_summary_video(info.path, analysis.segments(), temp, exact_frames=ranges,
-                            frame_times=analysis.features.frame_times, **common)
-        second = check_summary_video(temp, expected)
+        written = write_summary_video(info.path, analysis.segments(), temp, exact_frames=ranges,
+                                      frame_times=analysis.features.frame_times, **common)
+        second = check_summary_video(temp, analysis.expected_shots())
         if second is not None:
             raise InputError(f"cannot write a faithful summary of {info.path}: seeking gave other frames "
                              f"({problem}) and so did sequential decoding ({second})")
+        return written
 
     def document(self, analysis: Analysis, json_path: Path, video_path: Path | None) -> dict[str, Any]:
         """The summary JSON for ``analysis`` (see ``outputs/summary.schema.json``)."""
@@ -414,6 +436,7 @@ class Summarizer:
                 "decoder": info.backend,
                 **({"damaged": [list(r) for r in info.damaged], "missing": [list(r) for r in info.missing]}
                    if opts.salvage else {}),
+                **({"decoder_note": info.decoder_note} if info.decoder_note else {}),
             },
             "sampling": {
                 "fps": feats.fps,

@@ -2,46 +2,109 @@
 
 Every command is a thin layer over library functions; this module only parses the
 command line, shows progress and turns expected errors into one line and an exit code.
+The command modules export plain functions (and the ``train`` sub-Typer); this module
+registers them, as PySceneDetect's ``add_command`` does. Nothing here or in the command
+modules imports PyTorch or the pipeline at import time: ``summarize --help`` and usage
+errors answer at once, and a command loads the library when it runs.
 """
 
 from __future__ import annotations
 
+import importlib
+import shutil
 import sys
 from typing import Any
 
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
 from .. import __version__
 from ..errors import SummarizeError
+from . import batch as _batch
+from . import eval as _eval
+from . import video as _video
+from .exits import INTERRUPTED, fail
+
+__all__ = ["app", "fail", "main"]
 
 DEFAULT_COMMAND = "video"
+# Sub-Typers loaded when named: the train options' defaults come from the training code,
+# which imports PyTorch. (module, attribute, one-line help for the command list)
+LAZY_COMMANDS = {"train": ("summarize._cli.train", "train_app", "Train a scorer's model without labels.")}
+
+
+class PlainUsageCommand(TyperCommand):
+    """``Usage: summarize batch [OPTIONS] DIR`` rather than Typer's ``{DIR}`` for required arguments."""
+
+    def collect_usage_pieces(self, ctx) -> list[str]:
+        return [p[1:-1] if p.startswith("{") and p.endswith("}") else p for p in super().collect_usage_pieces(ctx)]
 
 
 class DefaultCommandGroup(TyperGroup):
     """Routes ``summarize VIDEO ...`` to the ``video`` command; sub-commands stay reachable."""
 
+    def list_commands(self, ctx) -> list[str]:
+        return [*self.commands, *(name for name in LAZY_COMMANDS if name not in self.commands)]
+
+    def get_command(self, ctx, cmd_name: str):
+        if cmd_name not in self.commands and cmd_name in LAZY_COMMANDS:
+            module, attribute, _ = LAZY_COMMANDS[cmd_name]
+            sub = getattr(importlib.import_module(module), attribute)
+            self.commands[cmd_name] = typer.main.get_group(sub)
+        return self.commands.get(cmd_name)
+
     def parse_args(self, ctx, args: list[str]) -> list[str]:
-        if args and args[0] not in self.commands and args[0] not in ("--help", "-h", "--version"):
+        if not args and not ctx.resilient_parsing:
+            raise _missing_video(ctx)
+        if args[0] not in self.list_commands(ctx) and args[0] not in ("--help", "-h", "--version"):
             args = [DEFAULT_COMMAND, *args]
         return super().parse_args(ctx, args)
 
     def format_usage(self, ctx, formatter) -> None:
         formatter.write_usage(ctx.command_path, "VIDEO [OPTIONS]  |  COMMAND [ARGS]...")
 
+    def format_commands(self, ctx, formatter) -> None:
+        # Short helps are given whole (never cut with "..."), and a lazy command is not
+        # imported only to show its line.
+        rows = []
+        for name in self.list_commands(ctx):
+            command = self.commands.get(name)
+            if command is None:
+                rows.append((name, LAZY_COMMANDS[name][2]))
+            elif not command.hidden:
+                rows.append((name, command.short_help or command.get_short_help_str(limit=10_000)))
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+def _missing_video(ctx):
+    from typer._click import exceptions as click_exceptions
+
+    return click_exceptions.UsageError("missing VIDEO (or a command: " + ", ".join(
+        name for name in ctx.command.list_commands(ctx) if name != DEFAULT_COMMAND) + ")", ctx=ctx)
+
+
+def _terminal_width() -> int:
+    # Help fills the terminal (Click stops at 80 columns by default), within reason.
+    return max(60, min(shutil.get_terminal_size((100, 24)).columns, 160))
+
 
 app = typer.Typer(
     cls=DefaultCommandGroup,
     name="summarize",
     help=(
-        "Turn a long video into a short one, with no labels and no training.\n\n"
-        "  summarize VIDEO [OPTIONS]    summarize one video (see: summarize VIDEO --help)\n\n"
-        "  summarize batch DIR [OPTIONS]    every video in a folder (see: summarize batch --help)\n\n"
-        "writes VIDEO.summary.mp4 and VIDEO.summary.json beside the video (or under -o DIR)."
+        "Turn a long video into a short one, with no labels and no training. Writes NAME.summary.mp4 "
+        "and NAME.summary.json beside the video (or under -o DIR).\n\n"
+        "\b\n"  # the examples keep their lines
+        "  summarize VIDEO [OPTIONS]        summarize one video\n"
+        "  summarize batch DIR [OPTIONS]    every video in a folder\n"
+        "  summarize eval --dataset NAME    benchmark numbers\n\n"
+        "Each command's options: summarize VIDEO --help, summarize batch --help, summarize eval --help."
     ),
-    context_settings={"help_option_names": ["-h", "--help"]},
+    context_settings={"help_option_names": ["-h", "--help"], "terminal_width": _terminal_width(),
+                      "max_content_width": _terminal_width()},
     add_completion=False,
-    no_args_is_help=True,
+    no_args_is_help=False,
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
 )
@@ -61,36 +124,43 @@ def _root(
     pass
 
 
-def fail(message: str, code: int) -> None:
-    """One line on stderr, then exit."""
-    sys.stderr.write(f"summarize: error: {message}\n")
-    sys.stderr.flush()
-    raise SystemExit(code)
+def add_command(function, name: str, help: str, short_help: str | None = None) -> None:
+    """Register a command module's function on ``app``."""
+    app.command(name, help=help, short_help=short_help, cls=PlainUsageCommand)(function)
+
+
+add_command(_video.video_command, "video", _video.HELP)
+add_command(_batch.batch_command, "batch", _batch.HELP)
+add_command(_eval.eval_command, "eval", _eval.HELP, _eval.SHORT_HELP)
 
 
 def main(argv: list[str] | None = None) -> Any:
     """Console entry point: expected failures end with one line and a non-zero exit code."""
     from typer._click import exceptions as click_exceptions
 
-    # Importing the command modules registers them on ``app``.
-    from . import eval as _eval  # noqa: F401
-    from . import batch, train, video  # noqa: F401
-
-    command = typer.main.get_command(app)
+    args = list(sys.argv[1:] if argv is None else argv)
     try:
-        result = command.main(args=argv, prog_name="summarize", standalone_mode=False)
+        command = typer.main.get_command(app)
+        # Not ``command.main``: Click and Typer turn Ctrl-C into a bare exit 130 (or an empty
+        # line); here it is one line like every other stop.
+        with command.make_context("summarize", list(args)) as ctx:
+            result = command.invoke(ctx)
+    except typer.Exit as exc:
+        result = exc.exit_code
     except click_exceptions.NoArgsIsHelpError as exc:
         sys.stdout.write(exc.format_message() + "\n")
         raise SystemExit(0) from None
     except click_exceptions.UsageError as exc:
         hint = f" (see: {exc.ctx.command_path} --help)" if exc.ctx is not None else ""
+        if exc.ctx is not None and exc.ctx.parent is None and not args:
+            sys.stderr.write(exc.ctx.get_usage() + "\n")  # `summarize` alone: show how it is used
         fail(f"{exc.format_message().replace('Value error, ', '')}{hint}", 2)
     except click_exceptions.ClickException as exc:
         fail(exc.format_message(), exc.exit_code)
     except typer.Abort:
-        fail("interrupted; no partial outputs were left behind", 130)
+        fail(INTERRUPTED, 130)
     except SummarizeError as exc:
         fail(str(exc), exc.exit_code)
     except KeyboardInterrupt:
-        fail("interrupted; no partial outputs were left behind", 130)
+        fail(INTERRUPTED, 130)
     raise SystemExit(result if isinstance(result, int) else 0)

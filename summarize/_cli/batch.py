@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
@@ -12,14 +13,15 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, Ti
 from rich.text import Text
 from rich.table import Table
 
-from ..batch import BatchItem, BatchProgress, BatchReport, IndexEntry, run_batch
-from ..pipeline import Summarizer
-from .app import app, fail
-from .options import (ADAPT, BACKBONE, BATCH_SIZE, BUDGET, CHECKPOINT, CRF, DEVICE, EXPORT, FPS, METHOD, NO_CACHE,
-                      NO_VIDEO, PLOT, PRESET, REPORT, QUIET, SALVAGE, SEED, STRIDE, VARIANT, WEIGHTS, BackboneName, Device, Method,
-                      Preset, Variant, options_from_cli)
+from .exits import fail
+from .options import (ADAPT, BACKBONE, BATCH_SIZE, BUDGET, CHECKPOINT, CRF, CUT, DECODER, DEVICE, EXPORT, FPS, METHOD,
+                      NO_CACHE, NO_VIDEO, PLOT, PRESET, QUIET, REPORT, SALVAGE, SEED, STRIDE, VARIANT, WEIGHTS,
+                      BackboneName, Cut, Decoder, Device, Method, Preset, Variant, options_from_cli)
 from .progress import STAGE_LABELS, stderr_console
 from .signals import interrupt_on_signals
+
+if TYPE_CHECKING:
+    from ..batch import BatchItem, BatchReport, IndexEntry
 
 
 class _EtaColumn(TimeRemainingColumn):
@@ -29,7 +31,7 @@ class _EtaColumn(TimeRemainingColumn):
         return super().render(task) if task.fields.get("eta") else Text("")
 
 
-class RichBatchProgress(BatchProgress):
+class RichBatchProgress:  # a summarize.batch.BatchProgress (not imported here: it loads PyTorch)
     """One bar for the whole run (videos done of total, ETA) and one line per worker."""
 
     def __init__(self, progress: Progress, jobs: int) -> None:
@@ -94,7 +96,9 @@ def summary_table(report: BatchReport, seconds: float) -> Table:
     return table
 
 
-@app.command("batch", help="Summarize every video in a folder; a rerun skips what is already done.")
+HELP = "Summarize every video in a folder; a rerun skips what is already done."
+
+
 def batch_command(
     folder: Path = typer.Argument(..., metavar="DIR", help="The folder of videos."),
     recursive: bool = typer.Option(False, "--recursive", "-r", help="Also search the folders inside DIR."),
@@ -119,6 +123,8 @@ def batch_command(
     adapt: int = ADAPT,
     seed: int = SEED,
     no_video: bool = NO_VIDEO,
+    cut: Cut = CUT,
+    decoder: Decoder = DECODER,
     preset: Preset = PRESET,
     crf: int = CRF,
     report: bool = typer.Option(False, "--report", help="Also a report page per video (NAME.summary.html) and "
@@ -131,13 +137,16 @@ def batch_command(
 ) -> None:
     import time
 
+    from ..batch import run_batch  # here, not at the top: --help must not wait for PyTorch
     from ..outputs.exports import parse_formats
     from ..outputs.extras import write_batch_extras
+    from ..pipeline import Summarizer
 
     started = time.perf_counter()
     extras = {"report": report, "plot": plot, "exports": parse_formats(export)}
     summarizer = Summarizer(options_from_cli(method, budget, fps, backbone, weights, device, batch_size, variant,
-                                             no_cache, preset, crf, checkpoint, stride, adapt, seed, salvage))
+                                             no_cache, preset, crf, checkpoint, stride, adapt, seed, salvage,
+                                             cut=cut, decoder=decoder))
     progress = Progress(
         TextColumn("{task.description:<40}"), TextColumn("{task.fields[file]:<20}"), BarColumn(),
         TextColumn("{task.fields[detail]:>9}"), TimeElapsedColumn(), _EtaColumn(),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from pathlib import Path
-from typing import List, Optional
+from typing import TYPE_CHECKING, List, Optional
 
 import typer
 from rich import box
@@ -12,13 +12,12 @@ from rich.console import Console
 from rich.table import Table
 
 from ..errors import UsageError
-from ..evaluation import DATASETS, REFERENCES, EvaluationResult, evaluate
-from ..evaluation.runner import BASELINES
-from ..outputs import ensure_writable_dir
-from ..scoring import DEFAULT_METHOD, SCORERS
-from .app import app
+from .names import BASELINES, DATASETS, DEFAULT_METHOD, METHOD_NAMES, REFERENCES
 from .progress import stage_progress
 from .options import BackboneName, Device, _value
+
+if TYPE_CHECKING:
+    from ..evaluation import EvaluationResult
 
 Dataset = enum.Enum("Dataset", {name: name for name in DATASETS}, type=str)
 
@@ -64,12 +63,16 @@ def per_video_table(result: EvaluationResult) -> Table:
     return table
 
 
-@app.command("eval", help=(
+SHORT_HELP = "Benchmark numbers (F1, rank correlation) with the published protocols."
+HELP = (
     "Benchmark numbers with the published protocols: keyshot F1 (Zhang et al. 2016) and rank correlation "
     "(Otani et al. 2019), with random, uniform and human reference rows.\n\n"
-    "  summarize eval --dataset tvsum --data-dir DIR            (eccv16 feature file in DIR)\n\n"
+    "\b\n"  # the examples keep their lines
+    "  summarize eval --dataset tvsum --data-dir DIR            (eccv16 feature file in DIR)\n"
     "  summarize eval --dataset summe --videos DIR --annotations GT_DIR --backbone efficientnet-lite0"
-))
+)
+
+
 def eval_command(
     dataset: Dataset = typer.Option(..., "--dataset", "-d", help="Which benchmark."),
     data_dir: Optional[Path] = typer.Option(None, "--data-dir", metavar="DIR",
@@ -81,7 +84,7 @@ def eval_command(
     method: Optional[List[str]] = typer.Option(
         None, "--method", "-m", metavar="NAME[:k=v,...]",
         help=f"Method to evaluate, repeatable (default {DEFAULT_METHOD}): "
-             f"{', '.join([*SCORERS, *BASELINES])}; parameters as contrastive:variant=align."),
+             f"{', '.join([*METHOD_NAMES, *BASELINES])}; parameters as contrastive:variant=align."),
     no_reference: bool = typer.Option(False, "--no-reference",
                                       help=f"Skip the reference rows ({', '.join(REFERENCES)})."),
     splits: Optional[Path] = typer.Option(None, "--splits", metavar="FILE",
@@ -100,6 +103,9 @@ def eval_command(
     no_cache: bool = typer.Option(False, "--no-cache", help="Raw videos: neither read nor write the feature cache."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars and no tables (needs --json)."),
 ) -> None:
+    from ..evaluation import evaluate  # here, not at the top: --help must not wait for PyTorch
+    from ..outputs import ensure_writable_dir
+
     options = {"backbone": _value(backbone) if backbone is not None else None,
                "weights": str(weights) if weights else None, "fps": fps, "batch_size": batch_size}
     options = {k: v for k, v in options.items() if v is not None}

@@ -4,20 +4,23 @@ from __future__ import annotations
 
 import enum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
-from ..backbones import BACKBONES, DEFAULT_BACKBONE
-from ..device import DEVICE_CHOICES
-from ..pipeline import X264_PRESETS, SummaryOptions
-from ..scoring import DEFAULT_METHOD, SCORERS
-from ..scoring.contrastive import VARIANTS
+from .names import (BACKBONE_NAMES, CUT_MODES, DECODERS, DEFAULT_BACKBONE, DEFAULT_CUT, DEFAULT_METHOD, DEVICE_CHOICES,
+                    METHOD_NAMES, VARIANTS, X264_PRESETS)
 
-Method = enum.Enum("Method", {name: name for name in SCORERS}, type=str)
-BackboneName = enum.Enum("BackboneName", {name: name for name in BACKBONES}, type=str)
+if TYPE_CHECKING:
+    from ..pipeline import SummaryOptions
+
+Method = enum.Enum("Method", {name: name for name in METHOD_NAMES}, type=str)
+BackboneName = enum.Enum("BackboneName", {name: name for name in BACKBONE_NAMES}, type=str)
 Device = enum.Enum("Device", {name: name for name in DEVICE_CHOICES}, type=str)
 Variant = enum.Enum("Variant", {name: name for name in VARIANTS}, type=str)
 Preset = enum.Enum("Preset", {name: name for name in X264_PRESETS}, type=str)
+Cut = enum.Enum("Cut", {name: name for name in CUT_MODES}, type=str)
+Decoder = enum.Enum("Decoder", {name: name for name in DECODERS}, type=str)
 
 METHOD = typer.Option(DEFAULT_METHOD, "--method", "-m", help="How frames are scored.")
 BUDGET = typer.Option(0.15, "--budget", "-b", help="Length of the summary as a fraction of the video, 0 < b <= 1.")
@@ -33,6 +36,14 @@ VARIANT = typer.Option(None, "--variant",
                        "(times the uniqueness filter; need --checkpoint, the last is the default with one).")
 NO_VIDEO = typer.Option(False, "--no-video", help="Write the JSON only, no summary MP4.")
 PRESET = typer.Option("superfast", "--preset", help="x264 speed for the summary MP4: faster presets give larger files.")
+CUT = typer.Option(DEFAULT_CUT, "--cut",
+                  help="How the summary MP4 is cut from an H.264 source: exact copies the whole groups of pictures "
+                  "inside each shot and re-encodes only the frames at its edges (same frames as reencode, much "
+                  "faster); keyframe copies only, moving shot edges to the nearest keyframes; reencode encodes "
+                  "every frame. Other sources are re-encoded.")
+DECODER = typer.Option("auto", "--decoder",
+                      help="Video decoder: auto is decord on a CPU and NVDEC beside a GPU (PyAV on the CPU when "
+                      "NVDEC cannot be used; the JSON says so). All sample the same frames.")
 CRF = typer.Option(23, "--crf", help="x264 quality for the summary MP4, 0-51 (lower is better, larger).")
 NO_CACHE = typer.Option(False, "--no-cache", help="Neither read nor write the feature cache.")
 QUIET = typer.Option(False, "--quiet", "-q", help="No progress bars and no final table.")
@@ -54,6 +65,8 @@ def _value(choice) -> str:
 def method_params(method: str, variant: str | None = None, checkpoint: Path | None = None, stride: int = 2,
                   adapt: int = 0, seed: int = 0) -> dict:
     """The options the chosen method declares (``Scorer.cli_params``); the others are ignored."""
+    from ..scoring import SCORERS  # here: the registry imports the networks (start-up stays light)
+
     values = {"variant": variant, "checkpoint": str(checkpoint) if checkpoint else None, "stride": stride,
               "adapt": adapt, "seed": seed}
     return {name: values[name] for name in SCORERS[method].cli_params}
@@ -61,7 +74,9 @@ def method_params(method: str, variant: str | None = None, checkpoint: Path | No
 
 def options_from_cli(method, budget, fps, backbone, weights: Path | None, device, batch_size, variant, no_cache,
                      preset="superfast", crf=23, checkpoint=None, stride=2, adapt=0, seed=0,
-                     salvage=False) -> SummaryOptions:
+                     salvage=False, cut=DEFAULT_CUT, decoder="auto") -> SummaryOptions:
+    from ..pipeline import SummaryOptions
+
     method = _value(method)
     return SummaryOptions(
         method=method, method_params=method_params(method, _value(variant) if variant is not None else None,
@@ -69,6 +84,7 @@ def options_from_cli(method, budget, fps, backbone, weights: Path | None, device
         budget=budget, fps=fps,
         backbone=_value(backbone), weights=str(weights) if weights else None, device=_value(device),
         batch_size=batch_size, cache=not no_cache, video_preset=_value(preset), video_crf=crf, salvage=salvage,
+        video_cut=_value(cut), decoder=_value(decoder),
     )
 
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import contextlib
-from typing import Iterator
+from typing import Callable, Iterator
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, ProgressColumn, TaskProgressColumn, TextColumn
 from rich.text import Text
 
-from ..pipeline import STAGES, ProgressFn
+ProgressFn = Callable[[str, float], None]  # as summarize.pipeline.ProgressFn, without importing it
 
 STAGE_LABELS = {
     "model": "Loading model",
@@ -47,7 +47,7 @@ def _clock(seconds: float) -> str:
 
 
 @contextlib.contextmanager
-def stage_progress(enabled: bool = True, stages: tuple[str, ...] = STAGES,
+def stage_progress(enabled: bool = True, stages: tuple[str, ...] | None = None,
                    prefix: str = "") -> Iterator[ProgressFn]:
     """A ``progress(stage, fraction)`` callback drawing one bar per stage on stderr."""
     if not enabled:
@@ -66,12 +66,17 @@ def stage_progress(enabled: bool = True, stages: tuple[str, ...] = STAGES,
         progress.update(tasks[stage], completed=round(100 * min(max(fraction, 0.0), 1.0), 1))
 
     with progress:
+        failed = False
         try:
             yield update
         except BaseException:
-            # A failed run ends with its one error line: its bars go (nothing is printed
-            # when stderr is a file; a terminal's are erased).
-            progress.live.transient = True
-            progress.live.stop()
-            progress.disable = True
+            failed = True
             raise
+        finally:
+            if failed or not tasks:
+                # A failed run ends with its one error line, and a run that showed nothing
+                # stops quietly: the bars go (Rich would otherwise end with an empty line
+                # when stderr is not a terminal, standing before the error message).
+                progress.live.transient = True
+                progress.live.stop()
+                progress.disable = True

@@ -28,12 +28,10 @@ from ..models.contrastive import ContrastiveConfig
 from ..training import TrainOptions, distributed, train_mae, training_sequences
 from ..training.contrastive import ContrastiveOptions, train_contrastive
 from ..training.data import check_sequences, describe
-from .app import app
 from .progress import stderr_console
 
-train_app = typer.Typer(help="Train a scorer's model without labels.", no_args_is_help=True,
+train_app = typer.Typer(help="Train a scorer's model without labels.", no_args_is_help=True, rich_markup_mode=None,
                         context_settings={"help_option_names": ["-h", "--help"]})
-app.add_typer(train_app, name="train")
 
 BackboneName = enum.Enum("BackboneName", {name: name for name in BACKBONES}, type=str)
 Device = enum.Enum("Device", {name: name for name in DEVICE_CHOICES}, type=str)

@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from ..pipeline import Summarizer, SummaryResult, output_paths
-from .app import app, fail
-from .options import (ADAPT, BACKBONE, BATCH_SIZE, BUDGET, CHECKPOINT, CRF, DEVICE, EXPORT, FPS, METHOD, NO_CACHE,
-                      NO_VIDEO, PLOT, PRESET, QUIET, REPORT, SALVAGE, SEED, STRIDE, VARIANT, WEIGHTS, BackboneName,
-                      Device, Method, Preset,
+from .exits import fail
+from .options import (ADAPT, BACKBONE, BATCH_SIZE, BUDGET, CHECKPOINT, CRF, CUT, DECODER, DEVICE, EXPORT, FPS, METHOD,
+                      NO_CACHE, NO_VIDEO, PLOT, PRESET, QUIET, REPORT, SALVAGE, SEED, STRIDE, VARIANT, WEIGHTS,
+                      BackboneName, Cut, Decoder, Device, Method, Preset,
                       Variant, options_from_cli)
 from .progress import stage_progress
 from .signals import interrupt_on_signals
+
+if TYPE_CHECKING:
+    from ..pipeline import SummaryResult
 
 
 def result_table(result: SummaryResult, extras: list[Path] = ()) -> Table:
@@ -54,7 +57,9 @@ def _clock(seconds: float) -> str:
     return f"{hours}:{minutes:02d}:{secs:04.1f}" if hours else f"{minutes}:{secs:04.1f}"
 
 
-@app.command("video", help="Summarize one video (the default: `summarize VIDEO` runs this).")
+HELP = "Summarize one video (the default: `summarize VIDEO` runs this)."
+
+
 def video_command(
     video: Path = typer.Argument(..., metavar="VIDEO", help="The video file to summarize.",
                                  exists=False, dir_okay=True),
@@ -73,6 +78,8 @@ def video_command(
     output_dir: Path = typer.Option(None, "--output-dir", "-o", metavar="DIR",
                                     help="Where outputs go (default: beside the video)."),
     no_video: bool = NO_VIDEO,
+    cut: Cut = CUT,
+    decoder: Decoder = DECODER,
     preset: Preset = PRESET,
     crf: int = CRF,
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace existing outputs."),
@@ -83,10 +90,13 @@ def video_command(
     salvage: bool = SALVAGE,
     quiet: bool = QUIET,
 ) -> None:
+    from ..pipeline import Summarizer  # here, not at the top: --help must not wait for PyTorch
+
     options = options_from_cli(method, budget, fps, backbone, weights, device, batch_size, variant, no_cache,
-                               preset, crf, checkpoint, stride, adapt, seed, salvage)
-    from ..outputs.exports import parse_formats  # here, with the command's other heavy imports
+                               preset, crf, checkpoint, stride, adapt, seed, salvage, cut=cut, decoder=decoder)
+    from ..outputs.exports import parse_formats  # here, not at the top: --help must not wait for PyTorch
     from ..outputs.extras import check_extras_free, write_extras
+    from ..pipeline import Summarizer, output_paths
 
     extras = {"report": report, "plot": plot, "exports": parse_formats(export)}
     if not overwrite:

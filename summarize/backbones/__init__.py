@@ -38,6 +38,11 @@ def load_backbone(name: str = DEFAULT_BACKBONE, weights: str | None = None,
     model = model.to(dev, memory_format=torch.channels_last)
     if dev.type == "cuda":
         model = model.half()
+        # The first CUDA call (kernel loading, cuDNN's choice of algorithms) happens here,
+        # counted as loading the model rather than in the first video's features.
+        side = model.weights_meta.crop
+        model.encode(torch.zeros((2, side, side, 3), dtype=torch.uint8))
+        torch.cuda.synchronize(dev)
     return model
 
 

@@ -5,15 +5,19 @@ decord is the default; PyAV (FFmpeg) takes over when decord cannot open a file.
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
+
+import av
 
 from ..errors import InputError
 from .base import Decoder, FrameBatch, SamplingPlan, VideoInfo, plan_samples
 from .decord_backend import DecordDecoder
+from .nvdec_backend import NvdecDecoder, NvdecUnavailable
 from .probe import check_complete, check_path, probe
 from .pyav_backend import PyAVDecoder
 
-BACKENDS: dict[str, type[Decoder]] = {"decord": DecordDecoder, "pyav": PyAVDecoder}
+BACKENDS: dict[str, type[Decoder]] = {"decord": DecordDecoder, "pyav": PyAVDecoder, "nvdec": NvdecDecoder}
 
 # Frames are never scaled past this many pixels on their long side: extreme aspect ratios
 # (a 4000x16 strip) would otherwise ask the scaler for a 64000-pixel row.
@@ -49,6 +53,14 @@ def open_video(path: str | Path, *, short_side: int | None = None, backend: str 
     size = scaled_size(width, height, short_side)
     if salvage:
         decoder: Decoder = PyAVDecoder(path, size, threads, salvage=True)
+    elif backend == "nvdec":
+        try:
+            decoder = NvdecDecoder(path, size, threads)
+        except (NvdecUnavailable, InputError, av.error.FFmpegError) as exc:
+            # CPU decoding gives the same samples: the run goes on and the JSON says why.
+            decoder = PyAVDecoder(path, size, threads)
+            reason = str(exc) or type(exc).__name__
+            decoder.info = dataclasses.replace(decoder.info, decoder_note=f"NVDEC not used ({reason}); decoded on the CPU")
     elif backend == "pyav":
         decoder = PyAVDecoder(path, size, threads)
     else:

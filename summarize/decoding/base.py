@@ -31,6 +31,7 @@ class VideoInfo:
     # With --salvage: [start, end) seconds that failed to decode, and that the file declares but lacks.
     damaged: tuple = ()
     missing: tuple = ()
+    decoder_note: str | None = None  # why the decoder asked for was not used (e.g. no NVDEC)
 
 
 @dataclass(frozen=True)

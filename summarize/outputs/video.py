@@ -133,7 +133,7 @@ def write_summary_video(source: str | Path, segments: Sequence[tuple[float, floa
                         *, start_time: float = 0.0, rotation: int = 0, preset: str = "superfast",
                         crf: int = 23, progress: Callable[[float], None] | None = None,
                         threads: int = 0, exact_frames: Sequence[tuple[int, int]] | None = None,
-                        frame_times: np.ndarray | None = None) -> VideoWriteStats:
+                        frame_times: np.ndarray | None = None, cut: str | None = None) -> VideoWriteStats:
     """Write ``segments`` ([start, stop) seconds from the first frame) of ``source`` to ``destination``.
 
     Shots keep their own frame timing (variable frame rate included); the output clock
@@ -144,8 +144,16 @@ def write_summary_video(source: str | Path, segments: Sequence[tuple[float, floa
     ``exact_frames`` (the [first, stop) frame numbers of each segment) and ``frame_times``
     (start of every source frame, seconds from the first) select the exact path: the
     picture is decoded sequentially from the start of the file and frames are taken by
-    their number, for files whose timestamps or seeking cannot be trusted.
+    their number, for files whose timestamps or seeking cannot be trusted; it re-encodes.
+    Otherwise ``cut`` (exact, keyframe or reencode) hands the job to
+    ``smartcut.write_cut_video``, which copies what it can of H.264 sources; None
+    re-encodes every frame here.
     """
+    if cut is not None and exact_frames is None:
+        from .smartcut import write_cut_video
+
+        return write_cut_video(source, segments, destination, cut=cut, start_time=start_time, rotation=rotation,
+                               preset=preset, crf=crf, progress=progress, threads=threads)
     source, destination = Path(source), Path(destination)
     with contextlib.ExitStack() as stack:
         try:
@@ -205,18 +213,7 @@ def _write(video: _Cutter, audio: _Cutter | None, out, segments, start_time, rot
     if rotation:
         ov.set_display_rotation(-rotation)  # display matrices turn counter-clockwise
 
-    oa = resampler = fifo = None
-    sample_rate = None
-    if audio is not None:
-        src = audio.stream.codec_context
-        sample_rate = src.sample_rate or 48000
-        # By channel count: PCM in AVI or WAV often has no channel mask ("1 channels"),
-        # a layout the AAC encoder refuses.
-        layout = AAC_LAYOUTS.get(src.layout.nb_channels if src.layout else 2, "stereo")
-        oa = out.add_stream("aac", rate=sample_rate, layout=layout)
-        oa.bit_rate = 96_000 * min(oa.codec_context.layout.nb_channels, 2)
-        resampler = av.AudioResampler(format="fltp", layout=layout, rate=sample_rate)
-        fifo = av.AudioFifo()
+    oa, resampler, fifo, sample_rate = _add_audio(out, audio)
 
     tb = float(vs.time_base)
     total = sum(stop - start for start, stop in segments) or 1.0
@@ -256,6 +253,18 @@ def _shot_frames(video: _Cutter, abs_start: float, abs_stop: float, exact, numbe
     first, stop = ranges[number]
     for index, frame in enumerate(video.frames_by_index(first, stop), first):
         yield float(frame_times[index] - frame_times[first]), frame
+def _add_audio(out, audio: _Cutter | None):
+    """The summary's AAC stream for ``audio``'s source stream: (stream, resampler, FIFO, rate)."""
+    if audio is None:
+        return None, None, None, None
+    src = audio.stream.codec_context
+    sample_rate = src.sample_rate or 48000
+    # By channel count: PCM in AVI or WAV often has no channel mask ("1 channels"),
+    # a layout the AAC encoder refuses.
+    layout = AAC_LAYOUTS.get(src.layout.nb_channels if src.layout else 2, "stereo")
+    oa = out.add_stream("aac", rate=sample_rate, layout=layout)
+    oa.bit_rate = 96_000 * min(oa.codec_context.layout.nb_channels, 2)
+    return oa, av.AudioResampler(format="fltp", layout=layout, rate=sample_rate), av.AudioFifo(), sample_rate
 
 
 def _cut_audio(audio: _Cutter, resampler, fifo, oa, out, abs_start, abs_stop, clock, rate) -> int:

@@ -1,0 +1,493 @@
+"""The summary MP4 without a full re-encode: H.264 sources are cut by copying their coded
+pictures, and only the pieces that cannot be copied are encoded again.
+
+``--cut exact`` (the default, "smart cut"): inside each kept shot every whole group of
+pictures (from one IDR keyframe to the next) is copied bit for bit; only the frames
+between the shot's start and its first keyframe, and between its last keyframe and its
+end, are decoded and re-encoded. The frames and times written are exactly those of the
+re-encoding writer (``summarize.outputs.video``), so the summary can be verified the same
+way. ``--cut keyframe`` moves every shot edge to the nearest keyframe and copies
+everything (no encoding at all; shots grow or shrink by up to half a GOP). ``--cut
+reencode`` is the full re-encode. Audio is always cut at the written video's edges and
+encoded to AAC (cheap), so sound stays in sync across cuts.
+
+The re-encoded pieces carry their own sequence and picture parameter sets under ids the
+source does not use, stored beside the source's in the MP4's ``avcC`` box: one H.264
+track that any decoder switches between at the IDR frames where the pieces start.
+Sources that cannot be copied this way (another codec, not 8-bit 4:2:0, no ``avcC``,
+open GOPs without usable keyframes) are re-encoded whole, and the result says why.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from dataclasses import asdict, dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from typing import Callable, Sequence
+
+import av
+import numpy as np
+
+from ..decoding.probe import _reason, usable_audio
+from ..errors import InputError, OutputError
+from . import video as _video
+from .video import _OUTPUT_ERRNOS, TIME_TOLERANCE, VideoWriteStats, _add_audio, _Cutter, _cut_audio, _drain
+
+CUT_MODES = ("exact", "keyframe", "reencode")
+DEFAULT_CUT = "exact"
+_PROFILES = {66: "baseline", 77: "main", 100: "high"}  # H.264 profile_idc -> x264 --profile
+
+
+@dataclass
+class CutStats(VideoWriteStats):
+    """What was written: ``cut`` is the method used (``reencode`` when the one asked for
+    could not be, with ``note`` saying why); ``segments`` the [start, end) source seconds
+    (from the first frame) of the written pieces, in order."""
+
+    cut: str = "reencode"
+    copied_frames: int = 0
+    reencoded_frames: int = 0
+    segments: list[tuple[float, float]] = field(default_factory=list)
+    note: str | None = None
+
+    def describe(self) -> dict:
+        """The JSON's account of how the video was made (keys of ``outputs.video_encoding``)."""
+        return {"encoder": "libx264" if self.reencoded_frames else "copy",
+                "cut": {"method": self.cut, "copied_frames": self.copied_frames,
+                        "reencoded_frames": self.reencoded_frames, "note": self.note}}
+
+
+class CannotCopy(Exception):
+    """The source cannot be cut by copying (the message says why); it is re-encoded instead."""
+
+
+def write_cut_video(source: str | Path, segments: Sequence[tuple[float, float]], destination: str | Path, *,
+                    cut: str = DEFAULT_CUT, start_time: float = 0.0, rotation: int = 0, preset: str = "superfast",
+                    crf: int = 23, progress: Callable[[float], None] | None = None, threads: int = 0) -> CutStats:
+    """``write_summary_video`` with a choice of how: ``cut`` is one of ``CUT_MODES`` (what
+    ``write_summary_video(..., cut=...)`` runs)."""
+    if cut not in CUT_MODES:
+        raise ValueError(f"unknown cut {cut!r}; choose one of: {', '.join(CUT_MODES)}")
+    kwargs = dict(start_time=start_time, rotation=rotation, preset=preset, crf=crf, progress=progress,
+                  threads=threads)
+    note = None
+    if cut != "reencode":
+        try:
+            return _SmartCut(Path(source), Path(destination), cut, **kwargs).write(segments)
+        except CannotCopy as exc:  # the destination is a temporary file: start it again
+            note = f"{cut} cut not possible ({exc}): re-encoded"
+    stats = _video.write_summary_video(source, segments, destination, **kwargs)  # cut=None: every frame
+    return CutStats(**asdict(stats), cut="reencode", reencoded_frames=stats.frames,
+                    segments=[(float(a), float(b)) for a, b in segments], note=note)
+
+
+# --- H.264 parameter sets -------------------------------------------------------------
+
+def _rbsp(nal: bytes) -> bytes:
+    """The NAL unit's payload without emulation-prevention bytes (00 00 03 -> 00 00)."""
+    return nal.replace(b"\x00\x00\x03", b"\x00\x00")
+
+
+def _ue(data: bytes, bit: int) -> tuple[int, int]:
+    """An Exp-Golomb number at ``bit``: (value, next bit)."""
+    zeros = 0
+    while not (data[(bit + zeros) // 8] >> (7 - (bit + zeros) % 8)) & 1:
+        zeros += 1
+    bit += zeros + 1
+    value = 0
+    for _ in range(zeros):
+        value = (value << 1) | ((data[bit // 8] >> (7 - bit % 8)) & 1)
+        bit += 1
+    return (1 << zeros) - 1 + value, bit
+
+
+def sps_id(sps: bytes) -> int:
+    return _ue(_rbsp(sps), 32)[0]  # after the NAL header, profile, constraint flags and level
+
+
+def pps_ids(pps: bytes) -> tuple[int, int]:
+    """(pps id, sps id) of a picture parameter set."""
+    payload = _rbsp(pps)
+    pps, bit = _ue(payload, 8)
+    return pps, _ue(payload, bit)[0]
+
+
+@dataclass
+class AvcC:
+    """An ``avcC`` box (ISO/IEC 14496-15): the stream's parameter sets, out of band."""
+
+    profile: int
+    compatibility: int
+    level: int
+    length_size: int
+    sps: list[bytes]
+    pps: list[bytes]
+    tail: bytes  # the High-profile chroma/bit-depth fields, kept as they are
+
+    @classmethod
+    def parse(cls, data: bytes) -> "AvcC":
+        if len(data) < 7 or data[0] != 1:
+            raise CannotCopy("the stream's parameter sets are not in an avcC box")
+        at = 6
+        sets: list[list[bytes]] = []
+        for count_mask in (0x1F, 0xFF):
+            count = data[at - 1] & count_mask
+            items = []
+            for _ in range(count):
+                size = int.from_bytes(data[at : at + 2], "big")
+                items.append(bytes(data[at + 2 : at + 2 + size]))
+                at += 2 + size
+            sets.append(items)
+            at += 1
+        return cls(data[1], data[2], data[3], (data[4] & 3) + 1, sets[0], sets[1], bytes(data[at - 1 :]))
+
+    def to_bytes(self) -> bytes:
+        out = bytearray([1, self.profile, self.compatibility, self.level, 0xFC | (self.length_size - 1),
+                         0xE0 | len(self.sps)])
+        for sps in self.sps:
+            out += len(sps).to_bytes(2, "big") + sps
+        out.append(len(self.pps))
+        for pps in self.pps:
+            out += len(pps).to_bytes(2, "big") + pps
+        return bytes(out + self.tail)
+
+
+def _annexb_units(data: bytes) -> list[bytes]:
+    """NAL units of an Annex B byte stream (00 00 01 / 00 00 00 01 start codes)."""
+    units, at = [], data.find(b"\x00\x00\x01")
+    while at >= 0:
+        start = at + 3
+        nxt = data.find(b"\x00\x00\x01", start)
+        end = len(data) if nxt < 0 else nxt
+        units.append(data[start:end].rstrip(b"\x00") if nxt >= 0 else data[start:end])
+        at = nxt
+    return [u for u in units if u]
+
+
+def _length_prefixed_units(data: bytes, length_size: int) -> list[bytes]:
+    units, at = [], 0
+    while at + length_size <= len(data):
+        size = int.from_bytes(data[at : at + length_size], "big")
+        units.append(data[at + length_size : at + length_size + size])
+        at += length_size + size
+    return units
+
+
+def _is_idr(packet_data: bytes, length_size: int) -> bool:
+    return any(u and u[0] & 0x1F == 5 for u in _length_prefixed_units(packet_data, length_size))
+
+
+# --- the plan: which frames are copied and which are encoded --------------------------
+
+@dataclass
+class _Piece:
+    kind: str  # "copy" or "encode"
+    first: int  # pts of the first frame (source ticks)
+    stop: int  # frames with first <= pts < stop
+
+
+class _SourceIndex:
+    """The coded pictures of the video stream, read without decoding."""
+
+    def __init__(self, container, stream) -> None:
+        pts, dts, key, durations = [], [], [], []
+        for packet in container.demux(stream):
+            if packet.size == 0 or packet.pts is None:
+                continue
+            pts.append(packet.pts)
+            dts.append(packet.dts if packet.dts is not None else packet.pts)
+            key.append(packet.is_keyframe)
+            durations.append(packet.duration or 0)
+        if not pts:
+            raise CannotCopy("no video packets")
+        self.pts = np.asarray(pts, dtype=np.int64)  # decode order
+        self.dts = np.asarray(dts, dtype=np.int64)
+        self.durations = dict(zip(pts, durations))
+        self.first_pts = int(self.pts.min())
+        self.delay = max(int((self.pts - self.dts).max()), 0)  # ticks between decoding and showing
+        # A keyframe is a clean cut point when every picture before it in decoding order is
+        # shown before it and every picture after it is shown after it (a closed GOP).
+        before_max = np.maximum.accumulate(np.concatenate([[np.iinfo(np.int64).min], self.pts[:-1]]))
+        after_min = np.minimum.accumulate(self.pts[::-1])[::-1]
+        clean = np.asarray(key) & (before_max < self.pts) & (after_min >= self.pts)
+        self.cut_points = np.sort(self.pts[clean])  # pts of the clean keyframes
+        self.cut_point_set = set(self.cut_points.tolist())
+        self.end = int(self.pts.max()) + 1  # past the last frame: a cut point too
+        self.sorted_pts = np.sort(self.pts)
+
+
+def plan_pieces(index: _SourceIndex, start: int, stop: int) -> list[_Piece]:
+    """Copy the whole GOPs inside the frames of [start, stop) (ticks), encode the frames around them."""
+    points, frames = index.cut_points, index.sorted_pts
+    inside = points[(points >= start) & (points < stop)]
+    if len(inside):
+        first = int(inside[0])
+        after = frames[frames >= stop]
+        next_frame = int(after[0]) if len(after) else index.end  # the first frame not in the shot
+        ends = np.append(points, index.end)
+        candidates = ends[(ends > first) & (ends <= next_frame)]
+        if len(candidates):
+            copy_stop = int(candidates[-1])  # the copied GOPs end where the last whole one does
+            pieces = []
+            if ((frames >= start) & (frames < first)).any():
+                pieces.append(_Piece("encode", start, first))
+            pieces.append(_Piece("copy", first, copy_stop))
+            if ((frames >= copy_stop) & (frames < stop)).any():
+                pieces.append(_Piece("encode", copy_stop, stop))
+            return pieces
+    return [_Piece("encode", start, stop)]
+
+
+def keyframe_segments(index: _SourceIndex, tb: Fraction, segments, start_time: float) -> list[tuple[float, float]]:
+    """Every segment's edges moved to the nearest clean keyframe (touching ones merged)."""
+    starts = index.cut_points
+    ends = np.append(starts, index.end)
+    moved: list[list[int]] = []
+    for a, b in segments:
+        lo = int(starts[np.argmin(np.abs(starts - round((start_time + a) / tb)))])
+        hi = int(ends[np.argmin(np.abs(ends - round((start_time + b) / tb)))])
+        if hi <= lo:  # a shot shorter than half a GOP: its whole GOP
+            hi = int(ends[ends > lo][0])
+        if moved and lo <= moved[-1][1]:
+            moved[-1][1] = max(moved[-1][1], hi)
+        else:
+            moved.append([lo, hi])
+    last = int(index.sorted_pts[-1])
+    end_seconds = float((last + (index.durations.get(last) or 1)) * tb)
+    return [(float(lo * tb) - start_time, (float(hi * tb) if hi < index.end else end_seconds) - start_time)
+            for lo, hi in moved]
+
+
+# --- writing ---------------------------------------------------------------------------
+
+class _SmartCut:
+    def __init__(self, source: Path, destination: Path, cut: str, *, start_time: float, rotation: int, preset: str,
+                 crf: int, progress, threads: int) -> None:
+        self.source, self.destination, self.cut = source, destination, cut
+        self.start_time, self.rotation, self.preset, self.crf = start_time, rotation, preset, crf
+        self.progress, self.threads = progress, threads
+
+    def write(self, segments) -> CutStats:
+        with contextlib.ExitStack() as stack:
+            try:
+                reader = av.open(str(self.source), metadata_errors="ignore")
+                stack.callback(reader.close)
+                vs = reader.streams.video[0]
+                self._check(vs, reader)
+                index = _SourceIndex(reader, vs)
+                video = _Cutter(self.source, "video", self.threads)
+                stack.callback(video.close)
+                audio = _Cutter(self.source, "audio") if usable_audio(reader) is not None else None
+                if audio is not None:
+                    stack.callback(audio.close)
+            except av.error.FFmpegError as exc:
+                raise InputError(f"cannot re-read {self.source} to write its summary ({_reason(exc)})") from None
+            if not self.destination.parent.is_dir():
+                raise OutputError(f"cannot write {self.destination} (no such folder)")
+            try:
+                out = av.open(str(self.destination), "w", format="mp4", options={"movflags": "+faststart"})
+            except av.error.FFmpegError as exc:
+                raise OutputError(f"cannot write {self.destination} ({_reason(exc)})") from None
+            closed = False
+
+            def close_quietly() -> None:
+                if not closed:
+                    with contextlib.suppress(av.error.FFmpegError, OSError):
+                        out.close()
+
+            stack.callback(close_quietly)
+            try:
+                stats = self._write(reader, vs, index, video, audio, out, segments)
+                closed = True
+                out.close()  # the muxer writes its index here: a full disk can surface now
+                return stats
+            except OSError as exc:
+                raise OutputError(f"cannot write {self.destination} ({exc.strerror or exc})") from None
+            except av.error.FFmpegError as exc:
+                if getattr(exc, "errno", None) in _OUTPUT_ERRNOS and os.access(self.source, os.R_OK):
+                    raise OutputError(f"cannot write {self.destination} ({_reason(exc)})") from None
+                raise InputError(f"cannot re-read {self.source} while writing the summary ({_reason(exc)})") \
+                    from None
+
+    def _check(self, vs, reader) -> None:
+        ctx = vs.codec_context
+        if ctx.name != "h264":
+            raise CannotCopy(f"the source is {ctx.name}, not H.264")
+        if ctx.format is None or ctx.format.name not in ("yuv420p", "yuvj420p"):
+            raise CannotCopy(f"the source's pixels are {ctx.format.name if ctx.format else 'unknown'}, not 8-bit 4:2:0")
+        if ctx.width % 2 or ctx.height % 2:
+            raise CannotCopy("the source's size is odd")
+        self.avcc = AvcC.parse(bytes(ctx.extradata or b""))
+        if self.avcc.profile not in _PROFILES:
+            raise CannotCopy(f"H.264 profile {self.avcc.profile} cannot be matched by the encoder")
+        used = {sps_id(s) for s in self.avcc.sps} | {i for p in self.avcc.pps for i in pps_ids(p)}
+        self.our_id = min(set(range(32)) - used)
+
+    def _write(self, reader, vs, index: _SourceIndex, video: _Cutter, audio, out, segments) -> CutStats:
+        tb = vs.time_base
+        if self.cut == "keyframe":
+            segments = keyframe_segments(index, tb, segments, self.start_time)
+        segments = [(float(a), float(b)) for a, b in segments]
+        ov = out.add_stream_from_template(vs)
+        ov.time_base = tb
+        if self.rotation:
+            ov.set_display_rotation(-self.rotation)
+        oa, resampler, fifo, sample_rate = _add_audio(out, audio)
+        self.ov, self.out, self.index, self.vs = ov, out, index, vs
+        self.last_dts: int | None = None
+        self.extradata_set = False
+        self.our_sps: list[bytes] = []
+        self.our_pps: list[bytes] = []
+        self.out_durations: dict[int, int] = {}
+        if self.cut == "exact":
+            self._probe_parameter_sets()  # they go into the file header, before any piece
+        self.copied = self.encoded = 0
+        total = sum(b - a for a, b in segments) or 1.0
+        clock = 0.0
+        samples = 0
+        for a, b in segments:
+            start, stop = int(round((self.start_time + a) / tb)), int(round((self.start_time + b) / tb))
+            tolerance = int(TIME_TOLERANCE / tb)
+            shift = int(round(clock / tb)) - start
+            pieces = [_Piece("copy", start, stop)] if self.cut == "keyframe" else \
+                plan_pieces(index, start - tolerance, stop - tolerance)
+            for piece in pieces:
+                if piece.kind == "copy":
+                    self._copy(reader, piece, shift)
+                else:
+                    self._encode(video, piece, shift, clock, float(tb) * start)
+            if oa is not None:
+                samples += _cut_audio(audio, resampler, fifo, oa, out, self.start_time + a, self.start_time + b,
+                                      clock, sample_rate)
+            clock += b - a
+            if self.progress is not None:
+                self.progress(min(clock / total, 1.0))
+        if not self.extradata_set:
+            raise CannotCopy("nothing was written")
+        if oa is not None:
+            _drain(fifo, oa, out, final=True)
+            out.mux(oa.encode(None))
+        method = "exact" if self.encoded else self.cut
+        if self.cut == "exact" and not self.copied:
+            method = "reencode"  # no whole GOP inside any shot: every frame was encoded
+        return CutStats(frames=self.copied + self.encoded, duration=clock, audio_samples=samples,
+                        sample_rate=sample_rate, cut=method, copied_frames=self.copied,
+                        reencoded_frames=self.encoded, segments=segments)
+
+    def _mux(self, packet, pts: int, dts: int, duration: int) -> None:
+        if not self.extradata_set:
+            self._set_extradata()
+        if self.last_dts is not None and dts <= self.last_dts:
+            dts = self.last_dts + 1
+            if dts > pts:
+                raise CannotCopy("the pieces' decoding times cannot be joined")
+        packet.pts, packet.dts, packet.duration = pts, dts, duration
+        packet.time_base = self.vs.time_base
+        packet.stream = self.ov
+        self.last_dts = dts
+        self.out.mux(packet)
+
+    def _probe_parameter_sets(self) -> None:
+        """The encoder's SPS and PPS, from one frame encoded with the settings of every piece."""
+        encoder = self._encoder()
+        frame = av.VideoFrame(encoder.width, encoder.height, "yuv420p")
+        frame.pts, frame.time_base = 0, self.vs.time_base
+        units = [u for p in [*encoder.encode(frame), *encoder.encode(None)] for u in _annexb_units(bytes(p))]
+        self.our_sps = [u for u in units if u[0] & 0x1F == 7]
+        self.our_pps = [u for u in units if u[0] & 0x1F == 8]
+        if not self.our_sps or not self.our_pps:
+            raise CannotCopy("the encoder wrote no parameter sets")
+        if sps_id(self.our_sps[0]) != self.our_id or any(pps_ids(p) != (self.our_id, self.our_id)
+                                                          for p in self.our_pps):
+            raise CannotCopy("the encoder did not take the parameter-set ids asked for")
+
+    def _set_extradata(self) -> None:
+        avcc = self.avcc
+        if self.our_sps:
+            avcc = AvcC(avcc.profile, avcc.compatibility, max(avcc.level, self.our_sps[0][3]), avcc.length_size,
+                        [*avcc.sps, *self.our_sps], [*avcc.pps, *self.our_pps], avcc.tail)
+        self.ov.codec_context.extradata = avcc.to_bytes()
+        self.extradata_set = True
+
+    def _copy(self, reader, piece: _Piece, shift: int) -> None:
+        vs = self.vs
+        reader.seek(piece.first, stream=vs, backward=True)
+        started = False
+        for packet in reader.demux(vs):
+            if packet.size == 0 or packet.pts is None:
+                continue
+            if not started:
+                if packet.pts != piece.first:
+                    if packet.pts > piece.first and packet.is_keyframe:
+                        raise CannotCopy("a keyframe could not be reached by seeking")
+                    continue
+                if not _is_idr(bytes(packet), self.avcc.length_size):
+                    raise CannotCopy("the keyframes are not IDR pictures")
+                started = True
+            if packet.pts >= piece.stop and packet.is_keyframe:
+                break
+            if not piece.first <= packet.pts < piece.stop:
+                raise CannotCopy("a picture of a copied GOP is shown outside it")
+            dts = packet.dts if packet.dts is not None else packet.pts
+            self._mux(packet, packet.pts + shift, dts + shift, packet.duration or 0)
+            self.copied += 1
+        if not started:
+            raise CannotCopy("a keyframe could not be found again")
+
+    def _encode(self, video: _Cutter, piece: _Piece, shift: int, clock: float, seg_start_seconds: float) -> None:
+        """Decode the source's frames of ``piece`` and encode them as one closed GOP."""
+        tb = self.vs.time_base
+        encoder = self._encoder()
+        if piece.first in self.index.cut_point_set:
+            video.frames = None  # it starts at a keyframe: seek there rather than decode the copied GOPs again
+        floor = int(round(clock / tb))  # no frame before the segment's start in the output
+        last = None
+        for frame in video.frames_between(float(piece.first * tb), float(piece.stop * tb)):
+            source_pts = frame.pts
+            pts = max(source_pts + shift, floor if last is None else last + 1)
+            self.out_durations[pts] = self.index.durations.get(source_pts, 0)
+            frame.pts, frame.time_base, frame.pict_type = pts, tb, 0
+            last = pts
+            for packet in encoder.encode(frame):
+                self._mux_encoded(packet)
+            self.encoded += 1
+        for packet in encoder.encode(None):
+            self._mux_encoded(packet)
+
+    def _encoder(self):
+        ctx = self.vs.codec_context
+        encoder = av.CodecContext.create("libx264", "w")
+        encoder.width, encoder.height, encoder.pix_fmt = ctx.width, ctx.height, "yuv420p"
+        encoder.time_base = self.vs.time_base
+        rate = self.vs.average_rate or self.vs.guessed_rate
+        if rate:
+            encoder.framerate = rate
+        if ctx.sample_aspect_ratio:
+            encoder.sample_aspect_ratio = ctx.sample_aspect_ratio
+        for name in ("color_primaries", "color_trc", "colorspace", "color_range"):
+            with contextlib.suppress(AttributeError, ValueError, TypeError):
+                setattr(encoder, name, getattr(ctx, name))
+        # Its own parameter-set ids, no B-frames (decoding order = display order, so the
+        # piece joins the copied GOPs' timing), in-band headers to read them from.
+        encoder.options = {"preset": self.preset, "crf": str(self.crf), "profile": _PROFILES[self.avcc.profile],
+                           "x264-params": f"sps-id={self.our_id}:bframes=0:repeat-headers=1"}
+        if self.threads:
+            encoder.thread_count = self.threads
+        encoder.open()
+        return encoder
+
+    def _mux_encoded(self, packet) -> None:
+        units = _annexb_units(bytes(packet))
+        sps = [u for u in units if u[0] & 0x1F == 7]
+        pps = [u for u in units if u[0] & 0x1F == 8]
+        if (sps and sps != self.our_sps) or (pps and pps != self.our_pps):
+            raise CannotCopy("the encoder's parameter sets changed between pieces")
+        size = self.avcc.length_size
+        # Parameter sets are in the file header; access unit delimiters are not needed.
+        data = b"".join(len(u).to_bytes(size, "big") + u for u in units if u[0] & 0x1F not in (7, 8, 9))
+        out = av.Packet(data)
+        out.is_keyframe = packet.is_keyframe
+        pts = packet.pts
+        self._mux(out, pts, pts - self.index.delay, packet.duration or self.out_durations.get(pts, 0))

@@ -1,0 +1,122 @@
+"""Start-up of the command line: help and usage errors answer without loading PyTorch; Ctrl-C
+while the modules load ends with one line; no arguments is a usage error."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _env():
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    return env
+
+
+def _run(*args, columns=None):
+    env = _env()
+    if columns:
+        env["COLUMNS"] = str(columns)
+    return subprocess.run([sys.executable, "-X", "importtime", "-m", "summarize", *args], capture_output=True,
+                          text=True, env=env, timeout=120)
+
+
+def _imported(stderr: str) -> set[str]:
+    names = set()
+    for line in stderr.splitlines():
+        if line.startswith("import time:") and "|" in line:
+            names.add(line.rsplit("|", 1)[1].strip())
+    return names
+
+
+@pytest.mark.parametrize("args", [["--help"], ["batch", "--help"], ["video.mp4", "--help"], ["eval", "--help"],
+                                  ["video.mp4", "--bogus"], ["batch"], ["video.mp4", "--method", "nope"], []])
+def test_help_and_usage_errors_do_not_import_torch(args):
+    result = _run(*args)
+    imported = _imported(result.stderr)
+    assert "summarize._cli.app" in imported  # the import log is really there
+    heavy = {name for name in imported if name.split(".")[0] in ("torch", "torchvision", "decord", "scipy")}
+    assert not heavy, sorted(heavy)[:5]
+    assert "summarize.pipeline" not in imported
+    assert result.returncode == (0 if "--help" in args else 2), result.stderr[-500:]
+
+
+def test_no_arguments_is_a_usage_error_showing_the_usage():
+    result = subprocess.run([sys.executable, "-m", "summarize"], capture_output=True, text=True, env=_env(),
+                            timeout=120)
+    assert result.returncode == 2
+    lines = result.stderr.splitlines()
+    assert lines[0].startswith("Usage: summarize VIDEO") and lines[1].startswith("summarize: error: missing VIDEO")
+    assert len(lines) == 2 and result.stdout == ""
+
+
+def test_error_is_one_line_with_no_empty_line_before_it_when_stderr_is_a_file(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "summarize", str(tmp_path / "missing.mp4")], capture_output=True,
+                            text=True, env=_env(), timeout=120)
+    assert result.returncode == 2
+    assert result.stderr == f"summarize: error: no such file: {tmp_path / 'missing.mp4'}\n"
+
+
+def test_help_uses_the_terminal_width_and_reads_cleanly():
+    wide = _run("--help", columns=150).stdout
+    narrow = _run("--help", columns=70).stdout
+    assert max(len(line) for line in narrow.splitlines()) <= 70
+    assert max(len(line) for line in wide.splitlines()) > 80  # not stuck at Click's 80 columns
+    for text in (wide, narrow):
+        assert "..." not in text.split("Commands:")[1].replace("COMMAND [ARGS]...", "")  # command summaries are whole
+        for name in ("video", "batch", "eval", "train"):
+            assert f"\n  {name} " in text.split("Commands:")[1]
+    # the example lines are kept whole, whatever the width
+    assert "  summarize batch DIR [OPTIONS]    every video in a folder" in narrow
+    for args in (["batch", "--help"], ["video.mp4", "--help"]):
+        usage = _run(*args).stdout.splitlines()[0]
+        assert "{" not in usage and (usage.endswith(" DIR") or usage.endswith(" VIDEO")), usage
+
+
+def test_train_loads_when_named():
+    result = subprocess.run([sys.executable, "-m", "summarize", "train", "mae", "--help"], capture_output=True,
+                            text=True, env=_env(), timeout=300)
+    assert result.returncode == 0 and "--steps" in result.stdout and "[default: 3000]" in result.stdout
+
+
+@pytest.mark.parametrize("delay", [1.0, 2.0])
+def test_ctrl_c_while_the_modules_load_is_one_line_and_exit_130(tmp_path, delay):
+    # Importing torch takes seconds: both interrupts land while modules load or soon after
+    # (once the interpreter itself is up; before that, a signal kills any program).
+    process = subprocess.Popen([sys.executable, "-m", "summarize", str(ROOT / "examples" / "bigbuckbunny.mp4"),
+                                "-o", str(tmp_path), "--no-cache"], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, env=_env())
+    time.sleep(delay)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130, stderr
+    assert stderr == "summarize: error: interrupted; no partial outputs were left behind\n"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_names_offered_match_the_registries():
+    from summarize._cli import names
+    from summarize.backbones import BACKBONES, DEFAULT_BACKBONE
+    from summarize.decoding import BACKENDS
+    from summarize.device import DEVICE_CHOICES
+    from summarize.evaluation import DATASETS, REFERENCES
+    from summarize.evaluation.runner import BASELINES
+    from summarize.pipeline import X264_PRESETS
+    from summarize.scoring import DEFAULT_METHOD, SCORERS
+    from summarize.outputs.smartcut import CUT_MODES, DEFAULT_CUT
+    from summarize.scoring.contrastive import VARIANTS
+
+    assert names.BACKBONE_NAMES == tuple(BACKBONES) and names.DEFAULT_BACKBONE == DEFAULT_BACKBONE
+    assert names.METHOD_NAMES == tuple(SCORERS) and names.DEFAULT_METHOD == DEFAULT_METHOD
+    assert names.VARIANTS == tuple(VARIANTS) and names.DEVICE_CHOICES == tuple(DEVICE_CHOICES)
+    assert names.X264_PRESETS == tuple(X264_PRESETS)
+    assert names.DATASETS == tuple(DATASETS) and names.REFERENCES == tuple(REFERENCES)
+    assert names.BASELINES == tuple(BASELINES)
+    assert names.CUT_MODES == tuple(CUT_MODES) and names.DEFAULT_CUT == DEFAULT_CUT
+    assert names.DECODERS == ("auto", *BACKENDS)
