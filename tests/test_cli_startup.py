@@ -96,7 +96,10 @@ def test_ctrl_c_while_the_modules_load_is_one_line_and_exit_130(tmp_path, delay)
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=120)
     assert process.returncode == 130, stderr
-    assert stderr == "summarize: error: interrupted; no partial outputs were left behind\n"
+    # On a fast machine the run may be past its imports: progress lines may come first.
+    assert "Traceback" not in stderr and stderr.count("summarize: error:") == 1, stderr
+    assert stderr.endswith("\nsummarize: error: interrupted; no partial outputs were left behind\n") or \
+        stderr == "summarize: error: interrupted; no partial outputs were left behind\n", stderr
     assert list(tmp_path.iterdir()) == []
 
 
