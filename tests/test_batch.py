@@ -230,8 +230,8 @@ def test_a_video_whose_outputs_are_in_place_is_indexed_whatever_stop_arrives_aft
     stop, real = threading.Event(), pipeline.atomic_outputs
 
     @contextlib.contextmanager
-    def then_stop(*finals):  # the stop arrives the instant the outputs are renamed into place
-        with real(*finals) as temps:
+    def then_stop(*finals, **options):  # the stop arrives the instant the outputs are renamed into place
+        with real(*finals, **options) as temps:
             yield temps
         assert all(path.is_file() for path in finals)
         stop.set()

@@ -10,6 +10,7 @@ import time
 
 import pytest
 
+from tests.signals import default_sigint
 from tests.synthetic import write_video
 from tests.test_cli import run_cli
 
@@ -86,7 +87,7 @@ def test_ctrl_c_stops_cleanly_and_a_rerun_continues(tmp_path, videos, capsys):
     # The second video waits until the run is stopped: Ctrl-C always arrives with one done.
     process = subprocess.Popen([sys.executable, "-m", "tests.held_run", "batch", str(folder), "-o", str(out),
                                 "--no-cache", "-q"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               env=env)
+                               env=env, preexec_fn=default_sigint)
     deadline = time.monotonic() + 120
     while not held.exists() and process.poll() is None and time.monotonic() < deadline:
         time.sleep(0.05)

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.signals import default_sigint
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -91,7 +93,7 @@ def test_ctrl_c_while_the_modules_load_is_one_line_and_exit_130(tmp_path, delay)
     # (once the interpreter itself is up; before that, a signal kills any program).
     process = subprocess.Popen([sys.executable, "-m", "summarize", str(ROOT / "examples" / "bigbuckbunny.mp4"),
                                 "-o", str(tmp_path), "--no-cache"], stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True, env=_env())
+                               stderr=subprocess.PIPE, text=True, env=_env(), preexec_fn=default_sigint)
     time.sleep(delay)
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=120)

@@ -15,7 +15,7 @@ def test_skipped_pictures_change_no_sample(tmp_path):
         plan = plan_samples(video.frame_times, video.info.duration, 2.0)
         frames = np.concatenate([b.frames for b in video.iter_batches(plan, 8)])
         video._container.seek(0, stream=video._stream)
-        decoded = sum(1 for _ in video._decode_needed(plan.frame_indices))
+        decoded = sum(1 for _ in video._decoded(plan.frame_indices))
         size = video._size
     # every frame decoded, the sampled ones converted the same way
     with av.open(str(path)) as container:

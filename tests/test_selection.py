@@ -80,16 +80,20 @@ def test_splitting_keeps_frames_contiguous_and_complete():
 def test_halving_cuts_every_shot_over_half_the_longest_at_its_middle():
     from summarize.selection import _halve_longest
 
+    def halve(bounds):  # at a constant frame rate a shot weighs its frame count
+        bounds = np.array(bounds)
+        return _halve_longest(bounds, bounds[:, 1] - bounds[:, 0])
+
     # Lengths 10, 3, 7, 1: the 10 and the 7 are over half the longest; the 7 splits 4 + 3.
-    bounds, split = _halve_longest(np.array([[0, 10], [10, 13], [13, 20], [20, 21]]))
+    bounds, split = halve([[0, 10], [10, 13], [13, 20], [20, 21]])
     assert bounds.tolist() == [[0, 5], [5, 10], [10, 13], [13, 17], [17, 20], [20, 21]] and split == 2
     assert bounds.dtype == np.int64
     # Lengths 10, 4, 5, 2: only the 10 is over half the longest (the 5 is exactly half).
-    bounds, split = _halve_longest(np.array([[0, 10], [10, 14], [14, 19], [19, 21]]))
+    bounds, split = halve([[0, 10], [10, 14], [14, 19], [19, 21]])
     assert bounds.tolist() == [[0, 5], [5, 10], [10, 14], [14, 19], [19, 21]] and split == 1
-    bounds, split = _halve_longest(np.array([[0, 3], [3, 5]]))  # a two-frame shot over half of 3 is cut
+    bounds, split = halve([[0, 3], [3, 5]])  # a two-frame shot over half of 3 is cut
     assert bounds.tolist() == [[0, 2], [2, 3], [3, 4], [4, 5]] and split == 2
-    bounds, split = _halve_longest(np.array([[0, 1], [1, 2]]))  # one-frame shots cannot be cut
+    bounds, split = halve([[0, 1], [1, 2]])  # one-frame shots cannot be cut
     assert bounds.tolist() == [[0, 1], [1, 2]] and split == 0
 
 
