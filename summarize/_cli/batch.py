@@ -15,7 +15,7 @@ from rich.table import Table
 
 from .exits import fail
 from .options import (ADAPT, BACKBONE, BATCH_SIZE, BUDGET, CHECKPOINT, CRF, CUT, DECODER, DEVICE, EXPORT, FPS, METHOD,
-                      NO_CACHE, NO_VIDEO, PLOT, PRESET, QUIET, REPORT, SALVAGE, SEED, STRIDE, VARIANT, WEIGHTS,
+                      NO_CACHE, NO_VIDEO, PLOT, PRESET, QUIET, SALVAGE, SEED, STRIDE, VARIANT, WEIGHTS,
                       BackboneName, Cut, Decoder, Device, Method, Preset, Variant, options_from_cli)
 from .progress import STAGE_LABELS, stderr_console
 from .signals import interrupt_on_signals

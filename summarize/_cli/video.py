@@ -90,13 +90,12 @@ def video_command(
     salvage: bool = SALVAGE,
     quiet: bool = QUIET,
 ) -> None:
-    from ..pipeline import Summarizer  # here, not at the top: --help must not wait for PyTorch
-
-    options = options_from_cli(method, budget, fps, backbone, weights, device, batch_size, variant, no_cache,
-                               preset, crf, checkpoint, stride, adapt, seed, salvage, cut=cut, decoder=decoder)
     from ..outputs.exports import parse_formats  # here, not at the top: --help must not wait for PyTorch
     from ..outputs.extras import check_extras_free, write_extras
     from ..pipeline import Summarizer, output_paths
+
+    options = options_from_cli(method, budget, fps, backbone, weights, device, batch_size, variant, no_cache,
+                               preset, crf, checkpoint, stride, adapt, seed, salvage, cut=cut, decoder=decoder)
 
     extras = {"report": report, "plot": plot, "exports": parse_formats(export)}
     if not overwrite:

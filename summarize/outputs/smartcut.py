@@ -21,7 +21,6 @@ open GOPs without usable keyframes) are re-encoded whole, and the result says wh
 from __future__ import annotations
 
 import contextlib
-import os
 from dataclasses import asdict, dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -31,9 +30,9 @@ import av
 import numpy as np
 
 from ..decoding.probe import _reason, usable_audio
-from ..errors import InputError, OutputError
+from ..errors import InputError
 from . import video as _video
-from .video import _OUTPUT_ERRNOS, TIME_TOLERANCE, VideoWriteStats, _add_audio, _Cutter, _cut_audio, _drain
+from .video import TIME_TOLERANCE, VideoWriteStats, _add_audio, _Cutter, _cut_audio, _drain, write_mp4
 
 CUT_MODES = ("exact", "keyframe", "reencode")
 DEFAULT_CUT = "exact"
@@ -284,32 +283,8 @@ class _SmartCut:
                     stack.callback(audio.close)
             except av.error.FFmpegError as exc:
                 raise InputError(f"cannot re-read {self.source} to write its summary ({_reason(exc)})") from None
-            if not self.destination.parent.is_dir():
-                raise OutputError(f"cannot write {self.destination} (no such folder)")
-            try:
-                out = av.open(str(self.destination), "w", format="mp4", options={"movflags": "+faststart"})
-            except av.error.FFmpegError as exc:
-                raise OutputError(f"cannot write {self.destination} ({_reason(exc)})") from None
-            closed = False
-
-            def close_quietly() -> None:
-                if not closed:
-                    with contextlib.suppress(av.error.FFmpegError, OSError):
-                        out.close()
-
-            stack.callback(close_quietly)
-            try:
-                stats = self._write(reader, vs, index, video, audio, out, segments)
-                closed = True
-                out.close()  # the muxer writes its index here: a full disk can surface now
-                return stats
-            except OSError as exc:
-                raise OutputError(f"cannot write {self.destination} ({exc.strerror or exc})") from None
-            except av.error.FFmpegError as exc:
-                if getattr(exc, "errno", None) in _OUTPUT_ERRNOS and os.access(self.source, os.R_OK):
-                    raise OutputError(f"cannot write {self.destination} ({_reason(exc)})") from None
-                raise InputError(f"cannot re-read {self.source} while writing the summary ({_reason(exc)})") \
-                    from None
+            return write_mp4(self.source, self.destination,
+                             lambda out: self._write(reader, vs, index, video, audio, out, segments))
 
     def _check(self, vs, reader) -> None:
         ctx = vs.codec_context

@@ -9,7 +9,7 @@ import os
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Callable, Iterator, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 import av
 import numpy as np
@@ -166,35 +166,39 @@ def write_summary_video(source: str | Path, segments: Sequence[tuple[float, floa
                 audio = None
         except av.error.FFmpegError as exc:  # moved, deleted or replaced since it was analysed
             raise InputError(f"cannot re-read {source} to write its summary ({_reason(exc)})") from None
-        if not destination.parent.is_dir():  # FFmpeg would only notice when it first writes
-            raise OutputError(f"cannot write {destination} (no such folder)")
-        try:
-            out = av.open(str(destination), "w", format="mp4", options={"movflags": "+faststart"})
-        except av.error.FFmpegError as exc:
-            raise OutputError(f"cannot write {destination} ({_reason(exc)})") from None
-        closed = False
-
-        def close_quietly() -> None:
-            if not closed:
-                with contextlib.suppress(av.error.FFmpegError, OSError):
-                    out.close()
-
-        stack.callback(close_quietly)
         exact = (exact_frames, frame_times) if exact_frames is not None else None
-        try:
-            stats = _write(video, audio, out, segments, start_time, rotation, preset, crf, progress, threads,
-                           exact)
-            closed = True
-            out.close()  # the muxer writes its index here: a full disk can surface now
-            return stats
-        except OSError as exc:
-            raise OutputError(f"cannot write {destination} ({exc.strerror or exc})") from None
-        except av.error.FFmpegError as exc:
-            # FFmpeg does not say which file failed: a system error while the source is
-            # still readable is the destination's (disk full, folder removed, ...).
-            if getattr(exc, "errno", None) in _OUTPUT_ERRNOS and os.access(source, os.R_OK):
-                raise OutputError(f"cannot write {destination} ({_reason(exc)})") from None
-            raise InputError(f"cannot re-read {source} while writing the summary ({_reason(exc)})") from None
+        return write_mp4(source, destination, lambda out: _write(video, audio, out, segments, start_time, rotation,
+                                                                 preset, crf, progress, threads, exact))
+
+
+def write_mp4(source: Path, destination: Path, write: Callable[[Any], Any]) -> Any:
+    """Open ``destination`` as an MP4, fill it with ``write(out)`` and close it, turning every
+    failure into one line: the destination's (no folder, disk full, even at the close, where
+    the muxer writes its index) or the source's. Every summary writer goes through here."""
+    if not destination.parent.is_dir():  # FFmpeg would only notice when it first writes
+        raise OutputError(f"cannot write {destination} (no such folder)")
+    try:
+        out = av.open(str(destination), "w", format="mp4", options={"movflags": "+faststart"})
+    except av.error.FFmpegError as exc:
+        raise OutputError(f"cannot write {destination} ({_reason(exc)})") from None
+    closed = False
+    try:
+        result = write(out)
+        closed = True
+        out.close()
+        return result
+    except OSError as exc:
+        raise OutputError(f"cannot write {destination} ({exc.strerror or exc})") from None
+    except av.error.FFmpegError as exc:
+        # FFmpeg does not say which file failed: a system error while the source is
+        # still readable is the destination's (disk full, folder removed, ...).
+        if getattr(exc, "errno", None) in _OUTPUT_ERRNOS and os.access(source, os.R_OK):
+            raise OutputError(f"cannot write {destination} ({_reason(exc)})") from None
+        raise InputError(f"cannot re-read {source} while writing the summary ({_reason(exc)})") from None
+    finally:
+        if not closed:
+            with contextlib.suppress(av.error.FFmpegError, OSError):
+                out.close()
 
 
 def _write(video: _Cutter, audio: _Cutter | None, out, segments, start_time, rotation, preset, crf,
