@@ -111,6 +111,7 @@ def _index(folder):
     return document, rows
 
 
+@pytest.mark.slow
 def test_a_run_summarizes_records_and_resumes(tmp_path, clips, shared_summarizer):
     folder = _folder(tmp_path, clips)
     (folder / "broken.mp4").write_text("not a video")

@@ -80,6 +80,7 @@ def test_unusable_requests_are_one_line(tmp_path, videos, capsys, args, code, me
     assert got == code and len(lines) == 1 and re.search(message, lines[0]), err
 
 
+@pytest.mark.slow
 def test_ctrl_c_stops_cleanly_and_a_rerun_continues(tmp_path, videos, capsys):
     folder = _folder(tmp_path, videos, 4)
     out, held = tmp_path / "out", tmp_path / "held"

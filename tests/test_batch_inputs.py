@@ -50,6 +50,9 @@ FAILED = {
     "locked/inside.mp4": r"^cannot write in output folder .*locked: (Operation not permitted|Permission denied)$",
 }
 
+pytestmark = pytest.mark.slow  # one batch over every kind of real-world input: end to end
+
+
 
 NO_READ_ONLY = "running as root where chattr +i is not permitted: cannot make a read-only folder"
 

@@ -29,6 +29,7 @@ def test_help_reads_well(capsys):
         assert option in out
 
 
+@pytest.mark.slow
 def test_console_script_summarizes_a_real_video(bikes, tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "summarize", str(bikes), "--budget", "0.2", "-o", str(tmp_path), "--no-cache"],

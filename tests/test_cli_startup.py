@@ -87,6 +87,7 @@ def test_train_loads_when_named():
     assert result.returncode == 0 and "--steps" in result.stdout and "[default: 3000]" in result.stdout
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("delay", [1.0, 2.0])
 def test_ctrl_c_while_the_modules_load_is_one_line_and_exit_130(tmp_path, delay):
     # Importing torch takes seconds: both interrupts land while modules load or soon after

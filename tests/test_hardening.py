@@ -55,6 +55,7 @@ def test_an_audio_stream_without_a_decoder_is_left_out(tmp_path, summarizer):
         assert len(container.streams.video) == 1 and not container.streams.audio
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("box", [b"stsz", b"stco"])
 def test_a_damaged_sample_table_is_one_line_not_a_traceback(tmp_path, box):
     source = damaged.damaged_sample_table(tmp_path, box)
@@ -278,6 +279,7 @@ def test_a_file_truncated_while_its_summary_is_written_fails(tmp_path, summarize
 
 # 8. Leftovers and signals ---------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_sigterm_leaves_no_partial_files_and_the_next_run_removes_a_killed_runs(tmp_path, four_scene_video):
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
@@ -367,6 +369,7 @@ def test_an_hour_at_one_fps_encodes_each_distinct_frame_once(tmp_path, summarize
 
 # 11. Odd names --------------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_a_file_name_starting_with_a_dash_works_after_double_dash(tmp_path, four_scene_video):
     dashed = tmp_path / "-x.mp4"
     dashed.write_bytes(four_scene_video.path.read_bytes())
@@ -378,6 +381,7 @@ def test_a_file_name_starting_with_a_dash_works_after_double_dash(tmp_path, four
 
 # 9. Batch under faults ------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_batch_on_a_full_output_disk_records_output_errors_and_prints_its_table(tmp_path, monkeypatch, capsys,
                                                                                 four_scene_video):
     import summarize.batch.index as index_module

@@ -50,6 +50,7 @@ def half_summary(tmp_path_factory, four_scene_video):
     return summarize_video(four_scene_video.path, out, budget=0.5, cache=False, device="cpu")
 
 
+@pytest.mark.slow
 def test_summary_fills_the_budget_in_time_order(four_scene_video, tmp_path):
     for budget in (0.15, 0.3, 0.5):
         doc = Summarizer(cache=False, device="cpu", budget=budget).summarize(
