@@ -378,7 +378,7 @@ def evaluate(dataset: str, *, data_dir: str | Path | None = None, videos: str | 
                                  "FILE (or checkpoint=PATH for a model trained elsewhere)")
             t0 = time.perf_counter()
             progress("training", 0.0)
-            trained_folds = runner.train_folds(fold_list, source, all_keys, _source_backbone(source), progress)
+            trained_folds = runner.train_folds(fold_list, source, all_keys, source.backbone, progress)
             timings_training = time.perf_counter() - t0
         per_video: dict[str, dict[str, VideoScore]] = {}
         described, notes = [], []
@@ -464,7 +464,3 @@ def _summarise(spec: MethodSpec, params: dict[str, Any], per_video: dict[str, di
         raise UsageError(f"{spec.label}: no video could be evaluated (a human reference needs two or more users)")
     return MethodResult(label=spec.label, method=spec.name, params=params, kind=spec.kind,
                         folds=fold_results, draws=random_draws if spec.draws_seeds else None, **overall)
-
-
-def _source_backbone(source) -> str:
-    return "googlenet" if source.mode == "features" else source.options.backbone

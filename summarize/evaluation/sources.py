@@ -72,6 +72,7 @@ def _video_number(key: str) -> int | None:
 
 class FeatureFileSource:
     mode = "features"
+    backbone = "googlenet"  # the community files hold GoogLeNet pool5 features
 
     def __init__(self, dataset: str, data_dir: str | Path, annotations: str | Path | None = None) -> None:
         self.dataset = dataset
@@ -124,7 +125,7 @@ class FeatureFileSource:
         title = entry.name if entry is not None else video.name
         return EvalVideo(name=key, n_frames=video.n_frames, features=video.features, positions=video.picks,
                          bounds=video.bounds, user_summaries=video.user_summary, annotator_scores=annotator_scores,
-                         backbone="googlenet", title=title)
+                         backbone=self.backbone, title=title)
 
     def features(self, key: str) -> np.ndarray:
         """The features alone (training data for a fold)."""
@@ -168,6 +169,7 @@ class VideoFolderSource:
         self._pairs = {entry.name: (path, entry) for path, entry in pairs}
         self.keys = list(self._pairs)
         self.summarizer = Summarizer(options)
+        self.backbone = options.backbone
 
     def _annotations(self, annotations: str | Path | None) -> Path:
         if annotations is not None:

@@ -46,7 +46,6 @@ from ..models.checkpoint import load_checkpoint
 from ..models.contrastive import contrastive_terms
 from .base import Scorer
 
-TRAINING_FREE_VARIANTS = ("align+uniform", "align")
 VARIANTS = ("align+uniform", "align", "align+unique", "align+uniform+unique")  # the paper's Table rows
 POSTS = ("none", "exp", "shift")
 CTVSUM_POST = {"tvsum": "exp", "summe": "shift"}  # post=ctvsum in summarize eval, per dataset
