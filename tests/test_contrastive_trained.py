@@ -323,6 +323,32 @@ def test_resumed_contrastive_run_equals_uninterrupted_run(tmp_path):
     assert all(torch.equal(whole[k], resumed[k]) for k in whole)
 
 
+def test_init_starts_from_the_checkpoints_weights_and_shape(tmp_path, monkeypatch):
+    from summarize.training import loop
+
+    common = dict(backbone="efficientnet-lite0", sampling_fps=2.0)
+    first = tmp_path / "first.ckpt"
+    train_contrastive(small_corpus(), first, options=ContrastiveOptions(epochs=1, batch_size=2),
+                      config=ContrastiveConfig(feature_dim=DIM, d_model=32, layers=1, ffn_dim=64),
+                      trained_on="test corpus", **common)
+    start = load_checkpoint(first, "contrastive")
+    reads = []
+    real = loop.load_checkpoint
+    monkeypatch.setattr(loop, "load_checkpoint", lambda *a, **k: reads.append(a) or real(*a, **k))
+    # Almost no step (lr 1e-12): the result is the starting weights, in the starting shape.
+    options = ContrastiveOptions(epochs=1, batch_size=2, lr=1e-12, weight_decay=0.0)
+    result = train_contrastive(small_corpus(), tmp_path / "on.ckpt", options=options, init=first,
+                               trained_on="more", **common)
+    assert reads == []  # read once, by the caller that needed its shape, not again by the loop
+    after = load_checkpoint(tmp_path / "on.ckpt", "contrastive")
+    assert after.model.config == start.model.config and after.model.config.d_model == 32
+    assert all(torch.allclose(v, start.model.state_dict()[k], atol=1e-9) for k, v in after.model.state_dict().items())
+    assert result.meta.trained_on == "more (starting from first.ckpt: test corpus)"
+    with pytest.raises(UsageError, match="trained on efficientnet-lite0 features, not resnet50"):
+        train_contrastive(small_corpus(), tmp_path / "other.ckpt", backbone="resnet50", sampling_fps=2.0,
+                          options=options, init=first)
+
+
 # ---- evaluation: per-fold training -----------------------------------------------------------
 
 

@@ -171,7 +171,8 @@ def train_contrastive(sequences: list[FeatureSequence], out: str | Path, *, back
     if init is not None:  # training goes on in the shape of the weights it starts from
         from ..models.checkpoint import load_checkpoint
 
-        config = load_checkpoint(init, "contrastive").model.config
+        init = load_checkpoint(init, "contrastive")
+        config = init.model.config
     recipe = contrastive_recipe(sequences, options, config, backbone=backbone, sampling_fps=sampling_fps,
                                 backbone_weights=backbone_weights)
     return fit(recipe, out, backbone=backbone, fingerprint=data_fingerprint(sequences), init=init, resume=resume,

@@ -28,7 +28,7 @@ import torch
 
 from ..device import resolve_device
 from ..errors import OutputError, UsageError
-from ..models.checkpoint import KINDS, TrainedWeights, load_checkpoint, save_checkpoint
+from ..models.checkpoint import KINDS, Checkpoint, TrainedWeights, load_checkpoint, save_checkpoint
 from .data import FeatureSequence
 
 # progress(steps done, total steps, loss of the last step, learning rate of the last step)
@@ -174,7 +174,8 @@ class TrainResult:
     resumed_from: int  # steps already done when this run started (0 for a fresh run)
 
 
-def fit(recipe: Recipe, out: str | Path, *, backbone: str, fingerprint: str, init: str | Path | None = None,
+def fit(recipe: Recipe, out: str | Path, *, backbone: str, fingerprint: str,
+        init: str | Path | Checkpoint | None = None,
         resume: bool = False, overwrite: bool = False, trained_on: str = "", command: str = "",
         dist: Distributed | None = None, progress: TrainProgress | None = None) -> TrainResult:
     """Train (or resume training) ``recipe``'s model and write its checkpoint to ``out``.
@@ -182,7 +183,8 @@ def fit(recipe: Recipe, out: str | Path, *, backbone: str, fingerprint: str, ini
     While the run is unfinished, ``out`` holds the last periodic checkpoint with the
     optimizer state; ``resume=True`` continues from it with the options it records. The
     finished checkpoint has no optimizer state. With ``init``, training starts from that
-    checkpoint's weights (and shape) instead of a random initialisation.
+    checkpoint's weights (and shape) instead of a random initialisation (a path, or the
+    checkpoint already loaded by a caller that needed its shape first: read once).
     """
     out = Path(out)
     dist = dist or Distributed(device=torch.device("cpu"))
@@ -204,11 +206,12 @@ def fit(recipe: Recipe, out: str | Path, *, backbone: str, fingerprint: str, ini
     elif out.exists() and not overwrite:
         raise OutputError(f"{out} already exists (use --resume to continue its run or --overwrite to replace it)")
     elif init is not None:
-        start_from = load_checkpoint(init, recipe.kind)
+        start_from = init if isinstance(init, Checkpoint) else load_checkpoint(init, recipe.kind)
         if start_from.meta.backbone != backbone:
-            raise UsageError(f"--init {init} was trained on {start_from.meta.backbone} features, not {backbone}")
+            raise UsageError(f"--init {start_from.path} was trained on {start_from.meta.backbone} features, "
+                             f"not {backbone}")
         model = start_from.model
-        trained_on = f"{trained_on} (starting from {Path(init).name}: {start_from.meta.trained_on})"
+        trained_on = f"{trained_on} (starting from {start_from.path.name}: {start_from.meta.trained_on})"
     else:
         model = recipe.new_seeded_model()
     options = recipe.options.validate(dist.world_size)

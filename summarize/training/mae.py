@@ -183,7 +183,8 @@ def train_mae(sequences: list[FeatureSequence], out: str | Path, *, backbone: st
     if init is not None:  # the clips follow the shape of the weights training starts from
         from ..models.checkpoint import load_checkpoint
 
-        config = load_checkpoint(init).model.config
+        init = load_checkpoint(init)
+        config = init.model.config
     recipe = MAERecipe([s.features for s in sequences], config, options or TrainOptions(), backbone=backbone,
                        sampling_fps=sampling_fps, backbone_weights=backbone_weights)
     dims = {len(s.features[0]) for s in sequences}
