@@ -8,7 +8,7 @@ The steps are usable one by one: ``summarize.decoding``, ``summarize.backbones``
 ``summarize.selection`` and ``summarize.outputs``.
 """
 
-__version__ = "0.1.0"
+from ._version import __version__  # noqa: E402
 
 from .errors import InputError, OutputError, SummarizeError, UsageError  # noqa: E402
 

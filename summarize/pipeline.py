@@ -19,7 +19,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from . import __version__
+from ._version import __version__
 from .backbones import DEFAULT_BACKBONE, Backbone, backbone_class, load_backbone
 from .device import resolve_device
 from .decoding import BACKENDS, check_path

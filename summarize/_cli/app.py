@@ -18,7 +18,7 @@ from typing import Any
 import typer
 from typer.core import TyperCommand, TyperGroup
 
-from .. import __version__
+from .._version import __version__
 from ..errors import SummarizeError
 from . import batch as _batch
 from . import eval as _eval

@@ -20,7 +20,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .. import __version__
+from .._version import __version__
 from ..device import resolve_device
 from ..errors import UsageError
 from ..outputs import atomic_output, dumps, ensure_writable_dir

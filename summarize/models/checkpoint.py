@@ -26,7 +26,7 @@ from typing import Any
 
 import torch
 
-from .. import __version__
+from .._version import __version__
 from ..errors import InputError, UsageError
 from .contrastive import ContrastiveConfig, RefinementNet
 from .mae import MAEConfig, MaskedAutoencoder
