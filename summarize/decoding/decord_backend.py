@@ -88,8 +88,6 @@ class DecordDecoder(Decoder):
         return decord.VideoReader(str(self.path), ctx=decord.cpu(0), **self._kwargs)
 
     def iter_batches(self, plan: SamplingPlan, batch_size: int) -> Iterator[FrameBatch]:
-        import decord
-
         chunk = max(batch_size, READ_CHUNK)
         for start in range(0, len(plan), chunk):
             indices = plan.frame_indices[start : start + chunk]
