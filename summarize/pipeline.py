@@ -31,6 +31,7 @@ from .outputs.summary_json import rounded_list
 from .outputs.verify import ExpectedShot, check_summary_video
 from .scoring import DEFAULT_METHOD, Scorer, get_scorer
 from .segmentation import DEFAULT_BLOCK_SIZE, DEFAULT_VMAX, kts
+from .threads import one_torch_thread
 from .selection import Selection, frame_scores, select_shots
 
 X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow")
@@ -298,7 +299,8 @@ class Summarizer:
 
         t0 = time.perf_counter()
         progress("scoring", 0.0)
-        scores = np.asarray(self.scorer.score(feats.features, device=self.device), dtype=np.float64)
+        with one_torch_thread():  # scores must not depend on the cores (see summarize/threads.py)
+            scores = np.asarray(self.scorer.score(feats.features, device=self.device), dtype=np.float64)
         progress("scoring", 1.0)
         timings["scoring"] = time.perf_counter() - t0
 

@@ -69,8 +69,16 @@ class PyAVDecoder(Decoder):
             raise InputError(f"no video stream in {path}")
         stream = self._container.streams.video[0]
         self._stream = stream
-        stream.thread_type = "AUTO"  # must be set before the codec opens on the first decode
-        if threads:
+        # Set before the codec opens on the first decode. Valid frames decode bit-exact on
+        # any number of threads, damaged ones do not: frame threading reports a damaged
+        # packet's error some packets later (how many depends on the thread count), and
+        # frame and slice threading both conceal damage differently with the thread count.
+        # So --salvage, where damage decides what is kept, decodes on one thread: the same
+        # summary whatever the cores or batch jobs (the cost: no decoding in parallel).
+        stream.thread_type = "AUTO"
+        if salvage:
+            stream.thread_count = 1
+        elif threads:
             stream.thread_count = threads
         pts, durations = self._index(stream)
         if len(pts) == 0:
@@ -193,7 +201,8 @@ class PyAVDecoder(Decoder):
                 except av.error.FFmpegError as exc:
                     if not self.salvage:
                         raise InputError(
-                            f"{self.path} is damaged at {last_time:.2f} s of {self.info.duration:.2f} s "
+                            f"{self.path} is damaged at {self._damage_time(last_time):.2f} s of "
+                            f"{self.info.duration:.2f} s "
                             f"({_reason(exc)}); --salvage summarizes what decodes"
                         ) from None
                     self.damaged_times.append(last_time)
@@ -201,6 +210,33 @@ class PyAVDecoder(Decoder):
                 yield from frames
         finally:
             context.skip_frame = "DEFAULT"
+
+    def _damage_time(self, reported: float) -> float:
+        """The time of the first packet that fails to decode, found again on one thread: a
+        frame-threaded decoder reports an error some packets after the one that caused it,
+        how many depending on its thread count (the message must not)."""
+        try:
+            container = self._open(self.path)
+        except av.error.FFmpegError:
+            return reported
+        with container:
+            stream = container.streams.video[0]
+            stream.thread_count = 1
+            tb = float(stream.time_base)
+            when = 0.0
+            try:
+                for packet in container.demux(stream):
+                    if packet.pts is not None:
+                        when = (packet.pts - self._start_pts) * tb
+                    try:
+                        packet.decode()
+                    except av.error.EOFError:
+                        break
+                    except av.error.FFmpegError:
+                        return when
+            except av.error.FFmpegError:
+                return when
+        return reported
 
     def iter_batches(self, plan: SamplingPlan, batch_size: int) -> Iterator[FrameBatch]:
         wanted = plan.frame_indices
