@@ -490,3 +490,23 @@ def test_salvage_records_the_missing_end_of_a_truncated_file(tmp_path):
     (start, end), = result.document["input"]["missing"]
     assert 3.0 < start < 6.0 and end == pytest.approx(8.0, abs=0.05)
     assert result.document["input"]["duration"] == pytest.approx(start, abs=0.1)
+
+
+def test_salvage_conceals_damaged_frames_inside_a_kept_shot_and_says_where(tmp_path):
+    clean = write_video(tmp_path / "clean.mp4", [(k, 2.0) for k in range(4)], width=96, height=64).path
+    rotten = damaged.bit_rot(clean, tmp_path / "rotten.mp4", at=0.6, length=2000, seed=6)
+    result = Summarizer(cache=False, device="cpu", salvage=True, budget=1.0).summarize(rotten, tmp_path / "out")
+    document = result.document
+    (lost_start, lost_end), = document["input"]["damaged"]
+    concealed = document["outputs"]["video_encoding"]["concealed"]
+    # Every concealed frame lies in the damaged range, and the damaged frames were kept.
+    assert concealed and all(lost_start - 0.005 <= a < b <= lost_end + 0.005 for a, b in concealed)
+    times = output_frame_times(result.video_path)
+    assert len(times) == 200 and np.allclose(times, np.arange(200) / 25, atol=1e-3)  # every frame, in place
+    frames = _decode_all(result.video_path)
+    first, last = (int(round(t * 25)) for t in concealed[0])
+    before = frames[first - 1].astype(np.int16)
+    for number in range(first, last):  # shown as the last frame that decoded
+        assert np.abs(frames[number].astype(np.int16) - before).mean() < 1.0, number
+    assert np.abs(frames[last + 1].astype(np.int16) - before).mean() > 3.0  # the picture moves on after
+    assert check_summary_video(result.video_path, result.analysis.expected_shots()) is None

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from fractions import Fraction
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Sequence
 
 import av
 import numpy as np
 
 from ..errors import InputError
-from .base import Decoder, FrameBatch, SamplingPlan, VideoInfo
+from .base import Decoder, FrameBatch, SamplingPlan, SourceFrame, VideoInfo
 from .probe import _reason, normalize_rotation, usable_audio
 
 
@@ -87,6 +87,7 @@ class PyAVDecoder(Decoder):
         tb = float(stream.time_base)
         order = np.argsort(pts, kind="stable")
         pts = pts[order]
+        self._raw_pts = self._raw_pts[order]  # the container's own, restarts and all
         self._start_pts = int(pts[0])
         self._index_of_pts = {int(p): i for i, p in enumerate(pts)}
         self._pts = pts
@@ -130,7 +131,7 @@ class PyAVDecoder(Decoder):
             pass  # a damaged tail: keep what was indexed, decoding will report truncation
         if pts:
             self._container.seek(0, stream=stream)
-        pts_array = np.asarray(pts, dtype=np.int64)
+        pts_array = self._raw_pts = np.asarray(pts, dtype=np.int64)
         unwrapped = unwrap_restarts(pts_array, float(stream.time_base))
         # Timestamps that restart mid-file (concatenated transport streams) repeat: frames
         # are then known by their place in the decoding order, not by their timestamp.
@@ -281,6 +282,45 @@ class PyAVDecoder(Decoder):
                     batch_start, batch = next_sample, []
         if batch:
             yield FrameBatch(batch_start, _rotate(np.stack(batch), self._rotation))
+
+    def iter_frames(self, ranges: Sequence[tuple[int, int]]) -> Iterator[SourceFrame]:
+        """Every frame of the [first, stop) frame-number ``ranges``, in order, as decoded (for
+        a writer: source size, not rotated). With ``salvage`` a frame that does not decode
+        is stood in for by the last one decoded before it (by the first one after it when
+        none did), marked ``concealed``; otherwise damage is an ``InputError``."""
+        wanted = np.concatenate([np.arange(a, b, dtype=np.int64) for a, b in ranges] or [np.empty(0, np.int64)])
+        tb = float(self._stream.time_base)
+        offsets = self._pts - self._raw_pts  # grows by one step at every restart of the clock
+        epochs = np.searchsorted(np.unique(offsets), offsets)
+
+        def item(index: int, frame, concealed: bool) -> SourceFrame:
+            return SourceFrame(int(index), frame, float(self._raw_pts[index] * tb), int(epochs[index]), concealed)
+
+        at, last, last_index, waiting = 0, None, -1, []
+        for frame in self._decoded(wanted):
+            if at >= len(wanted):
+                break
+            index = last_index + 1
+            if frame.pts is not None and not self._by_count:
+                index = self._index_of_pts.get(frame.pts, index)
+            last_index = index
+            while at < len(wanted) and wanted[at] < index:  # never came out of the decoder
+                if last is None:
+                    waiting.append(wanted[at])
+                else:
+                    yield item(wanted[at], last, True)
+                at += 1
+            for lost in waiting:
+                yield item(lost, frame, True)
+            waiting = []
+            if at < len(wanted) and wanted[at] == index:
+                yield item(index, frame, False)
+                at += 1
+            last = frame
+        if at < len(wanted) and last is None:
+            raise InputError(f"no frame of {self.path} decodes")
+        for lost in [*waiting, *wanted[at:]]:
+            yield item(lost, last, True)
 
     def close(self) -> None:
         self._container.close()
