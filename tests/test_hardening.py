@@ -173,6 +173,27 @@ def test_budget_counts_seconds_on_a_variable_frame_rate_video(tmp_path, summariz
     assert result.document["selection"]["achieved"] == pytest.approx(kept / duration, abs=1e-6)
 
 
+def test_a_batch_rerun_redoes_summaries_of_the_older_format(tmp_path, summarizer, monkeypatch, four_scene_video):
+    import summarize.pipeline as pipeline
+    from summarize.batch import run_batch
+    from summarize.outputs import FORMAT_VERSION, schema
+
+    folder = tmp_path / "videos"
+    folder.mkdir()
+    (folder / "a.mp4").write_bytes(four_scene_video.path.read_bytes())
+    with monkeypatch.context() as old:  # a summary written before the budget counted seconds
+        old.setattr(pipeline, "FORMAT_VERSION", 1)
+        first = run_batch(folder, tmp_path / "out", summarizer=summarizer, write_video=False)
+    assert first.count("ok") == 1
+    assert json.loads((tmp_path / "out" / "a.summary.json").read_text())["format_version"] == 1
+    again = run_batch(folder, tmp_path / "out", summarizer=summarizer, write_video=False)
+    assert [(e.status, e.reason) for e in again.entries] == [
+        ("ok", f"redone: made by another version (summary format 1, now {FORMAT_VERSION})")]
+    document = json.loads((tmp_path / "out" / "a.summary.json").read_text())
+    assert document["format_version"] == FORMAT_VERSION == schema()["properties"]["format_version"]["const"] >= 2
+    assert run_batch(folder, tmp_path / "out", summarizer=summarizer, write_video=False).count("skipped") == 1
+
+
 def test_seconds_and_frames_pick_the_same_shots_at_a_constant_rate():
     rng = np.random.default_rng(0)
     cuts = np.sort(rng.choice(np.arange(1, 1000), 40, replace=False))
