@@ -212,6 +212,17 @@ class PyAVDecoder(Decoder):
         finally:
             context.skip_frame = "DEFAULT"
 
+    def _indexed(self, wanted: np.ndarray) -> Iterator[tuple[int, object]]:
+        """(frame number, frame) for every frame ``_decoded`` gives: known by its timestamp, or
+        by its place in the decoding order when timestamps restart."""
+        last_index = -1
+        for frame in self._decoded(wanted):
+            index = last_index + 1
+            if frame.pts is not None and not self._by_count:
+                index = self._index_of_pts.get(frame.pts, index)
+            last_index = index
+            yield index, frame
+
     def _damage_time(self, reported: float) -> float:
         """The time of the first packet that fails to decode, found again on one thread: a
         frame-threaded decoder reports an error some packets after the one that caused it,
@@ -244,15 +255,10 @@ class PyAVDecoder(Decoder):
         next_sample = 0
         batch: list[np.ndarray] = []
         batch_start = 0
-        last_index = -1
         last_image = None
-        for frame in self._decoded(wanted):
+        for index, frame in self._indexed(wanted):
             if next_sample >= len(wanted):
                 break
-            index = last_index + 1
-            if frame.pts is not None and not self._by_count:
-                index = self._index_of_pts.get(frame.pts, index)
-            last_index = index
             if index < wanted[next_sample]:
                 continue
             image = None
@@ -296,14 +302,10 @@ class PyAVDecoder(Decoder):
         def item(index: int, frame, concealed: bool) -> SourceFrame:
             return SourceFrame(int(index), frame, float(self._raw_pts[index] * tb), int(epochs[index]), concealed)
 
-        at, last, last_index, waiting = 0, None, -1, []
-        for frame in self._decoded(wanted):
+        at, last, waiting = 0, None, []
+        for index, frame in self._indexed(wanted):
             if at >= len(wanted):
                 break
-            index = last_index + 1
-            if frame.pts is not None and not self._by_count:
-                index = self._index_of_pts.get(frame.pts, index)
-            last_index = index
             while at < len(wanted) and wanted[at] < index:  # never came out of the decoder
                 if last is None:
                     waiting.append(wanted[at])
