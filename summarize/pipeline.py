@@ -31,6 +31,7 @@ from .outputs.summary_json import rounded_list
 from .outputs.verify import ExpectedShot, check_summary_video
 from .scoring import DEFAULT_METHOD, Scorer, get_scorer
 from .segmentation import DEFAULT_BLOCK_SIZE, DEFAULT_VMAX, kts
+from .threads import one_torch_thread
 from .selection import Selection, frame_scores, select_shots
 
 X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow")
@@ -124,6 +125,16 @@ class Analysis:
                                       last_start=float(ft[b - 1] - ft[a]), source_start=float(start)))
         return shots
 
+    def frame_ranges(self) -> list[tuple[int, int]]:
+        """[first, stop) frame numbers of ``segments()``: the kept shots, touching ones merged."""
+        merged: list[list[int]] = []
+        for a, b in self.selection.bounds[self.selection.selected]:
+            if merged and merged[-1][1] == a:
+                merged[-1][1] = int(b)
+            else:
+                merged.append([int(a), int(b)])
+        return [(a, b) for a, b in merged]
+
     def shot_times(self) -> np.ndarray:
         """(S, 2) [start, end) seconds of every shot (after any split)."""
         ends = exact_frame_times(self.features.frame_times, self.features.info.duration)
@@ -197,6 +208,11 @@ def sample_shot_bounds(change_points: np.ndarray, sample_frames: np.ndarray, n_f
     starts = np.unique(np.concatenate([[0], sample_frames[np.asarray(change_points, dtype=np.int64)]]))
     stops = np.append(starts[1:], n_frames)
     return np.stack([starts, stops], axis=1).astype(np.int64)
+
+
+def _overlaps(ranges, segments) -> bool:
+    """Whether any [start, end) of ``ranges`` meets any of ``segments`` (seconds)."""
+    return any(a < d and c < b for a, b in ranges for c, d in segments)
 
 
 def file_identity(path: Path) -> tuple | None:
@@ -298,7 +314,8 @@ class Summarizer:
 
         t0 = time.perf_counter()
         progress("scoring", 0.0)
-        scores = np.asarray(self.scorer.score(feats.features, device=self.device), dtype=np.float64)
+        with one_torch_thread():  # scores must not depend on the cores (see summarize/threads.py)
+            scores = np.asarray(self.scorer.score(feats.features, device=self.device), dtype=np.float64)
         progress("scoring", 1.0)
         timings["scoring"] = time.perf_counter() - t0
 
@@ -375,6 +392,9 @@ class Summarizer:
                 if written.cut == "keyframe":
                     document["outputs"]["video_encoding"]["segments"] = [[round(a, 6), round(b, 6)]
                                                                          for a, b in written.segments]
+            if self.options.salvage and written is not None:
+                # Source seconds whose frames did not decode: the summary shows the frame before.
+                document["outputs"]["video_encoding"]["concealed"] = [list(r) for r in written.concealed]
             write_json(document, temps[-1], json_path)
         progress("writing", 1.0)  # only now, and only once: the outputs are in place (see ProgressFn)
         return SummaryResult(analysis, document, json_path, video_path)
@@ -387,15 +407,23 @@ class Summarizer:
         common = dict(start_time=info.start_time, rotation=info.rotation, preset=opts.video_preset,
                       crf=opts.video_crf, progress=lambda f: progress("writing", min(f, WRITING_BEFORE_RENAME)),
                       threads=opts.threads)
+        ranges = analysis.frame_ranges()
+        exact = dict(exact_frames=ranges, frame_times=analysis.features.frame_times, conceal=opts.salvage)
+        if opts.salvage and _overlaps(info.damaged, analysis.segments()):
+            # Kept frames that do not decode: copying would pass their damage on and seeking
+            # past it lands elsewhere, so the salvage decoder's frames are written, each
+            # damaged one shown as the last good frame before it (recorded in the JSON).
+            written = write_summary_video(info.path, analysis.segments(), temp, **exact, **common)
+            problem = check_summary_video(temp, analysis.expected_shots())
+            if problem is not None:
+                raise InputError(f"cannot write a faithful summary of {info.path} ({problem})")
+            return written
         written = write_summary_video(info.path, analysis.segments(), temp, cut=opts.video_cut, **common)
         moved = getattr(written, "cut", None) == "keyframe"  # cuts moved to keyframes, as asked
         problem = check_summary_video(temp, analysis.expected_shots(written.segments if moved else None))
         if problem is None:
             return written
-        sel = analysis.selection
-        ranges = [(int(a), int(b)) for a, b in sel.bounds[sel.selected]]
-        written = write_summary_video(info.path, analysis.segments(), temp, exact_frames=ranges,
-                                      frame_times=analysis.features.frame_times, **common)
+        written = write_summary_video(info.path, analysis.segments(), temp, **exact, **common)
         second = check_summary_video(temp, analysis.expected_shots())
         if second is not None:
             raise InputError(f"cannot write a faithful summary of {info.path}: seeking gave other frames "

@@ -124,10 +124,10 @@ def long_gap(path: str | Path, frames: int = 50, gap: float = 1800.0) -> Path:
     return frames_at(path, times, [0] * half + [1] * (frames - half))
 
 
-def one_fps_hour(path: str | Path, seconds: int = 3600) -> Path:
+def one_fps_hour(path: str | Path, seconds: int = 3600, width: int = 64, height: int = 48) -> Path:
     """An hour at 1 fps (one frame per second), a new scene every minute."""
     return frames_at(path, [float(i) for i in range(seconds)], [i // 60 for i in range(seconds)],
-                     width=64, height=48, time_base=Fraction(1, 1000))
+                     width=width, height=height, time_base=Fraction(1, 1000))
 
 
 def mean_colour(frames: np.ndarray) -> np.ndarray:

@@ -173,6 +173,27 @@ def test_budget_counts_seconds_on_a_variable_frame_rate_video(tmp_path, summariz
     assert result.document["selection"]["achieved"] == pytest.approx(kept / duration, abs=1e-6)
 
 
+def test_a_batch_rerun_redoes_summaries_of_the_older_format(tmp_path, summarizer, monkeypatch, four_scene_video):
+    import summarize.pipeline as pipeline
+    from summarize.batch import run_batch
+    from summarize.outputs import FORMAT_VERSION, schema
+
+    folder = tmp_path / "videos"
+    folder.mkdir()
+    (folder / "a.mp4").write_bytes(four_scene_video.path.read_bytes())
+    with monkeypatch.context() as old:  # a summary written before the budget counted seconds
+        old.setattr(pipeline, "FORMAT_VERSION", 1)
+        first = run_batch(folder, tmp_path / "out", summarizer=summarizer, write_video=False)
+    assert first.count("ok") == 1
+    assert json.loads((tmp_path / "out" / "a.summary.json").read_text())["format_version"] == 1
+    again = run_batch(folder, tmp_path / "out", summarizer=summarizer, write_video=False)
+    assert [(e.status, e.reason) for e in again.entries] == [
+        ("ok", f"redone: made by another version (summary format 1, now {FORMAT_VERSION})")]
+    document = json.loads((tmp_path / "out" / "a.summary.json").read_text())
+    assert document["format_version"] == FORMAT_VERSION == schema()["properties"]["format_version"]["const"] >= 2
+    assert run_batch(folder, tmp_path / "out", summarizer=summarizer, write_video=False).count("skipped") == 1
+
+
 def test_seconds_and_frames_pick_the_same_shots_at_a_constant_rate():
     rng = np.random.default_rng(0)
     cuts = np.sort(rng.choice(np.arange(1, 1000), 40, replace=False))
@@ -490,3 +511,23 @@ def test_salvage_records_the_missing_end_of_a_truncated_file(tmp_path):
     (start, end), = result.document["input"]["missing"]
     assert 3.0 < start < 6.0 and end == pytest.approx(8.0, abs=0.05)
     assert result.document["input"]["duration"] == pytest.approx(start, abs=0.1)
+
+
+def test_salvage_conceals_damaged_frames_inside_a_kept_shot_and_says_where(tmp_path):
+    clean = write_video(tmp_path / "clean.mp4", [(k, 2.0) for k in range(4)], width=96, height=64).path
+    rotten = damaged.bit_rot(clean, tmp_path / "rotten.mp4", at=0.6, length=2000, seed=6)
+    result = Summarizer(cache=False, device="cpu", salvage=True, budget=1.0).summarize(rotten, tmp_path / "out")
+    document = result.document
+    (lost_start, lost_end), = document["input"]["damaged"]
+    concealed = document["outputs"]["video_encoding"]["concealed"]
+    # Every concealed frame lies in the damaged range, and the damaged frames were kept.
+    assert concealed and all(lost_start - 0.005 <= a < b <= lost_end + 0.005 for a, b in concealed)
+    times = output_frame_times(result.video_path)
+    assert len(times) == 200 and np.allclose(times, np.arange(200) / 25, atol=1e-3)  # every frame, in place
+    frames = _decode_all(result.video_path)
+    first, last = (int(round(t * 25)) for t in concealed[0])
+    before = frames[first - 1].astype(np.int16)
+    for number in range(first, last):  # shown as the last frame that decoded
+        assert np.abs(frames[number].astype(np.int16) - before).mean() < 1.0, number
+    assert np.abs(frames[last + 1].astype(np.int16) - before).mean() > 3.0  # the picture moves on after
+    assert check_summary_video(result.video_path, result.analysis.expected_shots()) is None

@@ -37,7 +37,7 @@ def _noise(rate, start, stop, seed):
     return (0.25 * data / np.abs(data).max()).astype(np.float32)
 
 
-def _write_source(path, streams):
+def _write_source(path, streams, scenes=SCENES, seed=0):
     out = av.open(str(path), "w")
     vs = out.add_stream("libx264", rate=FPS)
     vs.width, vs.height, vs.pix_fmt = 160, 120, "yuv420p"
@@ -45,9 +45,9 @@ def _write_source(path, streams):
     audio = []
     for k, (rate, start, stop) in enumerate(streams):
         stream = out.add_stream("aac", rate=rate, layout="mono")
-        audio.append((stream, rate, start, _noise(rate, start, stop, seed=k)))
+        audio.append((stream, rate, start, _noise(rate, start, stop, seed=seed + k)))
     index = 0
-    for kind, seconds in SCENES:
+    for kind, seconds in scenes:
         for frame in scene_frames(kind, int(round(seconds * FPS)), 160, 120):
             vf = av.VideoFrame.from_ndarray(frame, format="rgb24")
             vf.pts, vf.time_base = index, Fraction(1, FPS)
@@ -116,3 +116,59 @@ def test_every_kept_shot_has_its_own_sound_within_10_ms(tmp_path, case):
                 assert np.abs(out[a:b]).max() < 0.02, f"shot {start:.2f}-{end:.2f} s: sound where the source has none"
         clock += length
     assert len(out) / rate == pytest.approx(clock, abs=0.05)  # the sound lasts as long as the picture
+
+
+def test_the_exact_path_cuts_each_shots_sound_where_its_frames_were_shown(tmp_path, monkeypatch):
+    """Two transport streams joined byte for byte: the second half's clock restarts, so a time
+    alone names two places. The exact path (sequential decoding, frames by number) must take
+    every shot's sound from the run of the clock its frames come from."""
+    import summarize.pipeline as pipeline
+
+    halves = ([(0, 3.0), (1, 2.0), (2, 3.0)], [(3, 2.0), (4, 3.0), (5, 2.0)])
+    parts = []
+    for k, scenes in enumerate(halves):
+        parts.append(tmp_path / f"part{k}.ts")
+        _write_source(parts[-1], [(44100, 0.0, sum(s for _, s in scenes))], scenes=scenes, seed=10 + k)
+    source = tmp_path / "joined.ts"
+    source.write_bytes(parts[0].read_bytes() + parts[1].read_bytes())
+    checks, real_check = [], pipeline.check_summary_video
+
+    def first_write_fails(path, shots):  # whatever the first writer does, the exact path writes it again
+        checks.append(path)
+        return "forced" if len(checks) == 1 else real_check(path, shots)
+
+    monkeypatch.setattr(pipeline, "check_summary_video", first_write_fails)
+    doc = summarize_video(source, tmp_path, budget=0.6, cache=False, device="cpu").document
+    assert len(checks) == 2  # written again by the exact path, and that passed
+    joined_at = sum(s for _, s in halves[0])  # where the second half starts on the summary's clock
+    out, rate, out_first = _decoded_audio(tmp_path / "joined.summary.mp4")
+    assert out_first == pytest.approx(0.0, abs=1e-3)
+    references = []
+    for part in parts:
+        audio, part_rate, first = _decoded_audio(part)
+        with av.open(str(part)) as container:
+            video = container.streams.video[0]
+            start = min(p.pts for p in container.demux(video) if p.pts is not None) * video.time_base
+        assert part_rate == rate
+        pad = np.zeros(rate)  # a second of silence before, so a window may start early
+        references.append((np.concatenate([pad, audio]), float(first - start) - 1.0))  # where it starts
+    clock, search, checked = 0.0, 0.05, 0
+    for shot in (s for s in doc["shots"] if s["selected"]):
+        start, end = shot["start"], shot["end"]
+        half = int(start >= joined_at - 1e-6)
+        if half == 0 and end > joined_at + 1e-6:  # across the join: no single reference
+            clock += end - start
+            continue
+        audio, offset = references[half]
+        local = start - (joined_at if half else 0.0)  # seconds after that half's first frame
+        a, b = (int(round((clock + t) * rate)) for t in (EDGE, end - start - EDGE))
+        piece = out[a:b]
+        ref_a = int(round((local + EDGE - offset - search) * rate))
+        reference = audio[ref_a: ref_a + len(piece) + int(round(2 * search * rate))]
+        lag = _lag(piece, reference, rate, search)
+        assert abs(lag) <= TOLERANCE, f"shot {start:.2f}-{end:.2f} s: its sound is {lag * 1000:+.1f} ms off"
+        assert np.std(piece) > 0.02, f"shot {start:.2f}-{end:.2f} s lost its sound"
+        checked += 1
+        clock += end - start
+    assert checked >= 2 and any(s["start"] >= joined_at and s["selected"] for s in doc["shots"])
+    assert len(out) / rate == pytest.approx(clock, abs=0.05)

@@ -55,7 +55,8 @@ STRIDE = typer.Option(2, "--stride", help="mae: samples between the frames of a 
 ADAPT = typer.Option(0, "--adapt", metavar="N", help="mae: first fine-tune a copy of the model on this video for N steps.")
 SEED = typer.Option(0, "--seed", help="mae: seed of the --adapt fine-tuning.")
 SALVAGE = typer.Option(False, "--salvage", help="Summarize what decodes of a damaged or truncated file (the "
-                       "damaged and missing time ranges go in the JSON) instead of failing.")
+                       "damaged and missing time ranges go in the JSON; a damaged kept frame is shown as the "
+                       "last one that decoded) instead of failing. Decodes on one thread.")
 
 
 def _value(choice) -> str:

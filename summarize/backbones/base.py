@@ -13,6 +13,7 @@ import torch
 from torch import nn
 
 from ..errors import InputError, UsageError
+from ..threads import map_one_thread_each
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -101,31 +102,38 @@ class Backbone(nn.Module, abc.ABC):
             self.weights_digest = hashlib.file_digest(fh, "blake2b").hexdigest()[:32]
 
     # On a CPU, small batches keep the activations of the depthwise convolutions inside the
-    # last-level cache: batches of 4 run twice as fast as batches of 32 on a 2-core machine.
-    cpu_micro_batch: ClassVar[int] = 4
-    # A thread of its own (batch jobs split the cores) does best with 2: two such threads
-    # sharing the cache encode 58 images/s with batches of 2, 50 with batches of 4.
-    cpu_micro_batch_one_thread: ClassVar[int] = 2
+    # last-level cache. Each micro-batch runs on one PyTorch thread (the cores encode
+    # micro-batches side by side): oneDNN splits a kernel's work by the thread count, so
+    # with several threads per call features moved in their seventh digit with the number
+    # of cores or batch jobs (see ``summarize/threads.py``); on one thread they are the
+    # same for any micro-batch size. Two such threads sharing the cache encode 58 images/s
+    # with batches of 2, 50 with batches of 4 (2-core machine).
+    cpu_micro_batch: ClassVar[int] = 2
 
     @torch.inference_mode()
     def encode(self, frames: np.ndarray | torch.Tensor) -> torch.Tensor:
         """Uint8 RGB frames ``(N, H, W, 3)`` already scaled to ``resize`` on their short side
-        -> L2-normalised float32 features ``(N, feature_dim)`` on the CPU."""
+        -> L2-normalised float32 features ``(N, feature_dim)`` on the CPU. On a CPU the
+        result does not depend on the calling thread's PyTorch thread count (only the
+        speed does: that many micro-batches are encoded at a time)."""
         param = next(self.parameters())
         frames = torch.as_tensor(frames)
+        if len(frames) == 0:
+            return torch.empty(0, self.feature_dim)
         if param.device.type != "cpu":
-            step = len(frames)
-        else:  # the calling thread's count: batch jobs give each worker its own
-            step = self.cpu_micro_batch if torch.get_num_threads() > 1 else self.cpu_micro_batch_one_thread
+            return self._encode_chunk(frames)
+        step = self.cpu_micro_batch
+        chunks = [frames[start : start + step] for start in range(0, len(frames), step)]
+        return torch.cat(map_one_thread_each(self._encode_chunk, chunks, torch.get_num_threads()))
+
+    def _encode_chunk(self, frames: torch.Tensor) -> torch.Tensor:
+        param = next(self.parameters())
         mean = torch.tensor(self.weights_meta.mean, device=param.device).view(1, 3, 1, 1) * 255.0
         std = torch.tensor(self.weights_meta.std, device=param.device).view(1, 3, 1, 1) * 255.0
-        out = []
-        for start in range(0, len(frames), max(step, 1)):
-            x = frames[start : start + step].to(param.device, non_blocking=True).permute(0, 3, 1, 2)
-            x = centre_crop(x, self.weights_meta.crop)
-            x = ((x.float() - mean) / std).to(param.dtype).contiguous(memory_format=torch.channels_last)
-            out.append(torch.nn.functional.normalize(self(x).float(), dim=1).cpu())
-        return torch.cat(out) if out else torch.empty(0, self.feature_dim)
+        x = frames.to(param.device, non_blocking=True).permute(0, 3, 1, 2)
+        x = centre_crop(x, self.weights_meta.crop)
+        x = ((x.float() - mean) / std).to(param.dtype).contiguous(memory_format=torch.channels_last)
+        return torch.nn.functional.normalize(self(x).float(), dim=1).cpu()
 
 
 def centre_crop(x: torch.Tensor, size: int) -> torch.Tensor:

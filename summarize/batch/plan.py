@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..outputs import FORMAT_VERSION
 from ..pipeline import output_paths
 
 
@@ -82,6 +83,9 @@ def check_outputs(item: BatchItem, options: dict[str, Any]) -> Freshness:
         return Freshness(False, "existing summary JSON unreadable")
     if size != source.st_size:
         return Freshness(False, "input changed since its summary")
+    version = document.get("format_version")
+    if version != FORMAT_VERSION:  # what a summary means changed (format 2: the budget counts seconds)
+        return Freshness(False, f"made by another version (summary format {version}, now {FORMAT_VERSION})")
     if recorded.get("fingerprint") != options["fingerprint"]:
         return Freshness(False, "made with other options" + _differences(recorded.get("values"), options["values"]))
     return Freshness(True, "up to date", document)

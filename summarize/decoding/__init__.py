@@ -11,7 +11,7 @@ from pathlib import Path
 import av
 
 from ..errors import InputError
-from .base import Decoder, FrameBatch, SamplingPlan, VideoInfo, plan_samples
+from .base import Decoder, FrameBatch, SamplingPlan, SourceFrame, VideoInfo, plan_samples
 from .decord_backend import DecordDecoder
 from .nvdec_backend import NvdecDecoder, NvdecUnavailable
 from .probe import check_complete, check_path, probe
@@ -87,6 +87,7 @@ __all__ = [
     "Decoder",
     "FrameBatch",
     "SamplingPlan",
+    "SourceFrame",
     "VideoInfo",
     "open_video",
     "plan_samples",

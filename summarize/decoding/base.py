@@ -5,7 +5,7 @@ from __future__ import annotations
 import abc
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar, Iterator
+from typing import Any, ClassVar, Iterator, NamedTuple
 
 import numpy as np
 
@@ -61,6 +61,16 @@ def plan_samples(frame_times: np.ndarray, duration: float, fps: float) -> Sampli
     idx = np.searchsorted(np.asarray(frame_times, dtype=np.float64), times + 1e-6, side="right") - 1
     idx = np.clip(idx, 0, max(len(frame_times) - 1, 0)).astype(np.int64)
     return SamplingPlan(fps=float(fps), times=times, frame_indices=idx)
+
+
+class SourceFrame(NamedTuple):
+    """A source frame as a writer that must show exactly the selected frames gets it."""
+
+    index: int  # its number in the decoder's order (that of ``frame_times``)
+    frame: Any  # the decoded av.VideoFrame, at the source size, not rotated
+    time: float  # its presentation time on the container's clock (seconds)
+    epoch: int  # how many times the container's clock restarted before it
+    concealed: bool = False  # it did not decode: ``frame`` is a neighbour standing in for it
 
 
 @dataclass

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from fractions import Fraction
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Sequence
 
 import av
 import numpy as np
 
 from ..errors import InputError
-from .base import Decoder, FrameBatch, SamplingPlan, VideoInfo
+from .base import Decoder, FrameBatch, SamplingPlan, SourceFrame, VideoInfo
 from .probe import _reason, normalize_rotation, usable_audio
 
 
@@ -69,8 +69,16 @@ class PyAVDecoder(Decoder):
             raise InputError(f"no video stream in {path}")
         stream = self._container.streams.video[0]
         self._stream = stream
-        stream.thread_type = "AUTO"  # must be set before the codec opens on the first decode
-        if threads:
+        # Set before the codec opens on the first decode. Valid frames decode bit-exact on
+        # any number of threads, damaged ones do not: frame threading reports a damaged
+        # packet's error some packets later (how many depends on the thread count), and
+        # frame and slice threading both conceal damage differently with the thread count.
+        # So --salvage, where damage decides what is kept, decodes on one thread: the same
+        # summary whatever the cores or batch jobs (the cost: no decoding in parallel).
+        stream.thread_type = "AUTO"
+        if salvage:
+            stream.thread_count = 1
+        elif threads:
             stream.thread_count = threads
         pts, durations = self._index(stream)
         if len(pts) == 0:
@@ -79,6 +87,7 @@ class PyAVDecoder(Decoder):
         tb = float(stream.time_base)
         order = np.argsort(pts, kind="stable")
         pts = pts[order]
+        self._raw_pts = self._raw_pts[order]  # the container's own, restarts and all
         self._start_pts = int(pts[0])
         self._index_of_pts = {int(p): i for i, p in enumerate(pts)}
         self._pts = pts
@@ -122,7 +131,7 @@ class PyAVDecoder(Decoder):
             pass  # a damaged tail: keep what was indexed, decoding will report truncation
         if pts:
             self._container.seek(0, stream=stream)
-        pts_array = np.asarray(pts, dtype=np.int64)
+        pts_array = self._raw_pts = np.asarray(pts, dtype=np.int64)
         unwrapped = unwrap_restarts(pts_array, float(stream.time_base))
         # Timestamps that restart mid-file (concatenated transport streams) repeat: frames
         # are then known by their place in the decoding order, not by their timestamp.
@@ -193,7 +202,8 @@ class PyAVDecoder(Decoder):
                 except av.error.FFmpegError as exc:
                     if not self.salvage:
                         raise InputError(
-                            f"{self.path} is damaged at {last_time:.2f} s of {self.info.duration:.2f} s "
+                            f"{self.path} is damaged at {self._damage_time(last_time):.2f} s of "
+                            f"{self.info.duration:.2f} s "
                             f"({_reason(exc)}); --salvage summarizes what decodes"
                         ) from None
                     self.damaged_times.append(last_time)
@@ -202,20 +212,53 @@ class PyAVDecoder(Decoder):
         finally:
             context.skip_frame = "DEFAULT"
 
+    def _indexed(self, wanted: np.ndarray) -> Iterator[tuple[int, object]]:
+        """(frame number, frame) for every frame ``_decoded`` gives: known by its timestamp, or
+        by its place in the decoding order when timestamps restart."""
+        last_index = -1
+        for frame in self._decoded(wanted):
+            index = last_index + 1
+            if frame.pts is not None and not self._by_count:
+                index = self._index_of_pts.get(frame.pts, index)
+            last_index = index
+            yield index, frame
+
+    def _damage_time(self, reported: float) -> float:
+        """The time of the first packet that fails to decode, found again on one thread: a
+        frame-threaded decoder reports an error some packets after the one that caused it,
+        how many depending on its thread count (the message must not)."""
+        try:
+            container = self._open(self.path)
+        except av.error.FFmpegError:
+            return reported
+        with container:
+            stream = container.streams.video[0]
+            stream.thread_count = 1
+            tb = float(stream.time_base)
+            when = 0.0
+            try:
+                for packet in container.demux(stream):
+                    if packet.pts is not None:
+                        when = (packet.pts - self._start_pts) * tb
+                    try:
+                        packet.decode()
+                    except av.error.EOFError:
+                        break
+                    except av.error.FFmpegError:
+                        return when
+            except av.error.FFmpegError:
+                return when
+        return reported
+
     def iter_batches(self, plan: SamplingPlan, batch_size: int) -> Iterator[FrameBatch]:
         wanted = plan.frame_indices
         next_sample = 0
         batch: list[np.ndarray] = []
         batch_start = 0
-        last_index = -1
         last_image = None
-        for frame in self._decoded(wanted):
+        for index, frame in self._indexed(wanted):
             if next_sample >= len(wanted):
                 break
-            index = last_index + 1
-            if frame.pts is not None and not self._by_count:
-                index = self._index_of_pts.get(frame.pts, index)
-            last_index = index
             if index < wanted[next_sample]:
                 continue
             image = None
@@ -245,6 +288,41 @@ class PyAVDecoder(Decoder):
                     batch_start, batch = next_sample, []
         if batch:
             yield FrameBatch(batch_start, _rotate(np.stack(batch), self._rotation))
+
+    def iter_frames(self, ranges: Sequence[tuple[int, int]]) -> Iterator[SourceFrame]:
+        """Every frame of the [first, stop) frame-number ``ranges``, in order, as decoded (for
+        a writer: source size, not rotated). With ``salvage`` a frame that does not decode
+        is stood in for by the last one decoded before it (by the first one after it when
+        none did), marked ``concealed``; otherwise damage is an ``InputError``."""
+        wanted = np.concatenate([np.arange(a, b, dtype=np.int64) for a, b in ranges] or [np.empty(0, np.int64)])
+        tb = float(self._stream.time_base)
+        offsets = self._pts - self._raw_pts  # grows by one step at every restart of the clock
+        epochs = np.searchsorted(np.unique(offsets), offsets)
+
+        def item(index: int, frame, concealed: bool) -> SourceFrame:
+            return SourceFrame(int(index), frame, float(self._raw_pts[index] * tb), int(epochs[index]), concealed)
+
+        at, last, waiting = 0, None, []
+        for index, frame in self._indexed(wanted):
+            if at >= len(wanted):
+                break
+            while at < len(wanted) and wanted[at] < index:  # never came out of the decoder
+                if last is None:
+                    waiting.append(wanted[at])
+                else:
+                    yield item(wanted[at], last, True)
+                at += 1
+            for lost in waiting:
+                yield item(lost, frame, True)
+            waiting = []
+            if at < len(wanted) and wanted[at] == index:
+                yield item(index, frame, False)
+                at += 1
+            last = frame
+        if at < len(wanted) and last is None:
+            raise InputError(f"no frame of {self.path} decodes")
+        for lost in [*waiting, *wanted[at:]]:
+            yield item(lost, last, True)
 
     def close(self) -> None:
         self._container.close()

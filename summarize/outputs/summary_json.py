@@ -11,7 +11,10 @@ from typing import Any
 from ..errors import OutputError
 
 FORMAT = "summarize.summary"
-FORMAT_VERSION = 1
+# 2: the budget is a fraction of the duration (shots weigh seconds, not frames), with
+# selection.weights/capacity_seconds, --salvage's input.damaged/missing and
+# outputs.video_encoding.concealed. Batch runs redo summaries of another version.
+FORMAT_VERSION = 2
 
 
 def schema() -> dict[str, Any]:

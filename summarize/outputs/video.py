@@ -6,7 +6,8 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-from dataclasses import dataclass
+import itertools
+from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
@@ -15,7 +16,9 @@ import av
 import numpy as np
 
 from ..errors import InputError, OutputError
+from ..decoding.base import SourceFrame
 from ..decoding.probe import _reason, usable_audio
+from ..decoding.pyav_backend import RESTART_GAP
 
 # Keep decoding forward instead of seeking when the next shot starts within this many
 # seconds: decoding a short gap is cheaper than seeking back to a keyframe.
@@ -33,6 +36,9 @@ class VideoWriteStats:
     duration: float
     audio_samples: int
     sample_rate: int | None
+    # [start, end) source seconds (from the first frame) of frames that did not decode and
+    # are shown as the neighbour that stands in for them (--salvage, exact path)
+    concealed: list = field(default_factory=list)
 
 
 class _Peekable:
@@ -67,6 +73,19 @@ def _decode_tolerant(container, stream) -> Iterator:
             return
 
 
+def _with_epochs(frames: Iterator, time_base) -> Iterator[tuple[int, Any]]:
+    """(epoch, frame): how many times the clock restarted (jumped back by more than
+    ``RESTART_GAP``, as in concatenated transport streams) before each frame."""
+    epoch, latest = 0, -np.inf
+    for frame in frames:
+        if frame.pts is not None:
+            time = float(frame.pts * time_base)
+            if time < latest - RESTART_GAP:
+                epoch, latest = epoch + 1, time
+            latest = max(latest, time)
+        yield epoch, frame
+
+
 class _Cutter:
     """Decodes one stream of the source and yields its frames inside successive time ranges."""
 
@@ -79,6 +98,8 @@ class _Cutter:
         self.frames: _Peekable | None = None
         self.position = -np.inf
         self.count = 0  # frames decoded since the start (frames_by_index)
+        self.sequential: _Peekable | None = None  # (epoch, frame) from the start (frames_by_index, frames_in_epoch)
+        self.sequential_at = (0, -np.inf)
 
     def frames_between(self, start: float, stop: float) -> Iterator:
         """Frames with start <= time < stop (absolute container seconds)."""
@@ -88,37 +109,76 @@ class _Cutter:
         for frame in self.frames:
             if frame.pts is None:
                 continue
-            time = float(frame.pts * self.stream.time_base)
-            self.position = time
-            end = time + (frame.samples / frame.sample_rate if self.stream.type == "audio" else 0.0)
-            if self.stream.type == "audio" and end <= start + TIME_TOLERANCE:
+            self.position = float(frame.pts * self.stream.time_base)
+            place = self._place(frame, start, stop)
+            if place == "before":
                 continue
-            if self.stream.type == "video" and time < start - TIME_TOLERANCE:
-                continue
-            if time >= stop - TIME_TOLERANCE:
-                self.frames.push_back(frame)
-                return
-            if self.stream.type == "audio" and end > stop + TIME_TOLERANCE:
-                # It also holds the start of the next range: the next call must see it again
-                # (pushed back first, as the caller may stop reading once it has enough).
-                self.frames.push_back(frame)
-                yield frame
+            if place != "inside":
+                self.frames.push_back(frame)  # "after", or "across": it holds the next range's start too
+                if place == "across":
+                    yield frame
                 return
             yield frame
 
-    def frames_by_index(self, first: int, stop: int) -> Iterator:
+    def _place(self, frame, start: float, stop: float) -> str:
+        """Where ``frame`` lies against [start, stop): before, inside, across the stop (audio
+        that also holds the start of the next range: the next call must see it again,
+        pushed back before it is handed on, as the caller may stop reading once it has
+        enough) or after."""
+        time = float(frame.pts * self.stream.time_base)
+        end = time + (frame.samples / frame.sample_rate if self.stream.type == "audio" else 0.0)
+        if self.stream.type == "audio" and end <= start + TIME_TOLERANCE:
+            return "before"
+        if self.stream.type == "video" and time < start - TIME_TOLERANCE:
+            return "before"
+        if time >= stop - TIME_TOLERANCE:
+            return "after"
+        if self.stream.type == "audio" and end > stop + TIME_TOLERANCE:
+            return "across"
+        return "inside"
+
+    def _from_start(self) -> _Peekable:
+        self.container.seek(0, stream=self.stream, backward=True)
+        self.count, self.sequential_at = 0, (0, -np.inf)
+        self.sequential = _Peekable(_with_epochs(_decode_tolerant(self.container, self.stream),
+                                                 self.stream.time_base))
+        return self.sequential
+
+    def frames_by_index(self, first: int, stop: int) -> Iterator[SourceFrame]:
         """Frames number ``first`` to ``stop - 1`` in presentation order, decoding the file
         sequentially from its start and counting (the exact path: no seeking, no timestamps)."""
-        if self.frames is None or first < self.count:
-            self.container.seek(0, stream=self.stream, backward=True)
-            self.frames, self.count = _Peekable(_decode_tolerant(self.container, self.stream)), 0
-        for frame in self.frames:
+        frames = self._from_start() if self.sequential is None or first < self.count else self.sequential
+        tb = self.stream.time_base
+        for epoch, frame in frames:
             index, self.count = self.count, self.count + 1
             if index < first:
                 continue
-            yield frame
+            yield SourceFrame(index, frame, float(frame.pts * tb) if frame.pts is not None else np.nan, epoch)
             if index + 1 >= stop:
                 return
+
+    def frames_in_epoch(self, epoch: int, start: float, stop: float) -> Iterator:
+        """``frames_between`` on the clock's ``epoch``-th run (see ``_with_epochs``), decoding
+        sequentially from the start: where the clock restarts, a time alone names several
+        places (the exact path's audio, which follows the frames written)."""
+        frames = self.sequential
+        if frames is None or (epoch, start) < self.sequential_at:
+            frames = self._from_start()
+        for item in frames:
+            at, frame = item
+            if frame.pts is None:
+                continue
+            place = "before" if at < epoch else "after" if at > epoch else self._place(frame, start, stop)
+            if place in ("before", "inside"):  # consumed: a later range starts after it
+                self.sequential_at = (at, float(frame.pts * self.stream.time_base))
+            if place == "before":
+                continue
+            if place != "inside":
+                frames.push_back(item)
+                if place == "across":
+                    yield frame
+                return
+            yield frame
 
     def close(self) -> None:
         self.container.close()
@@ -133,7 +193,8 @@ def write_summary_video(source: str | Path, segments: Sequence[tuple[float, floa
                         *, start_time: float = 0.0, rotation: int = 0, preset: str = "superfast",
                         crf: int = 23, progress: Callable[[float], None] | None = None,
                         threads: int = 0, exact_frames: Sequence[tuple[int, int]] | None = None,
-                        frame_times: np.ndarray | None = None, cut: str | None = None) -> VideoWriteStats:
+                        frame_times: np.ndarray | None = None, cut: str | None = None,
+                        conceal: bool = False) -> VideoWriteStats:
     """Write ``segments`` ([start, stop) seconds from the first frame) of ``source`` to ``destination``.
 
     Shots keep their own frame timing (variable frame rate included); the output clock
@@ -145,7 +206,12 @@ def write_summary_video(source: str | Path, segments: Sequence[tuple[float, floa
     (start of every source frame, seconds from the first) select the exact path: the
     picture is decoded sequentially from the start of the file and frames are taken by
     their number, for files whose timestamps or seeking cannot be trusted; it re-encodes.
-    Otherwise ``cut`` (exact, keyframe or reencode) hands the job to
+    There each shot's sound is cut from the first written frame's own time, on the same
+    run of the clock (timestamps that restart mid-file name several places), for as long
+    as the shot lasts: the sound follows the frames written. With ``conceal`` (--salvage)
+    frames are known by their timestamps as the salvage decoder indexed them, and a frame
+    that does not decode is shown as the last one that did (``VideoWriteStats.concealed``
+    says where). Otherwise ``cut`` (exact, keyframe or reencode) hands the job to
     ``smartcut.write_cut_video``, which copies what it can of H.264 sources; None
     re-encodes every frame here.
     """
@@ -166,7 +232,17 @@ def write_summary_video(source: str | Path, segments: Sequence[tuple[float, floa
                 audio = None
         except av.error.FFmpegError as exc:  # moved, deleted or replaced since it was analysed
             raise InputError(f"cannot re-read {source} to write its summary ({_reason(exc)})") from None
-        exact = (exact_frames, frame_times) if exact_frames is not None else None
+        exact = None
+        if exact_frames is not None:
+            if conceal:
+                from ..decoding.pyav_backend import PyAVDecoder
+
+                decoder = PyAVDecoder(source, None, salvage=True)
+                stack.callback(decoder.close)
+                frames = decoder.iter_frames(exact_frames)
+            else:
+                frames = itertools.chain.from_iterable(video.frames_by_index(a, b) for a, b in exact_frames)
+            exact = (exact_frames, np.asarray(frame_times, dtype=np.float64), frames)
         return write_mp4(source, destination, lambda out: _write(video, audio, out, segments, start_time, rotation,
                                                                  preset, crf, progress, threads, exact))
 
@@ -223,9 +299,11 @@ def _write(video: _Cutter, audio: _Cutter | None, out, segments, start_time, rot
     total = sum(stop - start for start, stop in segments) or 1.0
     clock = 0.0  # output seconds written so far
     frames = samples = 0
+    concealed: list[int] = []
     for number, (start, stop) in enumerate(segments):
         abs_start, abs_stop = start_time + start, start_time + stop
-        for offset, frame in _shot_frames(video, abs_start, abs_stop, exact, number):
+        shot: dict[str, Any] = {}
+        for offset, frame in _shot_frames(video, abs_start, abs_stop, exact, number, shot):
             if frame.format.name != "yuv420p" or frame.width != ov.width or frame.height != ov.height:
                 frame = frame.reformat(width=ov.width, height=ov.height, format="yuv420p")
             frame.pts = int(round((clock + max(offset, 0.0)) / tb))
@@ -235,8 +313,11 @@ def _write(video: _Cutter, audio: _Cutter | None, out, segments, start_time, rot
             frames += 1
             if progress is not None:
                 progress(min((clock + offset) / total, 1.0))
+        concealed += shot.get("concealed", [])
         if oa is not None:
-            samples += _cut_audio(audio, resampler, fifo, oa, out, abs_start, abs_stop, clock, sample_rate)
+            epoch, audio_start = shot.get("anchor", (None, abs_start))  # exact path: from the frames written
+            samples += _cut_audio(audio, resampler, fifo, oa, out, audio_start, audio_start + stop - start, clock,
+                                  sample_rate, epoch=epoch)
         clock += stop - start
     out.mux(ov.encode(None))
     if oa is not None:
@@ -244,19 +325,44 @@ def _write(video: _Cutter, audio: _Cutter | None, out, segments, start_time, rot
         out.mux(oa.encode(None))
     if progress is not None:
         progress(1.0)
-    return VideoWriteStats(frames=frames, duration=clock, audio_samples=samples, sample_rate=sample_rate)
+    return VideoWriteStats(frames=frames, duration=clock, audio_samples=samples, sample_rate=sample_rate,
+                           concealed=_index_ranges(concealed, exact[1]) if exact is not None else [])
 
 
-def _shot_frames(video: _Cutter, abs_start: float, abs_stop: float, exact, number: int) -> Iterator:
-    """(seconds from the shot's start, frame) for every frame of one shot."""
+def _shot_frames(video: _Cutter, abs_start: float, abs_stop: float, exact, number: int,
+                 shot: dict[str, Any]) -> Iterator:
+    """(seconds from the shot's start, frame) for every frame of one shot. On the exact path
+    ``shot`` receives ``anchor``, the (epoch, container time) the shot's first frame was
+    shown at (so its sound can be cut from there), and the ``concealed`` frame numbers."""
     if exact is None:
         for frame in video.frames_between(abs_start, abs_stop):
             yield float(frame.pts * video.stream.time_base) - abs_start, frame
         return
-    ranges, frame_times = exact
+    ranges, frame_times, frames = exact
     first, stop = ranges[number]
-    for index, frame in enumerate(video.frames_by_index(first, stop), first):
-        yield float(frame_times[index] - frame_times[first]), frame
+    for item in itertools.islice(frames, stop - first):
+        offset = float(frame_times[item.index] - frame_times[first])
+        if item.concealed:
+            shot.setdefault("concealed", []).append(item.index)
+        elif "anchor" not in shot and np.isfinite(item.time):
+            shot["anchor"] = (item.epoch, item.time - offset)
+        yield offset, item.frame
+
+
+def _index_ranges(indices: Sequence[int], frame_times: np.ndarray) -> list[tuple[float, float]]:
+    """Frame numbers as merged [start, end) seconds (the last frame lasts as long as the one before it)."""
+    ranges: list[list[float]] = []
+    for index in sorted(set(indices)):
+        start = float(frame_times[index])
+        if index + 1 < len(frame_times):
+            end = float(frame_times[index + 1])
+        else:
+            end = start + (float(frame_times[-1] - frame_times[-2]) if len(frame_times) > 1 else 0.0)
+        if ranges and abs(ranges[-1][1] - start) < 1e-9:
+            ranges[-1][1] = end
+        else:
+            ranges.append([start, end])
+    return [(round(a, 6), round(b, 6)) for a, b in ranges]
 def _add_audio(out, audio: _Cutter | None):
     """The summary's AAC stream for ``audio``'s source stream: (stream, resampler, FIFO, rate)."""
     if audio is None:
@@ -271,13 +377,17 @@ def _add_audio(out, audio: _Cutter | None):
     return oa, av.AudioResampler(format="fltp", layout=layout, rate=sample_rate), av.AudioFifo(), sample_rate
 
 
-def _cut_audio(audio: _Cutter, resampler, fifo, oa, out, abs_start, abs_stop, clock, rate) -> int:
-    """Append exactly the samples of [abs_start, abs_stop) to the FIFO, padding with silence."""
+def _cut_audio(audio: _Cutter, resampler, fifo, oa, out, abs_start, abs_stop, clock, rate,
+               epoch: int | None = None) -> int:
+    """Append exactly the samples of [abs_start, abs_stop) to the FIFO, padding with silence
+    (on the clock's ``epoch``-th run when given, see ``_Cutter.frames_in_epoch``)."""
     wanted = int(round((clock + abs_stop - abs_start) * rate)) - int(round(clock * rate))
     written = 0
     layout = oa.codec_context.layout.name
     channels = oa.codec_context.layout.nb_channels
-    for frame in audio.frames_between(abs_start, abs_stop):
+    found = audio.frames_between(abs_start, abs_stop) if epoch is None else \
+        audio.frames_in_epoch(epoch, abs_start, abs_stop)
+    for frame in found:
         first_time = float(frame.pts * audio.stream.time_base)
         for chunk in resampler.resample(frame):
             data = chunk.to_ndarray()
