@@ -12,6 +12,7 @@ import numpy as np
 from ..errors import InputError
 from .base import Decoder, FrameBatch, SamplingPlan, VideoInfo
 from .probe import _reason, normalize_rotation, usable_audio
+from .keyframes import clean_cut_points
 
 
 def _rotate(frames: np.ndarray, rotation: int) -> np.ndarray:
@@ -111,13 +112,14 @@ class PyAVDecoder(Decoder):
 
     def _index(self, stream) -> tuple[np.ndarray, np.ndarray]:
         """Timestamps of every video packet, read without decoding."""
-        pts, durations = [], []
+        pts, durations, keys = [], [], []
         try:
             for packet in self._container.demux(stream):
                 if packet.size == 0 or packet.pts is None:
                     continue
                 pts.append(packet.pts)
                 durations.append(packet.duration or 0)
+                keys.append(packet.is_keyframe)
         except av.error.FFmpegError:
             pass  # a damaged tail: keep what was indexed, decoding will report truncation
         if pts:
@@ -127,6 +129,8 @@ class PyAVDecoder(Decoder):
         # Timestamps that restart mid-file (concatenated transport streams) repeat: frames
         # are then known by their place in the decoding order, not by their timestamp.
         self._by_count = not np.array_equal(unwrapped, pts_array)
+        # Where decoding may start for range-parallel decoding (ranges.py).
+        self._cut_points = clean_cut_points(unwrapped, np.asarray(keys, dtype=bool))
         return unwrapped, np.asarray(durations, dtype=np.int64)
 
     def _check_complete(self, stream, n_packets: int, duration: float) -> None:

@@ -29,6 +29,7 @@ from typing import Callable, Sequence
 import av
 import numpy as np
 
+from ..decoding.keyframes import clean_cut_points
 from ..decoding.probe import _reason, usable_audio
 from ..errors import InputError
 from . import video as _video
@@ -206,12 +207,7 @@ class _SourceIndex:
         self.durations = dict(zip(pts, durations))
         self.first_pts = int(self.pts.min())
         self.delay = max(int((self.pts - self.dts).max()), 0)  # ticks between decoding and showing
-        # A keyframe is a clean cut point when every picture before it in decoding order is
-        # shown before it and every picture after it is shown after it (a closed GOP).
-        before_max = np.maximum.accumulate(np.concatenate([[np.iinfo(np.int64).min], self.pts[:-1]]))
-        after_min = np.minimum.accumulate(self.pts[::-1])[::-1]
-        clean = np.asarray(key) & (before_max < self.pts) & (after_min >= self.pts)
-        self.cut_points = np.sort(self.pts[clean])  # pts of the clean keyframes
+        self.cut_points = clean_cut_points(self.pts, np.asarray(key, dtype=bool))  # closed-GOP keyframes
         self.cut_point_set = set(self.cut_points.tolist())
         self.end = int(self.pts.max()) + 1  # past the last frame: a cut point too
         self.sorted_pts = np.sort(self.pts)
