@@ -83,3 +83,28 @@ def test_worker_count(monkeypatch):
     monkeypatch.setenv(ranges.WORKERS_ENV, "many")
     with pytest.raises(UsageError, match=ranges.WORKERS_ENV):
         decode_workers()
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not __import__("torch").cuda.is_available(), reason="needs a CUDA GPU")
+def test_several_nvdec_sessions_sample_like_one(tmp_path, monkeypatch):
+    """Every range decoder of an NVDEC video is its own NVDEC session (``NvdecDecoder._open``)."""
+    from summarize.decoding.nvdec_backend import NvdecDecoder, nvdec_available
+
+    assert nvdec_available()
+    monkeypatch.setattr(ranges, "MIN_RANGE_FRAMES", 20)
+    path = tmp_path / "gops.mp4"
+    write_video(path, [(0, 3.0), (1, 3.0), (4, 3.0)], fps=25, preset="veryfast", audio=False, grain=3.0, gop=20)
+    frames = {}
+    for workers in (1, 4):
+        with open_video(path, short_side=96, backend="nvdec", workers=workers) as video:
+            assert video.info.backend == "nvdec" and video.info.decoder_note is None
+            assert isinstance(getattr(video, "base", video), NvdecDecoder)
+            plan = plan_samples(video.frame_times, video.info.duration, 2.0)
+            frames[workers] = np.concatenate([b.frames for b in video.iter_batches(plan, 5)])
+            if workers > 1:
+                assert video.ranges_decoded >= 3 and all(
+                    c.streams.video[0].codec_context.is_hwaccel for c in video._opened)
+    assert np.array_equal(frames[1], frames[4])
+    _, cpu, _, _ = _samples(path, workers=1)
+    assert np.abs(frames[4].astype(np.int16) - cpu).mean() < 2.0  # per pixel, 0-255
