@@ -125,7 +125,7 @@ class RangeDecoder(Decoder):
 
     # --- per-thread containers ---------------------------------------------------------
 
-    def _stream(self):
+    def _thread_stream(self):
         stream = getattr(self._local, "stream", None)
         if stream is None:
             try:
@@ -143,19 +143,20 @@ class RangeDecoder(Decoder):
     # --- decoding ----------------------------------------------------------------------
 
     def _decode_range(self, rng: FrameRange, wanted: np.ndarray) -> list[np.ndarray]:
-        """The converted frames of the range's samples, in sample order."""
+        """The converted frames of the range's samples, in sample order, each sample taking
+        the first frame at or after the one it wants, as ``PyAVDecoder.iter_batches`` does."""
         base = self.base
-        container, stream = self._stream()
+        container, stream = self._thread_stream()
         frames_wanted = wanted[rng.samples[0] : rng.samples[1]]
         needed = set(base._pts[np.unique(frames_wanted)].tolist())
         if rng.first == 0:
             container.seek(0, stream=stream)
         else:
             container.seek(int(base._pts[rng.first]), stream=stream, backward=True)
-        images: dict[int, np.ndarray] = {}
+        images: list[np.ndarray] = []
         context = stream.codec_context
         tb = float(stream.time_base)
-        last_time = 0.0
+        last_time, last_index = 0.0, rng.first - 1
         try:
             for packet in container.demux(stream):
                 if packet.pts is not None:
@@ -171,20 +172,26 @@ class RangeDecoder(Decoder):
                         f"({_reason(exc)}); --salvage summarizes what decodes"
                     ) from None
                 for frame in decoded:
-                    if frame.pts in needed and frame.pts not in images:
-                        images[frame.pts] = base._convert(frame)
-                if len(images) == len(needed):
+                    index = last_index + 1
+                    if frame.pts is not None:
+                        index = base._index_of_pts.get(frame.pts, index)
+                    last_index = index
+                    image = None
+                    while len(images) < len(frames_wanted) and frames_wanted[len(images)] <= index:
+                        if image is None:
+                            image = base._convert(frame)
+                        images.append(image)
+                if len(images) == len(frames_wanted):
                     break
         finally:
             context.skip_frame = "DEFAULT"
-        if len(images) < len(needed):
-            missing = min(set(needed) - set(images))
+        if len(images) < len(frames_wanted):
             raise InputError(
                 f"{base.path} ends early: no frames decode after "
-                f"{(missing - base._start_pts) * tb:.1f} s of {base.info.duration:.1f} s "
+                f"{float(base.frame_times[frames_wanted[len(images)]]):.1f} s of {base.info.duration:.1f} s "
                 f"(truncated or damaged file; --salvage summarizes what decodes)"
             )
-        return [images[int(base._pts[i])] for i in frames_wanted]
+        return images
 
     def plan_ranges(self, plan: SamplingPlan) -> list[FrameRange]:
         base = self.base
