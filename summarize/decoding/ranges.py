@@ -148,43 +148,28 @@ class RangeDecoder(Decoder):
         base = self.base
         container, stream = self._thread_stream()
         frames_wanted = wanted[rng.samples[0] : rng.samples[1]]
-        needed = set(base._pts[np.unique(frames_wanted)].tolist())
         if rng.first == 0:
             container.seek(0, stream=stream)
         else:
             container.seek(int(base._pts[rng.first]), stream=stream, backward=True)
         images: list[np.ndarray] = []
-        context = stream.codec_context
-        tb = float(stream.time_base)
-        last_time, last_index = 0.0, rng.first - 1
+        last_index = rng.first - 1
+        frames = base._decoded(frames_wanted, container, stream)
         try:
-            for packet in container.demux(stream):
-                if packet.pts is not None:
-                    last_time = (packet.pts - base._start_pts) * tb
-                context.skip_frame = "DEFAULT" if packet.pts is None or packet.pts in needed else "NONREF"
-                try:
-                    decoded = packet.decode()
-                except av.error.EOFError:
-                    break
-                except av.error.FFmpegError as exc:
-                    raise InputError(
-                        f"{base.path} is damaged at {last_time:.2f} s of {base.info.duration:.2f} s "
-                        f"({_reason(exc)}); --salvage summarizes what decodes"
-                    ) from None
-                for frame in decoded:
-                    index = last_index + 1
-                    if frame.pts is not None:
-                        index = base._index_of_pts.get(frame.pts, index)
-                    last_index = index
-                    image = None
-                    while len(images) < len(frames_wanted) and frames_wanted[len(images)] <= index:
-                        if image is None:
-                            image = base._convert(frame)
-                        images.append(image)
+            for frame in frames:
+                index = last_index + 1
+                if frame.pts is not None:
+                    index = base._index_of_pts.get(frame.pts, index)
+                last_index = index
+                image = None
+                while len(images) < len(frames_wanted) and frames_wanted[len(images)] <= index:
+                    if image is None:
+                        image = base._convert(frame)
+                    images.append(image)
                 if len(images) == len(frames_wanted):
                     break
         finally:
-            context.skip_frame = "DEFAULT"
+            frames.close()  # the decoder's skip_frame back to its default
         if len(images) < len(frames_wanted):
             raise InputError(
                 f"{base.path} ends early: no frames decode after "
