@@ -10,6 +10,11 @@ Cases (each runs in a fresh process, so its peak RSS is its own):
   carry sensor-like grain so the bitrate (and so the decoding cost) is that of camera
   footage (about 8 Mbit/s, like a phone recording at 720p30), not that of clean synthetic
   graphics.
+* ``720p-pyav``: the same with ``--decoder pyav`` (FFmpeg skipping the pictures no sample
+  needs; not the default, as it moves one pinned selection, see the README).
+* ``720p-1min``: a one-minute video made the same way, to try the script quickly.
+* ``decode`` (``decode-1min``): decoding alone, decord against PyAV with one decoder and
+  PyAV with keyframe ranges decoded side by side (``summarize/decoding/ranges.py``).
 * ``720p-clean``: the same scenes without grain (about 0.5 Mbit/s): what the decoder
   costs when the picture compresses well. Not run unless asked for.
 * ``summe``: the two SumMe videos in ``$SUMMARIZE_DATA/summe/videos`` (320x240, no audio).
@@ -39,17 +44,19 @@ sys.path.insert(0, str(ROOT))
 from benchmarks.common import OUT, peak_rss_mb, run_cases  # noqa: E402
 
 
-def make_720p_video(grain: bool = True) -> Path:
+def make_720p_video(grain: bool = True, minutes: int = 10) -> Path:
     from tests.synthetic import write_video
 
-    path = OUT / ("ten_minutes_720p30_grain.mp4" if grain else "ten_minutes_720p30_clean.mp4")
+    name = "ten_minutes" if minutes == 10 else f"{minutes}_minute"
+    path = OUT / (f"{name}_720p30_grain.mp4" if grain else f"{name}_720p30_clean.mp4")
     if path.exists():
         return path
     OUT.mkdir(exist_ok=True)
-    # 40 scenes of 5 to 25 seconds cycling through the eight textures: 600 s in all.
-    lengths = [5, 10, 15, 20, 25, 20, 15, 10] * 5
+    # 8 scenes of 5 to 25 seconds a block of 2 minutes, cycling through the eight
+    # textures: 40 scenes, 600 s, for the 10-minute video.
+    lengths = [5, 10, 15, 20, 25, 20, 15, 10] * (minutes // 2) if minutes >= 2 else [5, 10, 15, 10, 5, 15]
     scenes = [(i % 8, float(s)) for i, s in enumerate(lengths)]
-    assert sum(lengths) == 600
+    assert sum(lengths) == 60 * minutes
     tmp = path.with_suffix(".partial.mp4")
     write_video(tmp, scenes, width=1280, height=720, fps=30, preset="veryfast", audio=True,
                 **({"grain": 4.0, "crf": 18} if grain else {}))
@@ -57,13 +64,13 @@ def make_720p_video(grain: bool = True) -> Path:
     return path
 
 
-def run_video(path: Path, device: str = "cpu") -> dict:
+def run_video(path: Path, device: str = "cpu", decoder: str = "auto") -> dict:
     from summarize import Summarizer
 
     out = OUT / "outputs"
     out.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    summarizer = Summarizer(cache=False, device=device)
+    summarizer = Summarizer(cache=False, device=device, decoder=decoder)
     _ = summarizer.backbone  # model loading is reported separately
     load = time.perf_counter() - started
     result = summarizer.summarize(path, out, overwrite=True)
@@ -141,9 +148,39 @@ def run_long_scores(n: int = 21_600) -> dict:
     }
 
 
+def run_decode(path: Path) -> list[dict]:
+    """Decoding alone (the samples the default backbone gets: 2 per second, short side
+    224): decord, PyAV one decoder with FFmpeg's frame threads, PyAV keyframe ranges side
+    by side (``SUMMARIZE_DECODE_WORKERS``; automatic: half the cores, off on two)."""
+    from summarize.decoding import decode_workers, open_video, plan_samples
+
+    rows = []
+    ranged = max(decode_workers(), 2)
+    for backend, workers in (("decord", None), ("pyav", 1), ("pyav", ranged)):
+        started = time.perf_counter()
+        cpu = time.process_time()
+        with open_video(path, short_side=224, backend=backend, workers=workers) as video:
+            plan = plan_samples(video.frame_times, video.info.duration, 2.0)
+            samples = sum(len(b.frames) for b in video.iter_batches(plan, 32))
+            ranges = getattr(video, "ranges_decoded", 0)
+        wall = time.perf_counter() - started
+        rows.append({"video": path.name, "decoder": backend, "workers": workers or 1, "ranges": ranges,
+                     "samples": samples, "wall_s": round(wall, 2), "cpu_s": round(time.process_time() - cpu, 2),
+                     "x_realtime": round(video.info.duration / wall, 1), "cores": os.cpu_count()})
+    return rows
+
+
 def child(case: str) -> list[dict]:
     if case == "720p":
         return [run_video(make_720p_video())]
+    if case == "720p-pyav":
+        return [run_video(make_720p_video(), decoder="pyav")]
+    if case == "720p-1min":
+        return [run_video(make_720p_video(minutes=1))]
+    if case == "decode":
+        return run_decode(make_720p_video())
+    if case == "decode-1min":
+        return run_decode(make_720p_video(minutes=1))
     if case == "720p-clean":
         return [run_video(make_720p_video(grain=False))]
     if case in ("summe", "summe-cuda"):
@@ -167,8 +204,9 @@ def _cuda() -> bool:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--case", choices=["720p", "720p-clean", "summe", "long-scores", "scores-25k", "720p-cuda",
-                                           "summe-cuda"], action="append")
+    parser.add_argument("--case", choices=["720p", "720p-pyav", "720p-1min", "720p-clean", "decode", "decode-1min",
+                                           "summe", "long-scores", "scores-25k", "720p-cuda", "summe-cuda"],
+                        action="append")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -176,8 +214,10 @@ def main() -> None:
         return
     cases = args.case or ["720p", "summe", "long-scores", "scores-25k"] + (["720p-cuda", "summe-cuda"]
                                                                           if _cuda() else [])
-    for case in {"720p", "720p-clean", "720p-cuda"} & set(cases):
+    for case in {"720p", "720p-pyav", "720p-clean", "720p-cuda", "decode"} & set(cases):
         make_720p_video(grain=case != "720p-clean")  # generation is not part of any measurement
+    if {"720p-1min", "decode-1min"} & set(cases):
+        make_720p_video(minutes=1)
     run_cases(__file__, cases, "bench_pipeline.json")
 
 

@@ -33,14 +33,25 @@ DEFAULT_COMMAND = "video"
 LAZY_COMMANDS = {"train": ("summarize._cli.train", "train_app", "Train a scorer's model without labels.")}
 
 
-class PlainUsageCommand(TyperCommand):
+class _BoolHelp:
+    """The help flag unset is False, not None: Typer coerces a None through a Pydantic
+    adapter, and importing Pydantic for it made ``summarize batch --help`` twice as slow."""
+
+    def get_help_option(self, ctx):
+        option = super().get_help_option(ctx)
+        if option is not None and option.default is None:
+            option.default = False
+        return option
+
+
+class PlainUsageCommand(_BoolHelp, TyperCommand):
     """``Usage: summarize batch [OPTIONS] DIR`` rather than Typer's ``{DIR}`` for required arguments."""
 
     def collect_usage_pieces(self, ctx) -> list[str]:
         return [p[1:-1] if p.startswith("{") and p.endswith("}") else p for p in super().collect_usage_pieces(ctx)]
 
 
-class DefaultCommandGroup(TyperGroup):
+class DefaultCommandGroup(_BoolHelp, TyperGroup):
     """Routes ``summarize VIDEO ...`` to the ``video`` command; sub-commands stay reachable."""
 
     def list_commands(self, ctx) -> list[str]:

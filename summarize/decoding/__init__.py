@@ -16,6 +16,7 @@ from .decord_backend import DecordDecoder
 from .nvdec_backend import NvdecDecoder, NvdecUnavailable
 from .probe import check_complete, check_path, probe
 from .pyav_backend import PyAVDecoder
+from .ranges import RangeDecoder, available_cores, decode_workers
 
 BACKENDS: dict[str, type[Decoder]] = {"decord": DecordDecoder, "pyav": PyAVDecoder, "nvdec": NvdecDecoder}
 
@@ -35,13 +36,16 @@ def scaled_size(width: int, height: int, short_side: int | None) -> tuple[int, i
 
 
 def open_video(path: str | Path, *, short_side: int | None = None, backend: str = "auto",
-               threads: int = 0, salvage: bool = False) -> Decoder:
+               threads: int = 0, salvage: bool = False, workers: int | None = None) -> Decoder:
     """Open ``path`` for sampling; frames come scaled so their shorter side is ``short_side``.
 
     Raises ``UsageError`` for a missing path or a directory and ``InputError`` for a file
     that holds no decodable video. With ``salvage``, a file cut short or with damaged
     frames is read as far as it decodes (PyAV), the decoder's ``missing`` and
     ``damaged_times`` saying what was lost.
+
+    PyAV and NVDEC decoders sample long videos by decoding keyframe ranges concurrently
+    (``ranges.py``): ``workers`` ranges at once, None or 0 for ``decode_workers``'s choice.
     """
     path = check_path(Path(path))
     if backend not in ("auto", *BACKENDS):
@@ -79,6 +83,10 @@ def open_video(path: str | Path, *, short_side: int | None = None, backend: str 
             return decoder
         decoder.close()
         raise
+    if isinstance(decoder, PyAVDecoder) and not salvage:
+        count = decode_workers(threads, workers)
+        if count > 1:
+            decoder = RangeDecoder(decoder, count, max(1, (threads or available_cores()) // count))
     return decoder
 
 
@@ -89,6 +97,7 @@ __all__ = [
     "SamplingPlan",
     "SourceFrame",
     "VideoInfo",
+    "decode_workers",
     "open_video",
     "plan_samples",
     "probe",

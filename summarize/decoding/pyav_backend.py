@@ -12,6 +12,7 @@ import numpy as np
 from ..errors import InputError
 from .base import Decoder, FrameBatch, SamplingPlan, SourceFrame, VideoInfo
 from .probe import _reason, normalize_rotation, usable_audio
+from .keyframes import clean_cut_points
 
 
 def _rotate(frames: np.ndarray, rotation: int) -> np.ndarray:
@@ -120,13 +121,14 @@ class PyAVDecoder(Decoder):
 
     def _index(self, stream) -> tuple[np.ndarray, np.ndarray]:
         """Timestamps of every video packet, read without decoding."""
-        pts, durations = [], []
+        pts, durations, keys = [], [], []
         try:
             for packet in self._container.demux(stream):
                 if packet.size == 0 or packet.pts is None:
                     continue
                 pts.append(packet.pts)
                 durations.append(packet.duration or 0)
+                keys.append(packet.is_keyframe)
         except av.error.FFmpegError:
             pass  # a damaged tail: keep what was indexed, decoding will report truncation
         if pts:
@@ -136,6 +138,8 @@ class PyAVDecoder(Decoder):
         # Timestamps that restart mid-file (concatenated transport streams) repeat: frames
         # are then known by their place in the decoding order, not by their timestamp.
         self._by_count = not np.array_equal(unwrapped, pts_array)
+        # Where decoding may start for range-parallel decoding (ranges.py).
+        self._cut_points = clean_cut_points(unwrapped, np.asarray(keys, dtype=bool))
         return unwrapped, np.asarray(durations, dtype=np.int64)
 
     def _check_complete(self, stream, n_packets: int, duration: float) -> None:
@@ -173,7 +177,7 @@ class PyAVDecoder(Decoder):
             return frame.to_ndarray(format="rgb24")
         return frame.to_ndarray(width=self._size[0], height=self._size[1], format="rgb24")
 
-    def _decoded(self, wanted: np.ndarray) -> Iterator:
+    def _decoded(self, wanted: np.ndarray, container=None, stream=None) -> Iterator:
         """Frames in order, packet by packet, so that damage is known by its time. With
         ``salvage`` a packet the decoder rejects is skipped and its time recorded (the
         frame on screen before it stands in for it); otherwise it is an ``InputError``.
@@ -183,14 +187,16 @@ class PyAVDecoder(Decoder):
         picture decode exactly as before (the samples are bit-identical) and the others
         (B-frames nothing predicts from, about a third of a camera stream at 2 samples/s)
         are skipped. Not when frames are known by their count (restarting timestamps):
-        a skipped picture would shift the count.
+        a skipped picture would shift the count. ``container`` and ``stream``: another
+        opening of the file (a range decoder's, ranges.py), else this decoder's.
         """
-        tb = float(self._stream.time_base)
+        container, stream = container or self._container, stream or self._stream
+        tb = float(stream.time_base)
         last_time = 0.0
         needed = None if self._by_count else set(self._pts[np.unique(wanted)].tolist())
-        context = self._stream.codec_context
+        context = stream.codec_context
         try:
-            for packet in self._container.demux(self._stream):
+            for packet in container.demux(stream):
                 if packet.pts is not None:
                     last_time = (packet.pts - self._start_pts) * tb
                 if needed is not None:

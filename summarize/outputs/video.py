@@ -60,11 +60,21 @@ class _Peekable:
         self.pending = item
 
 
-def _decode_tolerant(container, stream) -> Iterator:
+def _decode_tolerant(container, stream, skip_before: Callable[[], int | None] | None = None) -> Iterator:
     """Decoded frames of ``stream``, skipping packets the decoder rejects: after a seek into
     MPEG program streams, audio starts mid-frame. (A video frame lost this way shows in
-    the check of the written file, see ``verify.py``.)"""
+    the check of the written file, see ``verify.py``.)
+
+    ``skip_before()``: a timestamp before which no frame will be used; pictures shown
+    before it that no other picture refers to are not decoded (FFmpeg's ``skip_frame``),
+    which spares part of the decoding from a keyframe up to a cut.
+    """
+    context = stream.codec_context if skip_before is not None else None
     for packet in container.demux(stream):  # the last packet is empty: it flushes the decoder
+        if context is not None:
+            limit = skip_before()
+            skip = limit is not None and packet.pts is not None and packet.pts < limit
+            context.skip_frame = "NONREF" if skip else "DEFAULT"
         try:
             yield from packet.decode()
         except av.error.InvalidDataError:
@@ -96,6 +106,7 @@ class _Cutter:
         if threads:
             self.stream.thread_count = threads
         self.frames: _Peekable | None = None
+        self.skip_before: int | None = None  # video: nothing shown before this pts is wanted
         self.position = -np.inf
         self.count = 0  # frames decoded since the start (frames_by_index)
         self.sequential: _Peekable | None = None  # (epoch, frame) from the start (frames_by_index, frames_in_epoch)
@@ -105,7 +116,10 @@ class _Cutter:
         """Frames with start <= time < stop (absolute container seconds)."""
         if self.frames is None or start < self.position - TIME_TOLERANCE or start - self.position > SEEK_GAP:
             self.container.seek(max(int(start / self.stream.time_base), 0), stream=self.stream, backward=True)
-            self.frames = _Peekable(_decode_tolerant(self.container, self.stream))
+            skip = (lambda: self.skip_before) if self.stream.type == "video" else None
+            self.frames = _Peekable(_decode_tolerant(self.container, self.stream, skip))
+        if self.stream.type == "video":
+            self.skip_before = int(np.floor((start - TIME_TOLERANCE) / self.stream.time_base))
         for frame in self.frames:
             if frame.pts is None:
                 continue
@@ -147,6 +161,7 @@ class _Cutter:
     def frames_by_index(self, first: int, stop: int) -> Iterator[SourceFrame]:
         """Frames number ``first`` to ``stop - 1`` in presentation order, decoding the file
         sequentially from its start and counting (the exact path: no seeking, no timestamps)."""
+        self.skip_before = None  # frames are counted: every one is decoded
         frames = self._from_start() if self.sequential is None or first < self.count else self.sequential
         tb = self.stream.time_base
         for epoch, frame in frames:

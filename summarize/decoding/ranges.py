@@ -1,0 +1,234 @@
+"""Parallel decoding of one video: the stream split at keyframes into contiguous ranges,
+each range decoded by its own container on its own thread, the samples handed on in order.
+
+The ranges come from the packet index the PyAV backend reads anyway (no decoding): a
+range starts at a *clean* keyframe, one that no picture before it in decoding order is
+shown after and no picture after it is shown before (a closed GOP), so decoding from it
+gives every later picture exactly as decoding from the start of the file does. A sample
+is taken from the frame with the same timestamp as in sequential decoding, so the
+samples are bit-identical (``tests/test_decode_ranges.py``). FFmpeg releases the GIL
+while it decodes and scales, so threads run the ranges side by side.
+
+The containers are opened by the backend's own ``_open``: for the NVDEC backend every
+range decoder is an NVDEC session, several sessions decoding one long video.
+
+How many ranges run at once (``decode_workers``): ``SUMMARIZE_DECODE_WORKERS`` when set
+(1 turns it off), else half the cores the process may use, each range decoder with two
+frame threads; off on one or two cores, where FFmpeg's frame threading already keeps
+both cores busy with a single decoder, and off when the caller caps the decoder at one
+thread (batch workers, which run videos side by side instead).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Iterator
+
+import av
+import numpy as np
+
+from ..errors import InputError, UsageError
+from .base import Decoder, FrameBatch, SamplingPlan
+from .probe import _reason
+from .pyav_backend import PyAVDecoder, _rotate
+
+WORKERS_ENV = "SUMMARIZE_DECODE_WORKERS"
+# A range is at least this many frames (about 10 s at 30 fps): a seek and a decoder
+# restart per range are then noise, and each range is split at most at this granularity.
+MIN_RANGE_FRAMES = 300
+# Ranges per worker over the whole video, so that uneven ranges still share the work out.
+RANGES_PER_WORKER = 8
+
+
+def available_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def decode_workers(threads: int = 0, requested: int | None = None) -> int:
+    """How many ranges to decode at once: ``requested`` (or ``SUMMARIZE_DECODE_WORKERS``)
+    when given, 0 meaning automatic; automatic is half the usable cores (capped by
+    ``threads`` when that is set), and 1 (sequential) on two cores or fewer."""
+    if requested is None:
+        text = os.environ.get(WORKERS_ENV, "").strip()
+        if text:
+            try:
+                requested = int(text)
+            except ValueError:
+                raise UsageError(f"{WORKERS_ENV} must be a whole number (0: automatic), got {text!r}") from None
+    if requested is not None and requested < 0:
+        raise UsageError(f"decode workers must be 0 (automatic) or more, got {requested}")
+    if requested:
+        return requested
+    if threads == 1:
+        return 1
+    cores = available_cores() if not threads else min(threads, available_cores())
+    return 1 if cores <= 2 else max(2, cores // 2)
+
+
+@dataclass(frozen=True)
+class FrameRange:
+    """Frames ``first`` to ``stop - 1`` (presentation order) and the samples they hold."""
+
+    first: int
+    stop: int
+    samples: tuple[int, int]  # [start, end) positions in the sampling plan
+
+
+def split_ranges(starts: np.ndarray, n_frames: int, wanted: np.ndarray, target: int) -> list[FrameRange]:
+    """Contiguous ranges of at least ``target`` frames, each starting at one of ``starts``
+    (frame indices where decoding may begin, 0 always among them), holding the samples
+    ``wanted`` (non-decreasing frame indices); ranges that hold no sample are left out."""
+    starts = np.unique(np.append(np.asarray(starts, dtype=np.int64), 0))
+    bounds = [0]
+    for s in starts[1:]:
+        if s - bounds[-1] >= target:
+            bounds.append(int(s))
+    bounds.append(n_frames)
+    ranges = []
+    for first, stop in zip(bounds[:-1], bounds[1:]):
+        lo, hi = np.searchsorted(wanted, first, "left"), np.searchsorted(wanted, stop, "left")
+        if hi > lo:
+            ranges.append(FrameRange(first, stop, (int(lo), int(hi))))
+    return ranges
+
+
+class RangeDecoder(Decoder):
+    """A PyAV-family decoder whose ``iter_batches`` decodes keyframe ranges concurrently.
+
+    Everything else (the index, ``info``, ``frame_times``, closing) is the wrapped
+    decoder's; the samples are those its sequential ``iter_batches`` gives.
+    """
+
+    def __init__(self, base: PyAVDecoder, workers: int, threads_per_worker: int = 2) -> None:  # noqa: D107
+        self.base = base
+        self.name = base.name
+        self.info = base.info
+        self.frame_times = base.frame_times
+        self.workers = max(int(workers), 1)
+        self.threads_per_worker = max(int(threads_per_worker), 1)
+        self._local = threading.local()
+        self._opened: list = []
+        self._lock = threading.Lock()
+        self.ranges_decoded = 0  # how many ranges the last iter_batches split the video into
+
+    def __getattr__(self, name):  # missing, damaged_times, ... are the wrapped decoder's
+        if name == "base":
+            raise AttributeError(name)
+        return getattr(self.base, name)
+
+    # --- per-thread containers ---------------------------------------------------------
+
+    def _thread_stream(self):
+        stream = getattr(self._local, "stream", None)
+        if stream is None:
+            try:
+                container = self.base._open(self.base.path)
+            except av.error.FFmpegError as exc:
+                raise InputError(f"cannot re-open {self.base.path} to decode it ({_reason(exc)})") from None
+            with self._lock:
+                self._opened.append(container)
+            stream = container.streams.video[0]
+            stream.thread_type = "AUTO"
+            stream.thread_count = self.threads_per_worker
+            self._local.container, self._local.stream = container, stream
+        return self._local.container, stream
+
+    # --- decoding ----------------------------------------------------------------------
+
+    def _decode_range(self, rng: FrameRange, wanted: np.ndarray) -> list[np.ndarray]:
+        """The converted frames of the range's samples, in sample order, each sample taking
+        the first frame at or after the one it wants, as ``PyAVDecoder.iter_batches`` does."""
+        base = self.base
+        container, stream = self._thread_stream()
+        frames_wanted = wanted[rng.samples[0] : rng.samples[1]]
+        if rng.first == 0:
+            container.seek(0, stream=stream)
+        else:
+            container.seek(int(base._pts[rng.first]), stream=stream, backward=True)
+        images: list[np.ndarray] = []
+        last_index = rng.first - 1
+        frames = base._decoded(frames_wanted, container, stream)
+        try:
+            for frame in frames:
+                index = last_index + 1
+                if frame.pts is not None:
+                    index = base._index_of_pts.get(frame.pts, index)
+                last_index = index
+                image = None
+                while len(images) < len(frames_wanted) and frames_wanted[len(images)] <= index:
+                    if image is None:
+                        image = base._convert(frame)
+                    images.append(image)
+                if len(images) == len(frames_wanted):
+                    break
+        finally:
+            frames.close()  # the decoder's skip_frame back to its default
+        if len(images) < len(frames_wanted):
+            raise InputError(
+                f"{base.path} ends early: no frames decode after "
+                f"{float(base.frame_times[frames_wanted[len(images)]]):.1f} s of {base.info.duration:.1f} s "
+                f"(truncated or damaged file; --salvage summarizes what decodes)"
+            )
+        return images
+
+    def plan_ranges(self, plan: SamplingPlan) -> list[FrameRange]:
+        base = self.base
+        starts = [base._index_of_pts[int(p)] for p in base._cut_points if int(p) in base._index_of_pts]
+        n = len(base._pts)
+        target = max(MIN_RANGE_FRAMES, n // (self.workers * RANGES_PER_WORKER))
+        return split_ranges(np.asarray(starts, dtype=np.int64), n, np.asarray(plan.frame_indices), target)
+
+    def iter_batches(self, plan: SamplingPlan, batch_size: int) -> Iterator[FrameBatch]:
+        base = self.base
+        wanted = np.asarray(plan.frame_indices, dtype=np.int64)
+        if base._by_count or len(wanted) == 0 or np.any(np.diff(wanted) < 0):
+            # Frames known by their count (restarting clocks) cannot be found from a seek.
+            yield from base.iter_batches(plan, batch_size)
+            return
+        ranges = self.plan_ranges(plan)
+        self.ranges_decoded = len(ranges)
+        if len(ranges) < 2:
+            yield from base.iter_batches(plan, batch_size)
+            return
+        batch: list[np.ndarray] = []
+        batch_start = next_sample = 0
+        # At most two ranges per worker decoded ahead of the one handed on: memory stays
+        # bounded whatever the video's length.
+        with ThreadPoolExecutor(self.workers, thread_name_prefix="summarize-range") as pool:
+            pending: deque = deque()
+            todo = iter(ranges)
+            try:
+                for rng in todo:
+                    pending.append(pool.submit(self._decode_range, rng, wanted))
+                    if len(pending) >= 2 * self.workers:
+                        break
+                while pending:
+                    images = pending.popleft().result()
+                    nxt = next(todo, None)
+                    if nxt is not None:
+                        pending.append(pool.submit(self._decode_range, nxt, wanted))
+                    for image in images:
+                        batch.append(image)
+                        next_sample += 1
+                        if len(batch) == batch_size:
+                            yield FrameBatch(batch_start, _rotate(np.stack(batch), base._rotation))
+                            batch_start, batch = next_sample, []
+            finally:
+                for future in pending:
+                    future.cancel()
+        if batch:
+            yield FrameBatch(batch_start, _rotate(np.stack(batch), base._rotation))
+
+    def close(self) -> None:
+        with self._lock:
+            opened, self._opened = self._opened, []
+        for container in opened:
+            container.close()
+        self.base.close()

@@ -1,0 +1,110 @@
+"""Range-parallel decoding (summarize/decoding/ranges.py): keyframe ranges decoded side by
+side give exactly the samples of sequential decoding, in order."""
+
+import av
+import numpy as np
+import pytest
+
+from summarize.decoding import open_video, plan_samples, ranges
+from summarize.decoding.ranges import RangeDecoder, decode_workers, split_ranges
+from summarize.errors import UsageError
+from tests.synthetic import write_video
+
+
+def _samples(path, workers, fps=2.0, short_side=96):
+    with open_video(path, short_side=short_side, backend="pyav", workers=workers) as video:
+        plan = plan_samples(video.frame_times, video.info.duration, fps)
+        frames = np.concatenate([b.frames for b in video.iter_batches(plan, 5)])
+        used = getattr(video, "ranges_decoded", 0)
+        return plan, frames, used, video
+
+
+@pytest.mark.parametrize("vfr", [False, True], ids=["cfr-bframes", "vfr"])
+def test_ranges_give_the_samples_of_sequential_decoding(tmp_path, monkeypatch, vfr):
+    # Short ranges so a few seconds of video make many; keyframes every 20 frames, x264
+    # veryfast (B-frames, some never referenced, so skip_frame is at work in every range).
+    monkeypatch.setattr(ranges, "MIN_RANGE_FRAMES", 20)
+    path = tmp_path / "gops.mp4"
+    write_video(path, [(0, 3.0), (1, 3.0), (4, 3.0), (5, 3.0)], fps=25, preset="veryfast", audio=False,
+                grain=3.0, gop=20, variable_frame_rate=vfr)
+    plan, sequential, _, video = _samples(path, workers=1)
+    assert not isinstance(video, RangeDecoder)
+    plan_r, parallel, used, video = _samples(path, workers=3)
+    assert isinstance(video, RangeDecoder)
+    assert used >= 4  # really split
+    assert np.array_equal(plan.frame_indices, plan_r.frame_indices)
+    assert parallel.dtype == sequential.dtype and np.array_equal(parallel, sequential)  # bit for bit
+    # and both are the frames a full decode shows at those instants
+    with av.open(str(path)) as container:
+        every = sorted(container.decode(container.streams.video[0]), key=lambda f: f.pts)
+        size = (parallel.shape[2], parallel.shape[1])
+        reference = np.stack([every[i].to_ndarray(width=size[0], height=size[1], format="rgb24")
+                              for i in plan.frame_indices])
+    assert np.array_equal(parallel, reference)
+
+
+def test_ranges_feed_the_same_features(tmp_path, monkeypatch):
+    """End to end through feature extraction: the backbone gets the same inputs."""
+    from summarize.backbones import load_backbone
+    from summarize.features import extract_features
+
+    monkeypatch.setattr(ranges, "MIN_RANGE_FRAMES", 20)
+    path = tmp_path / "gops.mp4"
+    write_video(path, [(0, 4.0), (3, 4.0)], fps=25, preset="veryfast", audio=False, grain=3.0, gop=25)
+    net = load_backbone(device="cpu")
+    feats = {}
+    for workers in ("1", "3"):
+        monkeypatch.setenv(ranges.WORKERS_ENV, workers)
+        feats[workers] = extract_features(path, net, fps=4.0, decoder="pyav").features
+    assert np.array_equal(feats["1"], feats["3"])
+
+
+def test_split_ranges_cover_every_sample_in_order():
+    wanted = np.array([0, 0, 5, 12, 30, 31, 64, 99])
+    got = split_ranges(np.array([10, 20, 30, 40, 60, 80]), 100, wanted, target=25)
+    assert [(r.first, r.stop) for r in got] == [(0, 30), (30, 60), (60, 100)]
+    assert [r.samples for r in got] == [(0, 4), (4, 6), (6, 8)]
+    # a range without a sample is not decoded at all
+    assert [(r.first, r.stop) for r in split_ranges(np.array([10, 20]), 30, np.array([1, 25]), 10)] \
+        == [(0, 10), (20, 30)]
+
+
+def test_worker_count(monkeypatch):
+    monkeypatch.delenv(ranges.WORKERS_ENV, raising=False)
+    monkeypatch.setattr(ranges, "available_cores", lambda: 2)
+    assert decode_workers() == 1  # two cores: FFmpeg's frame threading, one decoder
+    monkeypatch.setattr(ranges, "available_cores", lambda: 16)
+    assert decode_workers() == 8
+    assert decode_workers(threads=1) == 1  # batch workers decode one video per core
+    assert decode_workers(threads=4) == 2
+    assert decode_workers(requested=3) == 3
+    monkeypatch.setenv(ranges.WORKERS_ENV, "5")
+    assert decode_workers() == 5
+    monkeypatch.setenv(ranges.WORKERS_ENV, "many")
+    with pytest.raises(UsageError, match=ranges.WORKERS_ENV):
+        decode_workers()
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not __import__("torch").cuda.is_available(), reason="needs a CUDA GPU")
+def test_several_nvdec_sessions_sample_like_one(tmp_path, monkeypatch):
+    """Every range decoder of an NVDEC video is its own NVDEC session (``NvdecDecoder._open``)."""
+    from summarize.decoding.nvdec_backend import NvdecDecoder, nvdec_available
+
+    assert nvdec_available()
+    monkeypatch.setattr(ranges, "MIN_RANGE_FRAMES", 20)
+    path = tmp_path / "gops.mp4"
+    write_video(path, [(0, 3.0), (1, 3.0), (4, 3.0)], fps=25, preset="veryfast", audio=False, grain=3.0, gop=20)
+    frames = {}
+    for workers in (1, 4):
+        with open_video(path, short_side=96, backend="nvdec", workers=workers) as video:
+            assert video.info.backend == "nvdec" and video.info.decoder_note is None
+            assert isinstance(getattr(video, "base", video), NvdecDecoder)
+            plan = plan_samples(video.frame_times, video.info.duration, 2.0)
+            frames[workers] = np.concatenate([b.frames for b in video.iter_batches(plan, 5)])
+            if workers > 1:
+                assert video.ranges_decoded >= 3 and all(
+                    c.streams.video[0].codec_context.is_hwaccel for c in video._opened)
+    assert np.array_equal(frames[1], frames[4])
+    _, cpu, _, _ = _samples(path, workers=1)
+    assert np.abs(frames[4].astype(np.int16) - cpu).mean() < 2.0  # per pixel, 0-255
