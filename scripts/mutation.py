@@ -4,9 +4,11 @@
     python scripts/mutation.py selection segmentation
     python scripts/mutation.py --report            # the last results, without running
 
-It runs ``mutmut run "summarize.MODULE*"`` for each module (under ``nice``, one OpenMP thread:
+It runs ``mutmut run "summarize.MODULE*"`` for each module, in the order of ``only_mutate``
+(fewest mutants first; under ``nice -n 19``, one OpenMP thread:
 PyTorch's thread pool does not survive mutmut's fork), then prints per module how many
-mutants the tests killed (a timeout counts as killed) and lists every survivor; ``mutmut
+mutants the tests killed (a timeout counts as killed), the seconds its run took, and lists
+every survivor; ``mutmut
 show NAME`` prints a survivor's change. Results are kept in ``mutants/`` (git-ignored); a
 module named again is tested again in full. Which modules and which tests: ``[tool.mutmut]`` in
 pyproject.toml. Needs ``pip install -e '.[mutation]'`` and SUMMARIZE_DATA for the
@@ -41,9 +43,16 @@ def results(path: str) -> dict[str, int | None]:
     return json.loads(meta.read_text())["exit_code_by_key"] if meta.exists() else {}
 
 
+TIMES = ROOT / "mutants" / "seconds_by_module.json"
+
+
+def _times() -> dict[str, float]:
+    return json.loads(TIMES.read_text()) if TIMES.exists() else {}
+
+
 def report(names: list[str], bar: float) -> int:
-    below = 0
-    print(f"{'module':28} {'mutants':>7} {'killed':>7} {'survived':>8} {'other':>6} {'score':>7}")
+    below, times = 0, _times()
+    print(f"{'module':28} {'mutants':>7} {'killed':>7} {'survived':>8} {'other':>6} {'score':>7} {'seconds':>8}")
     for name in names:
         codes = results(modules()[name])
         killed = sum(c in KILLED for c in codes.values())
@@ -52,7 +61,8 @@ def report(names: list[str], bar: float) -> int:
         tested = killed + len(survived)
         score = killed / tested if tested else 0.0
         below += score < bar
-        print(f"{name:28} {len(codes):7} {killed:7} {len(survived):8} {other:6} {score:7.1%}")
+        print(f"{name:28} {len(codes):7} {killed:7} {len(survived):8} {other:6} {score:7.1%} "
+              f"{times.get(name, float('nan')):8.0f}")
         for key in survived:
             print(f"    survived: {key}")
     return 1 if below else 0
@@ -73,9 +83,11 @@ def main() -> int:
         env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
         for name in names:
             started = time.monotonic()
-            subprocess.run(["nice", sys.executable, "-m", "mutmut", "run", "--max-children", str(args.jobs),
-                            f"summarize.{name}*"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
-            print(f"{name}: {time.monotonic() - started:.0f} s", file=sys.stderr)
+            subprocess.run(["nice", "-n", "19", sys.executable, "-m", "mutmut", "run", "--max-children",
+                            str(args.jobs), f"summarize.{name}*"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
+            times = {**_times(), name: round(time.monotonic() - started, 1)}
+            TIMES.write_text(json.dumps(times, indent=1))
+            print(f"{name}: {times[name]:.0f} s", file=sys.stderr, flush=True)
     return report(names, args.bar)
 
 
