@@ -18,6 +18,8 @@ evaluation tests. Exit status 1 when a module is below ``--bar`` (default 90%).
 from __future__ import annotations
 
 import argparse
+import ast
+import difflib
 import json
 import os
 import subprocess
@@ -50,21 +52,50 @@ def _times() -> dict[str, float]:
     return json.loads(TIMES.read_text()) if TIMES.exists() else {}
 
 
+EQUIVALENTS = ROOT / "scripts" / "mutation_equivalents.toml"
+
+
+def equivalents() -> dict[tuple[str, str], str]:
+    """(mutant name, mutated line) -> why it computes what the original does. The line is part
+    of the key: after a code change mutmut renumbers mutants, and a stale reason must not
+    excuse a different mutant."""
+    if not EQUIVALENTS.exists():
+        return {}
+    entries = tomllib.loads(EQUIVALENTS.read_text()).get("equivalent", [])
+    return {(e["name"], e["line"]): e["why"] for e in entries}
+
+
+def mutated_line(path: str, key: str) -> str:
+    """The line ``key`` changes, as mutmut wrote it into mutants/PATH (the first changed line)."""
+    source = (ROOT / "mutants" / path).read_text()
+    bodies = {node.name: ast.get_source_segment(source, node).replace(node.name, "NAME", 1).splitlines()
+              for node in ast.walk(ast.parse(source)) if isinstance(node, ast.FunctionDef)}
+    function = key.rsplit(".", 1)[-1]
+    original = bodies.get(function.rsplit("__mutmut_", 1)[0] + "__mutmut_orig", [])
+    changed = [line[1:].strip() for line in difflib.ndiff(original, bodies.get(function, []))
+               if line.startswith("+ ")]
+    return changed[0] if changed else ""
+
+
 def report(names: list[str], bar: float) -> int:
-    below, times = 0, _times()
-    print(f"{'module':28} {'mutants':>7} {'killed':>7} {'survived':>8} {'other':>6} {'score':>7} {'seconds':>8}")
+    below, times, explained = 0, _times(), equivalents()
+    print(f"{'module':28} {'mutants':>7} {'killed':>7} {'survived':>8} {'equiv.':>6} {'other':>6} {'score':>7} "
+          f"{'seconds':>8}")
     for name in names:
-        codes = results(modules()[name])
+        path = modules()[name]
+        codes = results(path)
         killed = sum(c in KILLED for c in codes.values())
         survived = [k for k, c in codes.items() if c in SURVIVED]
+        why = {k: explained.get((k, mutated_line(path, k))) for k in survived}
         other = len(codes) - killed - len(survived)  # not run yet, no tests, suspicious
         tested = killed + len(survived)
         score = killed / tested if tested else 0.0
         below += score < bar
-        print(f"{name:28} {len(codes):7} {killed:7} {len(survived):8} {other:6} {score:7.1%} "
-              f"{times.get(name, float('nan')):8.0f}")
+        print(f"{name:28} {len(codes):7} {killed:7} {len(survived):8} {sum(map(bool, why.values())):6} {other:6} "
+              f"{score:7.1%} {times.get(name, float('nan')):8.0f}")
         for key in survived:
-            print(f"    survived: {key}")
+            print(f"    survived: {key}" + (f"  (equivalent: {why[key]})" if why[key] else "  NOT EXPLAINED"))
+    print(f"seconds in all: {sum(times.get(n, 0) for n in names):.0f}")
     return 1 if below else 0
 
 

@@ -21,6 +21,15 @@ def _dead_pid() -> int:
     return child.pid
 
 
+@pytest.fixture
+def live_pid():
+    """A process of ours that is alive while the test runs (not pid 1: a probe must not disturb it)."""
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    yield child.pid
+    child.kill()
+    child.wait()
+
+
 def _files(folder):
     return sorted(p.name for p in folder.iterdir())
 
@@ -35,11 +44,11 @@ def test_a_temporary_name_is_hidden_beside_the_output_keeps_its_suffix_and_names
     assert temporary_sibling(final) != tmp  # two writers in one process never share a name
 
 
-def test_only_leftovers_of_dead_processes_for_that_output_are_removed(tmp_path):
+def test_only_leftovers_of_dead_processes_for_that_output_are_removed(tmp_path, live_pid):
     final, dead = tmp_path / "clip.mp4", _dead_pid()
     leftovers = [tmp_path / f".clip.partial-{dead}-0123abcd.mp4", tmp_path / f".clip.replaced-{dead}-89abcdef.mp4"]
     kept = [tmp_path / f".clip.partial-{os.getpid()}-0123abcd.mp4",  # this run's own
-            tmp_path / ".clip.partial-1-0123abcd.mp4",  # a live process (init)
+            tmp_path / f".clip.partial-{live_pid}-0123abcd.mp4",  # another live run's
             tmp_path / f".clip.partial-{dead}-0123abcd.mkv",  # another output's
             tmp_path / f".clip.partial-{dead}-0123abc.mp4",  # not a name we write
             tmp_path / f".clip.other-{dead}-0123abcd.mp4",
@@ -61,8 +70,16 @@ def test_a_stem_with_glob_characters_matches_only_itself(tmp_path):
     assert other.exists()
 
 
-def test_a_process_of_another_user_counts_as_alive(monkeypatch):
-    assert atomic._alive(os.getpid()) and atomic._alive(1) and not atomic._alive(_dead_pid())
+def test_a_leftover_that_cannot_be_removed_is_left_without_failing(tmp_path):
+    stuck = tmp_path / f".clip.partial-{_dead_pid()}-0123abcd.mp4"
+    stuck.mkdir()  # unlink() fails on it
+    assert remove_stale_partials(tmp_path / "clip.mp4") == [] and stuck.is_dir()
+
+
+def test_probing_a_process_leaves_it_running_and_another_users_counts_as_alive(live_pid, monkeypatch):
+    assert atomic._alive(os.getpid()) and atomic._alive(live_pid) and not atomic._alive(_dead_pid())
+    os.kill(live_pid, 0)  # still there: the probe sent no signal (a SIGHUP would have ended it)
+    assert os.waitpid(live_pid, os.WNOHANG) == (0, 0)
 
     def refused(pid, signal):
         raise PermissionError(errno.EPERM, "Operation not permitted")

@@ -48,6 +48,8 @@ def test_timestamps_stored_as_float32_still_pick_the_frame_starting_at_the_sampl
     assert plan_samples(frames, duration=1.5, fps=2.0).frame_indices.tolist() == [0, 1, 2]
     late = np.array([0.0, 0.5 + 2e-6, 1.0])  # two microseconds late is a later frame
     assert plan_samples(late, duration=1.5, fps=2.0).frame_indices.tolist() == [0, 0, 2]
+    edge = np.array([0.0, 0.5 + 1e-6, 1.0])  # the tolerance itself is included
+    assert plan_samples(edge, duration=1.5, fps=2.0).frame_indices.tolist() == [0, 1, 2]
 
 
 def test_samples_before_the_first_frame_or_without_frames_take_frame_zero():
