@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import ast
 import difflib
+import functools
 import json
 import os
 import subprocess
@@ -65,11 +66,18 @@ def equivalents() -> dict[tuple[str, str], str]:
     return {(e["name"], e["line"]): e["why"] for e in entries}
 
 
+@functools.cache
+def _functions(path: str) -> dict[str, list[str]]:
+    """The lines of every function mutmut wrote into mutants/PATH, its own name as NAME."""
+    source = (ROOT / "mutants" / path).read_text()
+    lines = source.splitlines()
+    return {node.name: [lines[node.lineno - 1].replace(node.name, "NAME", 1), *lines[node.lineno:node.end_lineno]]
+            for node in ast.walk(ast.parse(source)) if isinstance(node, ast.FunctionDef)}
+
+
 def mutated_line(path: str, key: str) -> str:
     """The line ``key`` changes, as mutmut wrote it into mutants/PATH (the first changed line)."""
-    source = (ROOT / "mutants" / path).read_text()
-    bodies = {node.name: ast.get_source_segment(source, node).replace(node.name, "NAME", 1).splitlines()
-              for node in ast.walk(ast.parse(source)) if isinstance(node, ast.FunctionDef)}
+    bodies = _functions(path)
     function = key.rsplit(".", 1)[-1]
     original = bodies.get(function.rsplit("__mutmut_", 1)[0] + "__mutmut_orig", [])
     changed = [line[1:].strip() for line in difflib.ndiff(original, bodies.get(function, []))

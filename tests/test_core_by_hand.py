@@ -5,9 +5,14 @@ user would see change. Many were written against mutants that survived the fast 
 
 import numpy as np
 import pytest
+import torch
+from scipy.ndimage import gaussian_filter1d
 
 from summarize.evaluation.metrics import (AnnotatorScores, F1Score, RankCorrelation, combine_users, f1_per_user,
                                          rank_correlations, safe_ratio)
+from summarize.errors import UsageError
+from summarize.models import ContrastiveConfig, RefinementNet
+from summarize.scoring.contrastive import ContrastiveScorer, local_and_global, minmax
 from summarize.selection import select_shots
 
 
@@ -74,3 +79,109 @@ def test_leaving_one_annotator_out_compares_with_the_others_only():
         [(-1 + 2 / 3) / 2, (-1 + 0.8) / 2, 0])
     assert _values(annotators.correlate(np.array([1, 2, 3, 4]))) == pytest.approx(
         [(1 - 1 + 2 / 3) / 3, (1 - 1 + 0.8) / 3, 0])
+
+
+# ---- the contrastive scorer's options: what each does to the scores and what the JSON records
+
+X = np.random.default_rng(5).normal(size=(12, 8)).astype(np.float32)
+
+
+def _expected(terms, names, sigma=1.0, add=1e-6, post=None):
+    s = np.ones(len(X))
+    for name in names:
+        s = s * minmax(terms[name])
+    s = np.exp(s - 1.0) if post == "exp" else s + add
+    return gaussian_filter1d(s, sigma, mode="nearest") if sigma > 0 else s
+
+
+def test_defaults_and_what_the_json_records():
+    scorer = ContrastiveScorer()
+    assert (scorer.variant, scorer.ratio, scorer.beta, scorer.sigma, scorer.epsilon) == ("align+uniform", 0.1, 2.0,
+                                                                                          1.0, 1e-6)
+    assert (scorer.post, scorer.refine, scorer.seed, scorer.epochs) == ("none", False, 0, 40)
+    assert scorer.required_backbone is None and scorer.needs_training is False and scorer.model is None
+    assert scorer.params == {"variant": "align+uniform", "neighbour_ratio": 0.1, "beta": 2.0,
+                             "smoothing_sigma_samples": 1.0, "epsilon": 1e-6, "self_is_neighbour": False}
+    assert ContrastiveScorer(post="exp").params["post"] == "exp(s - 1) before smoothing (CTVSUM's TVSum)"
+    shift = ContrastiveScorer(post="shift").params
+    assert shift["post"] == "s + 0.05 before smoothing (CTVSUM's SumMe)" and shift["epsilon"] == 0.0
+    refine = ContrastiveScorer(refine=True, seed=3, epochs=2)
+    assert refine.variant == "align+uniform+unique" and refine.needs_training and refine.refine is True
+    assert {k: refine.params[k] for k in ("refine", "seed", "epochs")} == {
+        "refine": "trained per evaluation fold on its training videos", "seed": 3, "epochs": 2}
+
+
+def test_scores_are_the_product_of_min_max_terms_plus_epsilon_smoothed():
+    scorer = ContrastiveScorer()
+    terms = scorer.terms(X)
+    assert set(terms) == {"align", "uniform"}
+    local, consistency = local_and_global(X, 0.1, 2.0)
+    assert np.array_equal(terms["align"], local) and np.array_equal(terms["uniform"], consistency)
+    assert np.allclose(scorer.score(X), _expected(terms, ["align", "uniform"]), atol=1e-12)
+    assert np.allclose(ContrastiveScorer(variant="align", sigma=0, epsilon=0.5).score(X),
+                       _expected(terms, ["align"], sigma=0, add=0.5), atol=1e-12)
+    assert np.allclose(ContrastiveScorer(sigma=2.5).score(X), _expected(terms, ["align", "uniform"], sigma=2.5),
+                       atol=1e-12)
+    assert np.allclose(ContrastiveScorer(post="exp").score(X), _expected(terms, ["align", "uniform"], post="exp"),
+                       atol=1e-12)
+    assert np.allclose(ContrastiveScorer(post="shift").score(X), _expected(terms, ["align", "uniform"], add=0.05),
+                       atol=1e-12)
+    other = ContrastiveScorer(ratio=0.5, beta=1.0).terms(X)
+    assert np.array_equal(other["align"], local_and_global(X, 0.5, 1.0)[0])
+    assert ContrastiveScorer().score(X[:1]).tolist() == [1.0] and len(ContrastiveScorer().score(X[:0])) == 0
+
+
+def test_with_a_model_the_terms_are_refined_and_unique_is_the_filter():
+    torch.manual_seed(0)
+    model = RefinementNet(ContrastiveConfig(feature_dim=8, d_model=16, layers=1, heads=1, ffn_dim=32))
+    scorer = ContrastiveScorer(refine=True).with_model(model, "fold 1")
+    assert scorer.trained_on == "fold 1" and not scorer.needs_training
+    terms = scorer.terms(X)
+    with torch.inference_mode():
+        z, logits = model(torch.nn.functional.normalize(torch.as_tensor(X), dim=1)[None])
+    assert np.allclose(terms["unique"], torch.sigmoid(logits[0]).double().numpy(), atol=1e-7)
+    assert np.allclose(terms["align"], local_and_global(X, projected=z[0])[0], atol=1e-6)
+    assert not np.allclose(terms["align"], local_and_global(X)[0], atol=1e-3)  # distances on the projection
+    assert np.allclose(scorer.score(X), _expected(terms, ["align", "uniform", "unique"]), atol=1e-12)
+    for variant in ("align+unique", "align"):
+        names = variant.split("+")
+        assert np.allclose(ContrastiveScorer(refine=True, variant=variant).with_model(model).score(X),
+                           _expected(terms, names), atol=1e-12)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"variant": "uniform"}, "unknown contrastive variant 'uniform'; choose one of: align+uniform, align, "
+                             "align+unique, align+uniform+unique"),
+    ({"variant": "align+unique"}, "contrastive variant align+unique needs the trained uniqueness filter: add "
+                                  "--checkpoint from `summarize train contrastive`"),
+    ({"ratio": 0}, "neighbour ratio must be in (0, 1], got 0"),
+    ({"ratio": 1.5}, "neighbour ratio must be in (0, 1], got 1.5"),
+    ({"sigma": -0.5}, "smoothing sigma must be >= 0, got -0.5"),
+    ({"post": "ctvsum"}, "post=ctvsum depends on the dataset: use it in `summarize eval`, or post=exp (the "
+                         "authors' TVSum) / post=shift (their SumMe)"),
+    ({"post": "log"}, "unknown post-processing 'log'; choose one of: none, exp, shift (or ctvsum in eval)"),
+    ({"refine": True, "checkpoint": "x.ckpt"}, "give either checkpoint=PATH (a trained model) or refine=1 (train "
+                                               "one per fold), not both"),
+    ({"epochs": 0}, "epochs must be at least 1, got 0"),
+])
+def test_bad_values_are_one_line_usage_errors(kwargs, message):
+    with pytest.raises(UsageError) as caught:
+        ContrastiveScorer(**kwargs)
+    assert str(caught.value) == message
+
+
+def test_limits_that_are_allowed_and_refine_without_a_model_is_refused_when_scoring():
+    assert ContrastiveScorer(ratio=1.0, sigma=0.0, epochs=1).ratio == 1.0
+    with pytest.raises(UsageError, match=r"^contrastive refine=1 trains a model per fold in `summarize eval "
+                                         r"--splits`; elsewhere give checkpoint=PATH"):
+        ContrastiveScorer(refine=True).score(X)
+
+
+def test_min_max_scaling_and_its_degenerate_cases():
+    assert minmax(np.array([2.0, 4.0, 3.0])).tolist() == [0.0, 1.0, 0.5]
+    assert minmax(np.array([3, 3, 3])).tolist() == [0.0, 0.0, 0.0]
+    assert minmax(np.array([0.0, np.inf])).tolist() == [0.0, 0.0]
+    with pytest.raises(ValueError, match=r"^need a \(T, D\) feature matrix with T >= 2$"):
+        local_and_global(X[:1])
+    with pytest.raises(ValueError, match=r"^need a \(T, D\) feature matrix with T >= 2$"):
+        local_and_global(X[0])
