@@ -5,14 +5,15 @@
     python scripts/mutation.py --report            # the last results, without running
 
 It runs ``mutmut run "summarize.MODULE*"`` for each module, in the order of ``only_mutate``
-(fewest mutants first; under ``nice -n 19``, one OpenMP thread:
-PyTorch's thread pool does not survive mutmut's fork), then prints per module how many
-mutants the tests killed (a timeout counts as killed), the seconds its run took, and lists
-every survivor; ``mutmut
-show NAME`` prints a survivor's change. Results are kept in ``mutants/`` (git-ignored); a
-module named again is tested again in full. Which modules and which tests: ``[tool.mutmut]`` in
-pyproject.toml. Needs ``pip install -e '.[mutation]'`` and SUMMARIZE_DATA for the
-evaluation tests. Exit status 1 when a module is below ``--bar`` (default 90%).
+(fewest mutants first), under ``nice -n 19`` with one OpenMP thread (PyTorch's thread pool
+does not survive mutmut's fork). It then prints per module how many mutants the tests
+killed (a timeout counts as killed), how many survivors are known equivalents
+(``scripts/mutation_equivalents.toml``, each with its reason), the seconds the module took,
+and every survivor; ``mutmut show NAME`` prints a survivor's change. Results are kept in
+``mutants/`` (git-ignored); a module named again is tested again in full. Which modules and
+which tests: ``[tool.mutmut]`` in pyproject.toml. Needs ``pip install -e '.[mutation]'`` and
+SUMMARIZE_DATA for the evaluation tests. Exit status 1 when a module is below ``--bar``
+(default 90% of the mutants tested).
 """
 
 from __future__ import annotations
