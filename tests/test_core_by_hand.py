@@ -29,6 +29,30 @@ def test_frames_without_duration_weigh_by_the_mean_duration_or_one_unit():
     assert zero.selected.all()
 
 
+
+def test_a_single_frame_longer_than_the_budget_ends_the_splitting_with_the_last_selection():
+    # A 10 s still frame among 25 fps ones: the capacity (25 units of 0.04 s) cannot take it and
+    # a single frame cannot be cut, so the selection stops with the short shot only.
+    sel = select_shots([(0, 1), (1, 3)], np.array([0.9, 0.2, 0.2]), budget=0.1, min_fill=0.8,
+                       frame_durations=np.array([10.0, 0.04, 0.04]))
+    assert sel.bounds.tolist() == [[0, 1], [1, 3]] and sel.selected.tolist() == [False, True]
+    assert sel.values.tolist() == pytest.approx([0.9, 0.2]) and sel.weights.tolist() == [250, 2]
+    assert (sel.capacity, sel.n_split, sel.unit) == (25, 0, 0.04)
+
+
+def test_the_protocol_says_how_folds_and_random_draws_were_used():
+    from summarize.evaluation.protocols import protocol_for
+
+    folds = protocol_for("tvsum", "features", budget=0.2, random_draws=3, splits=True)
+    assert folds.rule("videos").text == "the mean over the 5 folds of the mean over each fold's test videos (--splits)"
+    assert folds.rule("videos").parameters == {"splits": True}
+    assert folds.rule("random").parameters == {"draws": 3} and "averaged over 3 seeded draws" in folds.rule(
+        "random").text
+    assert folds.rule("selection").parameters["budget"] == 0.2 and folds.f1_rule == "mean"
+    assert protocol_for("summe", "videos", fps=1.0).rule("samples").parameters == {"fps": 1.0,
+                                                                                   "alignment": "trim to the shorter"}
+
+
 # ---- metrics --------------------------------------------------------------------------------
 
 
