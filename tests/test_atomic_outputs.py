@@ -22,10 +22,10 @@ def _dead_pid() -> int:
 
 
 @pytest.fixture
-def live_pid():
+def live_child():
     """A process of ours that is alive while the test runs (not pid 1: a probe must not disturb it)."""
     child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
-    yield child.pid
+    yield child
     child.kill()
     child.wait()
 
@@ -44,8 +44,8 @@ def test_a_temporary_name_is_hidden_beside_the_output_keeps_its_suffix_and_names
     assert temporary_sibling(final) != tmp  # two writers in one process never share a name
 
 
-def test_only_leftovers_of_dead_processes_for_that_output_are_removed(tmp_path, live_pid):
-    final, dead = tmp_path / "clip.mp4", _dead_pid()
+def test_only_leftovers_of_dead_processes_for_that_output_are_removed(tmp_path, live_child):
+    final, dead, live_pid = tmp_path / "clip.mp4", _dead_pid(), live_child.pid
     leftovers = [tmp_path / f".clip.partial-{dead}-0123abcd.mp4", tmp_path / f".clip.replaced-{dead}-89abcdef.mp4"]
     kept = [tmp_path / f".clip.partial-{os.getpid()}-0123abcd.mp4",  # this run's own
             tmp_path / f".clip.partial-{live_pid}-0123abcd.mp4",  # another live run's
@@ -76,10 +76,10 @@ def test_a_leftover_that_cannot_be_removed_is_left_without_failing(tmp_path):
     assert remove_stale_partials(tmp_path / "clip.mp4") == [] and stuck.is_dir()
 
 
-def test_probing_a_process_leaves_it_running_and_another_users_counts_as_alive(live_pid, monkeypatch):
-    assert atomic._alive(os.getpid()) and atomic._alive(live_pid) and not atomic._alive(_dead_pid())
-    os.kill(live_pid, 0)  # still there: the probe sent no signal (a SIGHUP would have ended it)
-    assert os.waitpid(live_pid, os.WNOHANG) == (0, 0)
+def test_probing_a_process_leaves_it_running_and_another_users_counts_as_alive(live_child, monkeypatch):
+    assert atomic._alive(os.getpid()) and atomic._alive(live_child.pid) and not atomic._alive(_dead_pid())
+    with pytest.raises(subprocess.TimeoutExpired):  # still running: the probe sent no signal (SIGHUP would end it)
+        live_child.wait(timeout=1.0)
 
     def refused(pid, signal):
         raise PermissionError(errno.EPERM, "Operation not permitted")
