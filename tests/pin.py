@@ -10,8 +10,10 @@ the same commit, saying why the numbers moved::
     SUMMARIZE_DATA=/path/to/data python -m tests.pin --update four_scenes/random
     python -m tests.pin                                                    # check only
 
-A new scorer (a trained variant, say) is pinned by adding its method string to ``METHODS``
-and running ``--update`` for its cases.
+A new scorer is pinned by adding its method string to ``METHODS`` and running ``--update``
+for its cases. Trained variants are pinned with a checkpoint trained here, in seconds, on a
+seeded corpus (``trained_contrastive``: seeded CPU training is deterministic), so the case
+follows the training code as well as the scorer: ``four_scenes/contrastive-trained``.
 """
 
 from __future__ import annotations
@@ -89,6 +91,38 @@ def generated(method: str) -> dict[str, Any]:
     return shots_of(_summarizer(method).analyze(_four_scenes()))
 
 
+TRAINED_DIM = 1280  # efficientnet-lite0's features, the default backbone
+
+
+def trained_contrastive() -> Path:
+    """A contrastive checkpoint trained on a seeded corpus (four videos of three scenes each in
+    1280-d), two epochs of two steps: a few seconds on a CPU, the same weights every time."""
+    path = _workdir() / "contrastive-trained.ckpt"
+    if not path.exists():
+        import numpy as np
+
+        from summarize.training import FeatureSequence
+        from summarize.training.contrastive import ContrastiveOptions, train_contrastive
+
+        rng = np.random.default_rng(14)
+        corpus = []
+        for i in range(4):
+            centres = rng.normal(size=(3, TRAINED_DIM))
+            x = centres[np.repeat(rng.permutation(3), 20)] + 0.35 * rng.normal(size=(60, TRAINED_DIM))
+            x = (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
+            corpus.append(FeatureSequence(f"v{i}", x, f"v{i}"))
+        train_contrastive(corpus, path, backbone="efficientnet-lite0", sampling_fps=2.0,
+                          options=ContrastiveOptions(epochs=2, batch_size=2, seed=0), trained_on="tests/pin.py")
+    return path
+
+
+def generated_trained(variant: str | None = None) -> dict[str, Any]:
+    """What the trained contrastive method selects on the generated video, and its scores."""
+    method = f"contrastive:checkpoint={trained_contrastive()}" + (f",variant={variant}" if variant else "")
+    analysis = _summarizer(method).analyze(_four_scenes())
+    return {**shots_of(analysis), "scores": [round(float(v), 6) for v in analysis.scores]}
+
+
 def summe_video(name: str) -> dict[str, Any]:
     return shots_of(_summarizer("contrastive").analyze(_data() / "summe" / "videos" / f"{name}.mp4"))
 
@@ -122,6 +156,8 @@ def _round(value: Any) -> Any:
 # name -> (how to compute it, needs the benchmark data and minutes: run with the slow tests)
 CASES: dict[str, tuple[Callable[[], Any], bool]] = {
     **{f"four_scenes/{m}": ((lambda m=m: generated(m)), False) for m in METHODS},
+    "four_scenes/contrastive-trained": (generated_trained, False),
+    "four_scenes/contrastive-trained:variant=align+uniform": ((lambda: generated_trained("align+uniform")), False),
     **{f"summe/{v}/contrastive": ((lambda v=v: summe_video(v)), True) for v in SUMME_VIDEOS},
     "summe-eval": (summe_eval, True),
     **{f"protocol/{d}-{m}": ((lambda d=d, m=m: protocol(d, m)), False)
