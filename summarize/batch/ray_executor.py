@@ -1,0 +1,461 @@
+"""The batch (and ``summarize eval``) on a Ray cluster.
+
+``RayPool`` is the one scheduling mechanism: a fixed set of actors (one per GPU, or one
+per CPU share), each building its worker once (the model loads once per actor) and
+running the tasks sent to it one at a time, with at most ``in_flight`` tasks queued per
+actor (back-pressure: the next task waits at the actor, never the whole list). Results,
+failures and stage reports come back to the driver, which alone keeps the run index.
+
+Faults: an actor whose process dies (killed, out of memory, a crash in native code) is
+restarted by Ray; the task it was running is sent again, to another actor where there
+is one, up to ``retries`` times, then reported failed with the reason. Tasks that were
+only queued behind it are sent again without counting. A stop (Ctrl-C) asks every actor
+to abandon its task (the worker's outputs are written under temporary names, removed
+when abandoned), cancels the queued ones, and keeps what finished meanwhile.
+
+Outputs are written by the actors, so on a cluster the input and output folders must be
+the same paths on every node (a shared file system); see README "Running on a cluster".
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+import os
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterator
+
+from ..errors import SummarizeError, UsageError
+from ..outputs.atomic import remove_stale_partials
+from .executor import Executor, Result, Stop, Work, cpu_count, failed_entry, summarize_one
+from .plan import BatchItem
+
+RAY_HINT = "pip install 'summarize[ray]' (or: pip install 'ray>=2.9,<3')"
+STATUS_INTERVAL = 0.5  # seconds between stage polls of each actor
+CANCEL_WAIT = 60.0  # seconds a stop waits for the actors to abandon their videos before killing them
+
+
+def import_ray():
+    try:
+        import ray
+    except ImportError:
+        raise UsageError(f"--ray needs Ray: {RAY_HINT}") from None
+    return ray
+
+
+def connect(address: str, cpus: int | None = None) -> bool:
+    """Join or start Ray: ``local`` starts an instance on this machine (``cpus`` logical CPUs),
+    ``auto`` joins the cluster this machine belongs to, anything else is a cluster address
+    (``ray://head:10001``). Returns whether this call started Ray (so ``disconnect`` ends it)."""
+    ray = import_ray()
+    if ray.is_initialized():
+        return False
+    logging.getLogger("ray").setLevel(logging.ERROR)  # its notices would break the progress display
+    kwargs: dict[str, Any] = {"log_to_driver": False, "logging_level": logging.ERROR}
+    if address == "local":
+        kwargs.update(address="local", num_cpus=cpus or cpu_count(), include_dashboard=False)
+    else:
+        kwargs["address"] = address
+    try:
+        ray.init(**kwargs)
+    except ConnectionError as exc:
+        raise SummarizeError(f"--ray {address}: cannot reach the Ray cluster: {exc}") from None
+    return True
+
+
+def disconnect(started: bool) -> None:
+    if started:
+        import_ray().shutdown()
+
+
+def _actor_class():
+    ray = import_ray()
+
+    class PoolActor:
+        """Builds its worker once; ``run`` takes one task at a time ("work" group) while
+        ``status`` and ``stop`` answer at once ("control" group)."""
+
+        def __init__(self, make_worker: Callable[[], Any]) -> None:
+            self.where = f"{socket.gethostname()}:{os.getpid()}"
+            self.stopping = threading.Event()
+            self.state: tuple[int, str, float] | None = None
+            self.worker = make_worker()
+
+        @ray.method(concurrency_group="work")
+        def run(self, task_id: int, task: Any) -> tuple[bool, Any]:
+            """(True, value), or (False, None) when abandoned by a stop."""
+            self.state = (task_id, "started", 0.0)
+
+            def report(stage: str, fraction: float) -> None:
+                self.state = (task_id, stage, fraction)
+
+            try:
+                return True, self.worker(task, report, self.stopping)
+            except Stop:
+                return False, None
+            finally:
+                self.state = None
+
+        @ray.method(concurrency_group="control")
+        def status(self) -> tuple[str, tuple[int, str, float] | None]:
+            return self.where, self.state
+
+        @ray.method(concurrency_group="control")
+        def stop(self) -> None:
+            self.stopping.set()
+
+    return ray.remote(concurrency_groups={"work": 1, "control": 1})(PoolActor)
+
+
+@dataclass
+class _Task:
+    id: int
+    payload: Any
+    attempts: int = 0  # runs that ended with the actor's process dying
+    died_on: set[int] = field(default_factory=set)
+
+
+@dataclass
+class PoolEvent:
+    """``kind``: ``started`` (an actor took the task; ``where`` is host:pid), ``stage`` (``stage``,
+    ``fraction``), ``done`` (``value``), ``failed`` (its worker died on every try: ``reason``),
+    ``error`` (the worker raised: ``reason`` is the traceback; a bug)."""
+
+    kind: str
+    slot: int
+    task: Any
+    where: str = ""
+    stage: str = ""
+    fraction: float = 0.0
+    value: Any = None
+    reason: str = ""
+
+
+class RayPool:
+    """``actors`` Ray actors, each running ``make_worker()`` once and then
+    ``worker(task, report(stage, fraction), stop_event)`` per task."""
+
+    def __init__(self, make_worker: Callable[[], Any], actors: int, *, retries: int = 2, in_flight: int = 2,
+                 num_cpus: float = 1, num_gpus: float = 0) -> None:
+        if retries < 0:
+            raise UsageError(f"--retries must be 0 or more, got {retries}")
+        ray = import_ray()
+        self.ray, self.retries, self.in_flight = ray, retries, max(1, in_flight)
+        cls = _actor_class()
+        self.actors = [cls.options(num_cpus=num_cpus, num_gpus=num_gpus, max_restarts=-1, max_task_retries=0)
+                       .remote(make_worker) for _ in range(actors)]
+        self.where = ["" for _ in self.actors]
+        self.queued: list[collections.deque] = [collections.deque() for _ in self.actors]  # refs, oldest first
+        self.refs: dict[Any, tuple[int, _Task]] = {}
+        self.shown: list[tuple[int, str, float] | None] = [None for _ in self.actors]
+        self._status: dict[Any, int] = {}
+        self._last_poll = 0.0
+
+    # -- running -------------------------------------------------------------------------------------
+
+    def map(self, payloads: list[Any]) -> Iterator[PoolEvent]:
+        """Run every payload; events as they happen, one ``done``/``failed``/``error`` per payload."""
+        ray = self.ray
+        pending = collections.deque(_Task(i, p) for i, p in enumerate(payloads))
+        ready = self._first_ready()
+        while pending or self.refs:
+            self._fill(pending, ready)
+            done, _ = ray.wait(list(self.refs) + list(self._status), num_returns=1, timeout=0.2)
+            for ref in done:
+                if ref in self._status:
+                    yield from self._status_answer(ref)
+                else:
+                    yield from self._finished(ref, pending)
+            yield from self._poll()
+
+    def _first_ready(self) -> set[int]:
+        """Wait until one actor has built its worker; an error there (a model that cannot load)
+        ends the run, as it would on one machine."""
+        ray = self.ray
+        waiting = {a.status.remote(): slot for slot, a in enumerate(self.actors)}
+        ready: set[int] = set()
+        while not ready:
+            done, _ = ray.wait(list(waiting), num_returns=1)
+            slot = waiting.pop(done[0])
+            try:
+                self.where[slot] = ray.get(done[0])[0]
+                ready.add(slot)
+            except ray.exceptions.RayActorError as exc:
+                if not waiting:
+                    raise SummarizeError(f"the Ray workers cannot start: {_cause(exc)}") from None
+        # The others join as they come up (a cluster may still be adding nodes).
+        self._starting = waiting
+        return ready
+
+    def _fill(self, pending: collections.deque, ready: set[int]) -> None:
+        for ref in [r for r in self._starting if _is_ready(self.ray, r)]:
+            slot = self._starting.pop(ref)
+            try:
+                self.where[slot] = self.ray.get(ref)[0]
+                ready.add(slot)
+            except self.ray.exceptions.RayActorError:
+                pass  # never joins: its share goes to the others
+        while pending:
+            free = [s for s in sorted(ready) if len(self.queued[s]) < self.in_flight]
+            if not free:
+                return
+            task = pending[0]
+            # A task a worker died on goes to another worker where there is one; the least
+            # loaded first, so the work spreads before the queues fill.
+            slot = min([s for s in free if s not in task.died_on] or free, key=lambda s: len(self.queued[s]))
+            pending.popleft()
+            ref = self.actors[slot].run.remote(task.id, task.payload)
+            self.queued[slot].append(ref)
+            self.refs[ref] = (slot, task)
+
+    def _finished(self, ref, pending: collections.deque) -> Iterator[PoolEvent]:
+        ray = self.ray
+        slot, task = self.refs.pop(ref)
+        was_running = self.queued[slot][0] == ref  # an actor runs its tasks in the order sent
+        self.queued[slot].remove(ref)
+        try:
+            finished, value = ray.get(ref)
+        except ray.exceptions.RayActorError as exc:  # the actor's process died
+            self.shown[slot] = None
+            if not was_running:
+                pending.appendleft(task)  # it never started: no try counted
+                return
+            task.attempts += 1
+            task.died_on.add(slot)
+            if task.attempts > self.retries:
+                tries = f"{task.attempts} time{'s' if task.attempts > 1 else ''}"
+                yield PoolEvent("failed", slot, task.payload, where=self.where[slot],
+                                reason=f"the worker process died {tries} on it ({_cause(exc)})")
+            else:
+                pending.appendleft(task)
+            return
+        except ray.exceptions.RayTaskError as exc:  # a bug in the worker, raised through Ray
+            yield PoolEvent("error", slot, task.payload, where=self.where[slot], reason=str(exc))
+            return
+        self.shown[slot] = None
+        if finished:
+            yield PoolEvent("done", slot, task.payload, where=self.where[slot], value=value)
+
+    # -- stage reports -------------------------------------------------------------------------------
+
+    def _poll(self) -> Iterator[PoolEvent]:
+        if time.monotonic() - self._last_poll < STATUS_INTERVAL:
+            return
+        self._last_poll = time.monotonic()
+        asked = set(self._status.values())
+        for slot, actor in enumerate(self.actors):
+            if self.queued[slot] and slot not in asked:
+                self._status[actor.status.remote()] = slot
+        return
+        yield  # a generator
+
+    def _status_answer(self, ref) -> Iterator[PoolEvent]:
+        slot = self._status.pop(ref)
+        try:
+            where, state = self.ray.get(ref)
+        except self.ray.exceptions.RayError:
+            return  # a dead actor: its task's own result says so
+        self.where[slot] = where
+        if state is None:
+            return
+        task_id, stage, fraction = state
+        task = next((t for r, (s, t) in self.refs.items() if s == slot and t.id == task_id), None)
+        if task is None:
+            return
+        if self.shown[slot] is None or self.shown[slot][0] != task_id:
+            yield PoolEvent("started", slot, task.payload, where=where)
+        if stage != "started" and self.shown[slot] != state:
+            yield PoolEvent("stage", slot, task.payload, where=where, stage=stage, fraction=fraction)
+        self.shown[slot] = state
+
+    # -- stopping ------------------------------------------------------------------------------------
+
+    def cancel(self) -> Iterator[PoolEvent]:
+        """Abandon everything: queued tasks are cancelled, running ones asked to stop (their
+        outputs removed); yields the ``done`` of tasks that finished meanwhile."""
+        ray = self.ray
+        for actor in self.actors:
+            actor.stop.remote()
+        for slot, refs in enumerate(self.queued):
+            for ref in list(refs)[1:]:
+                ray.cancel(ref)
+        deadline = time.monotonic() + CANCEL_WAIT
+        while self.refs and time.monotonic() < deadline:
+            done, _ = ray.wait(list(self.refs), num_returns=1, timeout=max(0.0, deadline - time.monotonic()))
+            for ref in done:
+                slot, task = self.refs.pop(ref)
+                try:
+                    finished, value = ray.get(ref)
+                except (ray.exceptions.RayError, KeyboardInterrupt):
+                    continue  # cancelled, or its worker gone: not done
+                if finished:
+                    yield PoolEvent("done", slot, task.payload, where=self.where[slot], value=value)
+
+    def unfinished(self) -> list[Any]:
+        return [task.payload for _, task in self.refs.values()]
+
+    def close(self) -> None:
+        for actor in self.actors:
+            try:
+                self.ray.kill(actor, no_restart=True)
+            except Exception:  # already gone
+                pass
+        self.actors = []
+
+
+def _is_ready(ray, ref) -> bool:
+    done, _ = ray.wait([ref], timeout=0)
+    return bool(done)
+
+
+def _cause(exc: BaseException) -> str:
+    """A short reason from Ray's long actor-death message."""
+    text = str(exc)
+    if "OutOfMemory" in text or "out of memory" in text.lower() or "OOM" in text:
+        return "out of memory"
+    if "SIGKILL" in text or "killed" in text.lower():
+        return "killed"
+    first = next((line.strip() for line in text.splitlines() if line.strip()), "")
+    return first if len(first) <= 200 else first[:197] + "..."
+
+
+class BatchWorker:
+    """What a batch actor runs: one ``Summarizer`` (its model loaded once), each video through
+    ``summarize_one`` exactly as the local threads do."""
+
+    def __init__(self, options, index_folder, threads: int | None,
+                 on_stage: Callable[[BatchItem, str, float], None] | None = None) -> None:
+        import torch
+
+        from ..pipeline import Summarizer
+
+        if threads is not None:
+            torch.set_num_threads(threads)
+            options = options if options.threads else _replace(options, threads=threads)
+        self.summarizer = Summarizer(options)
+        _ = self.summarizer.backbone
+        self.index_folder = index_folder
+        self.on_stage = on_stage
+
+    def __call__(self, task: tuple[BatchItem, str], report, stop: threading.Event):
+        item, note = task
+        return summarize_one(0, self.summarizer, item, note, self.index_folder, _Reporter(report), stop,
+                             on_stage=self.on_stage)
+
+
+def _replace(options, **changes):
+    from dataclasses import replace
+
+    return replace(options, **changes)
+
+
+class _Reporter:
+    """The ``BatchProgress`` a worker sees: stages go back to the driver through the actor."""
+
+    def __init__(self, report: Callable[[str, float], None]) -> None:
+        self.report = report
+
+    def video_started(self, worker, item) -> None:
+        pass
+
+    def stage(self, worker, item, stage: str, fraction: float) -> None:
+        self.report(stage, fraction)
+
+
+class RayExecutor(Executor):
+    """The batch's videos on Ray actors (see the module doc). ``address``: ``local``, ``auto`` or
+    a cluster address; ``jobs``: actors (0: one per GPU of the cluster when the model runs on
+    GPUs, else one per CPU); ``retries``: new tries for a video whose worker died."""
+
+    def __init__(self, address: str = "local", jobs: int = 0, *, retries: int = 2, in_flight: int = 2,
+                 on_stage: Callable[[BatchItem, str, float], None] | None = None) -> None:
+        import_ray()  # the hint before any work
+        if jobs < 0:
+            raise UsageError(f"--jobs must be at least 1, got {jobs}")
+        if retries < 0:
+            raise UsageError(f"--retries must be 0 or more, got {retries}")
+        self.address, self.jobs, self.retries, self.in_flight = address, jobs, retries, in_flight
+        self.parallel = jobs if jobs else 0
+        self.on_stage = on_stage
+        self.pool: RayPool | None = None
+        self._started = False
+        self._progress: Any = None
+
+    def run(self, summarizer, work: Work, index, progress, stop: threading.Event) -> Iterator[Result]:
+        self._started = connect(self.address, self.jobs or None)
+        self._progress = progress
+        actors, cpus, gpus, threads = plan_actors(self.jobs, summarizer.options.device)
+        actors = min(actors, len(work))
+        options, folder, on_stage = summarizer.options, index.folder, self.on_stage
+        self.pool = RayPool(lambda: BatchWorker(options, folder, threads, on_stage), actors, retries=self.retries,
+                            in_flight=self.in_flight, num_cpus=cpus, num_gpus=gpus)
+        started = {}
+        for event in self.pool.map(work):
+            if stop.is_set():  # abandon the rest, keep what is done (the runner marks the run interrupted)
+                yield from self.cancel()
+                return
+            item = event.task[0]
+            if event.kind == "started":
+                started[item.name] = time.perf_counter()
+                _where(progress, event.slot, event.where)
+                progress.video_started(event.slot, item)
+            elif event.kind == "stage":
+                progress.stage(event.slot, item, event.stage, event.fraction)
+            elif event.kind == "done":
+                yield (event.slot, item, *event.value)
+            else:
+                seconds = time.perf_counter() - started.get(item.name, time.perf_counter())
+                if event.kind == "failed":
+                    _clean_partials(item)  # what the dead process was writing
+                    yield event.slot, item, failed_entry(item, event.reason, seconds), None
+                else:
+                    yield (event.slot, item, failed_entry(item, "internal error: " + event.reason.splitlines()[-1],
+                                                          seconds), event.reason)
+
+    def cancel(self) -> Iterator[Result]:
+        if self.pool is None:
+            return
+        for event in self.pool.cancel():
+            yield (event.slot, event.task[0], *event.value)
+
+    def close(self) -> None:
+        if self.pool is not None:
+            unfinished = self.pool.unfinished()
+            self.pool.close()
+            for item, _ in unfinished:
+                _clean_partials(item)
+        disconnect(self._started)
+
+
+def _where(progress, slot: int, where: str) -> None:
+    hook = getattr(progress, "worker_where", None)
+    if hook is not None:
+        hook(slot, where)
+
+
+def _clean_partials(item: BatchItem) -> None:
+    """Temporary outputs a killed worker left (``remove_stale_partials`` keeps a live process's)."""
+    time.sleep(0.1)  # a killed process may take a moment to be gone
+    for path in item.outputs:
+        remove_stale_partials(path)
+
+
+def plan_actors(jobs: int, device: str) -> tuple[int, float, float, int | None]:
+    """(actors, CPUs each, GPUs each, PyTorch/decoder threads each) for the connected cluster.
+
+    On GPUs (``--device cuda``, or ``auto`` on a cluster with GPUs): one actor per GPU, the
+    decoding on that actor's CPU share. On CPUs: ``jobs`` actors (0: one per CPU), one thread
+    each (on a 2-core machine two one-thread workers beat one two-thread worker; see
+    ``summarize.batch.runner``)."""
+    ray = import_ray()
+    resources = ray.cluster_resources()
+    total_cpus, total_gpus = int(resources.get("CPU", 1)), int(resources.get("GPU", 0))
+    if device != "cpu" and total_gpus:
+        return jobs or total_gpus, 1, 1, None  # decoder threads: FFmpeg's choice
+    if device.startswith("cuda"):
+        raise UsageError("--device cuda: the Ray cluster has no GPUs")
+    actors = jobs or total_cpus
+    return actors, 1, 0, 1
