@@ -199,3 +199,50 @@ def test_without_ray_the_option_says_how_to_install_it(tmp_path, capsys, monkeyp
     code, _, err = run_cli(["batch", str(tmp_path / "videos"), "--ray", "auto"], capsys)
     assert code == 2 and err.strip().splitlines() == [
         "summarize: error: --ray needs Ray: pip install 'summarize[ray]' (or: pip install 'ray>=2.9,<3')"]
+
+
+@pytest.mark.ray
+@pytest.mark.slow
+def test_eval_on_ray_gives_the_local_numbers(tmp_path, ray_cluster):
+    import numpy as np
+
+    from summarize.evaluation import evaluate
+    from summarize.evaluation.datasets import AnnotatedVideo, write_tvsum_tsv
+
+    videos = tmp_path / "videos"
+    videos.mkdir()
+    entries = []
+    for k, name in enumerate(["abcDEF12345", "ghiJKL67890", "mnoPQR13579"]):
+        clip = write_video(videos / f"{name}.mp4", [(k, 3.0), (k + 1, 3.0), (k + 2, 3.0)], width=160, height=96,
+                           fps=20)
+        scores = np.ones((3, clip.n_frames), dtype=np.uint8)
+        scores[:, 60:120] = 5
+        entries.append(AnnotatedVideo(name, clip.n_frames, scores, category="XX"))
+    write_tvsum_tsv(tmp_path / "anno.tsv", entries)
+    common = dict(videos=videos, annotations=tmp_path / "anno.tsv", methods=["contrastive", "random"],
+                  random_draws=2, device="cpu", budget=0.3, cache=False)
+    # One PyTorch thread, as each Ray worker has: the same features to the last bit (the random
+    # row's seeds come from the features' bytes).
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        local = evaluate("tvsum", **common).to_dict()
+    finally:
+        torch.set_num_threads(threads)
+    seen = []
+    remote = evaluate("tvsum", ray="local", jobs=2, progress=lambda stage, f: seen.append((stage, f)),
+                      **common).to_dict()
+    for document in (local, remote):
+        document.pop("run")
+    assert remote == local and len(remote["videos"]) == 3
+    assert [f for stage, f in seen if stage == "videos"] == pytest.approx([0, 1 / 3, 2 / 3, 1])
+    _assert_actors_ended(ray_cluster)
+
+
+def test_eval_ray_is_for_raw_videos(tmp_path):
+    from summarize.evaluation import evaluate
+
+    with pytest.raises(UsageError, match=r"--ray spreads the decoding of raw videos \(--videos\)"):
+        evaluate("summe", data_dir=tmp_path, ray="local")

@@ -122,7 +122,7 @@ class _Task:
 class PoolEvent:
     """``kind``: ``started`` (an actor took the task; ``where`` is host:pid), ``stage`` (``stage``,
     ``fraction``), ``done`` (``value``), ``failed`` (its worker died on every try: ``reason``),
-    ``error`` (the worker raised: ``reason`` is the traceback; a bug)."""
+    ``error`` (the worker raised: ``reason`` is the traceback, ``value`` the exception)."""
 
     kind: str
     slot: int
@@ -233,7 +233,8 @@ class RayPool:
                 pending.appendleft(task)
             return
         except ray.exceptions.RayTaskError as exc:  # a bug in the worker, raised through Ray
-            yield PoolEvent("error", slot, task.payload, where=self.where[slot], reason=str(exc))
+            yield PoolEvent("error", slot, task.payload, where=self.where[slot], reason=str(exc),
+                            value=getattr(exc, "cause", None))
             return
         self.shown[slot] = None
         if finished:
