@@ -369,10 +369,14 @@ class _Reporter:
 class RayExecutor(Executor):
     """The batch's videos on Ray actors (see the module doc). ``address``: ``local``, ``auto`` or
     a cluster address; ``jobs``: actors (0: one per GPU of the cluster when the model runs on
-    GPUs, else one per CPU); ``retries``: new tries for a video whose worker died."""
+    GPUs, else one per CPU); ``retries``: new tries for a video whose worker died;
+    ``in_flight``: videos sent ahead to each actor. For tests and benchmarks: ``on_stage`` is
+    called in the worker at every stage, and ``worker`` replaces ``BatchWorker`` (called as
+    ``worker(options, index_folder, threads, on_stage)`` in each actor)."""
 
     def __init__(self, address: str = "local", jobs: int = 0, *, retries: int = 2, in_flight: int = 2,
-                 on_stage: Callable[[BatchItem, str, float], None] | None = None) -> None:
+                 on_stage: Callable[[BatchItem, str, float], None] | None = None,
+                 worker: Callable[..., Any] | None = None) -> None:
         import_ray()  # the hint before any work
         if jobs < 0:
             raise UsageError(f"--jobs must be at least 1, got {jobs}")
@@ -381,6 +385,7 @@ class RayExecutor(Executor):
         self.address, self.jobs, self.retries, self.in_flight = address, jobs, retries, in_flight
         self.parallel = jobs if jobs else 0
         self.on_stage = on_stage
+        self.worker = worker or BatchWorker
         self.pool: RayPool | None = None
         self._started = False
         self._progress: Any = None
@@ -390,8 +395,8 @@ class RayExecutor(Executor):
         self._progress = progress
         actors, cpus, gpus, threads = plan_actors(self.jobs, summarizer.options.device)
         actors = min(actors, len(work))
-        options, folder, on_stage = summarizer.options, index.folder, self.on_stage
-        self.pool = RayPool(lambda: BatchWorker(options, folder, threads, on_stage), actors, retries=self.retries,
+        options, folder, on_stage, worker = summarizer.options, index.folder, self.on_stage, self.worker
+        self.pool = RayPool(lambda: worker(options, folder, threads, on_stage), actors, retries=self.retries,
                             in_flight=self.in_flight, num_cpus=cpus, num_gpus=gpus)
         started = {}
         for event in self.pool.map(work):
