@@ -197,8 +197,11 @@ def test_without_ray_the_option_says_how_to_install_it(tmp_path, capsys, monkeyp
         RayExecutor("local")
     (tmp_path / "videos").mkdir()
     code, _, err = run_cli(["batch", str(tmp_path / "videos"), "--ray", "auto"], capsys)
-    assert code == 2 and err.strip().splitlines() == [
-        "summarize: error: --ray needs Ray: pip install 'summarize[ray]' (or: pip install 'ray>=2.9,<3')"]
+    hint = "summarize: error: --ray needs Ray: pip install 'summarize[ray]' (or: pip install 'ray>=2.9,<3')"
+    assert code == 2 and err.strip().splitlines() == [hint]
+    code, _, err = run_cli(["eval", "--dataset", "summe", "--videos", str(tmp_path / "videos"), "--ray", "auto"],
+                           capsys)
+    assert code == 2 and err.strip().splitlines() == [hint]
 
 
 @pytest.mark.ray
@@ -246,3 +249,16 @@ def test_eval_ray_is_for_raw_videos(tmp_path):
 
     with pytest.raises(UsageError, match=r"--ray spreads the decoding of raw videos \(--videos\)"):
         evaluate("summe", data_dir=tmp_path, ray="local")
+
+
+@pytest.mark.ray
+@pytest.mark.slow
+def test_the_command_line_runs_on_ray(tmp_path, clips, capsys, ray_cluster):
+    folder = _folder(tmp_path, clips[:1], broken=True)
+    code, _, err = run_cli(["batch", str(folder), "-o", str(tmp_path / "out"), "--ray", "local", "--jobs", "2",
+                            "--no-cache", "--no-video", "--retries", "0"], capsys)
+    assert code == 1 and re.search(r"failed broken\.mp4: not a video file", err)  # one video failed
+    assert {n: r["status"] for n, r in _rows(tmp_path / "out").items()} == {"alpha.mp4": "ok", "broken.mp4": "failed"}
+    code, _, err = run_cli(["batch", str(folder), "--ray", "local", "--retries", "-1"], capsys)
+    assert code == 2 and err.strip().splitlines() == ["summarize: error: --retries must be 0 or more, got -1"]
+    _assert_actors_ended(ray_cluster)

@@ -156,12 +156,13 @@ class RayPool:
 
     # -- running -------------------------------------------------------------------------------------
 
-    def map(self, payloads: list[Any]) -> Iterator[PoolEvent]:
-        """Run every payload; events as they happen, one ``done``/``failed``/``error`` per payload."""
+    def map(self, payloads: list[Any], stop: threading.Event | None = None) -> Iterator[PoolEvent]:
+        """Run every payload; events as they happen, one ``done``/``failed``/``error`` per payload.
+        Returns early once ``stop`` is set (then ``cancel``)."""
         ray = self.ray
         pending = collections.deque(_Task(i, p) for i, p in enumerate(payloads))
         ready = self._first_ready()
-        while pending or self.refs:
+        while (pending or self.refs) and not (stop is not None and stop.is_set()):
             self._fill(pending, ready)
             done, _ = ray.wait(list(self.refs) + list(self._status), num_returns=1, timeout=0.2)
             for ref in done:
@@ -178,12 +179,14 @@ class RayPool:
         waiting = {a.status.remote(): slot for slot, a in enumerate(self.actors)}
         ready: set[int] = set()
         while not ready:
-            done, _ = ray.wait(list(waiting), num_returns=1)
+            done, _ = ray.wait(list(waiting), num_returns=1, timeout=1.0)  # a timeout: Ctrl-C is heard
+            if not done:
+                continue
             slot = waiting.pop(done[0])
             try:
                 self.where[slot] = ray.get(done[0])[0]
                 ready.add(slot)
-            except ray.exceptions.RayActorError as exc:
+            except ray.exceptions.RayError as exc:
                 if not waiting:
                     raise SummarizeError(f"the Ray workers cannot start: {_cause(exc)}") from None
         # The others join as they come up (a cluster may still be adding nodes).
@@ -196,7 +199,7 @@ class RayPool:
             try:
                 self.where[slot] = self.ray.get(ref)[0]
                 ready.add(slot)
-            except self.ray.exceptions.RayActorError:
+            except self.ray.exceptions.RayError:
                 pass  # never joins: its share goes to the others
         while pending:
             free = [s for s in sorted(ready) if len(self.queued[s]) < self.in_flight]
@@ -218,7 +221,11 @@ class RayPool:
         self.queued[slot].remove(ref)
         try:
             finished, value = ray.get(ref)
-        except ray.exceptions.RayActorError as exc:  # the actor's process died
+        except ray.exceptions.RayTaskError as exc:  # a bug in the worker, raised through Ray
+            yield PoolEvent("error", slot, task.payload, where=self.where[slot], reason=str(exc),
+                            value=getattr(exc, "cause", None))
+            return
+        except ray.exceptions.RayError as exc:  # the actor's process died (killed, out of memory, ...)
             self.shown[slot] = None
             if not was_running:
                 pending.appendleft(task)  # it never started: no try counted
@@ -231,10 +238,6 @@ class RayPool:
                                 reason=f"the worker process died {tries} on it ({_cause(exc)})")
             else:
                 pending.appendleft(task)
-            return
-        except ray.exceptions.RayTaskError as exc:  # a bug in the worker, raised through Ray
-            yield PoolEvent("error", slot, task.payload, where=self.where[slot], reason=str(exc),
-                            value=getattr(exc, "cause", None))
             return
         self.shown[slot] = None
         if finished:
@@ -399,10 +402,7 @@ class RayExecutor(Executor):
         self.pool = RayPool(lambda: worker(options, folder, threads, on_stage), actors, retries=self.retries,
                             in_flight=self.in_flight, num_cpus=cpus, num_gpus=gpus)
         started = {}
-        for event in self.pool.map(work):
-            if stop.is_set():  # abandon the rest, keep what is done (the runner marks the run interrupted)
-                yield from self.cancel()
-                return
+        for event in self.pool.map(work, stop):
             item = event.task[0]
             if event.kind == "started":
                 started[item.name] = time.perf_counter()
@@ -420,6 +420,8 @@ class RayExecutor(Executor):
                 else:
                     yield (event.slot, item, failed_entry(item, "internal error: " + event.reason.splitlines()[-1],
                                                           seconds), event.reason)
+        if stop.is_set():  # abandon the rest, keep what is done (the runner marks the run interrupted)
+            yield from self.cancel()
 
     def cancel(self) -> Iterator[Result]:
         if self.pool is None:

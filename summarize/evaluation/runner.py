@@ -349,6 +349,10 @@ def evaluate(dataset: str, *, data_dir: str | Path | None = None, videos: str | 
     fold_list = read_folds(splits) if splits is not None else None
     folds = [fold.test for fold in fold_list] if fold_list is not None else None
     summary_options = SummaryOptions(**options).validate()
+    if ray is not None:
+        from ..batch.ray_executor import import_ray
+
+        import_ray()  # the install hint before any work
     if ray is not None and videos is None:
         raise UsageError("--ray spreads the decoding of raw videos (--videos); a feature file is read here")
     if videos is None:
