@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from summarize import Summarizer
 from summarize.batch import BatchProgress, run_batch
 from summarize.errors import UsageError
 from tests.ray_hooks import KillWorker
+from tests.test_batch import clips, shared_summarizer  # noqa: F401 (fixtures: the same three clips)
 from tests.synthetic import write_video
 from tests.test_cli import run_cli
 
@@ -38,18 +38,6 @@ def ray_cluster():
         os.environ.pop("PYTHONPATH", None)
     else:
         os.environ["PYTHONPATH"] = old
-
-
-@pytest.fixture(scope="module")
-def clips(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("ray-clips")
-    return [write_video(folder / f"{name}.mp4", [(k, 2.0), (k + 1, 2.0)], width=160, height=96, fps=20).path
-            for k, name in enumerate(["alpha", "beta", "gamma"])]
-
-
-@pytest.fixture(scope="module")
-def shared_summarizer():
-    return Summarizer(cache=False, device="cpu")
 
 
 def _folder(tmp_path, clips, broken=False):
