@@ -1,7 +1,8 @@
 """Running a batch: every video through one ``Summarizer``, a bad file never stopping the rest.
 
-Videos go to ``jobs`` worker threads that share one model (on the GPU when there is
-one). Each worker takes the next video and runs it from decoding to the written
+The runner plans, keeps the index and reports; an executor (``summarize.batch.executor``)
+runs the videos. With the default ``LocalExecutor``, videos go to ``jobs`` worker threads
+that share one model (on the GPU when there is one). Each worker takes the next video and runs it from decoding to the written
 summary, so one video's decoding or MP4 writing overlaps another's network. With
 several jobs the cores are shared out: each worker's decoder, x264 encoder and (on a
 CPU) PyTorch get cores / jobs threads. On a 2-core CPU one thread each costs less CPU
