@@ -32,12 +32,16 @@ class Stop(BaseException):
 
 
 class Executor:
-    """The interface: ``run`` yields results as videos finish; when the caller stops early
-    (Ctrl-C, ``stop`` set, its callback failing) it calls ``cancel``, which abandons the
+    """The interface: ``prepare`` comes first (before any planning: a cluster that cannot be
+    reached says so then); ``run`` yields results as videos finish; when the caller stops
+    early (Ctrl-C, ``stop`` set, its callback failing) it calls ``cancel``, which abandons the
     videos in progress (no half-written outputs) and yields those that finished meanwhile;
-    ``close`` always comes last."""
+    ``close`` always comes last, once ``prepare`` has succeeded."""
 
     parallel = 1  # videos in progress at once (0: as many as the cluster takes)
+
+    def prepare(self) -> None:
+        pass
 
     def run(self, summarizer: Summarizer, work: Work, index: RunIndex, progress: Any,
             stop: threading.Event) -> Iterator[Result]:

@@ -25,6 +25,7 @@ import os
 import socket
 import threading
 import time
+import warnings
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
@@ -60,10 +61,16 @@ def connect(address: str, cpus: int | None = None) -> bool:
     else:
         kwargs["address"] = address
     try:
-        ray.init(**kwargs)
-    except ConnectionError as exc:
-        raise SummarizeError(f"--ray {address}: cannot reach the Ray cluster: {exc}") from None
+        with warnings.catch_warnings():  # the error below says it in one line
+            warnings.simplefilter("ignore")
+            ray.init(**kwargs)
+    except (ConnectionError, ValueError) as exc:  # ValueError: an address Ray cannot use
+        raise SummarizeError(f"--ray {address}: cannot reach the Ray cluster: {_first_line(exc)}") from None
     return True
+
+
+def _first_line(exc: BaseException) -> str:
+    return next((line.strip() for line in str(exc).splitlines() if line.strip()), type(exc).__name__)
 
 
 def disconnect(started: bool) -> None:
@@ -322,7 +329,7 @@ def _cause(exc: BaseException) -> str:
         return "out of memory"
     if "SIGKILL" in text or "killed" in text.lower():
         return "killed"
-    first = next((line.strip() for line in text.splitlines() if line.strip()), "")
+    first = _first_line(exc)
     return first if len(first) <= 200 else first[:197] + "..."
 
 
@@ -393,8 +400,10 @@ class RayExecutor(Executor):
         self._started = False
         self._progress: Any = None
 
-    def run(self, summarizer, work: Work, index, progress, stop: threading.Event) -> Iterator[Result]:
+    def prepare(self) -> None:
         self._started = connect(self.address, self.jobs or None)
+
+    def run(self, summarizer, work: Work, index, progress, stop: threading.Event) -> Iterator[Result]:
         self._progress = progress
         actors, cpus, gpus, threads = plan_actors(self.jobs, summarizer.options.device)
         actors = min(actors, len(work))

@@ -88,13 +88,21 @@ def run_batch(folder: str | Path, output_dir: str | Path | None = None, *,
     if jobs < 1:
         raise UsageError(f"--jobs must be at least 1, got {jobs}")
     executor = executor or LocalExecutor(jobs)
-    folder = Path(folder)
-    progress = progress or BatchProgress()
-    stop = stop or threading.Event()
     if not isinstance(summarizer, Summarizer):
         summarizer = Summarizer(summarizer, **options)
     elif options:
         raise TypeError("pass options either in the Summarizer or as keywords, not both")
+    executor.prepare()  # a cluster that cannot be reached is said before any work
+    try:
+        return _run_batch(Path(folder), output_dir, summarizer, recursive, pattern, force, write_video,
+                          progress or BatchProgress(), stop or threading.Event(), executor)
+    finally:
+        executor.close()
+
+
+def _run_batch(folder: Path, output_dir: str | Path | None, summarizer: Summarizer, recursive: bool,
+               pattern: str | None, force: bool, write_video: bool, progress: BatchProgress,
+               stop: threading.Event, executor: Executor) -> BatchReport:
     out = Path(output_dir) if output_dir is not None else None
     unreadable: list[tuple[Path, str]] = []
     videos = find_videos(folder, recursive=recursive, pattern=pattern, exclude=out, unreadable=unreadable)
@@ -152,8 +160,6 @@ def run_batch(folder: str | Path, output_dir: str | Path | None = None, *,
         report.interrupted = True
         index.write(complete=False)
         raise
-    finally:
-        executor.close()
     report.interrupted = stop.is_set()
     _final_index(report, complete=not report.interrupted)
     return report
