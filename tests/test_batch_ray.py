@@ -73,6 +73,22 @@ def _without_run(path):
 
 @pytest.mark.ray
 @pytest.mark.slow
+def test_a_cluster_that_cannot_be_reached_is_one_line_and_nothing_is_written(tmp_path, clips, capsys, monkeypatch):
+    import ray
+
+    assert not ray.is_initialized()  # first in this file: before the module's Ray instance starts
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    monkeypatch.delenv("RAY_TMPDIR", raising=False)
+    monkeypatch.setenv("TMPDIR", str(tmp_path))  # where Ray looks for a running instance: none there
+    folder = _folder(tmp_path, clips)
+    code, _, err = run_cli(["batch", str(folder), "-o", str(tmp_path / "out"), "--ray", "auto"], capsys)
+    assert code == 1 and len(err.strip().splitlines()) == 1
+    assert err.strip().startswith("summarize: error: --ray auto: cannot reach the Ray cluster: ")
+    assert not (tmp_path / "out").exists() and not ray.is_initialized()
+
+
+@pytest.mark.ray
+@pytest.mark.slow
 def test_the_same_summaries_and_failed_rows_as_the_local_batch(tmp_path, clips, shared_summarizer, ray_cluster):
     folder = _folder(tmp_path, clips, broken=True)
     local = run_batch(folder, tmp_path / "local", summarizer=shared_summarizer, jobs=2)
