@@ -24,3 +24,10 @@ class KillWorker:
             return
         (self.markers / f"kill-{kills}-{os.getpid()}").touch()
         os.kill(os.getpid(), signal.SIGKILL)
+
+
+def unstartable_worker():
+    """A worker whose model cannot load on this node."""
+    from summarize.errors import InputError
+
+    raise InputError("cannot read the model weights /nodes/lack/this.pt")

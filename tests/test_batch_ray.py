@@ -266,3 +266,20 @@ def test_the_command_line_runs_on_ray(tmp_path, clips, capsys, ray_cluster):
     code, _, err = run_cli(["batch", str(folder), "--ray", "local", "--retries", "-1"], capsys)
     assert code == 2 and err.strip().splitlines() == ["summarize: error: --retries must be 0 or more, got -1"]
     _assert_actors_ended(ray_cluster)
+
+
+@pytest.mark.ray
+@pytest.mark.slow
+def test_workers_that_cannot_start_end_the_run_with_their_reason(ray_cluster):
+    from summarize.batch.ray_executor import RayPool
+    from summarize.errors import SummarizeError
+    from tests.ray_hooks import unstartable_worker
+
+    pool = RayPool(unstartable_worker, 2)
+    try:
+        with pytest.raises(SummarizeError, match=r"^the Ray workers cannot start: cannot read the model weights "
+                                                 r"/nodes/lack/this\.pt$"):
+            list(pool.map(["a.mp4"]))
+    finally:
+        pool.close()
+    _assert_actors_ended(ray_cluster)

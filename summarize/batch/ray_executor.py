@@ -22,6 +22,7 @@ from __future__ import annotations
 import collections
 import logging
 import os
+import re
 import socket
 import threading
 import time
@@ -177,7 +178,7 @@ class RayPool:
                     yield from self._status_answer(ref)
                 else:
                     yield from self._finished(ref, pending)
-            yield from self._poll()
+            self._poll()
 
     def _first_ready(self) -> set[int]:
         """Wait until one actor has built its worker; an error there (a model that cannot load)
@@ -195,7 +196,7 @@ class RayPool:
                 ready.add(slot)
             except ray.exceptions.RayError as exc:
                 if not waiting:
-                    raise SummarizeError(f"the Ray workers cannot start: {_cause(exc)}") from None
+                    raise SummarizeError(f"the Ray workers cannot start: {_init_error(exc)}") from None
         # The others join as they come up (a cluster may still be adding nodes).
         self._starting = waiting
         return ready
@@ -252,7 +253,8 @@ class RayPool:
 
     # -- stage reports -------------------------------------------------------------------------------
 
-    def _poll(self) -> Iterator[PoolEvent]:
+    def _poll(self) -> None:
+        """Ask each busy actor what it is doing (answers come back as ``_status_answer``)."""
         if time.monotonic() - self._last_poll < STATUS_INTERVAL:
             return
         self._last_poll = time.monotonic()
@@ -260,8 +262,6 @@ class RayPool:
         for slot, actor in enumerate(self.actors):
             if self.queued[slot] and slot not in asked:
                 self._status[actor.status.remote()] = slot
-        return
-        yield  # a generator
 
     def _status_answer(self, ref) -> Iterator[PoolEvent]:
         slot = self._status.pop(ref)
@@ -320,6 +320,15 @@ class RayPool:
 def _is_ready(ray, ref) -> bool:
     done, _ = ray.wait([ref], timeout=0)
     return bool(done)
+
+
+def _init_error(exc: BaseException) -> str:
+    """What a worker's constructor raised (Ray's message ends with it), else the short cause."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    if not lines or "creation task" not in lines[0]:
+        return _cause(exc)
+    match = re.fullmatch(r"summarize\.errors\.\w+: (.*)", lines[-1])
+    return match.group(1) if match else lines[-1]
 
 
 def _cause(exc: BaseException) -> str:
