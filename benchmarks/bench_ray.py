@@ -18,8 +18,9 @@ logical CPUs (sleeping actors use no CPU, so a 2-core machine serves); for N = 1
 workers the clock starts when every worker is up (actor start-up is a process and an
 import each, not scheduling) and stops when ``run_batch`` returns with the index written.
 Ideal = videos x sleep / N; target within 10%. Then the kill run: N = 16 while a thread
-SIGKILLs a random worker process every ``--kill-every`` seconds; the index must list every
-video (none pending, none lost), each once, the run complete.
+SIGKILLs a random worker process every ``--kill-every`` seconds and reads ``index.json``
+every 0.2 s: no write may drop a row an earlier one listed, and the final index must list
+every video once (none pending), the run complete.
 """
 
 from __future__ import annotations
@@ -148,6 +149,8 @@ def scale_run(folder: Path, workers: int, sleep: float, kill_every: float | None
     executor = RayExecutor("local", workers, worker=_worker_class(sleep, barrier), retries=2)
     clock: dict[str, float] = {}
     kills: list[int] = []
+    seen: set[str] = set()  # rows some index write listed
+    lost: list[str] = []  # rows a later index write no longer listed
     done = threading.Event()
 
     def starter() -> None:
@@ -161,7 +164,12 @@ def scale_run(folder: Path, workers: int, sleep: float, kill_every: float | None
         if not kill_every:
             return
         rng = random.Random(0)
-        while not done.wait(kill_every):
+        next_kill = time.perf_counter() + kill_every
+        while not done.wait(0.2):
+            _check_index(out / "index.json", seen, lost)
+            if time.perf_counter() < next_kill:
+                continue
+            next_kill += kill_every
             where = rng.choice(executor.pool.where)
             pid = int(where.rsplit(":", 1)[1]) if where else 0
             if pid and _is_ray_worker(pid):  # never a pid the system gave to something else since
@@ -189,9 +197,22 @@ def scale_run(folder: Path, workers: int, sleep: float, kill_every: float | None
            "index_rows": len(names), "unique_rows": len(set(names)), "pending": document["counts"]["pending"],
            "failed": document["counts"]["failed"], "complete": document["complete"]}
     if kill_every:
+        _check_index(out / "index.json", seen, lost)
         row["kills"] = len(kills)
-        row["rows_lost"] = count - len(set(names))
+        row["rows_missing_at_end"] = count - len(set(names))
+        row["rows_lost_while_running"] = len(lost)
     return row
+
+
+def _check_index(path: Path, seen: set[str], lost: list[str]) -> None:
+    """Every row an earlier index write listed is still there (the index is replaced atomically,
+    so any read is a complete file)."""
+    try:
+        rows = {v["input"] for v in json.loads(path.read_text())["videos"]}
+    except FileNotFoundError:
+        return
+    lost.extend(sorted(seen - rows))
+    seen |= rows
 
 
 def run_scale(count: int, sleep: float, workers: list[int], kill_every: float) -> list[dict]:
@@ -218,8 +239,9 @@ def run_scale(count: int, sleep: float, workers: list[int], kill_every: float) -
             print(", ".join(f"{k}={v}" for k, v in row.items()), flush=True)
         if kill_every:
             row = scale_run(folder, max(workers), sleep, kill_every)
-            row["met"] = (row["rows_lost"] == 0 and row["pending"] == 0 and row["index_rows"] == count
-                          and row["complete"] and row["kills"] > 0)
+            row["met"] = (row["rows_missing_at_end"] == 0 and row["rows_lost_while_running"] == 0
+                          and row["pending"] == 0 and row["index_rows"] == count and row["complete"]
+                          and row["kills"] > 0)
             rows.append(row)
             print("kills: " + ", ".join(f"{k}={v}" for k, v in row.items()), flush=True)
     finally:

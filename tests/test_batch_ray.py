@@ -283,3 +283,26 @@ def test_workers_that_cannot_start_end_the_run_with_their_reason(ray_cluster):
     finally:
         pool.close()
     _assert_actors_ended(ray_cluster)
+
+
+@pytest.mark.ray
+@pytest.mark.slow
+def test_a_restarting_worker_gets_no_tasks_and_only_the_running_one_counts_a_try(tmp_path, ray_cluster):
+    # Without retries, the one task running when its worker died fails; every other task,
+    # whether queued behind it or ready to go while the worker restarts, is done.
+    import functools
+
+    from summarize.batch.ray_executor import RayPool
+    from tests.ray_hooks import SleepOrDie
+
+    pool = RayPool(functools.partial(SleepOrDie, "t03", tmp_path), 2, retries=0)
+    try:
+        events = [e for e in pool.map([f"t{i:02d}" for i in range(16)]) if e.kind in ("done", "failed", "error")]
+    finally:
+        pool.close()
+    assert len(list(tmp_path.iterdir())) == 1
+    assert [(e.kind, e.task) for e in events if e.kind != "done"] == [("failed", "t03")]
+    assert sorted(e.value for e in events if e.kind == "done") == [f"t{i:02d}" for i in range(16) if i != 3]
+    assert re.fullmatch(r"the worker process died 1 time on it \(.+\)", events[[e.task for e in events].index("t03")]
+                        .reason)
+    _assert_actors_ended(ray_cluster)

@@ -159,8 +159,13 @@ class RayPool:
         self.queued: list[collections.deque] = [collections.deque() for _ in self.actors]  # refs, oldest first
         self.refs: dict[Any, tuple[int, _Task]] = {}
         self.shown: list[tuple[int, str, float] | None] = [None for _ in self.actors]
-        self._status: dict[Any, int] = {}
+        self._status: dict[Any, int] = {}  # status calls out for stage reports -> slot
         self._last_poll = 0.0
+        self.ready: set[int] = set()  # actors taking tasks
+        self._starting: dict[Any, int] = {}  # status calls out to actors not (yet, again) taking tasks
+        self._repings: dict[int, float] = {}  # restarting actors -> when to ask again
+        self._died_running: set[Any] = set()  # tasks that were running when their actor died
+        self._last_init_error = "no worker came up"
 
     # -- running -------------------------------------------------------------------------------------
 
@@ -169,55 +174,85 @@ class RayPool:
         Returns early once ``stop`` is set (then ``cancel``)."""
         ray = self.ray
         pending = collections.deque(_Task(i, p) for i, p in enumerate(payloads))
-        ready = self._first_ready()
+        self._wait_for_first()
         while (pending or self.refs) and not (stop is not None and stop.is_set()):
-            self._fill(pending, ready)
-            done, _ = ray.wait(list(self.refs) + list(self._status), num_returns=1, timeout=0.2)
+            self._admit()
+            self._fill(pending)
+            waiting = list(self.refs) + list(self._status) + list(self._starting)
+            if not waiting:  # every actor is restarting: ask again shortly
+                time.sleep(0.1)
+                continue
+            done, _ = ray.wait(waiting, num_returns=1, timeout=0.2)
             for ref in done:
                 if ref in self._status:
                     yield from self._status_answer(ref)
-                else:
+                elif ref in self.refs:
                     yield from self._finished(ref, pending)
             self._poll()
 
-    def _first_ready(self) -> set[int]:
-        """Wait until one actor has built its worker; an error there (a model that cannot load)
-        ends the run, as it would on one machine."""
-        ray = self.ray
-        waiting = {a.status.remote(): slot for slot, a in enumerate(self.actors)}
-        ready: set[int] = set()
-        while not ready:
-            done, _ = ray.wait(list(waiting), num_returns=1, timeout=1.0)  # a timeout: Ctrl-C is heard
-            if not done:
-                continue
-            slot = waiting.pop(done[0])
-            try:
-                self.where[slot] = ray.get(done[0])[0]
-                ready.add(slot)
-            except ray.exceptions.RayError as exc:
-                if not waiting:
-                    raise SummarizeError(f"the Ray workers cannot start: {_init_error(exc)}") from None
-        # The others join as they come up (a cluster may still be adding nodes).
-        self._starting = waiting
-        return ready
+    # -- actors coming up, dying and coming back -------------------------------------------------------
 
-    def _fill(self, pending: collections.deque, ready: set[int]) -> None:
-        for ref in [r for r in self._starting if _is_ready(self.ray, r)]:
+    def _ping(self, slot: int) -> None:
+        """Ask ``slot`` for its status: the answer comes once its worker is built."""
+        self._starting[self.actors[slot].status.remote()] = slot
+
+    def _wait_for_first(self) -> None:
+        """Wait until one actor has built its worker; an error there (a model that cannot load)
+        ends the run, as it would on one machine. The others join as they come up (a cluster
+        may still be adding nodes)."""
+        for slot in range(len(self.actors)):
+            self._ping(slot)
+        while not self.ready:
+            if not self._starting and not self._repings:
+                raise SummarizeError(f"the Ray workers cannot start: {self._last_init_error}")
+            if self._starting:
+                self.ray.wait(list(self._starting), num_returns=1, timeout=1.0)  # a timeout: Ctrl-C is heard
+            else:
+                time.sleep(0.1)
+            self._admit()
+
+    def _admit(self) -> None:
+        """Actors whose worker is (again) built take tasks; a restarting one is asked again later."""
+        ray = self.ray
+        now = time.monotonic()
+        for slot, due in list(self._repings.items()):
+            if now >= due:
+                del self._repings[slot]
+                self._ping(slot)
+        if not self._starting:
+            return
+        done, _ = ray.wait(list(self._starting), num_returns=len(self._starting), timeout=0)
+        for ref in done:
             slot = self._starting.pop(ref)
             try:
-                self.where[slot] = self.ray.get(ref)[0]
-                ready.add(slot)
-            except self.ray.exceptions.RayError:
-                pass  # never joins: its share goes to the others
+                self.where[slot] = ray.get(ref)[0]
+                self.ready.add(slot)
+            except ray.exceptions.RayError as exc:
+                if "creation task" in str(exc):  # its constructor raised: it never comes up
+                    self._last_init_error = _init_error(exc)
+                else:  # restarting (its process died): ask again
+                    self._repings[slot] = now + 0.5
+
+    def _down(self, slot: int) -> None:
+        """First news that ``slot``'s process died: the oldest task sent to it was running (an
+        actor runs its tasks in the order sent); it takes nothing until it is back."""
+        self.ready.discard(slot)
+        if self.queued[slot]:
+            self._died_running.add(self.queued[slot][0])
+        self.shown[slot] = None
+        self._repings[slot] = time.monotonic() + 0.5
+
+    # -- tasks ---------------------------------------------------------------------------------------
+
+    def _fill(self, pending: collections.deque) -> None:
         while pending:
-            free = [s for s in sorted(ready) if len(self.queued[s]) < self.in_flight]
+            free = [s for s in sorted(self.ready) if len(self.queued[s]) < self.in_flight]
             if not free:
                 return
-            task = pending[0]
+            task = pending.popleft()
             # A task a worker died on goes to another worker where there is one; the least
             # loaded first, so the work spreads before the queues fill.
             slot = min([s for s in free if s not in task.died_on] or free, key=lambda s: len(self.queued[s]))
-            pending.popleft()
             ref = self.actors[slot].run.remote(task.id, task.payload)
             self.queued[slot].append(ref)
             self.refs[ref] = (slot, task)
@@ -225,19 +260,21 @@ class RayPool:
     def _finished(self, ref, pending: collections.deque) -> Iterator[PoolEvent]:
         ray = self.ray
         slot, task = self.refs.pop(ref)
-        was_running = self.queued[slot][0] == ref  # an actor runs its tasks in the order sent
-        self.queued[slot].remove(ref)
         try:
             finished, value = ray.get(ref)
-        except ray.exceptions.RayTaskError as exc:  # a bug in the worker, raised through Ray
+        except ray.exceptions.RayTaskError as exc:  # the worker raised, through Ray (a bug)
+            self.queued[slot].remove(ref)
             yield PoolEvent("error", slot, task.payload, where=self.where[slot], reason=str(exc),
                             value=getattr(exc, "cause", None))
             return
         except ray.exceptions.RayError as exc:  # the actor's process died (killed, out of memory, ...)
-            self.shown[slot] = None
-            if not was_running:
-                pending.appendleft(task)  # it never started: no try counted
+            if slot in self.ready:
+                self._down(slot)
+            self.queued[slot].remove(ref)
+            if ref not in self._died_running:
+                pending.appendleft(task)  # only queued behind the one running: no try counted
                 return
+            self._died_running.discard(ref)
             task.attempts += 1
             task.died_on.add(slot)
             if task.attempts > self.retries:
@@ -247,6 +284,7 @@ class RayPool:
             else:
                 pending.appendleft(task)
             return
+        self.queued[slot].remove(ref)
         self.shown[slot] = None
         if finished:
             yield PoolEvent("done", slot, task.payload, where=self.where[slot], value=value)
@@ -315,11 +353,6 @@ class RayPool:
             except Exception:  # already gone
                 pass
         self.actors = []
-
-
-def _is_ready(ray, ref) -> bool:
-    done, _ = ray.wait([ref], timeout=0)
-    return bool(done)
 
 
 def _init_error(exc: BaseException) -> str:
