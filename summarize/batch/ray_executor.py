@@ -440,13 +440,11 @@ class RayExecutor(Executor):
         self.worker = worker or BatchWorker
         self.pool: RayPool | None = None
         self._started = False
-        self._progress: Any = None
 
     def prepare(self) -> None:
         self._started = connect(self.address, self.jobs or None)
 
     def run(self, summarizer, work: Work, index, progress, stop: threading.Event) -> Iterator[Result]:
-        self._progress = progress
         actors, cpus, gpus, threads = plan_actors(self.jobs, summarizer.options.device)
         actors = min(actors, len(work))
         options, folder, on_stage, worker = summarizer.options, index.folder, self.on_stage, self.worker
@@ -466,7 +464,7 @@ class RayExecutor(Executor):
             else:
                 seconds = time.perf_counter() - started.get(item.name, time.perf_counter())
                 if event.kind == "failed":
-                    _clean_partials(item)  # what the dead process was writing
+                    _clean_partials([item])  # what the dead process was writing
                     yield event.slot, item, failed_entry(item, event.reason, seconds), None
                 else:
                     yield (event.slot, item, failed_entry(item, "internal error: " + event.reason.splitlines()[-1],
@@ -484,8 +482,7 @@ class RayExecutor(Executor):
         if self.pool is not None:
             unfinished = self.pool.unfinished()
             self.pool.close()
-            for item, _ in unfinished:
-                _clean_partials(item)
+            _clean_partials([item for item, _ in unfinished])
         disconnect(self._started)
 
 
@@ -495,11 +492,13 @@ def _where(progress, slot: int, where: str) -> None:
         hook(slot, where)
 
 
-def _clean_partials(item: BatchItem) -> None:
-    """Temporary outputs a killed worker left (``remove_stale_partials`` keeps a live process's)."""
-    time.sleep(0.1)  # a killed process may take a moment to be gone
-    for path in item.outputs:
-        remove_stale_partials(path)
+def _clean_partials(items: list[BatchItem]) -> None:
+    """Temporary outputs killed workers left (``remove_stale_partials`` keeps a live process's)."""
+    if items:
+        time.sleep(0.1)  # a killed process may take a moment to be gone
+    for item in items:
+        for path in item.outputs:
+            remove_stale_partials(path)
 
 
 def plan_actors(jobs: int, device: str) -> tuple[int, float, float, int | None]:

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import OutputError, UsageError
+from ..errors import OutputError, SummarizeError, UsageError
 from ..outputs import ensure_writable_dir
 from ..pipeline import Summarizer, SummaryOptions
 from .discover import find_videos
@@ -152,6 +152,8 @@ def _run_batch(folder: Path, output_dir: str | Path | None, summarizer: Summariz
     try:
         for result in executor.run(summarizer, work, index, progress, stop):
             _record(report, progress, *result)
+    except SummarizeError:  # the executor cannot run at all (Ray workers that cannot start): no stop to report
+        raise
     except BaseException:  # Ctrl-C, or a front end's callback failing: stop, keep what is done
         stop.set()
         progress.stopping()
