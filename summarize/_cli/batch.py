@@ -15,7 +15,7 @@ from rich.table import Table
 
 from .exits import fail
 from .options import (ADAPT, BACKBONE, BATCH_SIZE, BUDGET, CHECKPOINT, CRF, CUT, DECODER, DEVICE, EXPORT, FPS, METHOD,
-                      NO_CACHE, NO_VIDEO, PLOT, PRESET, QUIET, SALVAGE, SEED, STRIDE, VARIANT, WEIGHTS,
+                      NO_CACHE, NO_VIDEO, PLOT, PRESET, QUIET, RAY, RETRIES, SALVAGE, SEED, STRIDE, VARIANT, WEIGHTS,
                       BackboneName, Cut, Decoder, Device, Method, Preset, Variant, options_from_cli)
 from .progress import STAGE_LABELS, stderr_console
 from .signals import interrupt_on_signals
@@ -39,6 +39,7 @@ class RichBatchProgress:  # a summarize.batch.BatchProgress (not imported here: 
         self.jobs = jobs
         self.overall: int | None = None
         self.workers: dict[int, int] = {}
+        self.where: dict[int, str] = {}  # worker -> host:pid, for workers on a Ray cluster
         self.total = self.done = 0
 
     def planned(self, total: int, to_do: int) -> None:
@@ -50,12 +51,21 @@ class RichBatchProgress:  # a summarize.batch.BatchProgress (not imported here: 
         for worker in range(min(self.jobs, to_do)):
             self.workers[worker] = self.progress.add_task("", total=100, file="", detail="", visible=False)
 
+    def worker_where(self, worker: int, where: str) -> None:
+        self.where[worker] = where
+
     def video_started(self, worker: int, item: BatchItem) -> None:
+        if worker not in self.workers:  # a Ray cluster may run more workers than --jobs
+            self.workers[worker] = self.progress.add_task("", total=100, file="", detail="", visible=False)
+        where = self.where.get(worker)
+        name = _short(item.name if where is None else f"{where} {item.name}")
         # reset, not update: the row's elapsed time is this video's
-        self.progress.reset(self.workers[worker], total=100, description=_short(item.name), visible=True,
+        self.progress.reset(self.workers[worker], total=100, description=name, visible=True,
                             file=STAGE_LABELS["features"], detail="")
 
     def stage(self, worker: int, item: BatchItem, stage: str, fraction: float) -> None:
+        if worker not in self.workers:
+            self.video_started(worker, item)
         percent = round(100 * min(max(fraction, 0.0), 1.0))
         self.progress.update(self.workers[worker], file=STAGE_LABELS.get(stage, stage), completed=percent,
                              detail=f"{percent}%")
@@ -108,7 +118,9 @@ def batch_command(
     output_dir: Path = typer.Option(None, "--output-dir", "-o", metavar="OUT",
                                     help="Where outputs go, mirroring the folders of DIR (default: beside each "
                                     "video); the run index (index.json, index.csv) goes there too."),
-    jobs: int = typer.Option(1, "--jobs", "-j", help="Videos in progress at once, sharing one model."),
+    jobs: int = typer.Option(None, "--jobs", "-j", show_default=False,
+                             help="Videos in progress at once, sharing one model [1]; with --ray, the workers "
+                             "(each loads the model once) [one per GPU, else one per CPU of the cluster]."),
     force: bool = typer.Option(False, "--force", help="Redo videos whose summaries are up to date."),
     method: Method = METHOD,
     budget: float = BUDGET,
@@ -134,6 +146,8 @@ def batch_command(
     no_cache: bool = NO_CACHE,
     salvage: bool = SALVAGE,
     quiet: bool = QUIET,
+    ray: str = RAY,
+    retries: int = RETRIES,
 ) -> None:
     import time
 
@@ -143,6 +157,13 @@ def batch_command(
     from ..pipeline import Summarizer
 
     started = time.perf_counter()
+    executor = None
+    if ray is not None:
+        from ..batch.ray_executor import RayExecutor
+
+        if jobs is not None and jobs < 1:
+            fail(f"--jobs must be at least 1, got {jobs}", 2)
+        executor = RayExecutor(ray, jobs or 0, retries=retries)
     extras = {"report": report, "plot": plot, "exports": parse_formats(export)}
     summarizer = Summarizer(options_from_cli(method, budget, fps, backbone, weights, device, batch_size, variant,
                                              no_cache, preset, crf, checkpoint, stride, adapt, seed, salvage,
@@ -152,11 +173,13 @@ def batch_command(
         TextColumn("{task.fields[detail]:>9}"), TimeElapsedColumn(), _EtaColumn(),
         console=stderr_console, transient=True, disable=quiet,
     )
-    listener = RichBatchProgress(progress, jobs)
+    jobs_here = 1 if jobs is None else jobs
+    listener = RichBatchProgress(progress, jobs_here)
     try:
         with interrupt_on_signals(), progress:
             run = run_batch(folder, output_dir, summarizer=summarizer, recursive=recursive, pattern=pattern,
-                               jobs=jobs, force=force, write_video=not no_video, progress=listener)
+                               jobs=jobs_here, force=force, write_video=not no_video, progress=listener,
+                               executor=executor)
     except KeyboardInterrupt:
         fail("interrupted; finished summaries are kept and listed in the run index; "
              "run the same command again to continue", 130)

@@ -14,7 +14,7 @@ from rich.table import Table
 from ..errors import UsageError
 from .names import BASELINES, DATASETS, DEFAULT_METHOD, METHOD_NAMES, REFERENCES
 from .progress import stage_progress
-from .options import BackboneName, Device, _value
+from .options import RAY, RETRIES, BackboneName, Device, _value
 
 if TYPE_CHECKING:
     from ..evaluation import EvaluationResult
@@ -102,6 +102,10 @@ def eval_command(
     seed: int = typer.Option(0, "--seed", help="First seed of the random draws."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Raw videos: neither read nor write the feature cache."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars and no tables (needs --json)."),
+    ray: Optional[str] = RAY,
+    jobs: int = typer.Option(0, "--jobs", "-j", show_default=False,
+                             help="With --ray: the workers decoding raw videos [one per GPU, else one per CPU]."),
+    retries: int = RETRIES,
 ) -> None:
     from ..evaluation import evaluate  # here, not at the top: --help must not wait for PyTorch
     from ..outputs import ensure_writable_dir
@@ -122,7 +126,7 @@ def eval_command(
         result = evaluate(
             _value(dataset), data_dir=data_dir, videos=videos, annotations=annotations,
             methods=method or [DEFAULT_METHOD], references=() if no_reference else REFERENCES, splits=splits,
-            random_draws=random_draws, seed=seed, progress=progress, **options,
+            random_draws=random_draws, seed=seed, progress=progress, ray=ray, jobs=jobs, retries=retries, **options,
         )
     if json_path is not None:
         result.write_json(json_path)

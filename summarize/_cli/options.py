@@ -54,6 +54,11 @@ CHECKPOINT = typer.Option(None, "--checkpoint", metavar="PATH",
 STRIDE = typer.Option(2, "--stride", help="mae: samples between the frames of a scoring clip.")
 ADAPT = typer.Option(0, "--adapt", metavar="N", help="mae: first fine-tune a copy of the model on this video for N steps.")
 SEED = typer.Option(0, "--seed", help="mae: seed of the --adapt fine-tuning.")
+RAY = typer.Option(None, "--ray", metavar="ADDRESS",
+                   help="Spread the videos over a Ray cluster: auto (join the cluster of this machine), local (start "
+                   "Ray here, --jobs CPUs) or ray://HOST:PORT. Needs pip install 'summarize[ray]'.")
+RETRIES = typer.Option(2, "--retries", metavar="N", help="With --ray: new tries for a video whose worker process "
+                       "died (then it is recorded failed).")
 SALVAGE = typer.Option(False, "--salvage", help="Summarize what decodes of a damaged or truncated file (the "
                        "damaged and missing time ranges go in the JSON; a damaged kept frame is shown as the "
                        "last one that decoded) instead of failing. Decodes on one thread.")

@@ -90,11 +90,16 @@ class RunIndex:
 
     def relative(self, path: Path | None) -> str | None:
         """``path`` relative to the index's folder when inside it, absolute otherwise."""
+        return self.relative_to(path, self.folder)
+
+    @staticmethod
+    def relative_to(path: Path | None, folder: Path) -> str | None:
+        """``relative`` for an index in ``folder`` (workers elsewhere know the folder, not the index)."""
         if path is None:
             return None
         path = Path(path).absolute()
         try:
-            return path.relative_to(self.folder.absolute()).as_posix()
+            return path.relative_to(Path(folder).absolute()).as_posix()
         except ValueError:
             return str(path)
 

@@ -1,7 +1,8 @@
 """Running a batch: every video through one ``Summarizer``, a bad file never stopping the rest.
 
-Videos go to ``jobs`` worker threads that share one model (on the GPU when there is
-one). Each worker takes the next video and runs it from decoding to the written
+The runner plans, keeps the index and reports; an executor (``summarize.batch.executor``)
+runs the videos. With the default ``LocalExecutor``, videos go to ``jobs`` worker threads
+that share one model (on the GPU when there is one). Each worker takes the next video and runs it from decoding to the written
 summary, so one video's decoding or MP4 writing overlaps another's network. With
 several jobs the cores are shared out: each worker's decoder, x264 encoder and (on a
 CPU) PyTorch get cores / jobs threads. On a 2-core CPU one thread each costs less CPU
@@ -16,21 +17,16 @@ thread, each worker also decodes its next frames while its network runs (see
 
 from __future__ import annotations
 
-import os
-import queue
 import threading
-import time
-import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-import torch
 
 from ..errors import OutputError, SummarizeError, UsageError
 from ..outputs import ensure_writable_dir
 from ..pipeline import Summarizer, SummaryOptions
 from .discover import find_videos
+from .executor import Executor, LocalExecutor
 from .index import IndexEntry, RunIndex, now_iso
 from .plan import BatchItem, check_outputs, plan_outputs
 
@@ -73,22 +69,11 @@ class BatchReport:
 _quiet = BatchProgress()
 
 
-class _Stop(BaseException):
-    """Raised inside a worker to abandon its video (BaseException: never taken for a failure)."""
-
-
-def _cpu_count() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:
-        return os.cpu_count() or 1
-
-
 def run_batch(folder: str | Path, output_dir: str | Path | None = None, *,
               summarizer: Summarizer | SummaryOptions | None = None, recursive: bool = False,
               pattern: str | None = None, jobs: int = 1, force: bool = False, write_video: bool = True,
               progress: BatchProgress | None = None, stop: threading.Event | None = None,
-              **options: Any) -> BatchReport:
+              executor: Executor | None = None, **options: Any) -> BatchReport:
     """Summarize every video in ``folder``; see the module doc and README ("Batch").
 
     ``summarizer`` is a ``Summarizer`` (its model is reused), ``SummaryOptions``, or None
@@ -97,16 +82,27 @@ def run_batch(folder: str | Path, output_dir: str | Path | None = None, *,
     as ok, skipped or failed; failures never stop the run. Ctrl-C (KeyboardInterrupt) or
     setting ``stop`` ends the run after abandoning the videos in progress (their outputs
     are never half-written); the index is written and KeyboardInterrupt re-raised.
+    ``executor`` runs the videos (default: ``LocalExecutor(jobs)``, threads on this machine;
+    ``summarize.batch.ray_executor.RayExecutor`` for a Ray cluster).
     """
     if jobs < 1:
         raise UsageError(f"--jobs must be at least 1, got {jobs}")
-    folder = Path(folder)
-    progress = progress or BatchProgress()
-    stop = stop or threading.Event()
+    executor = executor or LocalExecutor(jobs)
     if not isinstance(summarizer, Summarizer):
         summarizer = Summarizer(summarizer, **options)
     elif options:
         raise TypeError("pass options either in the Summarizer or as keywords, not both")
+    executor.prepare()  # a cluster that cannot be reached is said before any work
+    try:
+        return _run_batch(Path(folder), output_dir, summarizer, recursive, pattern, force, write_video,
+                          progress or BatchProgress(), stop or threading.Event(), executor)
+    finally:
+        executor.close()
+
+
+def _run_batch(folder: Path, output_dir: str | Path | None, summarizer: Summarizer, recursive: bool,
+               pattern: str | None, force: bool, write_video: bool, progress: BatchProgress,
+               stop: threading.Event, executor: Executor) -> BatchReport:
     out = Path(output_dir) if output_dir is not None else None
     unreadable: list[tuple[Path, str]] = []
     videos = find_videos(folder, recursive=recursive, pattern=pattern, exclude=out, unreadable=unreadable)
@@ -149,48 +145,23 @@ def run_batch(folder: str | Path, output_dir: str | Path | None = None, *,
         _final_index(report, complete=True)
         return report
 
-    _ = summarizer.backbone  # load once, before the workers share it
-    jobs = min(jobs, len(work))
-    todo: queue.Queue = queue.Queue()
-    if jobs > 1:
+    if executor.parallel != 1:
         # Largest first: a long video started last would end the run alone on a share of
         # the cores. (The index keeps the order of the paths.)
         work.sort(key=lambda job: _size(job[0].source), reverse=True)
-    for job in work:
-        todo.put(job)
-    results: queue.Queue = queue.Queue()
-    # Several jobs share the cores out: decoder, encoder and (on a CPU) PyTorch threads.
-    threads_each = max(1, _cpu_count() // jobs) if jobs > 1 else None
-    torch_threads = threads_each if summarizer.device.type == "cpu" else None
-    if threads_each is not None and summarizer.options.threads == 0:
-        summarizer = summarizer.with_options(threads=threads_each)  # the same model
-    previous_threads = torch.get_num_threads()
-    if torch_threads is not None:
-        torch.set_num_threads(torch_threads)
-    workers = [threading.Thread(target=_worker, name=f"summarize-batch-{n}", daemon=True,
-                                args=(n, summarizer, todo, results, index, progress, stop, torch_threads))
-               for n in range(jobs)]
-    for worker in workers:
-        worker.start()
     try:
-        while True:
-            try:
-                _record(report, progress, *results.get(timeout=0.25))
-            except queue.Empty:
-                if not any(worker.is_alive() for worker in workers) and results.empty():
-                    break
+        for result in executor.run(summarizer, work, index, progress, stop):
+            _record(report, progress, *result)
+    except SummarizeError:  # the executor cannot run at all (Ray workers that cannot start): no stop to report
+        raise
     except BaseException:  # Ctrl-C, or a front end's callback failing: stop, keep what is done
         stop.set()
         progress.stopping()
-        for worker in workers:
-            worker.join()
-        while not results.empty():  # videos that finished while the others stopped still count
-            _record(report, _quiet, *results.get())
+        for result in executor.cancel():  # videos that finished while the others stopped still count
+            _record(report, _quiet, *result)
         report.interrupted = True
         index.write(complete=False)
         raise
-    finally:
-        torch.set_num_threads(previous_threads)
     report.interrupted = stop.is_set()
     _final_index(report, complete=not report.interrupted)
     return report
@@ -227,59 +198,6 @@ def _size(path: Path) -> int:
         return 0
 
 
-def _worker(worker_id: int, summarizer: Summarizer, todo: queue.Queue, results: queue.Queue, index: RunIndex,
-            progress: BatchProgress, stop: threading.Event, threads: int | None) -> None:
-    if threads is not None:
-        torch.set_num_threads(threads)  # OpenMP's thread count is set per calling thread
-    while not stop.is_set():
-        try:
-            item, note = todo.get_nowait()
-        except queue.Empty:
-            return
-        try:
-            entry, trace = _summarize_one(worker_id, summarizer, item, note, index, progress, stop)
-        except _Stop:  # abandoned: its outputs were cleaned up, the index will not list it
-            return
-        results.put((worker_id, item, entry, trace))
-
-
-def _summarize_one(worker_id: int, summarizer: Summarizer, item: BatchItem, note: str, index: RunIndex,
-                   progress: BatchProgress, stop: threading.Event) -> tuple[IndexEntry, str | None]:
-    started = time.perf_counter()
-    progress.video_started(worker_id, item)
-
-    in_place = False
-
-    def report(stage: str, fraction: float) -> None:
-        nonlocal in_place
-        # ("writing", 1.0) comes once the outputs are renamed into place: the video is done, and
-        # a stop arriving from then on must not abandon it (it would be on disk but not indexed).
-        in_place = in_place or (stage == "writing" and fraction >= 1.0)
-        if stop.is_set() and not in_place:
-            raise _Stop
-        progress.stage(worker_id, item, stage, fraction)
-
-    def entry(status: str, reason: str, document: dict[str, Any] | None = None) -> IndexEntry:
-        return IndexEntry(
-            input=item.name, status=status, reason=reason,
-            duration=document["input"]["duration"] if document else None,
-            kept_seconds=document["summary"]["duration"] if document else None,
-            summary_json=index.relative(item.json_path) if document else None,
-            summary_video=index.relative(item.video_path) if document and item.video_path else None,
-            seconds=round(time.perf_counter() - started, 2), finished=now_iso(),
-        )
-
-    try:
-        ensure_writable_dir(item.json_path.parent)  # before the long work
-        analysis = summarizer.analyze(item.source, report)
-        result = summarizer.write(analysis, item.json_path, item.video_path, progress=report, started=started)
-    except SummarizeError as exc:
-        return entry("failed", _one_line(str(exc))), None
-    except Exception as exc:  # a bug: the video fails, the run goes on, the traceback is kept
-        return entry("failed", _one_line(f"internal error: {type(exc).__name__}: {exc}")), traceback.format_exc()
-    return entry("ok", note, result.document), None
-
-
 def _skipped_entry(index: RunIndex, item: BatchItem, document: dict[str, Any] | None) -> IndexEntry:
     return IndexEntry(
         input=item.name, status="skipped", reason="up to date",
@@ -289,8 +207,3 @@ def _skipped_entry(index: RunIndex, item: BatchItem, document: dict[str, Any] | 
         summary_video=index.relative(item.video_path) if item.video_path else None,
         seconds=0.0, finished=now_iso(),
     )
-
-
-def _one_line(text: str) -> str:
-    line = " ".join(text.split())
-    return line if len(line) <= 300 else line[:297] + "..."

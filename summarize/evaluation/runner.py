@@ -14,7 +14,7 @@ import functools
 import inspect
 import json
 import time
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Callable
 
@@ -321,7 +321,7 @@ def evaluate(dataset: str, *, data_dir: str | Path | None = None, videos: str | 
              annotations: str | Path | None = None, methods: list[str | MethodSpec] | tuple = ("contrastive",),
              references: tuple[str, ...] | list[str] = REFERENCES, splits: str | Path | None = None,
              budget: float = 0.15, random_draws: int = 10, seed: int = 0, progress: ProgressFn | None = None,
-             **options: Any) -> EvaluationResult:
+             ray: str | None = None, jobs: int = 0, retries: int = 2, **options: Any) -> EvaluationResult:
     """Evaluate ``methods`` on ``dataset`` with the published protocols.
 
     Feature-file mode: ``data_dir`` holds ``eccv16_dataset_{dataset}_google_pool5.h5``
@@ -330,6 +330,9 @@ def evaluate(dataset: str, *, data_dir: str | Path | None = None, videos: str | 
     TVSum annotation file; ``options`` are ``SummaryOptions`` fields (backbone, fps,
     device, weights, batch_size, cache, decoder, kts_vmax, kts_block_size).
     Methods are ``"name"`` or ``"name:key=value,..."`` strings or ``MethodSpec``s.
+    ``ray``: raw videos are decoded, their features extracted and their shots found on a Ray
+    cluster (``local``, ``auto`` or an address; ``jobs`` workers, see
+    ``summarize.batch.ray_executor``); the scores and the evaluation stay here.
     """
     started = time.perf_counter()
     progress = progress or (lambda stage, fraction: None)
@@ -346,6 +349,12 @@ def evaluate(dataset: str, *, data_dir: str | Path | None = None, videos: str | 
     fold_list = read_folds(splits) if splits is not None else None
     folds = [fold.test for fold in fold_list] if fold_list is not None else None
     summary_options = SummaryOptions(**options).validate()
+    if ray is not None:
+        from ..batch.ray_executor import import_ray
+
+        import_ray()  # the install hint before any work
+    if ray is not None and videos is None:
+        raise UsageError("--ray spreads the decoding of raw videos (--videos); a feature file is read here")
     if videos is None:
         given = sorted(k for k in options if k not in ("device", "cache", "cache_dir"))
         if given:
@@ -386,20 +395,24 @@ def evaluate(dataset: str, *, data_dir: str | Path | None = None, videos: str | 
         if trained_folds is not None:
             timings["training"] = timings_training
         progress("videos", 0.0)
-        for i, key in enumerate(keys):
-            t0 = time.perf_counter()
-            video = source.load(key, progress)
-            t1 = time.perf_counter()
-            per_video[key] = runner.video(video)
-            timings["load"] += t1 - t0
-            timings["evaluate"] += time.perf_counter() - t1
-            described.append(video.describe())
-            if video.alignment is not None and video.alignment["trimmed_frames"]:
-                notes.append(f"{key}: {video.alignment['note']}")
-            empty = _empty_selection_note(key, video, per_video[key], budget)
-            if empty:
-                notes.append(empty)
-            progress("videos", (i + 1) / len(keys))
+        loaded = (_loaded(source, keys, progress) if ray is None else
+                  _loaded_on_ray(source, keys, progress, ray, jobs, retries))
+        try:
+            for i, (key, video, seconds) in enumerate(loaded):
+                t0 = time.perf_counter() - seconds
+                t1 = time.perf_counter()
+                per_video[key] = runner.video(video)
+                timings["load"] += t1 - t0
+                timings["evaluate"] += time.perf_counter() - t1
+                described.append(video.describe())
+                if video.alignment is not None and video.alignment["trimmed_frames"]:
+                    notes.append(f"{key}: {video.alignment['note']}")
+                empty = _empty_selection_note(key, video, per_video[key], budget)
+                if empty:
+                    notes.append(empty)
+                progress("videos", (i + 1) / len(keys))
+        finally:
+            loaded.close()  # a stop or an error ends the Ray workers now
         parameters = {
             "methods": [{"label": s.label, "method": s.name, "kind": s.kind, "params": runner.params(s),
                          "draws": random_draws if s.draws_seeds else None} for s in specs],
@@ -422,6 +435,72 @@ def evaluate(dataset: str, *, data_dir: str | Path | None = None, videos: str | 
         source.close()
     timings["total"] = time.perf_counter() - started
     return EvaluationResult(dataset, protocol, parameters, results, described, per_video, notes, timings, str(device))
+
+
+def _loaded(source, keys: list[str], progress: ProgressFn):
+    """(key, video, seconds to load it) in order, loaded here."""
+    for key in keys:
+        t0 = time.perf_counter()
+        video = source.load(key, progress)
+        yield key, video, time.perf_counter() - t0
+
+
+class _RayLoader:
+    """What an eval actor runs: its own ``VideoFolderSource`` (one model), loading the videos sent."""
+
+    def __init__(self, dataset: str, videos_dir: Path, annotations: Path, options: SummaryOptions,
+                 budget: float, threads: int | None) -> None:
+        if threads is not None:
+            import torch
+
+            torch.set_num_threads(threads)
+        self.source = VideoFolderSource(dataset, videos_dir, annotations, options, budget)
+        _ = self.source.summarizer.backbone
+
+    def __call__(self, key: str, report: ProgressFn, stop) -> tuple[EvalVideo, float]:
+        t0 = time.perf_counter()
+        return self.source.load(key, report), time.perf_counter() - t0
+
+
+def _loaded_on_ray(source: VideoFolderSource, keys: list[str], progress: ProgressFn, address: str, jobs: int,
+                   retries: int):
+    """``_loaded`` with the videos spread over Ray actors; yielded in order as they arrive."""
+    from ..batch.ray_executor import RayPool, connect, disconnect, plan_actors
+    from ..errors import InputError, SummarizeError
+
+    started = connect(address, jobs or None)
+    pool = None
+    try:
+        actors, cpus, gpus, threads = plan_actors(jobs, source.options.device)
+        options = source.options if threads is None else replace(source.options, threads=threads)
+        args = (source.dataset, source.videos_dir, source.annotations_path, options, source.budget, threads)
+        pool = RayPool(lambda: _RayLoader(*args), min(actors, len(keys)), retries=retries, num_cpus=cpus,
+                       num_gpus=gpus)
+        arrived: dict[str, tuple[EvalVideo, float]] = {}
+        position = 0
+        for event in pool.map(keys):
+            if event.kind == "done":
+                arrived[event.task] = event.value
+            elif event.kind == "failed":
+                raise InputError(f"{event.task}: {event.reason}")
+            elif event.kind == "error":
+                if isinstance(event.value, SummarizeError):
+                    raise event.value
+                raise RuntimeError(f"{event.task}: a Ray worker failed:\n{event.reason}")
+            while position < len(keys) and keys[position] in arrived:
+                video, seconds = arrived.pop(keys[position])
+                yield keys[position], _writable(video), seconds
+                position += 1
+    finally:
+        if pool is not None:
+            pool.close()
+        disconnect(started)
+
+
+def _writable(video: EvalVideo) -> EvalVideo:
+    """Arrays from Ray's object store are read-only views; the scorers get their own copies."""
+    return replace(video, **{f.name: np.array(getattr(video, f.name)) for f in fields(video)
+                             if isinstance(getattr(video, f.name), np.ndarray)})
 
 
 def _empty_selection_note(key: str, video: EvalVideo, scores: dict[str, VideoScore], budget: float) -> str | None:

@@ -1,0 +1,50 @@
+"""Faults for the Ray tests, run inside a Ray worker process (importable there: the tests
+put the repository on the workers' PYTHONPATH)."""
+
+from __future__ import annotations
+
+import os
+import signal
+from pathlib import Path
+
+
+class KillWorker:
+    """An ``on_stage`` hook: the worker process summarizing ``name`` kills itself (SIGKILL, as
+    the kernel's out-of-memory killer would) once its summary is being written; each kill
+    leaves a file in ``markers``. ``times``: how many runs of ``name`` die (None: every one)."""
+
+    def __init__(self, name: str, markers: Path, times: int | None = 1, stage: str = "writing") -> None:
+        self.name, self.markers, self.times, self.stage = name, Path(markers), times, stage
+
+    def __call__(self, item, stage: str, fraction: float) -> None:
+        if item.name != self.name or stage != self.stage or fraction >= 1.0:
+            return
+        kills = len(list(self.markers.glob("kill-*")))
+        if self.times is not None and kills >= self.times:
+            return
+        (self.markers / f"kill-{kills}-{os.getpid()}").touch()
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def unstartable_worker():
+    """A worker whose model cannot load on this node."""
+    from summarize.errors import InputError
+
+    raise InputError("cannot read the model weights /nodes/lack/this.pt")
+
+
+class SleepOrDie:
+    """A pool worker that sleeps ``sleep`` seconds per task and returns it, except that its
+    process kills itself the first time it is given ``victim`` (a file in ``markers`` says so)."""
+
+    def __init__(self, victim: str, markers: Path, sleep: float = 0.2) -> None:
+        self.victim, self.markers, self.sleep = victim, Path(markers), sleep
+
+    def __call__(self, task: str, report, stop) -> str:
+        import time
+
+        if task == self.victim and not any(self.markers.iterdir()):
+            (self.markers / f"kill-{os.getpid()}").touch()
+            os.kill(os.getpid(), signal.SIGKILL)
+        time.sleep(self.sleep)
+        return task
