@@ -143,27 +143,26 @@ def test_a_rename_failing_half_way_puts_the_old_pair_back(tmp_path, monkeypatch,
         assert _files(tmp_path) == []
 
 
-def test_replacing_works_on_a_file_system_without_hard_links(tmp_path, monkeypatch):
+def _old_file_where_links_fail(tmp_path, monkeypatch, code: int, reason: str):
     final = tmp_path / "a.json"
     final.write_bytes(b"old")
 
-    def no_links(src, dst):
-        raise OSError(errno.EPERM, "Operation not permitted")
+    def failing_link(src, dst):
+        raise OSError(code, reason)
 
-    monkeypatch.setattr(atomic.os, "link", no_links)
+    monkeypatch.setattr(atomic.os, "link", failing_link)
+    return final
+
+
+def test_replacing_works_on_a_file_system_without_hard_links(tmp_path, monkeypatch):
+    final = _old_file_where_links_fail(tmp_path, monkeypatch, errno.EPERM, "Operation not permitted")
     with atomic_output(final) as tmp:
         tmp.write_bytes(b"new")
     assert final.read_bytes() == b"new" and _files(tmp_path) == ["a.json"]
 
 
 def test_an_unexpected_link_error_is_an_output_error_and_nothing_changes(tmp_path, monkeypatch):
-    final = tmp_path / "a.json"
-    final.write_bytes(b"old")
-
-    def broken(src, dst):
-        raise OSError(errno.EIO, "Input/output error")
-
-    monkeypatch.setattr(atomic.os, "link", broken)
+    final = _old_file_where_links_fail(tmp_path, monkeypatch, errno.EIO, "Input/output error")
     with pytest.raises(OutputError, match=r"^cannot write .*a\.json: Input/output error$"):
         with atomic_output(final) as tmp:
             tmp.write_bytes(b"new")
