@@ -44,6 +44,10 @@ class SleepOrDie:
         import time
 
         if task == self.victim and not any(self.markers.iterdir()):
+            # Die in the middle of the task, as a real crash does: killed the instant it starts,
+            # the reply of the task before it may not have left the process yet, and that task
+            # then died too as far as anyone can know.
+            time.sleep(self.sleep / 2)
             (self.markers / f"kill-{os.getpid()}").touch()
             os.kill(os.getpid(), signal.SIGKILL)
         time.sleep(self.sleep)

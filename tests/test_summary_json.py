@@ -67,4 +67,4 @@ def test_the_schema_describes_this_format_version():
     assert document_schema["$id"].endswith(f"summary-{FORMAT_VERSION}.json")
     assert document_schema["properties"]["format"] == {"const": FORMAT}
     assert document_schema["properties"]["format_version"] == {"const": FORMAT_VERSION}
-    assert (FORMAT, FORMAT_VERSION) == ("summarize.summary", 1)
+    assert (FORMAT, FORMAT_VERSION) == ("summarize.summary", 2)  # 2: the budget counts seconds

@@ -237,10 +237,24 @@ class RayPool:
         """First news that ``slot``'s process died: the oldest task sent to it was running (an
         actor runs its tasks in the order sent); it takes nothing until it is back."""
         self.ready.discard(slot)
-        if self.queued[slot]:
-            self._died_running.add(self.queued[slot][0])
+        running = self._running_at_death(slot)
+        if running is not None:
+            self._died_running.add(running)
         self.shown[slot] = None
         self._repings[slot] = time.monotonic() + 0.5
+
+    def _running_at_death(self, slot: int):
+        """The oldest task sent to ``slot`` that had not finished: one that finished just
+        before the death, its result not yet read here, holds its value (or its own error)."""
+        ray = self.ray
+        for ref in self.queued[slot]:
+            try:
+                ray.get(ref, timeout=0)
+            except ray.exceptions.RayTaskError:  # finished, with the worker's own error
+                continue
+            except ray.exceptions.RayError:  # died with it, or still unresolved: it was running
+                return ref
+        return None
 
     # -- tasks ---------------------------------------------------------------------------------------
 
