@@ -348,17 +348,22 @@ def test_stale_partials_of_dead_processes_are_removed_by_the_next_write(tmp_path
 
 # 10. Cost follows the content -----------------------------------------------------------------
 
-def test_samples_showing_one_frame_are_encoded_once(tmp_path, summarizer, monkeypatch):
-    source = damaged.long_gap(tmp_path / "gap.mp4", frames=50, gap=1800.0)
-    backbone = summarizer.backbone
-    encoded = []
-    real = type(backbone).encode
+def count_encodings(summarizer, monkeypatch) -> list[int]:
+    """The sizes of the batches the summarizer's backbone encodes from now on."""
+    encoded: list[int] = []
+    real = type(summarizer.backbone).encode
 
     def counting(self, frames):
         encoded.append(len(frames))
         return real(self, frames)
 
-    monkeypatch.setattr(type(backbone), "encode", counting)
+    monkeypatch.setattr(type(summarizer.backbone), "encode", counting)
+    return encoded
+
+
+def test_samples_showing_one_frame_are_encoded_once(tmp_path, summarizer, monkeypatch):
+    source = damaged.long_gap(tmp_path / "gap.mp4", frames=50, gap=1800.0)
+    encoded = count_encodings(summarizer, monkeypatch)
     feats = summarizer.features(source)
     # 3602 samples over 30 minutes show 5 source frames (0, 12 and 24, then 25 and 37 after
     # the gap), of two still pictures: identical decoded frames are encoded once too.
@@ -372,15 +377,7 @@ def test_an_hour_at_one_fps_encodes_each_distinct_frame_once(tmp_path, summarize
     # The time target (under 60 s on a 2-core CPU) is a benchmark's to measure, not a timed
     # test's (see GUIDE); here: 7,200 samples of 3,600 frames never cost 7,200 encodings.
     source = damaged.one_fps_hour(tmp_path / "hour.mp4")
-    backbone = summarizer.backbone
-    encoded = []
-    real = type(backbone).encode
-
-    def counting(self, frames):
-        encoded.append(len(frames))
-        return real(self, frames)
-
-    monkeypatch.setattr(type(backbone), "encode", counting)
+    encoded = count_encodings(summarizer, monkeypatch)
     result = summarizer.summarize(source, tmp_path, write_video=False)
     # 7,199 or 7,200 samples (the last frame's duration is the decoder's guess) of 3,600 frames.
     assert result.document["sampling"]["n_samples"] in (7199, 7200)
