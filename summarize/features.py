@@ -24,6 +24,7 @@ import torch
 
 from .backbones import Backbone
 from .decoding import FrameBatch, SamplingPlan, VideoInfo, open_video, plan_samples
+from .digest import file_digest, text_digest
 from .errors import InputError, UsageError
 
 # Bump when the way features are computed changes, so stale cache entries are not reused.
@@ -61,12 +62,6 @@ def default_cache_dir() -> Path:
     return base / "summarize"
 
 
-def file_digest(path: Path) -> str:
-    """BLAKE2b of the whole file: the cache follows content, not names or dates."""
-    with open(path, "rb") as fh:
-        return hashlib.file_digest(fh, "blake2b").hexdigest()[:32]
-
-
 class FeatureCache:
     """Features on disk, one ``.npz`` per (file content, backbone weights content, fps,
     decoder choice, feature format)."""
@@ -76,7 +71,7 @@ class FeatureCache:
 
     def key(self, digest: str, backbone_identity: str, fps: float, decoder: str = "auto") -> str:
         text = json.dumps([FEATURE_FORMAT, digest, backbone_identity, float(fps), decoder])
-        return hashlib.sha256(text.encode()).hexdigest()[:40]
+        return text_digest(text, 40)
 
     def load(self, key: str) -> VideoFeatures | None:
         path = self.directory / f"{key}.npz"

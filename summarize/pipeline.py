@@ -9,7 +9,6 @@ web service) can show it.
 from __future__ import annotations
 
 import datetime as _dt
-import hashlib
 import json
 import time
 from dataclasses import dataclass, field, fields, replace
@@ -22,6 +21,7 @@ import numpy as np
 from ._version import __version__
 from .backbones import DEFAULT_BACKBONE, Backbone, backbone_class, load_backbone
 from .device import resolve_device
+from .digest import file_digest, text_digest
 from .decoding import BACKENDS, check_path
 from .errors import InputError, OutputError, UsageError
 from .features import FeatureCache, VideoFeatures, extract_features
@@ -251,6 +251,7 @@ class Summarizer:
             raise UsageError(f"method {self.scorer.name} with this model needs {required} features, not "
                              f"{self.options.backbone}: add --backbone {required}")
         self._backbone: Backbone | None = None
+        self._weights_file_digest: str | None = None
         self.cache = FeatureCache(self.options.cache_dir and Path(self.options.cache_dir) / "features") \
             if self.options.cache else None
 
@@ -267,12 +268,25 @@ class Summarizer:
             values.pop("salvage", None)  # absent unless asked: earlier summaries stay up to date
         weights = self.options.weights
         values["weights"] = str(Path(weights).resolve()) if weights else "default"
+        if weights:  # the content decides the features, not the name: new weights at the same path redo it
+            values["weights_blake2b"] = self._weights_digest()
         return json.loads(json.dumps(values, default=str))
+
+    def _weights_digest(self) -> str:
+        """The digest of ``--weights`` the backbone was loaded from (or, before it is, of the file)."""
+        if self._backbone is not None and self._backbone.weights_digest:
+            return self._backbone.weights_digest
+        if self._weights_file_digest is None:
+            try:
+                self._weights_file_digest = file_digest(self.options.weights)
+            except OSError as exc:
+                raise InputError(f"cannot read the weights {self.options.weights} ({exc.strerror or exc})") from None
+        return self._weights_file_digest
 
     def options_fingerprint(self) -> str:
         """Names ``output_options`` (and the JSON format): equal fingerprints, same summary."""
         text = json.dumps([FORMAT_VERSION, _canonical(self.output_options())], sort_keys=True)
-        return hashlib.sha256(text.encode()).hexdigest()[:16]
+        return text_digest(text)
 
     def with_options(self, **overrides: Any) -> "Summarizer":
         """Another ``Summarizer`` with some options changed, sharing this one's model when

@@ -9,6 +9,7 @@ from torchvision import models
 
 from summarize import Summarizer
 from summarize.backbones.efficientnet_lite0 import EfficientNetLite0
+from summarize.errors import InputError
 from tests.test_options_matter import BASE, SCENES, _what_a_user_gets
 from tests.synthetic import write_video
 
@@ -67,3 +68,22 @@ def test_another_backbone_changes_the_summary_and_its_fingerprint(base, video, t
     again = _assert_all_changed(base, other, video, "backbone")
     assert again.features.features.shape[1] == 1024 and base[1].features.features.shape[1] == 1280
     assert other.output_options()["backbone"] == "googlenet"
+
+
+def test_new_weights_at_the_same_path_change_the_fingerprint(tmp_path):
+    """A batch keeps a summary whose fingerprint matches: weights replaced under the same name
+    give other features, so they must give another fingerprint (and an unreadable file one line)."""
+    path = tmp_path / "weights.pth"
+    torch.save(EfficientNetLite0().state_dict(), path)
+    before = Summarizer(**BASE, weights=str(path))
+    fingerprint, digest = before.options_fingerprint(), before.output_options()["weights_blake2b"]
+    _other_efficientnet_weights(path)
+    after = Summarizer(**BASE, weights=str(path))
+    assert after.output_options()["weights"] == before.output_options()["weights"] == str(path.resolve())
+    assert after.output_options()["weights_blake2b"] != digest
+    assert after.options_fingerprint() != fingerprint
+    assert after.backbone.weights_digest == after.output_options()["weights_blake2b"]
+    assert "weights_blake2b" not in Summarizer(**BASE).output_options()
+    path.unlink()
+    with pytest.raises(InputError, match="cannot read the weights"):
+        Summarizer(**BASE, weights=str(path)).options_fingerprint()

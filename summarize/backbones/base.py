@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import abc
-import hashlib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -12,6 +11,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from ..digest import file_digest
 from ..errors import InputError, UsageError
 from ..threads import map_one_thread_each
 
@@ -98,8 +98,7 @@ class Backbone(nn.Module, abc.ABC):
             raise InputError(f"{path} does not fit {self.name}: " + ", ".join(problems))
         self.load_state_dict(state, strict=True)
         self.weights_file = str(path.resolve())
-        with open(path, "rb") as fh:
-            self.weights_digest = hashlib.file_digest(fh, "blake2b").hexdigest()[:32]
+        self.weights_digest = file_digest(path)
 
     # On a CPU, small batches keep the activations of the depthwise convolutions inside the
     # last-level cache. Each micro-batch runs on one PyTorch thread (the cores encode

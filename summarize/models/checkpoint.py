@@ -18,7 +18,6 @@ checkpoint (``DEFAULT_CHECKPOINT``) in its top-level ``models/`` folder with its
 from __future__ import annotations
 
 import datetime as _dt
-import hashlib
 import subprocess
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -27,6 +26,7 @@ from typing import Any
 import torch
 
 from .._version import __version__
+from ..digest import file_digest
 from ..errors import InputError, UsageError
 from .contrastive import ContrastiveConfig, RefinementNet
 from .mae import MAEConfig, MaskedAutoencoder
@@ -189,11 +189,6 @@ def save_checkpoint(path: str | Path, model: torch.nn.Module, meta: TrainedWeigh
         torch.save(checkpoint_dict(model, meta, training), tmp)
 
 
-def file_digest(path: Path) -> str:
-    with open(path, "rb") as fh:
-        return hashlib.file_digest(fh, "sha256").hexdigest()[:16]
-
-
 def load_checkpoint(path: str | Path | None = None, kind: str = "mae") -> Checkpoint:
     """Load a checkpoint of ``kind`` (the shipped default MAE when ``path`` is None) onto the CPU."""
     spec = KINDS[kind]
@@ -222,4 +217,4 @@ def load_checkpoint(path: str | Path | None = None, kind: str = "mae") -> Checkp
         meta = spec.weights.from_dict(data["meta"])
     except (KeyError, TypeError, RuntimeError, ValueError) as exc:
         raise InputError(f"{path} is a damaged {spec.label} checkpoint ({type(exc).__name__})") from None
-    return Checkpoint(model.eval(), meta, path, file_digest(path), data.get("training"), kind)
+    return Checkpoint(model.eval(), meta, path, file_digest(path, "sha256", 16), data.get("training"), kind)

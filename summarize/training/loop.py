@@ -16,7 +16,6 @@ import abc
 import contextlib
 import copy
 import datetime as _dt
-import hashlib
 import json
 import os
 import time
@@ -27,6 +26,7 @@ from typing import Any, Callable, ClassVar, Iterator
 import torch
 
 from ..device import resolve_device
+from ..digest import text_digest
 from ..errors import OutputError, UsageError
 from ..models.checkpoint import KINDS, Checkpoint, TrainedWeights, load_checkpoint, save_checkpoint
 from .data import FeatureSequence
@@ -163,7 +163,7 @@ def distributed(device: str = "auto") -> Iterator[Distributed]:
 
 def data_fingerprint(sequences: list[FeatureSequence]) -> str:
     text = json.dumps([[s.name, int(len(s.features))] for s in sequences])
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
+    return text_digest(text)
 
 
 @dataclass
