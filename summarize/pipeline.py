@@ -8,7 +8,6 @@ web service) can show it.
 
 from __future__ import annotations
 
-import datetime as _dt
 import json
 import time
 from dataclasses import dataclass, field, fields, replace
@@ -18,16 +17,15 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ._version import __version__
 from .backbones import DEFAULT_BACKBONE, Backbone, backbone_class, load_backbone
 from .device import resolve_device
 from .digest import file_digest, text_digest
 from .decoding import BACKENDS, check_path
 from .errors import InputError, OutputError, UsageError
 from .features import FeatureCache, VideoFeatures, extract_features
-from .outputs import FORMAT, FORMAT_VERSION, atomic_outputs, ensure_writable_dir, write_json, write_summary_video
+from .outputs import FORMAT_VERSION, atomic_outputs, ensure_writable_dir, write_json, write_summary_video
 from .outputs.smartcut import CUT_MODES, DEFAULT_CUT
-from .outputs.summary_json import rounded_list
+from .outputs.summary_json import summary_document
 from .outputs.verify import ExpectedShot, check_summary_video
 from .scoring import DEFAULT_METHOD, Scorer, get_scorer
 from .segmentation import DEFAULT_BLOCK_SIZE, DEFAULT_VMAX, kts
@@ -400,15 +398,7 @@ class Summarizer:
             check_unchanged(Path(analysis.features.info.path), analysis.source_identity)
             timings["writing"] = time.perf_counter() - t0
             timings["total"] = time.perf_counter() - started
-            document = self.document(analysis, json_path, video_path)
-            if hasattr(written, "describe"):  # how the MP4 was made: copied pictures, encoded ones, and why
-                document["outputs"]["video_encoding"].update(written.describe())
-                if written.cut == "keyframe":
-                    document["outputs"]["video_encoding"]["segments"] = [[round(a, 6), round(b, 6)]
-                                                                         for a, b in written.segments]
-            if self.options.salvage and written is not None:
-                # Source seconds whose frames did not decode: the summary shows the frame before.
-                document["outputs"]["video_encoding"]["concealed"] = [list(r) for r in written.concealed]
+            document = summary_document(self, analysis, json_path, video_path, written)
             write_json(document, temps[-1], json_path)
         progress("writing", 1.0)  # only now, and only once: the outputs are in place (see ProgressFn)
         return SummaryResult(analysis, document, json_path, video_path)
@@ -443,108 +433,6 @@ class Summarizer:
             raise InputError(f"cannot write a faithful summary of {info.path}: seeking gave other frames "
                              f"({problem}) and so did sequential decoding ({second})")
         return written
-
-    def document(self, analysis: Analysis, json_path: Path, video_path: Path | None) -> dict[str, Any]:
-        """The summary JSON for ``analysis`` (see ``outputs/summary.schema.json``)."""
-        feats, sel, opts = analysis.features, analysis.selection, self.options
-        info = feats.info
-        meta = self.backbone.weights_meta
-        shot_times = analysis.shot_times()
-        n_frames = feats.n_frames
-        source = Path(info.path)
-        if analysis.source_identity is not None:
-            size_bytes = analysis.source_identity[2]  # the size that was read, checked unchanged
-        else:
-            try:
-                size_bytes = source.stat().st_size
-            except OSError as exc:
-                raise InputError(f"{source} disappeared while it was being summarized "
-                                 f"({exc.strerror or exc})") from None
-        return {
-            "format": FORMAT,
-            "format_version": FORMAT_VERSION,
-            "tool": {"name": "summarize", "version": __version__},
-            "input": {
-                "path": str(source.resolve()),
-                "file_name": source.name,
-                "size_bytes": size_bytes,
-                "duration": round(info.duration, 6),
-                "n_frames": n_frames,
-                "avg_fps": round(info.avg_fps, 6),
-                "width": info.width,
-                "height": info.height,
-                "rotation": info.rotation,
-                "has_audio": info.has_audio,
-                "decoder": info.backend,
-                **({"damaged": [list(r) for r in info.damaged], "missing": [list(r) for r in info.missing]}
-                   if opts.salvage else {}),
-                **({"decoder_note": info.decoder_note} if info.decoder_note else {}),
-            },
-            "sampling": {
-                "fps": feats.fps,
-                "n_samples": feats.n_samples,
-                "rule": "samples at k/fps seconds; each takes the frame on screen at that instant",
-            },
-            "backbone": {
-                "name": meta.name,
-                "weights": self.backbone.weights_file or "default",
-                "feature_dim": meta.feature_dim,
-                "trained_on": meta.trained_on,
-                "source": meta.source,
-                "resize": meta.resize,
-                "crop": meta.crop,
-            },
-            "method": {"name": self.scorer.name, "params": self.scorer.params},
-            "options": {"fingerprint": self.options_fingerprint(), "values": self.output_options()},
-            "segmentation": {
-                "method": "kts",
-                "params": {"kernel": "linear", "vmax": opts.kts_vmax, "block_size": opts.kts_block_size},
-                "n_shots": len(analysis.change_points) + 1,
-            },
-            "selection": {
-                "method": "knapsack",
-                "budget": opts.budget,
-                "capacity_frames": sel.capacity,
-                "selected_frames": sel.selected_frames,
-                "achieved": round(analysis.kept_seconds / info.duration, 6) if info.duration > 0 else 0.0,
-                "weights": "seconds",
-                "capacity_seconds": round(sel.capacity * sel.unit, 6) if sel.unit else None,
-                "min_fill": opts.min_fill,
-                "shots_split": sel.n_split,
-                "n_shots": len(sel.bounds),
-            },
-            "summary": {"duration": round(analysis.kept_seconds, 6), "n_shots": int(sel.selected.sum())},
-            "samples": {
-                "time": rounded_list(feats.times),
-                "frame": [int(f) for f in feats.frame_indices],
-                "score": rounded_list(analysis.scores),
-            },
-            "shots": [
-                {
-                    "index": i,
-                    "start": round(float(shot_times[i, 0]), 6),
-                    "end": round(float(shot_times[i, 1]), 6),
-                    "start_frame": int(sel.bounds[i, 0]),
-                    "end_frame": int(sel.bounds[i, 1]),
-                    "score": round(float(sel.values[i]), 6),
-                    "selected": bool(sel.selected[i]),
-                }
-                for i in range(len(sel.bounds))
-            ],
-            "outputs": {
-                "json": str(json_path.resolve()),
-                "video": str(video_path.resolve()) if video_path is not None else None,
-                "video_encoding": {"codec": "h264", "encoder": "libx264", "preset": opts.video_preset,
-                                   "crf": opts.video_crf, "audio": "aac" if info.has_audio else None}
-                if video_path is not None else None,
-            },
-            "run": {
-                "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-                "device": str(self.device),
-                "feature_cache": "off" if self.cache is None else ("hit" if feats.from_cache else "miss"),
-                "timings": {k: round(v, 4) for k, v in analysis.timings.items()},
-            },
-        }
 
 
 def summarize_video(path: str | Path, output_dir: str | Path | None = None, *, write_video: bool = True,
