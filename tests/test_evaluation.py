@@ -6,6 +6,7 @@ import json
 import math
 
 import numpy as np
+import torch
 import pytest
 from scipy import stats
 
@@ -224,6 +225,25 @@ def test_methods_share_one_read_of_each_video(synthetic, monkeypatch):
     assert [m.kind for m in result.methods] == ["method", "method", "reference", "reference", "reference"]
     assert result.method("contrastive:variant=align").params["variant"] == "align"
     assert result.method("uniform").kendall_tau is None
+
+
+def test_scores_are_computed_on_one_torch_thread_whatever_the_cores(synthetic, monkeypatch):
+    """The pipeline scores on one PyTorch thread so numbers do not depend on the machine's cores
+    (summarize/threads.py); the evaluation must score the same way, or its tables would."""
+    from summarize.scoring.contrastive import ContrastiveScorer
+
+    seen = []
+    original = ContrastiveScorer.score
+    monkeypatch.setattr(ContrastiveScorer, "score",
+                        lambda self, *a, **k: seen.append(torch.get_num_threads()) or original(self, *a, **k))
+    previous = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        evaluate("summe", data_dir=synthetic / "summe", methods=["contrastive"], references=())
+        assert torch.get_num_threads() == 2  # restored
+    finally:
+        torch.set_num_threads(previous)
+    assert seen == [1] * 8
 
 
 def test_splits_report_the_mean_over_folds(synthetic, tmp_path):

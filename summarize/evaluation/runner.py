@@ -29,6 +29,7 @@ from ..scoring import SCORERS, Scorer, get_scorer
 from ..scoring.contrastive import CTVSUM_POST
 from ..training.data import l2_normalised
 from ..selection import capacity_frames, frame_scores, select_shots
+from ..threads import one_torch_thread
 from .baselines import REFERENCES, human_correlation, human_f1, uniform_selection
 from .datasets import DATASETS, Fold, read_folds
 from .metrics import AnnotatorScores, F1Score, RankCorrelation, f1_against_users
@@ -286,7 +287,8 @@ class _Runner:
 
     def _scored(self, scorer: Scorer, video: EvalVideo, annotators: AnnotatorScores, rule: str) -> VideoScore:
         scorer.check_features(video.features, video.backbone)
-        scores = np.asarray(scorer.score(video.features, device=self.device), dtype=np.float64)
+        with one_torch_thread():  # as in the pipeline: numbers that do not depend on the cores (summarize/threads.py)
+            scores = np.asarray(scorer.score(video.features, device=self.device), dtype=np.float64)
         if scores.shape != (len(video.positions),):
             raise ValueError(f"scorer {scorer.name} returned {scores.shape} scores for {len(video.positions)} samples")
         per_frame = frame_scores(scores, video.positions, video.n_frames)
