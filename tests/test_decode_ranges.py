@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from summarize.decoding import open_video, plan_samples, ranges
-from summarize.decoding.ranges import RangeDecoder, decode_workers, split_ranges
+from summarize.decoding.ranges import FrameRange, RangeDecoder, cpu_helpers, decode_workers, share_ranges, split_ranges
 from summarize.errors import UsageError
 from tests.synthetic import write_video
 
@@ -59,6 +59,43 @@ def test_ranges_feed_the_same_features(tmp_path, monkeypatch):
     assert np.array_equal(feats["1"], feats["3"])
 
 
+def test_cpu_decoders_beside_the_base_ones_give_the_same_samples(tmp_path, monkeypatch):
+    """Two kinds of range decoders (for NVDEC: sessions and CPU decoders on the spare cores)
+    share one video's ranges; the samples are those of sequential decoding, in order."""
+    monkeypatch.setattr(ranges, "MIN_RANGE_FRAMES", 20)
+    path = tmp_path / "gops.mp4"
+    write_video(path, [(0, 3.0), (1, 3.0), (4, 3.0), (5, 3.0)], fps=25, preset="veryfast", audio=False,
+                grain=3.0, gop=20)
+    plan, sequential, _, _ = _samples(path, workers=1)
+    with open_video(path, short_side=96, backend="pyav", workers=1) as base:
+        mixed = RangeDecoder(base, 2, 1, cpu_workers=1)
+        frames = np.concatenate([b.frames for b in mixed.iter_batches(plan, 5)])
+        assert mixed.ranges_decoded >= 4 and mixed.ranges_by_kind["base"] > mixed.ranges_by_kind["cpu"] >= 1
+        names = {c.streams.video[0].codec_context.name for c in mixed._opened}
+        assert len(mixed._opened) >= 2 and names == {"h264"}
+    assert np.array_equal(frames, sequential)
+
+
+def test_ranges_are_shared_by_the_plan_in_proportion_to_speed():
+    even = [FrameRange(i * 100, (i + 1) * 100, (i, i + 1)) for i in range(9)]
+    # two sessions at speed 2 against one CPU decoder at speed 1: four frames in five to the
+    # sessions (the CPU decoder's first range counts 100 frames per unit, the sessions' 25)
+    assert share_ranges(even, {"base": 2, "cpu": 1}) == ["base", "cpu", "base", "base", "base", "base", "cpu",
+                                                         "base", "base"]
+    assert share_ranges(even, {"base": 3, "cpu": 0}) == ["base"] * 9
+    # a long range counts its frames: the next ones go to the other kind until it catches up
+    uneven = [FrameRange(0, 1000, (0, 1)), *[FrameRange(1000 + i * 100, 1100 + i * 100, (i, i + 1))
+                                             for i in range(4)]]
+    assert share_ranges(uneven, {"base": 1, "cpu": 1}) == ["base", "cpu", "cpu", "cpu", "cpu"]
+
+
+def test_cpu_helpers_use_the_cores_nvdec_leaves(monkeypatch):
+    monkeypatch.setattr(ranges, "available_cores", lambda: 16)
+    assert cpu_helpers(7) == 3 and cpu_helpers(8) == 3 and cpu_helpers(8, threads=8) == 0
+    monkeypatch.setattr(ranges, "available_cores", lambda: 2)
+    assert cpu_helpers(1) == 0
+
+
 def test_split_ranges_cover_every_sample_in_order():
     wanted = np.array([0, 0, 5, 12, 30, 31, 64, 99])
     got = split_ranges(np.array([10, 20, 30, 40, 60, 80]), 100, wanted, target=25)
@@ -103,8 +140,14 @@ def test_several_nvdec_sessions_sample_like_one(tmp_path, monkeypatch):
             plan = plan_samples(video.frame_times, video.info.duration, 2.0)
             frames[workers] = np.concatenate([b.frames for b in video.iter_batches(plan, 5)])
             if workers > 1:
-                assert video.ranges_decoded >= 3 and all(
+                assert video.ranges_decoded >= 3 and any(
                     c.streams.video[0].codec_context.is_hwaccel for c in video._opened)
     assert np.array_equal(frames[1], frames[4])
+    with open_video(path, short_side=96, backend="nvdec", workers=1) as base:  # sessions only, no CPU decoder
+        sessions = RangeDecoder(base, 3, 1)
+        plan = plan_samples(sessions.frame_times, sessions.info.duration, 2.0)
+        only = np.concatenate([b.frames for b in sessions.iter_batches(plan, 5)])
+        assert sessions._opened and all(c.streams.video[0].codec_context.is_hwaccel for c in sessions._opened)
+    assert np.abs(only.astype(np.int16) - frames[4]).mean() < 2.0
     _, cpu, _, _ = _samples(path, workers=1)
     assert np.abs(frames[4].astype(np.int16) - cpu).mean() < 2.0  # per pixel, 0-255

@@ -16,7 +16,7 @@ from .decord_backend import DecordDecoder
 from .nvdec_backend import NvdecDecoder, NvdecUnavailable
 from .probe import check_complete, check_path, probe
 from .pyav_backend import PyAVDecoder
-from .ranges import RangeDecoder, available_cores, decode_workers
+from .ranges import RangeDecoder, available_cores, cpu_helpers, decode_workers
 
 BACKENDS: dict[str, type[Decoder]] = {"decord": DecordDecoder, "pyav": PyAVDecoder, "nvdec": NvdecDecoder}
 
@@ -86,7 +86,8 @@ def open_video(path: str | Path, *, short_side: int | None = None, backend: str 
     if isinstance(decoder, PyAVDecoder) and not salvage:
         count = decode_workers(threads, workers)
         if count > 1:
-            decoder = RangeDecoder(decoder, count, max(1, (threads or available_cores()) // count))
+            decoder = RangeDecoder(decoder, count, max(1, (threads or available_cores()) // count),
+                                   cpu_workers=cpu_helpers(count, threads) if decoder.name == "nvdec" else 0)
     return decoder
 
 

@@ -10,7 +10,11 @@ samples are bit-identical (``tests/test_decode_ranges.py``). FFmpeg releases the
 while it decodes and scales, so threads run the ranges side by side.
 
 The containers are opened by the backend's own ``_open``: for the NVDEC backend every
-range decoder is an NVDEC session, several sessions decoding one long video.
+range decoder is an NVDEC session, several sessions decoding one long video, and CPU range
+decoders on the cores the sessions leave free decode their share of the ranges beside them
+(``cpu_helpers``). Which range goes to which kind is fixed by the plan, in proportion to
+their speeds, not by which finishes first: NVDEC's pictures may differ from FFmpeg's in
+their last bits after conversion, and a run must not depend on the scheduling.
 
 How many ranges run at once (``decode_workers``): ``SUMMARIZE_DECODE_WORKERS`` when set
 (1 turns it off), else half the cores the process may use, each range decoder with two
@@ -21,6 +25,7 @@ thread (batch workers, which run videos side by side instead).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 from collections import deque
@@ -42,6 +47,10 @@ WORKERS_ENV = "SUMMARIZE_DECODE_WORKERS"
 MIN_RANGE_FRAMES = 300
 # Ranges per worker over the whole video, so that uneven ranges still share the work out.
 RANGES_PER_WORKER = 8
+# Relative speeds for sharing ranges between NVDEC sessions and CPU range decoders (two
+# FFmpeg threads each), from an H100 machine: 7 sessions 2,556 frames/s, 8 CPU decoders on
+# 16 cores 1,343 frames/s (issue 11). A wrong ratio costs only the faster kind's idle tail.
+SPEED = {"base": 2, "cpu": 1}
 
 
 def available_cores() -> int:
@@ -70,6 +79,27 @@ def decode_workers(threads: int = 0, requested: int | None = None) -> int:
         return 1
     cores = available_cores() if not threads else min(threads, available_cores())
     return 1 if cores <= 2 else max(2, cores // 2)
+
+
+def cpu_helpers(sessions: int, threads: int = 0) -> int:
+    """CPU range decoders to run beside ``sessions`` NVDEC sessions: two FFmpeg threads each
+    on the cores left once the sessions (about a core's worth of conversion between them)
+    and the thread feeding the network have theirs."""
+    cores = available_cores() if not threads else min(threads, available_cores())
+    return max(0, (cores - 2 - sessions) // 2)
+
+
+def share_ranges(ranges: list["FrameRange"], counts: dict[str, int]) -> list[str]:
+    """The kind that decodes each range: in order, the kind whose decoders have the fewest
+    frames per unit of speed so far (ties to the first kind). Depends on the plan only."""
+    kinds = [k for k, n in counts.items() if n > 0]
+    load = dict.fromkeys(kinds, 0)
+    shares = []
+    for rng in ranges:
+        kind = min(kinds, key=lambda k: load[k] / (counts[k] * SPEED.get(k, 1)))
+        load[kind] += rng.stop - rng.first
+        shares.append(kind)
+    return shares
 
 
 @dataclass(frozen=True)
@@ -106,17 +136,22 @@ class RangeDecoder(Decoder):
     decoder's; the samples are those its sequential ``iter_batches`` gives.
     """
 
-    def __init__(self, base: PyAVDecoder, workers: int, threads_per_worker: int = 2) -> None:  # noqa: D107
+    def __init__(self, base: PyAVDecoder, workers: int, threads_per_worker: int = 2,
+                 cpu_workers: int = 0) -> None:  # noqa: D107
         self.base = base
         self.name = base.name
         self.info = base.info
         self.frame_times = base.frame_times
         self.workers = max(int(workers), 1)
         self.threads_per_worker = max(int(threads_per_worker), 1)
+        # CPU (FFmpeg software) range decoders beside the base's, for an NVDEC base.
+        self.cpu_workers = max(int(cpu_workers), 0)
+        self._openers = {"base": base._open, "cpu": lambda path: PyAVDecoder._open(base, path)}
         self._local = threading.local()
         self._opened: list = []
         self._lock = threading.Lock()
         self.ranges_decoded = 0  # how many ranges the last iter_batches split the video into
+        self.ranges_by_kind: dict[str, int] = {}  # of those, how many each kind decoded
 
     def __getattr__(self, name):  # missing, damaged_times, ... are the wrapped decoder's
         if name == "base":
@@ -125,11 +160,11 @@ class RangeDecoder(Decoder):
 
     # --- per-thread containers ---------------------------------------------------------
 
-    def _thread_stream(self):
-        stream = getattr(self._local, "stream", None)
+    def _thread_stream(self, kind: str = "base"):
+        stream = getattr(self._local, "stream", None)  # a thread belongs to one kind's pool
         if stream is None:
             try:
-                container = self.base._open(self.base.path)
+                container = self._openers[kind](self.base.path)
             except av.error.FFmpegError as exc:
                 raise InputError(f"cannot re-open {self.base.path} to decode it ({_reason(exc)})") from None
             with self._lock:
@@ -142,11 +177,11 @@ class RangeDecoder(Decoder):
 
     # --- decoding ----------------------------------------------------------------------
 
-    def _decode_range(self, rng: FrameRange, wanted: np.ndarray) -> list[np.ndarray]:
+    def _decode_range(self, rng: FrameRange, wanted: np.ndarray, kind: str = "base") -> list[np.ndarray]:
         """The converted frames of the range's samples, in sample order, each sample taking
         the first frame at or after the one it wants, as ``PyAVDecoder.iter_batches`` does."""
         base = self.base
-        container, stream = self._thread_stream()
+        container, stream = self._thread_stream(kind)
         frames_wanted = wanted[rng.samples[0] : rng.samples[1]]
         if rng.first == 0:
             container.seek(0, stream=stream)
@@ -197,23 +232,34 @@ class RangeDecoder(Decoder):
         if len(ranges) < 2:
             yield from base.iter_batches(plan, batch_size)
             return
+        counts = {"base": self.workers, "cpu": self.cpu_workers}
+        kinds = share_ranges(ranges, counts)
+        self.ranges_by_kind = {k: kinds.count(k) for k in counts if k in kinds}
         batch: list[np.ndarray] = []
         batch_start = next_sample = 0
+        window = 2 * (self.workers + self.cpu_workers)
         # At most two ranges per worker decoded ahead of the one handed on: memory stays
         # bounded whatever the video's length.
-        with ThreadPoolExecutor(self.workers, thread_name_prefix="summarize-range") as pool:
+        with contextlib.ExitStack() as stack:
+            pools = {k: stack.enter_context(ThreadPoolExecutor(n, thread_name_prefix=f"summarize-range-{k}"))
+                     for k, n in counts.items() if n > 0}
             pending: deque = deque()
-            todo = iter(ranges)
+            todo = iter(zip(ranges, kinds))
+
+            def submit(item) -> None:
+                rng, kind = item
+                pending.append(pools[kind].submit(self._decode_range, rng, wanted, kind))
+
             try:
-                for rng in todo:
-                    pending.append(pool.submit(self._decode_range, rng, wanted))
-                    if len(pending) >= 2 * self.workers:
+                for item in todo:
+                    submit(item)
+                    if len(pending) >= window:
                         break
                 while pending:
                     images = pending.popleft().result()
                     nxt = next(todo, None)
                     if nxt is not None:
-                        pending.append(pool.submit(self._decode_range, nxt, wanted))
+                        submit(nxt)
                     for image in images:
                         batch.append(image)
                         next_sample += 1
