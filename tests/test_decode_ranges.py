@@ -8,6 +8,7 @@ import pytest
 from summarize.decoding import open_video, plan_samples, ranges
 from summarize.decoding.ranges import FrameRange, RangeDecoder, cpu_helpers, decode_workers, share_ranges, split_ranges
 from summarize.errors import UsageError
+from summarize.decoding.scaler import to_rgb  # the conversion every decoder shares
 from tests.synthetic import write_video
 
 
@@ -38,7 +39,7 @@ def test_ranges_give_the_samples_of_sequential_decoding(tmp_path, monkeypatch, v
     with av.open(str(path)) as container:
         every = sorted(container.decode(container.streams.video[0]), key=lambda f: f.pts)
         size = (parallel.shape[2], parallel.shape[1])
-        reference = np.stack([every[i].to_ndarray(width=size[0], height=size[1], format="rgb24")
+        reference = np.stack([to_rgb(every[i], size)
                               for i in plan.frame_indices])
     assert np.array_equal(parallel, reference)
 

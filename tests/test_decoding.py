@@ -39,11 +39,34 @@ def test_backends_sample_the_same_frames(bikes):
             plan = plan_samples(video.frame_times, video.info.duration, 2.0)
             decoded[backend] = np.concatenate([b.frames for b in video.iter_batches(plan, 7)])
     assert decoded["decord"].shape == decoded["pyav"].shape == (20, 256, 602, 3)
-    # The same frames, up to the two scalers' rounding; a one-frame shift would differ far more.
-    difference = np.abs(decoded["decord"].astype(int) - decoded["pyav"].astype(int)).mean(axis=(1, 2, 3))
-    assert difference.max() < 4.0
+    # The same frames, scaled by the same arithmetic (summarize/decoding/scaler.py): bit for bit.
+    assert np.array_equal(decoded["decord"], decoded["pyav"])
     shifted = np.abs(decoded["decord"][1:].astype(int) - decoded["pyav"][:-1].astype(int)).mean(axis=(1, 2, 3))
-    assert shifted.min() > 2 * difference.max()
+    assert shifted.min() > 1.0  # a one-frame shift would show
+
+
+@pytest.mark.parametrize("geometry", [(322, 182, False), (640, 360, True), (176, 144, False)],
+                         ids=["odd-scaled-width", "vfr", "small"])
+def test_pyav_and_range_decoding_give_decords_pixels(tmp_path, monkeypatch, geometry):
+    """Features (and so summaries) must not depend on the decoder: the CPU default, PyAV,
+    converts as decord does, including the ranges decoded side by side."""
+    from summarize.decoding import ranges
+
+    width, height, vfr = geometry
+    path = write_video(tmp_path / "v.mp4", [(0, 2.0), (3, 2.0), (5, 2.0)], width=width, height=height, fps=25,
+                       preset="veryfast", grain=4.0, gop=15, audio=False, variable_frame_rate=vfr).path
+    monkeypatch.setattr(ranges, "MIN_RANGE_FRAMES", 15)
+    decoded = {}
+    for backend, workers in (("decord", None), ("pyav", 1), ("pyav", 3)):
+        with open_video(path, short_side=224, backend=backend, workers=workers) as video:
+            plan = plan_samples(video.frame_times, video.info.duration, 4.0)
+            decoded[backend, workers] = np.concatenate([b.frames for b in video.iter_batches(plan, 5)])
+            if workers == 3:
+                assert video.ranges_decoded >= 3
+    reference = decoded["decord", None]
+    assert reference.shape[1] == 224 or reference.shape[2] == 224
+    for key, frames in decoded.items():
+        assert np.array_equal(frames, reference), key
 
 
 def test_variable_frame_rate_is_sampled_by_time(tmp_path):

@@ -13,6 +13,7 @@ from ..errors import InputError
 from .base import Decoder, FrameBatch, SamplingPlan, SourceFrame, VideoInfo
 from .probe import _reason, normalize_rotation, usable_audio
 from .keyframes import clean_cut_points
+from .scaler import to_rgb
 
 
 def _rotate(frames: np.ndarray, rotation: int) -> np.ndarray:
@@ -173,9 +174,7 @@ class PyAVDecoder(Decoder):
         return frame
 
     def _convert(self, frame) -> np.ndarray:
-        if self._size is None:
-            return frame.to_ndarray(format="rgb24")
-        return frame.to_ndarray(width=self._size[0], height=self._size[1], format="rgb24")
+        return to_rgb(frame, self._size)
 
     def _decoded(self, wanted: np.ndarray, container=None, stream=None) -> Iterator:
         """Frames in order, packet by packet, so that damage is known by its time. With
