@@ -231,7 +231,8 @@ def test_a_tie_keeps_the_fewer_change_points():
 
 
 def test_a_correlated_cut_is_found():
-    # Two scenes 60 degrees apart scatter 0.25 per sample: below the penalty of one cut with n = 1.
+    # Two scenes 60 degrees apart (cosine 0.5): one segment scatters only 0.25 per sample, and a cut
+    # costs penalty(1, 20) = 0.10.
     x = np.array([E[0]] * 10 + [[0.5, math.sqrt(0.75), 0.0]] * 10)
     assert kts(x).tolist() == [10]
     assert kts_block(x)[1].tolist() == pytest.approx([0.25, float(penalty(1, 20))], rel=1e-6)
