@@ -85,6 +85,8 @@ class SummaryOptions:
             raise UsageError(f"--crf must be in [0, 51], got {self.video_crf}")
         if self.video_cut not in CUT_MODES:
             raise UsageError(f"unknown --cut {self.video_cut!r}; choose one of: {', '.join(CUT_MODES)}")
+        if self.kts_block_size < 2:
+            raise UsageError(f"kts_block_size must be at least 2 samples, got {self.kts_block_size}")
         if self.threads < 0:
             raise UsageError(f"threads must be 0 (automatic) or more, got {self.threads}")
         if self.decoder not in ("auto", *BACKENDS):

@@ -98,6 +98,8 @@ def kts_block(x: np.ndarray, vmax: float = DEFAULT_VMAX, max_change_points: int 
 
 def block_edges(x: np.ndarray, block_size: int) -> list[int]:
     """Block boundaries for long sequences, each at the largest feature jump near its target."""
+    if block_size < 2:  # blocks of one sample leave the edge search no room
+        raise ValueError(f"block_size must be at least 2 samples, got {block_size}")
     n = len(x)
     blocks = math.ceil(n / block_size)
     if blocks <= 1:
