@@ -9,6 +9,7 @@ web service) can show it.
 from __future__ import annotations
 
 import json
+import math
 import time
 from dataclasses import dataclass, field, fields, replace
 from fractions import Fraction
@@ -85,6 +86,8 @@ class SummaryOptions:
             raise UsageError(f"--crf must be in [0, 51], got {self.video_crf}")
         if self.video_cut not in CUT_MODES:
             raise UsageError(f"unknown --cut {self.video_cut!r}; choose one of: {', '.join(CUT_MODES)}")
+        if not (math.isfinite(self.kts_vmax) and self.kts_vmax >= 0):  # a NaN gave one shot silently
+            raise UsageError(f"kts_vmax must be a finite number of 0 or more, got {self.kts_vmax}")
         if self.kts_block_size < 2:
             raise UsageError(f"kts_block_size must be at least 2 samples, got {self.kts_block_size}")
         if self.threads < 0:

@@ -335,3 +335,13 @@ def test_summary_options_refuse_a_kts_block_size_below_two():
         with pytest.raises(UsageError, match=f"kts_block_size must be at least 2 samples, got {size}"):
             SummaryOptions(kts_block_size=size).validate()
     SummaryOptions(kts_block_size=2).validate()
+
+
+def test_summary_options_refuse_a_vmax_that_is_negative_or_not_a_number():
+    from summarize import UsageError
+    from summarize.pipeline import SummaryOptions
+
+    for vmax in (-0.5, float("nan"), float("inf")):
+        with pytest.raises(UsageError, match="kts_vmax must be a finite number of 0 or more"):
+            SummaryOptions(kts_vmax=vmax).validate()
+    SummaryOptions(kts_vmax=0.0).validate()
