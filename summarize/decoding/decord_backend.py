@@ -26,6 +26,7 @@ READ_CHUNK = 128
 
 class DecordDecoder(Decoder):
     name = "decord"
+    releases_gil = False  # decord 0.6 holds it for a whole get_batch
 
     def __init__(self, path: Path, size: tuple[int, int] | None, threads: int = 0,
                  stream: StreamProbe | None = None) -> None:
