@@ -9,9 +9,12 @@ Cases (each runs in a fresh process, so its peak RSS is its own):
   kept under ``bench-out/``), summarized end to end with the default options. The scenes
   carry sensor-like grain so the bitrate (and so the decoding cost) is that of camera
   footage (about 8 Mbit/s, like a phone recording at 720p30), not that of clean synthetic
-  graphics.
-* ``720p-pyav``: the same with ``--decoder pyav`` (FFmpeg skipping the pictures no sample
-  needs; not the default, as it moves one pinned selection, see the README).
+  graphics. The default decoder on a CPU is PyAV, decoding ahead in a thread beside the
+  network.
+* ``720p-in-turn``: the same with PyAV decoding and the network taking turns (as before
+  decoding ahead on a CPU), to measure what running them side by side gains.
+* ``720p-decord``: the same with ``--decoder decord`` (the CPU default before PyAV; it
+  holds the GIL, so it takes turns with the network).
 * ``720p-1min``: a one-minute video made the same way, to try the script quickly.
 * ``decode`` (``decode-1min``): decoding alone, decord against PyAV with one decoder and
   PyAV with keyframe ranges decoded side by side (``summarize/decoding/ranges.py``).
@@ -34,6 +37,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import sys
 import time
 from pathlib import Path
@@ -42,6 +46,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.common import OUT, peak_rss_mb, run_cases  # noqa: E402
+
+
+def cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def make_720p_video(grain: bool = True, minutes: int = 10) -> Path:
@@ -73,7 +82,9 @@ def run_video(path: Path, device: str = "cpu", decoder: str = "auto") -> dict:
     summarizer = Summarizer(cache=False, device=device, decoder=decoder)
     _ = summarizer.backbone  # model loading is reported separately
     load = time.perf_counter() - started
+    cpu = cpu_seconds()
     result = summarizer.summarize(path, out, overwrite=True)
+    cpu = cpu_seconds() - cpu
     wall = time.perf_counter() - started
     doc = result.document
     t = doc["run"]["timings"]
@@ -89,6 +100,8 @@ def run_video(path: Path, device: str = "cpu", decoder: str = "auto") -> dict:
         "decode_s": t["decode"],
         "features_s": t["features"],
         "decode_wait_s": t.get("decode_wait"),
+        # seconds during which decoding and the network both ran (0: they took turns)
+        "decode_features_overlap_s": t.get("decode_features_overlap"),
         "decoder": doc["input"]["decoder"] + (f" ({doc['input']['decoder_note']})" if "decoder_note" in doc["input"] else ""),
         "decode_and_features_wall_s": t["decode_and_features_wall"],
         "scoring_s": t["scoring"],
@@ -102,6 +115,10 @@ def run_video(path: Path, device: str = "cpu", decoder: str = "auto") -> dict:
         "total_s": t["total"],
         "wall_with_model_load_s": round(wall, 2),
         "x_realtime": round(doc["input"]["duration"] / t["total"], 2),
+        # CPU time of the process (user + system, every thread) over the run, and its share
+        # of the wall time (200% = both cores of a 2-core machine busy throughout)
+        "cpu_s": round(cpu, 2),
+        "cpu_percent": round(100 * cpu / t["total"]),
         "device": doc["run"]["device"],
         "non_backbone_share": round(rest / t["total"], 3),
         "peak_rss_mb": round(peak_rss_mb()),
@@ -173,8 +190,13 @@ def run_decode(path: Path) -> list[dict]:
 def child(case: str) -> list[dict]:
     if case == "720p":
         return [run_video(make_720p_video())]
-    if case == "720p-pyav":
-        return [run_video(make_720p_video(), decoder="pyav")]
+    if case == "720p-in-turn":
+        from summarize.decoding.pyav_backend import PyAVDecoder
+
+        PyAVDecoder.releases_gil = False  # features.py then decodes and encodes in turn
+        return [run_video(make_720p_video())]
+    if case == "720p-decord":
+        return [run_video(make_720p_video(), decoder="decord")]
     if case == "720p-1min":
         return [run_video(make_720p_video(minutes=1))]
     if case == "decode":
@@ -204,8 +226,9 @@ def _cuda() -> bool:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--case", choices=["720p", "720p-pyav", "720p-1min", "720p-clean", "decode", "decode-1min",
-                                           "summe", "long-scores", "scores-25k", "720p-cuda", "summe-cuda"],
+    parser.add_argument("--case", choices=["720p", "720p-in-turn", "720p-decord", "720p-1min", "720p-clean", "decode",
+                                           "decode-1min", "summe", "long-scores", "scores-25k", "720p-cuda",
+                                           "summe-cuda"],
                         action="append")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -214,7 +237,7 @@ def main() -> None:
         return
     cases = args.case or ["720p", "summe", "long-scores", "scores-25k"] + (["720p-cuda", "summe-cuda"]
                                                                           if _cuda() else [])
-    for case in {"720p", "720p-pyav", "720p-clean", "720p-cuda", "decode"} & set(cases):
+    for case in {"720p", "720p-in-turn", "720p-decord", "720p-clean", "720p-cuda", "decode"} & set(cases):
         make_720p_video(grain=case != "720p-clean")  # generation is not part of any measurement
     if {"720p-1min", "decode-1min"} & set(cases):
         make_720p_video(minutes=1)

@@ -214,7 +214,7 @@ def test_a_single_frame_longer_than_the_budget_ends_the_splitting():
 
 # 5. Playable files refused --------------------------------------------------------------------
 
-def test_a_decord_failure_after_opening_falls_back_to_pyav(tmp_path, summarizer, monkeypatch):
+def test_a_decord_failure_after_opening_falls_back_to_pyav(tmp_path, monkeypatch):
     from summarize.decoding.decord_backend import DecordDecoder
 
     source = damaged.odd_size_vp9(tmp_path)
@@ -224,9 +224,21 @@ def test_a_decord_failure_after_opening_falls_back_to_pyav(tmp_path, summarizer,
         yield  # pragma: no cover
 
     monkeypatch.setattr(DecordDecoder, "iter_batches", eagain)
-    result = summarizer.summarize(source, tmp_path / "out")
+    # decord is no longer the default (PyAV is): the fallback is that of --decoder decord.
+    result = Summarizer(cache=False, device="cpu", decoder="decord").summarize(source, tmp_path / "out")
     assert result.document["input"]["decoder"] == "pyav"
+    assert "decord failed (decoding failed at 0.0 s" in result.document["input"]["decoder_note"]
     assert (result.document["input"]["width"], result.document["input"]["height"]) == (97, 61)
+
+
+def test_a_file_decord_cannot_open_is_decoded_by_pyav_with_a_note(tmp_path):
+    video = write_video(tmp_path / "phone.mp4", [(4, 1.0), (5, 1.0)], width=160, height=96, fps=10,
+                        audio=False, rotation=90)
+    document = Summarizer(cache=False, device="cpu", decoder="decord").summarize(
+        video.path, tmp_path / "out", write_video=False).document
+    assert document["input"]["decoder"] == "pyav"
+    assert document["input"]["decoder_note"].startswith("decord failed (decord cannot scale rotated videos")
+    assert (document["input"]["width"], document["input"]["height"]) == (96, 160)
 
 
 def test_a_clip_shorter_than_the_sampling_interval_is_summarized(tmp_path, summarizer):

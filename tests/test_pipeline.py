@@ -139,10 +139,10 @@ def test_second_run_reads_features_from_the_cache(four_scene_video, tmp_path):
     assert not other_fps.features.from_cache
 
 
-def test_pyav_fallback_gives_the_same_analysis(four_scene_video):
-    by_decord = Summarizer(cache=False, device="cpu").analyze(four_scene_video.path)
-    by_pyav = Summarizer(cache=False, device="cpu", decoder="pyav").analyze(four_scene_video.path)
-    assert by_pyav.features.info.backend == "pyav"
+def test_pyav_and_decord_give_the_same_analysis(four_scene_video):
+    by_decord = Summarizer(cache=False, device="cpu", decoder="decord").analyze(four_scene_video.path)
+    by_pyav = Summarizer(cache=False, device="cpu").analyze(four_scene_video.path)
+    assert by_decord.features.info.backend == "decord" and by_pyav.features.info.backend == "pyav"
     assert np.array_equal(by_decord.features.frame_indices, by_pyav.features.frame_indices)
     cosine = np.sum(by_decord.features.features * by_pyav.features.features, axis=1)
     assert cosine.min() > 0.98

@@ -42,8 +42,9 @@ CUT = typer.Option(DEFAULT_CUT, "--cut",
                   "faster); keyframe copies only, moving shot edges to the nearest keyframes; reencode encodes "
                   "every frame. Other sources are re-encoded.")
 DECODER = typer.Option("auto", "--decoder",
-                      help="Video decoder: auto is decord on a CPU and NVDEC beside a GPU (PyAV on the CPU when "
-                      "NVDEC cannot be used; the JSON says so). All sample the same frames.")
+                      help="Video decoder: auto is PyAV on a CPU and NVDEC beside a GPU (PyAV on the CPU when "
+                      "NVDEC cannot be used, as for files decord cannot read; the JSON says so). All sample the "
+                      "same frames.")
 CRF = typer.Option(23, "--crf", help="x264 quality for the summary MP4, 0-51 (lower is better, larger).")
 NO_CACHE = typer.Option(False, "--no-cache", help="Neither read nor write the feature cache.")
 QUIET = typer.Option(False, "--quiet", "-q", help="No progress bars and no final table.")

@@ -1,6 +1,6 @@
 """Decoding: open a video with the best available backend and sample it by time.
 
-decord is the default; PyAV (FFmpeg) takes over when decord cannot open a file.
+PyAV (FFmpeg) is the default; decord and NVDEC are chosen by name (``backend``).
 """
 
 from __future__ import annotations
@@ -65,15 +65,14 @@ def open_video(path: str | Path, *, short_side: int | None = None, backend: str 
             decoder = PyAVDecoder(path, size, threads)
             reason = str(exc) or type(exc).__name__
             decoder.info = dataclasses.replace(decoder.info, decoder_note=f"NVDEC not used ({reason}); decoded on the CPU")
-    elif backend == "pyav":
-        decoder = PyAVDecoder(path, size, threads)
-    else:
+    elif backend == "decord":
         try:
             decoder = DecordDecoder(path, size, threads, stream=stream)
-        except InputError:
-            if backend == "decord":
-                raise
-            decoder = PyAVDecoder(path, size, threads)
+        except InputError as exc:
+            exc.backend = "decord"  # extract_features then decodes the file with PyAV
+            raise
+    else:
+        decoder = PyAVDecoder(path, size, threads)
     try:
         check_complete(path, decoder.info.duration, stream.declared_duration)
     except InputError:

@@ -90,6 +90,9 @@ class Decoder(abc.ABC):
     """
 
     name: ClassVar[str]
+    # Whether the decoding library lets other Python threads run while it decodes: then
+    # decoding can run ahead in a thread beside the network (summarize/features.py).
+    releases_gil: ClassVar[bool] = True
 
     info: VideoInfo
     frame_times: np.ndarray  # (n_frames,) seconds from the first frame

@@ -1,4 +1,4 @@
-"""PyAV (FFmpeg) decoding: the fallback for files decord cannot open."""
+"""PyAV (FFmpeg) decoding: the default on a CPU, and the base of the NVDEC and range decoders."""
 
 from __future__ import annotations
 

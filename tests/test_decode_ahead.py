@@ -1,0 +1,64 @@
+"""Decoding beside the network on a CPU (issue 11): PyAV, the default decoder, decodes ahead in
+a thread while the network encodes, with the same features as decoding and encoding in turn;
+decord, which holds the GIL while it decodes, takes turns with the network."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+
+from summarize import Summarizer
+from summarize.decoding.decord_backend import DecordDecoder
+from summarize.decoding.pyav_backend import PyAVDecoder
+from summarize.features import overlap_seconds
+
+
+def _decoding_threads(monkeypatch, decoder_class) -> set[str]:
+    """Records the name of every thread the class's ``iter_batches`` runs in."""
+    names: set[str] = set()
+    original = decoder_class.iter_batches
+
+    def recorded(self, plan, batch_size):
+        names.add(threading.current_thread().name)
+        yield from original(self, plan, batch_size)
+
+    monkeypatch.setattr(decoder_class, "iter_batches", recorded)
+    return names
+
+
+def test_pyav_decodes_ahead_of_the_network_with_the_same_features(four_scene_video, monkeypatch):
+    summarizer = Summarizer(cache=False, device="cpu")
+    names = _decoding_threads(monkeypatch, PyAVDecoder)
+    ahead = summarizer.features(four_scene_video.path)
+    assert ahead.info.backend == "pyav"
+    assert names == {"summarize-decode"}
+    assert {"decode", "features", "decode_wait", "decode_features_overlap"} <= set(ahead.timings)
+    assert 0 <= ahead.timings["decode_features_overlap"] <= min(ahead.timings["decode"], ahead.timings["features"])
+
+    names.clear()
+    monkeypatch.setattr(PyAVDecoder, "releases_gil", False)  # as before: decode, then encode, in turn
+    in_turn = summarizer.features(four_scene_video.path)
+    assert names == {threading.current_thread().name}
+    assert in_turn.timings["decode_features_overlap"] == 0.0
+    assert np.array_equal(ahead.features, in_turn.features)
+
+
+def test_decord_takes_turns_with_the_network(four_scene_video, monkeypatch):
+    names = _decoding_threads(monkeypatch, DecordDecoder)
+    feats = Summarizer(cache=False, device="cpu", decoder="decord").features(four_scene_video.path)
+    assert feats.info.backend == "decord"
+    assert names == {threading.current_thread().name}
+
+
+@pytest.mark.parametrize(("a", "b", "expected"), [
+    ([], [(0.0, 1.0)], 0.0),
+    ([(0.0, 1.0)], [(1.0, 2.0)], 0.0),
+    ([(0.0, 2.0)], [(1.0, 3.0)], 1.0),
+    ([(0.0, 1.0), (2.0, 3.0), (4.0, 5.0)], [(0.5, 4.5)], 2.0),
+    ([(0.0, 10.0)], [(1.0, 2.0), (3.0, 4.0), (9.5, 11.0)], 2.5),
+])
+def test_overlap_seconds_counts_the_time_inside_both(a, b, expected):
+    assert overlap_seconds(a, b) == pytest.approx(expected)
+    assert overlap_seconds(b, a) == pytest.approx(expected)
