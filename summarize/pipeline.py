@@ -387,9 +387,9 @@ class Summarizer:
             timings["writing"] = time.perf_counter() - t0
             timings["total"] = time.perf_counter() - started
             document = self.document(analysis, json_path, video_path)
-            if hasattr(written, "describe"):  # how the MP4 was made: copied pictures, encoded ones, and why
+            if written is not None:  # how the MP4 was made: copied pictures, encoded ones, and why
                 document["outputs"]["video_encoding"].update(written.describe())
-                if written.cut == "keyframe":
+                if getattr(written, "cut", None) == "keyframe":
                     document["outputs"]["video_encoding"]["segments"] = [[round(a, 6), round(b, 6)]
                                                                          for a, b in written.segments]
             if self.options.salvage and written is not None:
@@ -406,7 +406,7 @@ class Summarizer:
         info, opts = analysis.features.info, self.options
         common = dict(start_time=info.start_time, rotation=info.rotation, preset=opts.video_preset,
                       crf=opts.video_crf, progress=lambda f: progress("writing", min(f, WRITING_BEFORE_RENAME)),
-                      threads=opts.threads)
+                      threads=opts.threads, nvenc=self.device.type == "cuda")
         ranges = analysis.frame_ranges()
         exact = dict(exact_frames=ranges, frame_times=analysis.features.frame_times, conceal=opts.salvage)
         if opts.salvage and _overlaps(info.damaged, analysis.segments()):

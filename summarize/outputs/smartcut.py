@@ -51,6 +51,10 @@ _PROFILES = {66: "baseline", 77: "main", 100: "high"}  # H.264 profile_idc -> x2
 _PIECE_SETTINGS = {"superfast": ("ultrafast", -3, "cabac=1:")}
 
 
+_PIECES_ON_X264 = ("the pieces of the smart cut were encoded with libx264: h264_nvenc cannot give its parameter "
+                   "sets the ids they need")
+
+
 def _piece_threads(pieces: int, threads: int) -> tuple[int, int]:
     """(pieces encoded side by side, decoder and x264 threads each). Short pieces are many:
     one thread each uses the cores with the least overhead; ``threads`` (the user's cap)
@@ -87,7 +91,7 @@ class CutStats(VideoWriteStats):
 
     def describe(self) -> dict:
         """The JSON's account of how the video was made (keys of ``outputs.video_encoding``)."""
-        return {"encoder": "libx264" if self.reencoded_frames else "copy",
+        return {**super().describe(), "encoder": self.encoder if self.reencoded_frames else "copy",
                 "cut": {"method": self.cut, "copied_frames": self.copied_frames,
                         "reencoded_frames": self.reencoded_frames, "note": self.note}}
 
@@ -98,9 +102,11 @@ class CannotCopy(Exception):
 
 def write_cut_video(source: str | Path, segments: Sequence[tuple[float, float]], destination: str | Path, *,
                     cut: str = DEFAULT_CUT, start_time: float = 0.0, rotation: int = 0, preset: str = "superfast",
-                    crf: int = 23, progress: Callable[[float], None] | None = None, threads: int = 0) -> CutStats:
+                    crf: int = 23, progress: Callable[[float], None] | None = None, threads: int = 0,
+                    nvenc: bool = False) -> CutStats:
     """``write_summary_video`` with a choice of how: ``cut`` is one of ``CUT_MODES`` (what
-    ``write_summary_video(..., cut=...)`` runs)."""
+    ``write_summary_video(..., cut=...)`` runs). ``nvenc``: a full re-encode is encoded on
+    the GPU's NVENC when it opens; the pieces of a smart cut stay on x264 (see ``nvenc.py``)."""
     if cut not in CUT_MODES:
         raise ValueError(f"unknown cut {cut!r}; choose one of: {', '.join(CUT_MODES)}")
     kwargs = dict(start_time=start_time, rotation=rotation, preset=preset, crf=crf, progress=progress,
@@ -108,10 +114,13 @@ def write_cut_video(source: str | Path, segments: Sequence[tuple[float, float]],
     note = None
     if cut != "reencode":
         try:
-            return _SmartCut(Path(source), Path(destination), cut, **kwargs).write(segments)
+            stats = _SmartCut(Path(source), Path(destination), cut, **kwargs).write(segments)
+            if nvenc and stats.reencoded_frames:
+                stats.encoder_note = _PIECES_ON_X264
+            return stats
         except CannotCopy as exc:  # the destination is a temporary file: start it again
             note = f"{cut} cut not possible ({exc}): re-encoded"
-    stats = _video.write_summary_video(source, segments, destination, **kwargs)  # cut=None: every frame
+    stats = _video.write_summary_video(source, segments, destination, nvenc=nvenc, **kwargs)  # every frame
     return CutStats(**asdict(stats), cut="reencode", reencoded_frames=stats.frames,
                     segments=[(float(a), float(b)) for a, b in segments], note=note)
 
@@ -309,14 +318,13 @@ class _SmartCut:
                 stack.callback(reader.close)
                 vs = reader.streams.video[0]
                 self._check(vs, reader)
-                index = _SourceIndex(reader, vs)
                 audio = _Cutter(self.source, "audio") if usable_audio(reader) is not None else None
                 if audio is not None:
                     stack.callback(audio.close)
             except av.error.FFmpegError as exc:
                 raise InputError(f"cannot re-read {self.source} to write its summary ({_reason(exc)})") from None
             return write_mp4(self.source, self.destination,
-                             lambda out: self._write(reader, vs, index, audio, out, segments))
+                             lambda out: self._write(reader, vs, audio, out, segments))
 
     def _check(self, vs, reader) -> None:
         ctx = vs.codec_context
@@ -342,46 +350,43 @@ class _SmartCut:
             self.encoder_fields["sample_aspect_ratio"] = ctx.sample_aspect_ratio
         self.encoder_fields = {k: v for k, v in self.encoder_fields.items() if v is not None}
 
-    def _write(self, reader, vs, index: _SourceIndex, audio, out, segments) -> CutStats:
+    def _write(self, reader, vs, audio, out, segments) -> CutStats:
         tb = vs.time_base
+        index = _SourceIndex(reader, vs) if self.cut == "keyframe" else None
         if self.cut == "keyframe":
             segments = keyframe_segments(index, tb, segments, self.start_time)
         segments = [(float(a), float(b)) for a, b in segments]
+        clocks = np.concatenate([[0.0], np.cumsum([b - a for a, b in segments])]).tolist()  # output seconds
         ov = out.add_stream_from_template(vs)
         ov.time_base = tb
         if self.rotation:
             ov.set_display_rotation(-self.rotation)
         oa, resampler, fifo, sample_rate = _add_audio(out, audio)
-        self.ov, self.out, self.index, self.vs = ov, out, index, vs
+        self.ov, self.out, self.vs = ov, out, vs
         self.last_dts: int | None = None
         self.extradata_set = False
         self.our_sps: list[bytes] = []
         self.our_pps: list[bytes] = []
         self.copied = self.encoded = 0
-        plan, clock = [], 0.0  # (segment, clock at its start, shift of its timestamps, pieces)
-        for a, b in segments:
-            start, stop = int(round((self.start_time + a) / tb)), int(round((self.start_time + b) / tb))
-            tolerance = int(TIME_TOLERANCE / tb)
-            pieces = [_Piece("copy", start, stop)] if self.cut == "keyframe" else \
-                plan_pieces(index, start - tolerance, stop - tolerance)
-            plan.append(((a, b), clock, int(round(clock / tb)) - start, pieces))
-            clock += b - a
-        encodes = [(piece, shift, at) for _, at, shift, pieces in plan for piece in pieces if piece.kind == "encode"]
-        workers, self.codec_threads = _piece_threads(len(encodes), self.threads)
-        if self.cut == "exact":
-            self._probe_parameter_sets()  # they go into the file header, before any piece
         with contextlib.ExitStack() as stack:
-            # The pieces that are encoded again are decoded and encoded on threads, in order,
-            # while the copied pictures are muxed here; the sound is cut and encoded beside them.
+            # The sound is cut and encoded on a thread of its own, the pieces that are encoded
+            # again are decoded and encoded on others, in order, while the copied pictures
+            # are muxed here.
+            if oa is not None:
+                oa.codec_context.open()  # here, before the file header is written, not on the sound's thread
+                sound = stack.enter_context(Ahead(
+                    [*zip(segments, clocks), None], bound=4096,
+                    work=lambda state, job, put: self._sound(audio, resampler, fifo, oa, sample_rate, job, put)))
+            self.index = index = index or _SourceIndex(reader, vs)  # (while the sound starts)
+            plan = self._plan(segments, clocks)
+            encodes = [(piece, shift, at) for _, at, shift, pieces in plan for piece in pieces
+                       if piece.kind == "encode"]
+            workers, self.codec_threads = _piece_threads(len(encodes), self.threads)
+            if self.cut == "exact":
+                self._probe_parameter_sets()  # they go into the file header, before any piece
             pieces_ahead = stack.enter_context(Ahead(
                 encodes, self._encode, workers=workers,
                 setup=lambda: _Cutter(self.source, "video", self.codec_threads), teardown=_Cutter.close))
-            if oa is not None:
-                oa.codec_context.open()  # here, before the file header is written, not on the sound's thread
-                sound = stack.enter_context(Ahead([*((seg, at) for seg, at, _, _ in plan), None],
-                                                  lambda state, job, put: self._sound(
-                                                      audio, resampler, fifo, oa, sample_rate, job, put), bound=4096))
-            total = clock or 1.0
             done = samples = 0
             for number, ((a, b), at, shift, pieces) in enumerate(plan):
                 for piece in pieces:
@@ -392,13 +397,13 @@ class _SmartCut:
                         self._mux_encoded(data, keyframe, pts, duration)
                     done += 1
                 if oa is not None:
-                    for item in sound.results(number):
+                    for item in sound.results(number):  # its packets, then its sample count
                         if isinstance(item, int):
                             samples += item
                         else:
                             out.mux(item)
                 if self.progress is not None:
-                    self.progress(min((at + b - a) / total, 1.0))
+                    self.progress(min(clocks[number + 1] / (clocks[-1] or 1.0), 1.0))
             if oa is not None:
                 for packet in sound.results(len(plan)):
                     out.mux(packet)
@@ -407,9 +412,21 @@ class _SmartCut:
         method = "exact" if self.encoded else self.cut
         if self.cut == "exact" and not self.copied:
             method = "reencode"  # no whole GOP inside any shot: every frame was encoded
-        return CutStats(frames=self.copied + self.encoded, duration=clock, audio_samples=samples,
+        return CutStats(frames=self.copied + self.encoded, duration=clocks[-1], audio_samples=samples,
                         sample_rate=sample_rate, cut=method, copied_frames=self.copied,
                         reencoded_frames=self.encoded, segments=segments)
+
+    def _plan(self, segments, clocks) -> list:
+        """(segment, output seconds at its start, shift of its timestamps, pieces) for each segment."""
+        tb = self.vs.time_base
+        tolerance = int(TIME_TOLERANCE / tb)
+        plan = []
+        for (a, b), clock in zip(segments, clocks):
+            start, stop = int(round((self.start_time + a) / tb)), int(round((self.start_time + b) / tb))
+            pieces = [_Piece("copy", start, stop)] if self.cut == "keyframe" else \
+                plan_pieces(self.index, start - tolerance, stop - tolerance)
+            plan.append(((a, b), clock, int(round(clock / tb)) - start, pieces))
+        return plan
 
     def _sound(self, audio, resampler, fifo, oa, sample_rate, job, put) -> None:
         """(On the sound's thread.) The AAC packets of one segment, then its sample count; for
