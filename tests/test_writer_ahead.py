@@ -71,3 +71,19 @@ def test_a_job_far_ahead_of_the_reader_waits_and_close_stops_it():
     assert len(put_count) <= 2 * 5  # bounded: each job waits once it holds 5 unread items
     ahead.close()
     assert not any(t.is_alive() for t in ahead.threads)
+
+
+def test_jobs_start_only_while_few_finished_ones_are_unread():
+    started = []
+
+    def one(state, job, put):
+        started.append(job)
+        put(job)
+
+    with Ahead(range(10), one, workers=1, window=3) as ahead:
+        time.sleep(0.3)
+        assert started == [0, 1, 2]  # three done and unread: the fourth waits
+        assert list(ahead.results(0)) == [0]
+        time.sleep(0.3)
+        assert started == [0, 1, 2, 3]
+        assert [list(ahead.results(n)) for n in range(1, 10)] == [[n] for n in range(1, 10)]

@@ -28,20 +28,24 @@ class Ahead(Generic[J, S]):
     order; ``results(i)`` yields what job ``i`` put, in order, and raises what it raised.
 
     Each thread makes its own ``state = setup()`` (a decoder, say) and ends it with
-    ``teardown(state)``. A job that runs ahead of the reader waits once it has put
-    ``bound`` items: memory stays bounded. Jobs are started in order, so the job the reader
-    waits for has always started: it cannot wait on a job stuck behind it. ``close()``
-    (always call it) stops the threads and waits for them.
+    ``teardown(state)``. Memory stays bounded: a job waits once it has put ``bound`` items
+    the reader has not taken, and a job starts only when fewer than ``window`` (default:
+    twice the threads) started jobs are still unread. Jobs start in order, so the job the
+    reader waits for has always started: it cannot wait on a job stuck behind it.
+    ``close()`` (always call it) stops the threads and waits for them.
     """
 
     def __init__(self, jobs: Sequence[J], work: Callable[[S, J, Callable[[Any], None]], None], *,
                  workers: int = 1, setup: Callable[[], S] = lambda: None,
-                 teardown: Callable[[S], None] = lambda state: None, bound: int = 256) -> None:
+                 teardown: Callable[[S], None] = lambda state: None, bound: int = 256,
+                 window: int | None = None) -> None:
         self.jobs, self.work, self.setup, self.teardown = list(jobs), work, setup, teardown
         self.queues: list[queue.Queue] = [queue.Queue(bound) for _ in self.jobs]
         self.todo: queue.SimpleQueue = queue.SimpleQueue()
         for number in range(len(self.jobs)):
             self.todo.put(number)
+        self.unread = threading.Semaphore(max(window or 2 * workers, workers, 1))
+        self.read: set[int] = set()
         self.cancelled = threading.Event()
         self.threads = [threading.Thread(target=self._run, name=f"summarize-writer-{n}", daemon=True)
                         for n in range(min(max(1, workers), len(self.jobs)))]
@@ -61,6 +65,9 @@ class Ahead(Generic[J, S]):
                     number = self.todo.get_nowait()
                 except queue.Empty:
                     return
+                while not self.unread.acquire(timeout=0.05):  # released once the reader has read it all
+                    if self.cancelled.is_set():
+                        return
                 if failed is not None:
                     self._put(number, failed)
                     continue
@@ -90,13 +97,18 @@ class Ahead(Generic[J, S]):
     def results(self, number: int) -> Iterator[Any]:
         """What job ``number`` put, in order (waiting for it); its error, raised here."""
         q = self.queues[number]
-        while True:
-            item = q.get()
-            if item is _DONE:
-                return
-            if isinstance(item, _Failed):
-                raise item.error
-            yield item
+        try:
+            while True:
+                item = q.get()
+                if item is _DONE:
+                    return
+                if isinstance(item, _Failed):
+                    raise item.error
+                yield item
+        finally:  # read to its end, failed, or left: another job may start
+            if number not in self.read:
+                self.read.add(number)
+                self.unread.release()
 
     def close(self) -> None:
         self.cancelled.set()

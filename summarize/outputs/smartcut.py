@@ -375,7 +375,7 @@ class _SmartCut:
             if oa is not None:
                 oa.codec_context.open()  # here, before the file header is written, not on the sound's thread
                 sound = stack.enter_context(Ahead(
-                    [*zip(segments, clocks), None], bound=4096,
+                    [*zip(segments, clocks), None], bound=4096, window=16,
                     work=lambda state, job, put: self._sound(audio, resampler, fifo, oa, sample_rate, job, put)))
             self.index = index = index or _SourceIndex(reader, vs)  # (while the sound starts)
             plan = self._plan(segments, clocks)
