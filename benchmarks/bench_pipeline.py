@@ -16,6 +16,10 @@ Cases (each runs in a fresh process, so its peak RSS is its own):
 * ``720p-decord``: the same with ``--decoder decord`` (the CPU default before PyAV; it
   holds the GIL, so it takes turns with the network).
 * ``720p-1min``: a one-minute video made the same way, to try the script quickly.
+* ``writing``: the summary writer alone on the 720p video with the shots its default run
+  keeps, by ``--cut`` (exact, keyframe, reencode): wall and CPU seconds, frames copied and
+  encoded. (The video cases report ``writing_cpu_s`` too: the CPU seconds of the writing
+  stage, all its threads.)
 * ``decode`` (``decode-1min``): decoding alone, decord against PyAV with one decoder and
   PyAV with keyframe ranges decoded side by side (``summarize/decoding/ranges.py``).
 * ``720p-clean``: the same scenes without grain (about 0.5 Mbit/s): what the decoder
@@ -83,6 +87,17 @@ def run_video(path: Path, device: str = "cpu", decoder: str = "auto") -> dict:
     _ = summarizer.backbone  # model loading is reported separately
     load = time.perf_counter() - started
     cpu = cpu_seconds()
+    writing_cpu = {}
+    write = summarizer.write
+
+    def timed_write(*args, **kwargs):  # the CPU seconds of the writing stage, all its threads
+        cpu = time.process_time()
+        try:
+            return write(*args, **kwargs)
+        finally:
+            writing_cpu["s"] = time.process_time() - cpu
+
+    summarizer.write = timed_write
     result = summarizer.summarize(path, out, overwrite=True)
     cpu = cpu_seconds() - cpu
     wall = time.perf_counter() - started
@@ -108,6 +123,7 @@ def run_video(path: Path, device: str = "cpu", decoder: str = "auto") -> dict:
         "kts_s": t["segmentation"],
         "knapsack_s": t["selection"],
         "writing_s": t["writing"],
+        "writing_cpu_s": round(writing_cpu["s"], 2),
         "cut": doc["outputs"]["video_encoding"]["cut"]["method"],
         "copied_frames": doc["outputs"]["video_encoding"]["cut"]["copied_frames"],
         "reencoded_frames": doc["outputs"]["video_encoding"]["cut"]["reencoded_frames"],
@@ -123,6 +139,28 @@ def run_video(path: Path, device: str = "cpu", decoder: str = "auto") -> dict:
         "non_backbone_share": round(rest / t["total"], 3),
         "peak_rss_mb": round(peak_rss_mb()),
     }
+
+
+# The shots the 720p video's default run selects ([start, end) seconds; 90 s of 600).
+WRITING_SEGMENTS = [(0.0, 5.0), (110.0, 125.0), (230.0, 245.0), (350.0, 365.0), (470.0, 485.0), (575.0, 600.0)]
+
+
+def run_writing(path: Path) -> list[dict]:
+    """The summary writer alone on the 720p video with the shots its default run keeps, by
+    each ``--cut``: wall and CPU seconds (all threads), frames copied and encoded."""
+    from summarize.outputs.smartcut import write_cut_video
+
+    rows = []
+    out = OUT / "outputs"
+    out.mkdir(parents=True, exist_ok=True)
+    for cut in ("exact", "keyframe", "reencode"):
+        started, cpu = time.perf_counter(), time.process_time()
+        stats = write_cut_video(path, WRITING_SEGMENTS, out / f"writing-{cut}.mp4", cut=cut)
+        rows.append({"video": path.name, "cut": stats.cut, "kept_s": round(stats.duration, 3),
+                     "wall_s": round(time.perf_counter() - started, 2), "cpu_s": round(time.process_time() - cpu, 2),
+                     "copied_frames": stats.copied_frames, "reencoded_frames": stats.reencoded_frames,
+                     "cores": len(os.sched_getaffinity(0))})
+    return rows
 
 
 def run_long_scores(n: int = 21_600) -> dict:
@@ -199,6 +237,8 @@ def child(case: str) -> list[dict]:
         return [run_video(make_720p_video(), decoder="decord")]
     if case == "720p-1min":
         return [run_video(make_720p_video(minutes=1))]
+    if case == "writing":
+        return run_writing(make_720p_video())
     if case == "decode":
         return run_decode(make_720p_video())
     if case == "decode-1min":
@@ -227,7 +267,7 @@ def _cuda() -> bool:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--case", choices=["720p", "720p-in-turn", "720p-decord", "720p-1min", "720p-clean", "decode",
-                                           "decode-1min", "summe", "long-scores", "scores-25k", "720p-cuda",
+                                           "decode-1min", "writing", "summe", "long-scores", "scores-25k", "720p-cuda",
                                            "summe-cuda"],
                         action="append")
     parser.add_argument("--child", help=argparse.SUPPRESS)
@@ -237,7 +277,7 @@ def main() -> None:
         return
     cases = args.case or ["720p", "summe", "long-scores", "scores-25k"] + (["720p-cuda", "summe-cuda"]
                                                                           if _cuda() else [])
-    for case in {"720p", "720p-in-turn", "720p-decord", "720p-clean", "720p-cuda", "decode"} & set(cases):
+    for case in {"720p", "720p-in-turn", "720p-decord", "720p-clean", "720p-cuda", "decode", "writing"} & set(cases):
         make_720p_video(grain=case != "720p-clean")  # generation is not part of any measurement
     if {"720p-1min", "decode-1min"} & set(cases):
         make_720p_video(minutes=1)

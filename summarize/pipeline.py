@@ -415,7 +415,7 @@ class Summarizer:
         info, opts = analysis.features.info, self.options
         common = dict(start_time=info.start_time, rotation=info.rotation, preset=opts.video_preset,
                       crf=opts.video_crf, progress=lambda f: progress("writing", min(f, WRITING_BEFORE_RENAME)),
-                      threads=opts.threads)
+                      threads=opts.threads, nvenc=self.device.type == "cuda")
         ranges = analysis.frame_ranges()
         exact = dict(exact_frames=ranges, frame_times=analysis.features.frame_times, conceal=opts.salvage)
         if opts.salvage and _overlaps(info.damaged, analysis.segments()):

@@ -2,12 +2,14 @@
 times of an exact smart cut are those of the re-encoding writer, the copied ones bit for bit."""
 
 import json
+import threading
 from fractions import Fraction
 
 import av
 import numpy as np
 import pytest
 
+from summarize.decoding.keyframes import clean_prefix_ends
 from summarize.outputs.smartcut import AvcC, CutStats, keyframe_segments, pps_ids, sps_id, write_cut_video, \
     _SourceIndex
 from summarize.outputs.video import write_summary_video
@@ -51,16 +53,21 @@ def _matched(out, source_frames, segments):
 
 
 def test_exact_cut_copies_whole_gops_and_writes_the_same_frames_as_a_reencode(source, tmp_path):
-    exact = write_cut_video(source, SEGMENTS, tmp_path / "exact.mp4", cut="exact")
-    full = write_summary_video(source, SEGMENTS, tmp_path / "full.mp4")
-    assert isinstance(exact, CutStats) and exact.cut == "exact" and exact.note is None
+    exact = _exact_matches_a_reencode(source, SEGMENTS, tmp_path)
     assert exact.copied_frames > exact.reencoded_frames > 0
+
+
+def _exact_matches_a_reencode(source, segments, tmp_path) -> CutStats:
+    """Writes ``segments`` by exact cut and by re-encoding and checks they hold the same frames."""
+    exact = write_cut_video(source, segments, tmp_path / "exact.mp4", cut="exact")
+    full = write_summary_video(source, segments, tmp_path / "full.mp4")
+    assert isinstance(exact, CutStats) and exact.cut == "exact" and exact.note is None
     assert exact.frames == full.frames and exact.audio_samples == full.audio_samples
     assert abs(exact.duration - full.duration) < 1e-9
 
     out, ref = _frames(tmp_path / "exact.mp4"), _frames(tmp_path / "full.mp4")
     assert [t for t, _ in out] == [t for t, _ in ref]  # same frames at the same times
-    pairs = _matched(out, _frames(source), SEGMENTS)
+    pairs = _matched(out, _frames(source), segments)
     diffs = np.array([np.abs(o - s).mean() for o, s in pairs])
     assert (diffs == 0).sum() == exact.copied_frames  # the copied pictures are the source's, bit for bit
     assert diffs.max() < 4  # the re-encoded ones are close to them
@@ -70,6 +77,43 @@ def test_exact_cut_copies_whole_gops_and_writes_the_same_frames_as_a_reencode(so
         assert container.streams.video[0].codec_context.name == "h264"
         assert container.streams.audio[0].codec_context.name == "aac"
         assert "mp4" in container.format.name
+    return exact
+
+
+def test_a_shot_ending_inside_a_gop_copies_the_gops_clean_start_and_encodes_only_what_follows(tmp_path):
+    """x264 codes I0 P4 B2 b1 b3 P8 ...: the pictures decoded up to b3 show exactly frames 0-4,
+    so they are copied as they are, and only the frames after the last such point (fewer
+    than the B-frames between two references, 3 here) are decoded and encoded again."""
+    path = tmp_path / "long_gop_b.mp4"
+    write_video(path, [(0, 4.0), (1, 4.0)], fps=25, preset="veryfast", audio=True)
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        assert stream.codec_context.has_b_frames  # pictures are reordered
+        keyframes = _SourceIndex(container, stream).cut_points * stream.time_base
+    assert keyframes.tolist() == [0, Fraction(96, 25)]  # the scene cut: a GOP of 4 s, then one to the end
+    segments = [(0.0, 0.6), (3.84, 5.0)]  # 15 and 29 frames, each from a keyframe into its GOP
+    stats = _exact_matches_a_reencode(path, segments, tmp_path)
+    assert stats.frames == 44 and stats.reencoded_frames <= 3 * 2  # all 44 were encoded before
+    assert stats.copied_frames >= 44 - 6
+
+
+def test_clean_prefix_ends_are_where_the_decoded_pictures_are_the_first_shown():
+    decoding_order = [0, 3, 1, 2, 6, 4, 5, 7]  # I0 P3 B1 B2 P6 B4 B5 P7
+    assert clean_prefix_ends(np.array(decoding_order) * 10).tolist() == [0, 10, 40, 70]
+    assert clean_prefix_ends(np.array([5, 6, 7])).tolist() == [5, 6, 7]  # no reordering: every picture
+
+
+def test_a_piece_that_fails_on_its_thread_makes_the_whole_summary_a_reencode(source, tmp_path, monkeypatch):
+    from summarize.outputs import smartcut
+
+    def fail(*args):
+        raise smartcut.CannotCopy("a simulated failure")
+
+    monkeypatch.setattr(smartcut._SmartCut, "_encoded", fail)
+    stats = write_cut_video(source, SEGMENTS, tmp_path / "out.mp4", cut="exact")
+    assert stats.cut == "reencode" and "a simulated failure" in stats.note and stats.copied_frames == 0
+    assert len(_frames(tmp_path / "out.mp4")) == stats.frames
+    assert not [t for t in threading.enumerate() if t.name.startswith("summarize-writer")]  # none left running
 
 
 def test_keyframe_cut_only_copies_and_moves_the_edges_to_keyframes(source, tmp_path):

@@ -1,15 +1,18 @@
 """The summary MP4 without a full re-encode: H.264 sources are cut by copying their coded
 pictures, and only the pieces that cannot be copied are encoded again.
 
-``--cut exact`` (the default, "smart cut"): inside each kept shot every whole group of
-pictures (from one IDR keyframe to the next) is copied bit for bit; only the frames
-between the shot's start and its first keyframe, and between its last keyframe and its
-end, are decoded and re-encoded. The frames and times written are exactly those of the
-re-encoding writer (``summarize.outputs.video``), so the summary can be verified the same
-way. ``--cut keyframe`` moves every shot edge to the nearest keyframe and copies
+``--cut exact`` (the default, "smart cut"): inside each kept shot, from its first IDR
+keyframe on, the coded pictures are copied bit for bit: every whole group of pictures, then
+the start of the last one up to the last point where the pictures decoded are exactly the
+first ones shown (B-frames are decoded after the picture they precede). Only the frames
+between the shot's start and its first keyframe, and the few after that last point (fewer
+than the B-frames in a row), are decoded and re-encoded, on threads beside the copying,
+while the sound is cut and encoded on another. The frames and times written are exactly
+those of the re-encoding writer (``summarize.outputs.video``), so the summary can be
+verified the same way. ``--cut keyframe`` moves every shot edge to the nearest keyframe and copies
 everything (no encoding at all; shots grow or shrink by up to half a GOP). ``--cut
 reencode`` is the full re-encode. Audio is always cut at the written video's edges and
-encoded to AAC (cheap), so sound stays in sync across cuts.
+encoded to AAC, so sound stays in sync across cuts.
 
 The re-encoded pieces carry their own sequence and picture parameter sets under ids the
 source does not use, stored beside the source's in the MP4's ``avcC`` box: one H.264
@@ -21,6 +24,7 @@ open GOPs without usable keyframes) are re-encoded whole, and the result says wh
 from __future__ import annotations
 
 import contextlib
+import os
 from dataclasses import asdict, dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -29,10 +33,11 @@ from typing import Callable, Sequence
 import av
 import numpy as np
 
-from ..decoding.keyframes import clean_cut_points
+from ..decoding.keyframes import clean_cut_points, clean_prefix_ends
 from ..decoding.probe import _reason, usable_audio
 from ..errors import InputError
 from . import video as _video
+from .ahead import Ahead
 from .video import TIME_TOLERANCE, VideoWriteStats, _add_audio, _Cutter, _cut_audio, _drain, write_mp4
 
 CUT_MODES = ("exact", "keyframe", "reencode")
@@ -44,6 +49,32 @@ _PROFILES = {66: "baseline", 77: "main", 100: "high"}  # H.264 profile_idc -> x2
 # PSNR against the source (48.1 against 47.8 dB); on clean scenes the same bitrate with
 # 0.7 dB more. Other presets are used as asked.
 _PIECE_SETTINGS = {"superfast": ("ultrafast", -3, "cabac=1:")}
+
+
+_PIECES_ON_X264 = ("the pieces of the smart cut were encoded with libx264: h264_nvenc cannot give its parameter "
+                   "sets the ids they need")
+
+
+def _piece_threads(pieces: int, threads: int) -> tuple[int, int]:
+    """(pieces encoded side by side, decoder and x264 threads each). Short pieces are many:
+    one thread each uses the cores with the least overhead; ``threads`` (the user's cap)
+    is one piece at a time with that many threads."""
+    if threads:
+        return 1, threads
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    workers = max(1, min(pieces, cores, 4))
+    return workers, max(1, cores // workers)
+
+
+class _Sink:
+    """Stands for the output container on the sound's thread: what it would mux is handed on."""
+
+    def __init__(self, put) -> None:
+        self.put = put
+
+    def mux(self, packets) -> None:
+        for packet in packets if isinstance(packets, list) else [packets]:
+            self.put(packet)
 
 
 @dataclass
@@ -60,7 +91,7 @@ class CutStats(VideoWriteStats):
 
     def describe(self) -> dict:
         """The JSON's account of how the video was made (keys of ``outputs.video_encoding``)."""
-        return {"encoder": "libx264" if self.reencoded_frames else "copy",
+        return {**super().describe(), "encoder": self.encoder if self.reencoded_frames else "copy",
                 "cut": {"method": self.cut, "copied_frames": self.copied_frames,
                         "reencoded_frames": self.reencoded_frames, "note": self.note}}
 
@@ -71,9 +102,11 @@ class CannotCopy(Exception):
 
 def write_cut_video(source: str | Path, segments: Sequence[tuple[float, float]], destination: str | Path, *,
                     cut: str = DEFAULT_CUT, start_time: float = 0.0, rotation: int = 0, preset: str = "superfast",
-                    crf: int = 23, progress: Callable[[float], None] | None = None, threads: int = 0) -> CutStats:
+                    crf: int = 23, progress: Callable[[float], None] | None = None, threads: int = 0,
+                    nvenc: bool = False) -> CutStats:
     """``write_summary_video`` with a choice of how: ``cut`` is one of ``CUT_MODES`` (what
-    ``write_summary_video(..., cut=...)`` runs)."""
+    ``write_summary_video(..., cut=...)`` runs). ``nvenc``: a full re-encode is encoded on
+    the GPU's NVENC when it opens; the pieces of a smart cut stay on x264 (see ``nvenc.py``)."""
     if cut not in CUT_MODES:
         raise ValueError(f"unknown cut {cut!r}; choose one of: {', '.join(CUT_MODES)}")
     kwargs = dict(start_time=start_time, rotation=rotation, preset=preset, crf=crf, progress=progress,
@@ -81,10 +114,13 @@ def write_cut_video(source: str | Path, segments: Sequence[tuple[float, float]],
     note = None
     if cut != "reencode":
         try:
-            return _SmartCut(Path(source), Path(destination), cut, **kwargs).write(segments)
+            stats = _SmartCut(Path(source), Path(destination), cut, **kwargs).write(segments)
+            if nvenc and stats.reencoded_frames:
+                stats.encoder_note = _PIECES_ON_X264
+            return stats
         except CannotCopy as exc:  # the destination is a temporary file: start it again
             note = f"{cut} cut not possible ({exc}): re-encoded"
-    stats = _video.write_summary_video(source, segments, destination, **kwargs)  # cut=None: every frame
+    stats = _video.write_summary_video(source, segments, destination, nvenc=nvenc, **kwargs)  # every frame
     return CutStats(**asdict(stats), cut="reencode", reencoded_frames=stats.frames,
                     segments=[(float(a), float(b)) for a, b in segments], note=note)
 
@@ -214,23 +250,28 @@ class _SourceIndex:
         self.first_pts = int(self.pts.min())
         self.delay = max(int((self.pts - self.dts).max()), 0)  # ticks between decoding and showing
         self.cut_points = clean_cut_points(self.pts, np.asarray(key, dtype=bool))  # closed-GOP keyframes
-        self.cut_point_set = set(self.cut_points.tolist())
         self.end = int(self.pts.max()) + 1  # past the last frame: a cut point too
+        # Where a copy that starts at a cut point can stop (see clean_prefix_ends), the end included.
+        self.copy_ends = np.append(clean_prefix_ends(self.pts), self.end)
         self.sorted_pts = np.sort(self.pts)
 
 
 def plan_pieces(index: _SourceIndex, start: int, stop: int) -> list[_Piece]:
-    """Copy the whole GOPs inside the frames of [start, stop) (ticks), encode the frames around them."""
+    """Copy the frames of [start, stop) (ticks) from the shot's first clean keyframe up to
+    the last point where the coded pictures can be cut (whole GOPs, then the clean start
+    of the last one in decoding order), and encode the frames around them: those before
+    the keyframe, and the few after that point (fewer than the B-frames between two
+    reference pictures)."""
     points, frames = index.cut_points, index.sorted_pts
     inside = points[(points >= start) & (points < stop)]
     if len(inside):
         first = int(inside[0])
         after = frames[frames >= stop]
         next_frame = int(after[0]) if len(after) else index.end  # the first frame not in the shot
-        ends = np.append(points, index.end)
+        ends = index.copy_ends
         candidates = ends[(ends > first) & (ends <= next_frame)]
         if len(candidates):
-            copy_stop = int(candidates[-1])  # the copied GOPs end where the last whole one does
+            copy_stop = int(candidates[-1])
             pieces = []
             if ((frames >= start) & (frames < first)).any():
                 pieces.append(_Piece("encode", start, first))
@@ -277,16 +318,13 @@ class _SmartCut:
                 stack.callback(reader.close)
                 vs = reader.streams.video[0]
                 self._check(vs, reader)
-                index = _SourceIndex(reader, vs)
-                video = _Cutter(self.source, "video", self.threads)
-                stack.callback(video.close)
                 audio = _Cutter(self.source, "audio") if usable_audio(reader) is not None else None
                 if audio is not None:
                     stack.callback(audio.close)
             except av.error.FFmpegError as exc:
                 raise InputError(f"cannot re-read {self.source} to write its summary ({_reason(exc)})") from None
             return write_mp4(self.source, self.destination,
-                             lambda out: self._write(reader, vs, index, video, audio, out, segments))
+                             lambda out: self._write(reader, vs, audio, out, segments))
 
     def _check(self, vs, reader) -> None:
         ctx = vs.codec_context
@@ -301,57 +339,106 @@ class _SmartCut:
             raise CannotCopy(f"H.264 profile {self.avcc.profile} cannot be matched by the encoder")
         used = {sps_id(s) for s in self.avcc.sps} | {i for p in self.avcc.pps for i in pps_ids(p)}
         self.our_id = min(set(range(32)) - used)
+        # What the pieces' encoders take from the source, read once here (they open on other threads).
+        self.width, self.height = ctx.width, ctx.height
+        self.encoder_fields = {name: getattr(ctx, name, None) for name in
+                               ("color_primaries", "color_trc", "colorspace", "color_range")}
+        rate = vs.average_rate or vs.guessed_rate
+        if rate:
+            self.encoder_fields["framerate"] = rate
+        if ctx.sample_aspect_ratio:
+            self.encoder_fields["sample_aspect_ratio"] = ctx.sample_aspect_ratio
+        self.encoder_fields = {k: v for k, v in self.encoder_fields.items() if v is not None}
 
-    def _write(self, reader, vs, index: _SourceIndex, video: _Cutter, audio, out, segments) -> CutStats:
+    def _write(self, reader, vs, audio, out, segments) -> CutStats:
         tb = vs.time_base
+        index = _SourceIndex(reader, vs) if self.cut == "keyframe" else None
         if self.cut == "keyframe":
             segments = keyframe_segments(index, tb, segments, self.start_time)
         segments = [(float(a), float(b)) for a, b in segments]
+        clocks = np.concatenate([[0.0], np.cumsum([b - a for a, b in segments])]).tolist()  # output seconds
         ov = out.add_stream_from_template(vs)
         ov.time_base = tb
         if self.rotation:
             ov.set_display_rotation(-self.rotation)
         oa, resampler, fifo, sample_rate = _add_audio(out, audio)
-        self.ov, self.out, self.index, self.vs = ov, out, index, vs
+        self.ov, self.out, self.vs = ov, out, vs
         self.last_dts: int | None = None
         self.extradata_set = False
         self.our_sps: list[bytes] = []
         self.our_pps: list[bytes] = []
-        self.out_durations: dict[int, int] = {}
-        if self.cut == "exact":
-            self._probe_parameter_sets()  # they go into the file header, before any piece
         self.copied = self.encoded = 0
-        total = sum(b - a for a, b in segments) or 1.0
-        clock = 0.0
-        samples = 0
-        for a, b in segments:
-            start, stop = int(round((self.start_time + a) / tb)), int(round((self.start_time + b) / tb))
-            tolerance = int(TIME_TOLERANCE / tb)
-            shift = int(round(clock / tb)) - start
-            pieces = [_Piece("copy", start, stop)] if self.cut == "keyframe" else \
-                plan_pieces(index, start - tolerance, stop - tolerance)
-            for piece in pieces:
-                if piece.kind == "copy":
-                    self._copy(reader, piece, shift)
-                else:
-                    self._encode(video, piece, shift, clock, float(tb) * start)
+        with contextlib.ExitStack() as stack:
+            # The sound is cut and encoded on a thread of its own, the pieces that are encoded
+            # again are decoded and encoded on others, in order, while the copied pictures
+            # are muxed here.
             if oa is not None:
-                samples += _cut_audio(audio, resampler, fifo, oa, out, self.start_time + a, self.start_time + b,
-                                      clock, sample_rate)
-            clock += b - a
-            if self.progress is not None:
-                self.progress(min(clock / total, 1.0))
+                oa.codec_context.open()  # here, before the file header is written, not on the sound's thread
+                sound = stack.enter_context(Ahead(
+                    [*zip(segments, clocks), None], bound=4096, window=16,
+                    work=lambda state, job, put: self._sound(audio, resampler, fifo, oa, sample_rate, job, put)))
+            self.index = index = index or _SourceIndex(reader, vs)  # (while the sound starts)
+            plan = self._plan(segments, clocks)
+            encodes = [(piece, shift, at) for _, at, shift, pieces in plan for piece in pieces
+                       if piece.kind == "encode"]
+            workers, self.codec_threads = _piece_threads(len(encodes), self.threads)
+            if self.cut == "exact":
+                self._probe_parameter_sets()  # they go into the file header, before any piece
+            pieces_ahead = stack.enter_context(Ahead(
+                encodes, self._encode, workers=workers,
+                setup=lambda: _Cutter(self.source, "video", self.codec_threads), teardown=_Cutter.close))
+            done = samples = 0
+            for number, ((a, b), at, shift, pieces) in enumerate(plan):
+                for piece in pieces:
+                    if piece.kind == "copy":
+                        self._copy(reader, piece, shift)
+                        continue
+                    for data, keyframe, pts, duration in pieces_ahead.results(done):
+                        self._mux_encoded(data, keyframe, pts, duration)
+                    done += 1
+                if oa is not None:
+                    for item in sound.results(number):  # its packets, then its sample count
+                        if isinstance(item, int):
+                            samples += item
+                        else:
+                            out.mux(item)
+                if self.progress is not None:
+                    self.progress(min(clocks[number + 1] / (clocks[-1] or 1.0), 1.0))
+            if oa is not None:
+                for packet in sound.results(len(plan)):
+                    out.mux(packet)
         if not self.extradata_set:
             raise CannotCopy("nothing was written")
-        if oa is not None:
-            _drain(fifo, oa, out, final=True)
-            out.mux(oa.encode(None))
         method = "exact" if self.encoded else self.cut
         if self.cut == "exact" and not self.copied:
             method = "reencode"  # no whole GOP inside any shot: every frame was encoded
-        return CutStats(frames=self.copied + self.encoded, duration=clock, audio_samples=samples,
+        return CutStats(frames=self.copied + self.encoded, duration=clocks[-1], audio_samples=samples,
                         sample_rate=sample_rate, cut=method, copied_frames=self.copied,
                         reencoded_frames=self.encoded, segments=segments)
+
+    def _plan(self, segments, clocks) -> list:
+        """(segment, output seconds at its start, shift of its timestamps, pieces) for each segment."""
+        tb = self.vs.time_base
+        tolerance = int(TIME_TOLERANCE / tb)
+        plan = []
+        for (a, b), clock in zip(segments, clocks):
+            start, stop = int(round((self.start_time + a) / tb)), int(round((self.start_time + b) / tb))
+            pieces = [_Piece("copy", start, stop)] if self.cut == "keyframe" else \
+                plan_pieces(self.index, start - tolerance, stop - tolerance)
+            plan.append(((a, b), clock, int(round(clock / tb)) - start, pieces))
+        return plan
+
+    def _sound(self, audio, resampler, fifo, oa, sample_rate, job, put) -> None:
+        """(On the sound's thread.) The AAC packets of one segment, then its sample count; for
+        ``job`` None, the last packets."""
+        sink = _Sink(put)
+        if job is None:
+            _drain(fifo, oa, sink, final=True)
+            sink.mux(oa.encode(None))
+            return
+        (a, b), clock = job
+        put(_cut_audio(audio, resampler, fifo, oa, sink, self.start_time + a, self.start_time + b, clock,
+                       sample_rate))
 
     def _mux(self, packet, pts: int, dts: int, duration: int) -> None:
         if not self.extradata_set:
@@ -391,7 +478,7 @@ class _SmartCut:
     def _copy(self, reader, piece: _Piece, shift: int) -> None:
         vs = self.vs
         reader.seek(piece.first, stream=vs, backward=True)
-        started = False
+        started, copied = False, 0
         for packet in reader.demux(vs):
             if packet.size == 0 or packet.pts is None:
                 continue
@@ -403,61 +490,44 @@ class _SmartCut:
                 if not _is_idr(bytes(packet), self.avcc.length_size):
                     raise CannotCopy("the keyframes are not IDR pictures")
                 started = True
-            if packet.pts >= piece.stop and packet.is_keyframe:
+            if packet.pts >= piece.stop:  # a clean end: every picture decoded after it is shown after it
                 break
-            if not piece.first <= packet.pts < piece.stop:
+            if packet.pts < piece.first:
                 raise CannotCopy("a picture of a copied GOP is shown outside it")
             dts = packet.dts if packet.dts is not None else packet.pts
             self._mux(packet, packet.pts + shift, dts + shift, packet.duration or 0)
-            self.copied += 1
+            copied += 1
         if not started:
             raise CannotCopy("a keyframe could not be found again")
+        frames = self.index.sorted_pts
+        if copied != np.count_nonzero((frames >= piece.first) & (frames < piece.stop)):
+            raise CannotCopy("the copied pictures are not those of the plan")
+        self.copied += copied
 
-    def _encode(self, video: _Cutter, piece: _Piece, shift: int, clock: float, seg_start_seconds: float) -> None:
-        """Decode the source's frames of ``piece`` and encode them as one closed GOP."""
+    def _encode(self, video: _Cutter, job, put) -> None:
+        """(On a piece thread.) Decode the source's frames of the piece and encode them as one
+        closed GOP: put (data, keyframe, pts, duration) for each coded picture."""
+        piece, shift, clock = job
         tb = self.vs.time_base
         encoder = self._encoder()
-        if piece.first in self.index.cut_point_set:
-            video.frames = None  # it starts at a keyframe: seek there rather than decode the copied GOPs again
+        keyframes = self.index.cut_points[self.index.cut_points <= piece.first]
+        if len(keyframes) and (video.frames is None or video.position < float(keyframes[-1] * tb)):
+            video.frames = None  # a keyframe lies between: seek there rather than decode up to it
         floor = int(round(clock / tb))  # no frame before the segment's start in the output
+        durations: dict[int, int] = {}
         last = None
         for frame in video.frames_between(float(piece.first * tb), float(piece.stop * tb)):
             source_pts = frame.pts
             pts = max(source_pts + shift, floor if last is None else last + 1)
-            self.out_durations[pts] = self.index.durations.get(source_pts, 0)
+            durations[pts] = self.index.durations.get(source_pts, 0)
             frame.pts, frame.time_base, frame.pict_type = pts, tb, 0
             last = pts
             for packet in encoder.encode(frame):
-                self._mux_encoded(packet)
-            self.encoded += 1
+                self._encoded(packet, durations, put)
         for packet in encoder.encode(None):
-            self._mux_encoded(packet)
+            self._encoded(packet, durations, put)
 
-    def _encoder(self):
-        ctx = self.vs.codec_context
-        encoder = av.CodecContext.create("libx264", "w")
-        encoder.width, encoder.height, encoder.pix_fmt = ctx.width, ctx.height, "yuv420p"
-        encoder.time_base = self.vs.time_base
-        rate = self.vs.average_rate or self.vs.guessed_rate
-        if rate:
-            encoder.framerate = rate
-        if ctx.sample_aspect_ratio:
-            encoder.sample_aspect_ratio = ctx.sample_aspect_ratio
-        for name in ("color_primaries", "color_trc", "colorspace", "color_range"):
-            with contextlib.suppress(AttributeError, ValueError, TypeError):
-                setattr(encoder, name, getattr(ctx, name))
-        # Its own parameter-set ids, no B-frames (decoding order = display order, so the
-        # piece joins the copied GOPs' timing), in-band headers to read them from.
-        preset, crf_change, params = _PIECE_SETTINGS.get(self.preset, (self.preset, 0, ""))
-        encoder.options = {"preset": preset, "crf": str(min(max(self.crf + crf_change, 0), 51)),
-                           "profile": _PROFILES[self.avcc.profile],
-                           "x264-params": f"{params}sps-id={self.our_id}:bframes=0:repeat-headers=1"}
-        if self.threads:
-            encoder.thread_count = self.threads
-        encoder.open()
-        return encoder
-
-    def _mux_encoded(self, packet) -> None:
+    def _encoded(self, packet, durations: dict[int, int], put) -> None:
         units = _annexb_units(bytes(packet))
         sps = [u for u in units if u[0] & 0x1F == 7]
         pps = [u for u in units if u[0] & 0x1F == 8]
@@ -466,7 +536,28 @@ class _SmartCut:
         size = self.avcc.length_size
         # Parameter sets are in the file header; access unit delimiters are not needed.
         data = b"".join(len(u).to_bytes(size, "big") + u for u in units if u[0] & 0x1F not in (7, 8, 9))
+        put((data, packet.is_keyframe, packet.pts, packet.duration or durations.get(packet.pts, 0)))
+
+    def _encoder(self):
+        encoder = av.CodecContext.create("libx264", "w")
+        encoder.width, encoder.height, encoder.pix_fmt = self.width, self.height, "yuv420p"
+        encoder.time_base = self.vs.time_base
+        for name, value in self.encoder_fields.items():
+            with contextlib.suppress(AttributeError, ValueError, TypeError):
+                setattr(encoder, name, value)
+        # Its own parameter-set ids, no B-frames (decoding order = display order, so the
+        # piece joins the copied GOPs' timing), in-band headers to read them from.
+        preset, crf_change, params = _PIECE_SETTINGS.get(self.preset, (self.preset, 0, ""))
+        encoder.options = {"preset": preset, "crf": str(min(max(self.crf + crf_change, 0), 51)),
+                           "profile": _PROFILES[self.avcc.profile],
+                           "x264-params": f"{params}sps-id={self.our_id}:bframes=0:repeat-headers=1"}
+        if self.codec_threads:
+            encoder.thread_count = self.codec_threads
+        encoder.open()
+        return encoder
+
+    def _mux_encoded(self, data: bytes, keyframe: bool, pts: int, duration: int) -> None:
         out = av.Packet(data)
-        out.is_keyframe = packet.is_keyframe
-        pts = packet.pts
-        self._mux(out, pts, pts - self.index.delay, packet.duration or self.out_durations.get(pts, 0))
+        out.is_keyframe = keyframe
+        self._mux(out, pts, pts - self.index.delay, duration)
+        self.encoded += 1

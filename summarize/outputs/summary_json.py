@@ -161,9 +161,9 @@ def summary_document(summarizer: "Summarizer", analysis: "Analysis", json_path: 
         },
     }
     encoding = document["outputs"]["video_encoding"]
-    if hasattr(written, "describe"):  # how the MP4 was made: copied pictures, encoded ones, and why
+    if written is not None:  # how the MP4 was made: copied pictures, encoded ones, and why
         encoding.update(written.describe())
-        if written.cut == "keyframe":
+        if getattr(written, "cut", None) == "keyframe":
             encoding["segments"] = [[round(a, 6), round(b, 6)] for a, b in written.segments]
     if opts.salvage and written is not None:
         # Source seconds whose frames did not decode: the summary shows the frame before.

@@ -19,6 +19,7 @@ from ..errors import InputError, OutputError
 from ..decoding.base import SourceFrame
 from ..decoding.probe import _reason, usable_audio
 from ..decoding.pyav_backend import RESTART_GAP
+from .nvenc import NVENC, choose_encoder, nvenc_options
 
 # Keep decoding forward instead of seeking when the next shot starts within this many
 # seconds: decoding a short gap is cheaper than seeking back to a keyframe.
@@ -39,6 +40,12 @@ class VideoWriteStats:
     # [start, end) source seconds (from the first frame) of frames that did not decode and
     # are shown as the neighbour that stands in for them (--salvage, exact path)
     concealed: list = field(default_factory=list)
+    encoder: str = "libx264"  # what encoded the frames that were encoded (h264_nvenc on a GPU that has it)
+    encoder_note: str | None = None  # why not the encoder asked for
+
+    def describe(self) -> dict:
+        """The JSON's account of how the video was made (keys of ``outputs.video_encoding``)."""
+        return {"encoder": self.encoder, **({"encoder_note": self.encoder_note} if self.encoder_note else {})}
 
 
 class _Peekable:
@@ -209,7 +216,7 @@ def write_summary_video(source: str | Path, segments: Sequence[tuple[float, floa
                         crf: int = 23, progress: Callable[[float], None] | None = None,
                         threads: int = 0, exact_frames: Sequence[tuple[int, int]] | None = None,
                         frame_times: np.ndarray | None = None, cut: str | None = None,
-                        conceal: bool = False) -> VideoWriteStats:
+                        conceal: bool = False, nvenc: bool = False) -> VideoWriteStats:
     """Write ``segments`` ([start, stop) seconds from the first frame) of ``source`` to ``destination``.
 
     Shots keep their own frame timing (variable frame rate included); the output clock
@@ -228,13 +235,14 @@ def write_summary_video(source: str | Path, segments: Sequence[tuple[float, floa
     that does not decode is shown as the last one that did (``VideoWriteStats.concealed``
     says where). Otherwise ``cut`` (exact, keyframe or reencode) hands the job to
     ``smartcut.write_cut_video``, which copies what it can of H.264 sources; None
-    re-encodes every frame here.
+    re-encodes every frame here. ``nvenc``: encode on the GPU's NVENC when it opens (see
+    ``nvenc.py``), else with libx264 and a note.
     """
     if cut is not None and exact_frames is None:
         from .smartcut import write_cut_video
 
         return write_cut_video(source, segments, destination, cut=cut, start_time=start_time, rotation=rotation,
-                               preset=preset, crf=crf, progress=progress, threads=threads)
+                               preset=preset, crf=crf, progress=progress, threads=threads, nvenc=nvenc)
     source, destination = Path(source), Path(destination)
     with contextlib.ExitStack() as stack:
         try:
@@ -259,7 +267,7 @@ def write_summary_video(source: str | Path, segments: Sequence[tuple[float, floa
                 frames = itertools.chain.from_iterable(video.frames_by_index(a, b) for a, b in exact_frames)
             exact = (exact_frames, np.asarray(frame_times, dtype=np.float64), frames)
         return write_mp4(source, destination, lambda out: _write(video, audio, out, segments, start_time, rotation,
-                                                                 preset, crf, progress, threads, exact))
+                                                                 preset, crf, progress, threads, exact, nvenc))
 
 
 def write_mp4(source: Path, destination: Path, write: Callable[[Any], Any]) -> Any:
@@ -293,15 +301,17 @@ def write_mp4(source: Path, destination: Path, write: Callable[[Any], Any]) -> A
 
 
 def _write(video: _Cutter, audio: _Cutter | None, out, segments, start_time, rotation, preset, crf,
-           progress, threads=0, exact=None) -> VideoWriteStats:
+           progress, threads=0, exact=None, nvenc=False) -> VideoWriteStats:
     vs = video.stream
     rate = vs.average_rate or vs.guessed_rate or Fraction(30)
-    ov = out.add_stream("libx264", rate=rate)
-    ov.width, ov.height = _even(vs.codec_context.width), _even(vs.codec_context.height)
+    width, height = _even(vs.codec_context.width), _even(vs.codec_context.height)
+    encoder, encoder_note = choose_encoder(width, height, nvenc)
+    ov = out.add_stream(encoder, rate=rate)
+    ov.width, ov.height = width, height
     ov.pix_fmt = "yuv420p"
     ov.time_base = vs.time_base  # keep the source's frame timing exactly
     ov.codec_context.time_base = vs.time_base
-    ov.options = {"preset": preset, "crf": str(crf)}
+    ov.options = nvenc_options(preset, crf) if encoder == NVENC else {"preset": preset, "crf": str(crf)}
     ov.thread_type = "AUTO"
     if threads:
         ov.thread_count = threads
@@ -341,7 +351,8 @@ def _write(video: _Cutter, audio: _Cutter | None, out, segments, start_time, rot
     if progress is not None:
         progress(1.0)
     return VideoWriteStats(frames=frames, duration=clock, audio_samples=samples, sample_rate=sample_rate,
-                           concealed=_index_ranges(concealed, exact[1]) if exact is not None else [])
+                           concealed=_index_ranges(concealed, exact[1]) if exact is not None else [],
+                           encoder=encoder, encoder_note=encoder_note)
 
 
 def _shot_frames(video: _Cutter, abs_start: float, abs_stop: float, exact, number: int,
