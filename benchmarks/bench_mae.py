@@ -73,7 +73,7 @@ def run_score(checkpoint: str | None, adapt: int) -> dict:
 def run_train(checkpoint: str | None, steps: int = 13) -> dict:
     import torch
 
-    from summarize.models import load_checkpoint
+    from summarize.networks import load_checkpoint
     from summarize.training.mae import ClipBatches, TrainOptions, make_optimizer, train_steps
 
     model = load_checkpoint(checkpoint).model

@@ -14,8 +14,8 @@ from scipy.ndimage import gaussian_filter1d
 from scipy.stats import kendalltau
 
 from summarize.errors import InputError, OutputError, UsageError
-from summarize.models import ContrastiveConfig, RefinementNet, load_checkpoint, save_checkpoint
-from summarize.models.contrastive import (contrastive_terms, filter_target, refinement_loss, segment_means,
+from summarize.networks import ContrastiveConfig, RefinementNet, load_checkpoint, save_checkpoint
+from summarize.networks.contrastive import (contrastive_terms, filter_target, refinement_loss, segment_means,
                                           uniqueness_loss)
 from summarize.scoring import get_scorer
 from summarize.scoring.contrastive import ContrastiveScorer, minmax

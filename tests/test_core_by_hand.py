@@ -11,7 +11,7 @@ from scipy.ndimage import gaussian_filter1d
 from summarize.evaluation.metrics import (AnnotatorScores, F1Score, RankCorrelation, combine_users, f1_per_user,
                                          rank_correlations, safe_ratio)
 from summarize.errors import UsageError
-from summarize.models import ContrastiveConfig, RefinementNet
+from summarize.networks import ContrastiveConfig, RefinementNet
 from summarize.scoring.contrastive import ContrastiveScorer, local_and_global, minmax
 from summarize.selection import select_shots
 

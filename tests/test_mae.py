@@ -14,9 +14,9 @@ import pytest
 import torch
 
 from summarize.errors import OutputError, UsageError
-from summarize.models import DEFAULT_CHECKPOINT, MAEConfig, MaskedAutoencoder, load_checkpoint, masked_mse, standardize
-from summarize.models.clips import centred_clips, masked_count, random_masks, sample_clips, scoring_stride
-from summarize.models.mae import sinusoidal_positions
+from summarize.networks import DEFAULT_CHECKPOINT, MAEConfig, MaskedAutoencoder, load_checkpoint, masked_mse, standardize
+from summarize.networks.clips import centred_clips, masked_count, random_masks, sample_clips, scoring_stride
+from summarize.networks.mae import sinusoidal_positions
 from summarize.scoring import SCORERS, get_scorer
 from summarize.scoring.mae import MAEScorer, reconstruction_scores
 from summarize.training import FeatureSequence, TrainOptions, adapt, learning_rate, train_mae
@@ -296,7 +296,7 @@ def test_checkpoint_round_trip_gives_identical_scores(tmp_path):
     x = walk(120, seed=10)
     first = MAEScorer(path).score(x)
     loaded = load_checkpoint(path)
-    from summarize.models import save_checkpoint
+    from summarize.networks import save_checkpoint
 
     save_checkpoint(tmp_path / "copy.ckpt", loaded.model, loaded.meta)
     assert np.array_equal(MAEScorer(tmp_path / "copy.ckpt").score(x), first)

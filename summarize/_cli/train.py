@@ -23,8 +23,8 @@ from ..backbones import BACKBONES, DEFAULT_BACKBONE, load_backbone
 from ..device import DEVICE_CHOICES
 from ..errors import UsageError
 from ..features import FeatureCache
-from ..models.mae import DEFAULT_SIZE, SIZES, MAEConfig
-from ..models.contrastive import ContrastiveConfig
+from ..networks.mae import DEFAULT_SIZE, SIZES, MAEConfig
+from ..networks.contrastive import ContrastiveConfig
 from ..training import TrainOptions, distributed, train_mae, training_sequences
 from ..training.contrastive import ContrastiveOptions, train_contrastive
 from ..training.data import check_sequences, describe

@@ -42,8 +42,8 @@ import torch
 from scipy.ndimage import gaussian_filter1d
 
 from ..errors import UsageError
-from ..models.checkpoint import load_checkpoint
-from ..models.contrastive import contrastive_terms
+from ..networks.checkpoint import load_checkpoint
+from ..networks.contrastive import contrastive_terms
 from .base import Scorer
 
 VARIANTS = ("align+uniform", "align", "align+unique", "align+uniform+unique")  # the paper's Table rows

@@ -2,7 +2,7 @@
 
 For every sampled frame t: the clip of ``clip_length`` (30) frames at the scoring stride
 (default 2 samples, i.e. one second apart at 2 fps) with t at position 15, shifted inside
-the video near its start and end (see ``summarize.models.clips.centred_clips``); only t is
+the video near its start and end (see ``summarize.networks.clips.centred_clips``); only t is
 masked; the score is ``1 - cos(feature_t, reconstruction_t)``: frames the model cannot
 predict from their context score high. All clips of a video run through the network in
 batches of ``batch_size``. The scores are then Gaussian-smoothed over time (sigma = 1
@@ -23,9 +23,9 @@ import torch
 from scipy.ndimage import gaussian_filter1d
 
 from ..errors import UsageError
-from ..models.checkpoint import DEFAULT_CHECKPOINT, load_checkpoint
-from ..models.clips import centred_clips
-from ..models.mae import MaskedAutoencoder
+from ..networks.checkpoint import DEFAULT_CHECKPOINT, load_checkpoint
+from ..networks.clips import centred_clips
+from ..networks.mae import MaskedAutoencoder
 from .base import Scorer
 
 

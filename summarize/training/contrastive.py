@@ -27,8 +27,8 @@ import numpy as np
 import torch
 
 from ..errors import UsageError
-from ..models.checkpoint import ContrastiveWeights, code_version, now
-from ..models.contrastive import (ALPHA, LAMBDA_FILTER, LAMBDA_UNIQUE, NEIGHBOUR_RATIO, SEGMENT_LENGTH,
+from ..networks.checkpoint import ContrastiveWeights, code_version, now
+from ..networks.contrastive import (ALPHA, LAMBDA_FILTER, LAMBDA_UNIQUE, NEIGHBOUR_RATIO, SEGMENT_LENGTH,
                                   SEQUENCE_LENGTH, ContrastiveConfig, LossWeights, RefinementNet, refinement_loss)
 from ..scoring.contrastive import neighbour_count
 from .data import FeatureSequence
@@ -169,7 +169,7 @@ def train_contrastive(sequences: list[FeatureSequence], out: str | Path, *, back
     """Train (or resume training) the refinement + uniqueness model and write its checkpoint
     (see ``summarize.training.loop.fit`` for resuming, ``init`` and checkpoints)."""
     if init is not None:  # training goes on in the shape of the weights it starts from
-        from ..models.checkpoint import load_checkpoint
+        from ..networks.checkpoint import load_checkpoint
 
         init = load_checkpoint(init, "contrastive")
         config = init.model.config

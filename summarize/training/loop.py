@@ -28,7 +28,7 @@ import torch
 from ..device import resolve_device
 from ..digest import text_digest
 from ..errors import OutputError, UsageError
-from ..models.checkpoint import KINDS, Checkpoint, TrainedWeights, load_checkpoint, save_checkpoint
+from ..networks.checkpoint import KINDS, Checkpoint, TrainedWeights, load_checkpoint, save_checkpoint
 from .data import FeatureSequence
 
 # progress(steps done, total steps, loss of the last step, learning rate of the last step)
@@ -51,7 +51,7 @@ class Recipe(abc.ABC):
     ``batch_size``, ``seed`` and ``save_every`` and a ``validate(world_size)`` method; it is
     saved in unfinished checkpoints and restored on ``--resume``."""
 
-    kind: ClassVar[str]  # a key of summarize.models.checkpoint.KINDS
+    kind: ClassVar[str]  # a key of summarize.networks.checkpoint.KINDS
     options: Any
     feature_dim: int  # of the training data
 

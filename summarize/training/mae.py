@@ -1,7 +1,7 @@
 """Self-supervised training of the masked autoencoder (Shim et al., Sec. 3.3, 4.5 and App. A1),
 as a ``Recipe`` of the shared training loop (``summarize.training.loop``).
 
-Each step draws a batch of clips (``summarize.models.clips.sample_clips``: 30 frames, stride
+Each step draws a batch of clips (``summarize.networks.clips.sample_clips``: 30 frames, stride
 uniform in 1..8, start uniform among those that fit), masks half the frames of each at
 random and minimises the MSE of the masked frames' reconstructions. AdamW (betas 0.9/0.95,
 weight decay 0.05 on matrices only); the peak learning rate follows the linear scaling rule
@@ -30,9 +30,9 @@ import torch
 
 from ..device import resolve_device
 from ..errors import UsageError
-from ..models.checkpoint import MAEWeights, code_version, now
-from ..models.clips import random_masks, sample_clips
-from ..models.mae import MAEConfig, MaskedAutoencoder, masked_mse, standardize
+from ..networks.checkpoint import MAEWeights, code_version, now
+from ..networks.clips import random_masks, sample_clips
+from ..networks.mae import MAEConfig, MaskedAutoencoder, masked_mse, standardize
 from .data import FeatureSequence
 from .loop import Distributed, Recipe, TrainProgress, TrainResult, data_fingerprint, fit, make_optimizer, train_model
 
@@ -181,7 +181,7 @@ def train_mae(sequences: list[FeatureSequence], out: str | Path, *, backbone: st
     (see ``summarize.training.loop.fit`` for resuming, ``init`` and checkpoints)."""
     config = config or MAEConfig()
     if init is not None:  # the clips follow the shape of the weights training starts from
-        from ..models.checkpoint import load_checkpoint
+        from ..networks.checkpoint import load_checkpoint
 
         init = load_checkpoint(init)
         config = init.model.config

@@ -1,10 +1,10 @@
-"""Self-supervised models over frame features, and their shipped checkpoints.
+"""The networks of the trained scorers (their shipped checkpoints and model cards live in the
+project's ``models/`` folder, installed as ``summarize.checkpoints``).
 
 ``mae``: the masked autoencoder of Shim et al. (network and sizes); ``contrastive``: the
 contrastive refinement and uniqueness filter of Pang et al. (network and losses);
 ``clips``: where MAE training and scoring clips sit in a video; ``checkpoint``: the
-checkpoint file format of both kinds and the shipped default (``DEFAULT_CHECKPOINT``, in
-the project's ``models/`` folder with its model card).
+checkpoint file format of both kinds and the shipped default (``DEFAULT_CHECKPOINT``).
 """
 
 from .checkpoint import (DEFAULT_CHECKPOINT, KINDS, Checkpoint, ContrastiveWeights, MAEWeights, TrainedWeights,
