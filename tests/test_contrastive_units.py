@@ -101,12 +101,19 @@ def test_a_model_trained_for_a_fold_is_the_seeded_recipe_trained_on_its_device(m
     videos = [rng.normal(size=(30, 8)).astype(np.float32) for _ in range(2)]
     devices = []
     real = loop.train_model
-    monkeypatch.setattr(loop, "train_model", lambda recipe, device: devices.append(device) or real(recipe, device))
+
+    def spy(recipe, device):
+        devices.append(device)
+        # The scorer's seed and epochs (not the defaults 0 and 40) make the recipe: checked before training.
+        assert (recipe.options.seed, recipe.options.epochs) == (3, 1)
+        return real(recipe, device)
+
+    monkeypatch.setattr(loop, "train_model", spy)
     base = ContrastiveScorer(refine=True, seed=3, epochs=1)
     fold = base.fitted(videos, backbone="efficientnet-lite0", description="fold 0: 2 videos")
     assert devices == ["cpu"] and base.model is None and base.needs_training and not fold.needs_training
     assert fold.trained_on == "fold 0: 2 videos" and fold.variant == "align+uniform+unique" and fold.seed == 3
-    # Seed 3 and one epoch (not the defaults 0 and 40): the same weights as the recipe trained by hand.
+    # The same weights as the recipe trained by hand.
     expected = real(contrastive_recipe(videos, ContrastiveOptions(seed=3, epochs=1)), "cpu")
     state = fold.model.state_dict()
     assert all(torch.equal(state[k], v) for k, v in expected.state_dict().items())
