@@ -7,8 +7,8 @@
 It runs ``mutmut run "summarize.MODULE*"`` for each module, in the order of ``only_mutate``
 (fewest mutants first), under ``nice -n 19`` with one OpenMP thread (PyTorch's thread pool
 does not survive mutmut's fork). It then prints per module how many mutants the tests
-killed (a timeout counts as killed, and so does a test run that aborts, such as OR-Tools'
-check on a negative weight: column ``crash``), how many survived (a mutant of a function
+killed (a timeout counts as killed, column ``t/o``, and so does a test run that aborts, such
+as OR-Tools' check on a negative weight: column ``crash``), how many survived (a mutant of a function
 no fast test calls counts as a survivor, ``no test``), how many survivors are known
 equivalents (``scripts/mutation_equivalents.toml``, each with its reason), the score
 (killed / all mutants), the seconds the module took and the load average over them, and
@@ -37,6 +37,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 KILLED = {1, 3, 36, -24, 24, 152, 255}  # mutmut's exit codes for killed and timed out
+# Timed out: over (tests' seconds + timeout_constant) x timeout_multiplier of wall time, or twice
+# that of CPU. On a loaded machine a slow survivor can pass the wall limit: the column shows them.
+TIMED_OUT = {36, -24, 24, 152, 255}
 CRASHED = {-6, -11}  # the test process aborted (SIGABRT, SIGSEGV): the run fails, as a kill does
 SURVIVED = {0}
 NO_TESTS = {5, 33}  # no fast test calls the mutated function: nothing can fail
@@ -97,13 +100,14 @@ def mutated_line(path: str, key: str) -> str:
 
 def report(names: list[str], bar: float) -> int:
     below, times, explained = 0, _times(), equivalents()
-    print(f"{'module':22} {'mutants':>7} {'killed':>6} {'crash':>5} {'survived':>8} {'no test':>7} {'equiv.':>6} "
+    print(f"{'module':22} {'mutants':>7} {'killed':>6} {'t/o':>4} {'crash':>5} {'survived':>8} {'no test':>7} {'equiv.':>6} "
           f"{'other':>5} {'score':>6} {'seconds':>7} {'cpu s':>6} {'load':>5}")
     for name in names:
         path = modules()[name]
         codes = results(path)
         killed = sum(c in KILLED for c in codes.values())
         crashed = sum(c in CRASHED for c in codes.values())
+        timed_out = sum(c in TIMED_OUT for c in codes.values())
         survived = [k for k, c in codes.items() if c in SURVIVED or c in NO_TESTS]
         untested = sum(c in NO_TESTS for c in codes.values())
         why = {k: explained.get((k, mutated_line(path, k))) for k in survived}
@@ -111,7 +115,7 @@ def report(names: list[str], bar: float) -> int:
         score = (killed + crashed) / len(codes) if codes else 0.0
         below += score < bar
         run = times.get(name, {})
-        print(f"{name:22} {len(codes):7} {killed:6} {crashed:5} {len(survived):8} {untested:7} "
+        print(f"{name:22} {len(codes):7} {killed:6} {timed_out:4} {crashed:5} {len(survived):8} {untested:7} "
               f"{sum(map(bool, why.values())):6} {other:5} {score:6.1%} {run.get('seconds', float('nan')):7.0f} "
               f"{run.get('cpu', float('nan')):6.0f} {run.get('load', float('nan')):5.1f}")
         for key in survived:
