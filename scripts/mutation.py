@@ -7,9 +7,13 @@
 It runs ``mutmut run "summarize.MODULE*"`` for each module, in the order of ``only_mutate``
 (fewest mutants first), under ``nice -n 19`` with one OpenMP thread (PyTorch's thread pool
 does not survive mutmut's fork). It then prints per module how many mutants the tests
-killed (a timeout counts as killed), how many survivors are known equivalents
-(``scripts/mutation_equivalents.toml``, each with its reason), the seconds the module took,
-and every survivor; ``mutmut show NAME`` prints a survivor's change. Results are kept in
+killed (a timeout counts as killed, column ``t/o``, and so does a test run that aborts, such
+as OR-Tools' check on a negative weight: column ``crash``), how many survived (a mutant of a function
+no fast test calls counts as a survivor, ``no test``), how many survivors are known
+equivalents (``scripts/mutation_equivalents.toml``, each with its reason), the score
+(killed / all mutants), the seconds the module took and the load average over them, and
+every survivor; ``mutmut show NAME`` prints a survivor's change. The last line is the
+whole run's time. Results are kept in
 ``mutants/`` (git-ignored); a module named again is tested again in full. Which modules and
 which tests: ``[tool.mutmut]`` in pyproject.toml. Needs ``pip install -e '.[mutation]'`` and
 SUMMARIZE_DATA for the evaluation tests. Exit status 1 when a module is below ``--bar``
@@ -24,6 +28,7 @@ import difflib
 import functools
 import json
 import os
+import resource
 import subprocess
 import sys
 import time
@@ -32,7 +37,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 KILLED = {1, 3, 36, -24, 24, 152, 255}  # mutmut's exit codes for killed and timed out
+# Timed out: over (tests' seconds + timeout_constant) x timeout_multiplier of wall time, or twice
+# that of CPU. On a loaded machine a slow survivor can pass the wall limit: the column shows them.
+TIMED_OUT = {36, -24, 24, 152, 255}
+CRASHED = {-6, -11}  # the test process aborted (SIGABRT, SIGSEGV): the run fails, as a kill does
 SURVIVED = {0}
+NO_TESTS = {5, 33}  # no fast test calls the mutated function: nothing can fail
 
 
 def modules() -> dict[str, str]:
@@ -50,8 +60,10 @@ def results(path: str) -> dict[str, int | None]:
 TIMES = ROOT / "mutants" / "seconds_by_module.json"
 
 
-def _times() -> dict[str, float]:
-    return json.loads(TIMES.read_text()) if TIMES.exists() else {}
+def _times() -> dict[str, dict[str, float]]:
+    """module -> {"seconds": wall time of its last run, "load": the 1-minute load average over it}."""
+    times = json.loads(TIMES.read_text()) if TIMES.exists() else {}
+    return {k: v if isinstance(v, dict) else {"seconds": v} for k, v in times.items()}
 
 
 EQUIVALENTS = ROOT / "scripts" / "mutation_equivalents.toml"
@@ -88,24 +100,51 @@ def mutated_line(path: str, key: str) -> str:
 
 def report(names: list[str], bar: float) -> int:
     below, times, explained = 0, _times(), equivalents()
-    print(f"{'module':28} {'mutants':>7} {'killed':>7} {'survived':>8} {'equiv.':>6} {'other':>6} {'score':>7} "
-          f"{'seconds':>8}")
+    print(f"{'module':22} {'mutants':>7} {'killed':>6} {'t/o':>4} {'crash':>5} {'survived':>8} {'no test':>7} {'equiv.':>6} "
+          f"{'other':>5} {'score':>6} {'seconds':>7} {'cpu s':>6} {'load':>5}")
     for name in names:
         path = modules()[name]
         codes = results(path)
         killed = sum(c in KILLED for c in codes.values())
-        survived = [k for k, c in codes.items() if c in SURVIVED]
+        crashed = sum(c in CRASHED for c in codes.values())
+        timed_out = sum(c in TIMED_OUT for c in codes.values())
+        survived = [k for k, c in codes.items() if c in SURVIVED or c in NO_TESTS]
+        untested = sum(c in NO_TESTS for c in codes.values())
         why = {k: explained.get((k, mutated_line(path, k))) for k in survived}
-        other = len(codes) - killed - len(survived)  # not run yet, no tests, suspicious
-        tested = killed + len(survived)
-        score = killed / tested if tested else 0.0
+        other = len(codes) - killed - crashed - len(survived)  # not run yet, suspicious
+        score = (killed + crashed) / len(codes) if codes else 0.0
         below += score < bar
-        print(f"{name:28} {len(codes):7} {killed:7} {len(survived):8} {sum(map(bool, why.values())):6} {other:6} "
-              f"{score:7.1%} {times.get(name, float('nan')):8.0f}")
+        run = times.get(name, {})
+        print(f"{name:22} {len(codes):7} {killed:6} {timed_out:4} {crashed:5} {len(survived):8} {untested:7} "
+              f"{sum(map(bool, why.values())):6} {other:5} {score:6.1%} {run.get('seconds', float('nan')):7.0f} "
+              f"{run.get('cpu', float('nan')):6.0f} {run.get('load', float('nan')):5.1f}")
         for key in survived:
-            print(f"    survived: {key}" + (f"  (equivalent: {why[key]})" if why[key] else "  NOT EXPLAINED"))
-    print(f"seconds in all: {sum(times.get(n, 0) for n in names):.0f}")
+            label = "no test" if codes[key] in NO_TESTS else "survived"
+            print(f"    {label}: {key}" + (f"  (equivalent: {why[key]})" if why[key] else "  NOT EXPLAINED"))
+    total = times.get(" run", {})
+    print(f"seconds in all: {sum(times.get(n, {}).get('seconds', 0) for n in names):.0f}"
+          + (f"; the last run took {total['seconds']:.0f} s of wall time and {total['cpu']:.0f} s of CPU (load "
+             f"{total['load']:.1f}) for {', '.join(total['modules'])}" if total else ""))
     return 1 if below else 0
+
+
+def _timed(command: list[str], env: dict[str, str]) -> dict[str, float]:
+    """Run ``command``; its wall time, the CPU time of it and its children (what an idle machine
+    with --jobs cores would need about 1/jobs of), and the mean 1-minute load average over it
+    (sampled every 5 s)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started, loads = time.monotonic(), [os.getloadavg()[0]]
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
+    while True:
+        try:
+            process.wait(timeout=5)
+            break
+        except subprocess.TimeoutExpired:
+            loads.append(os.getloadavg()[0])
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    return {"seconds": round(time.monotonic() - started, 1), "cpu": round(cpu, 1),
+            "load": round(sum(loads) / len(loads), 1)}
 
 
 def main() -> int:
@@ -121,13 +160,20 @@ def main() -> int:
         parser.error(f"not configured for mutation: {', '.join(unknown)}")
     if not args.report:
         env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
+        run_started, times = time.monotonic(), _times()
         for name in names:
-            started = time.monotonic()
-            subprocess.run(["nice", "-n", "19", sys.executable, "-m", "mutmut", "run", "--max-children",
-                            str(args.jobs), f"summarize.{name}*"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
-            times = {**_times(), name: round(time.monotonic() - started, 1)}
+            times[name] = _timed(["nice", "-n", "19", sys.executable, "-m", "mutmut", "run", "--max-children",
+                                  str(args.jobs), f"summarize.{name}*"], env)
             TIMES.write_text(json.dumps(times, indent=1))
-            print(f"{name}: {times[name]:.0f} s", file=sys.stderr, flush=True)
+            print(f"{name}: {times[name]['seconds']:.0f} s of wall time, {times[name]['cpu']:.0f} s of CPU (load "
+                  f"{times[name]['load']:.1f})", file=sys.stderr, flush=True)
+        seconds = round(time.monotonic() - run_started, 1)
+        load = round(sum(times[n]["load"] * times[n]["seconds"] for n in names) / max(seconds, 1e-9), 1)
+        cpu = round(sum(times[n]["cpu"] for n in names), 1)
+        times[" run"] = {"seconds": seconds, "cpu": cpu, "load": load, "modules": names}
+        TIMES.write_text(json.dumps(times, indent=1))
+        print(f"the whole run: {seconds:.0f} s of wall time, {cpu:.0f} s of CPU (load {load:.1f})", file=sys.stderr,
+              flush=True)
     return report(names, args.bar)
 
 

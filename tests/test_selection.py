@@ -131,3 +131,55 @@ def test_splitting_goes_on_until_the_fill_is_reached_or_every_shot_is_short(min_
         assert selection.n_split == len(selection.bounds) - len(bounds)  # every cut counted once
         assert selection.bounds[0, 0] == 0 and selection.bounds[-1, 1] == n
         assert np.all(selection.bounds[1:, 0] == selection.bounds[:-1, 1])
+
+
+def test_no_room_chooses_nothing_not_even_a_shot_that_weighs_nothing():
+    # The solver would take a weightless item at capacity 0; a summary with no room is empty.
+    assert knapsack([1.0, 2.0], [0, 1], 0).tolist() == [False, False]
+    assert knapsack([1.0, 2.0], [0, 1], -1).tolist() == [False, False]
+    assert knapsack([1.0, 2.0], [0, 1], 1).tolist() == [True, True]  # with room, it costs nothing
+
+
+def test_scores_are_spread_in_float64_whatever_the_scorer_returns():
+    # Shot values are means of these: a float32 scorer must not round them to 7 digits.
+    spread = frame_scores(np.array([0.1, 1 / 3], dtype=np.float32), [0, 2], 4)
+    assert spread.dtype == np.float64 and spread.tolist() == np.float32([0.1, 0.1, 1 / 3, 1 / 3]).tolist()
+    assert frame_scores([1, 2], [0, 1], 3).dtype == np.float64
+
+
+def test_weights_are_frame_counts_without_durations_and_time_units_with_them():
+    bounds, scores = [(0, 3), (3, 5), (5, 10)], np.linspace(0, 1, 10)
+    frames = select_shots(bounds, scores, 0.5)
+    assert frames.unit is None and frames.weights.tolist() == [3, 2, 5] and frames.capacity == 5
+    # One-second frames: the unit is one second and the weights the same counts, from the first frame on.
+    timed = select_shots(bounds, scores, 0.5, frame_durations=np.ones(10))
+    assert timed.unit == 1.0 and timed.weights.tolist() == [3, 2, 5] and timed.capacity == 5
+    assert timed.selected.tolist() == frames.selected.tolist() == [False, False, True]
+    # Frames twice as long from frame 6 on: the median is one second, the last shot weighs 1 + 4 x 2
+    # and the capacity is half of 14 s; it does not fit (and is not split: min_fill 0).
+    slow = select_shots(bounds, scores, 0.5, min_fill=0, frame_durations=np.r_[np.ones(6), np.full(4, 2.0)])
+    assert slow.unit == 1.0 and slow.weights.tolist() == [3, 2, 9] and slow.capacity == 7
+    assert slow.selected.tolist() == [True, True, False]
+
+
+def test_splitting_stops_once_every_shot_is_at_most_the_unfillable_share(monkeypatch):
+    # A solver that takes nothing (as it may with shots worth nothing): the fill is never reached,
+    # so shots are halved until each is at most (1 - min_fill) x capacity = 50 frames, and no further.
+    import summarize.selection as selection
+
+    monkeypatch.setattr(selection, "knapsack", lambda values, weights, capacity: np.zeros(len(values), bool))
+    chosen = select_shots([(0, 800)], np.zeros(800), 0.125, min_fill=0.5)  # capacity 100
+    assert chosen.capacity == 100 and chosen.n_split == 15 and not chosen.selected.any()
+    assert chosen.bounds.tolist() == [[k * 50, (k + 1) * 50] for k in range(16)]
+    # min_fill 1: nothing is short enough until shots are single frames.
+    single = select_shots([(0, 8)], np.zeros(8), 0.5, min_fill=1.0)
+    assert single.n_split == 7 and single.bounds.tolist() == [[k, k + 1] for k in range(8)]
+
+
+def test_two_frame_shots_are_cut_when_only_single_frames_fill_the_budget():
+    # Five 2-frame shots, capacity 3, min_fill 1: two frames are not a full fill, so every shot is
+    # cut into single frames and the three best frames are taken.
+    scores = np.array([0.1, 0.2, 0.9, 0.3, 0.4, 0.5, 0.8, 0.6, 0.7, 0.0])
+    chosen = select_shots([(k, k + 2) for k in range(0, 10, 2)], scores, 0.3, min_fill=1.0)
+    assert chosen.capacity == 3 and chosen.n_split == 5 and chosen.selected_frames == 3
+    assert chosen.bounds[chosen.selected].tolist() == [[2, 3], [6, 7], [8, 9]]
