@@ -10,9 +10,10 @@ import torch
 
 import summarize.scoring.contrastive as contrastive
 from summarize.errors import UsageError
-from summarize.models import ContrastiveConfig, RefinementNet, save_checkpoint
-from summarize.models.checkpoint import ContrastiveWeights, file_digest
-from summarize.models.contrastive import contrastive_terms
+from summarize.networks import ContrastiveConfig, RefinementNet, save_checkpoint
+from summarize.digest import file_digest
+from summarize.networks.checkpoint import ContrastiveWeights
+from summarize.networks.contrastive import contrastive_terms
 from summarize.scoring.contrastive import ContrastiveScorer, local_and_global, minmax, neighbour_count
 
 X = np.random.default_rng(11).normal(size=(10, 8)).astype(np.float32)
@@ -43,7 +44,7 @@ def saved(tmp_path, monkeypatch):
 
 def test_a_checkpoint_gives_its_model_meta_digest_and_resolved_path(saved):
     scorer = ContrastiveScorer(checkpoint="tiny.ckpt")  # relative: recorded as the absolute path
-    assert scorer.checkpoint == str(saved) and scorer.digest == file_digest(saved) and len(scorer.digest) == 16
+    assert scorer.checkpoint == str(saved) and scorer.digest == file_digest(saved, "sha256", 16) and len(scorer.digest) == 16
     assert scorer.meta == weights() and scorer.required_backbone == "efficientnet-lite0"
     assert scorer.variant == "align+uniform+unique" and scorer.trained_on is None and not scorer.needs_training
     assert all(torch.equal(v, tiny_model().state_dict()[k]) for k, v in scorer.model.state_dict().items())
