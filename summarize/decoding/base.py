@@ -55,11 +55,13 @@ def plan_samples(frame_times: np.ndarray, duration: float, fps: float) -> Sampli
     """Sample times ``k / fps`` inside ``[0, duration)`` mapped to the frame on screen."""
     if fps <= 0:
         raise ValueError("fps must be positive")
-    count = int(np.floor(duration * fps - 1e-9)) + 1 if duration > 0 else 0
-    times = np.arange(count, dtype=np.float64) / fps
-    # A tolerance of a microsecond absorbs timestamps stored as float32 by some demuxers.
-    idx = np.searchsorted(np.asarray(frame_times, dtype=np.float64), times + 1e-6, side="right") - 1
-    idx = np.clip(idx, 0, max(len(frame_times) - 1, 0)).astype(np.int64)
+    count = max(int(np.floor(duration * fps - 1e-9)) + 1, 0)  # none for a duration of 0 or less
+    times = np.arange(count) / fps  # float64
+    # A tolerance of a microsecond absorbs timestamps stored as float32 by some demuxers
+    # (searchsorted compares in float64). The frame on screen is the last one started, at
+    # most the last frame; before the first frame it is the first.
+    idx = np.searchsorted(frame_times, times + 1e-6, side="right") - 1
+    idx = np.maximum(idx, 0).astype(np.int64)
     return SamplingPlan(fps=float(fps), times=times, frame_indices=idx)
 
 
