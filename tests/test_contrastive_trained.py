@@ -173,6 +173,7 @@ def background_model():
     return train_model(recipe), held_out
 
 
+@pytest.mark.slow  # trains a model for tens of seconds: out of the quick subset
 def test_uniqueness_filter_scores_the_shared_background_down_on_held_out_videos(background_model):
     model, held_out = background_model
     trained, free = ContrastiveScorer(refine=True).with_model(model), ContrastiveScorer(sigma=0)
@@ -357,6 +358,7 @@ def test_backbone_mismatch_is_refused_before_decoding(checkpoint):
                    cache=False)
 
 
+@pytest.mark.slow  # trains a model for tens of seconds: out of the quick subset
 def test_resumed_contrastive_run_equals_uninterrupted_run(tmp_path):
     common = dict(backbone="efficientnet-lite0", sampling_fps=2.0,
                   options=ContrastiveOptions(epochs=3, batch_size=2, save_every=2, seed=3))

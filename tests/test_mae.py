@@ -203,6 +203,7 @@ def test_batches_are_reproducible_and_shared_between_processes():
     assert torch.equal(torch.cat([h[0] for h in halves]), x) and torch.equal(torch.cat([h[1] for h in halves]), m)
 
 
+@pytest.mark.slow  # trains a model for tens of seconds: out of the quick subset
 def test_short_training_lowers_the_loss(tmp_path):
     losses = []
     seqs = [FeatureSequence("walk", walk(400, seed=4), "walk")]
