@@ -12,7 +12,6 @@ import contextlib
 import hashlib
 import json
 import os
-import queue
 import threading
 import time
 from dataclasses import asdict, dataclass, field, replace
@@ -22,6 +21,7 @@ from typing import Callable, Iterator
 import numpy as np
 import torch
 
+from .ahead import Ahead
 from .backbones import Backbone
 from .decoding import FrameBatch, SamplingPlan, VideoInfo, open_video, plan_samples
 from .digest import file_digest, text_digest
@@ -109,38 +109,13 @@ class FeatureCache:
 
 def _prefetch(iterator: Iterator, depth: int = 2) -> Iterator:
     """Run ``iterator`` in a thread, ``depth`` items ahead; exceptions surface in the caller."""
-    items: queue.Queue = queue.Queue(maxsize=depth)
-    done = object()
-    stop = threading.Event()
 
-    def work() -> None:
-        try:
-            for item in iterator:
-                while not stop.is_set():
-                    try:
-                        items.put(item, timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
-                    return
-            items.put(done)
-        except BaseException as exc:  # handed to the consumer
-            items.put(exc)
+    def run(_state, items: Iterator, put) -> None:
+        for item in items:
+            put(item)
 
-    thread = threading.Thread(target=work, name="summarize-decode", daemon=True)
-    thread.start()
-    try:
-        while True:
-            item = items.get()
-            if item is done:
-                return
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-    finally:
-        stop.set()
-        thread.join(timeout=5)
+    with Ahead([iterator], run, bound=depth, name="summarize-decode") as ahead:
+        yield from ahead.results(0)
 
 
 def sampling_rate(fps: float, info: VideoInfo) -> float:
@@ -294,7 +269,7 @@ def chosen_decoder(decoder: str, on_gpu: bool) -> str:
     on the CPU when NVDEC cannot be used), PyAV on a CPU. PyAV releases the GIL while it
     decodes, so it decodes ahead beside the network, and it skips the pictures no sample
     needs: on the 2-core CPU it decodes the 720p benchmark with about 25% less CPU time than
-    decord, for frames that differ from decord's by the two scalers' rounding."""
+    decord, for the same frames (decoding/scaler.py scales as decord does)."""
     if decoder != "auto":
         return decoder
     return "nvdec" if on_gpu else "pyav"

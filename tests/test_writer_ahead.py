@@ -1,4 +1,4 @@
-"""``summarize.outputs.ahead``: the summary writer's threads hand back their work in order,
+"""``summarize.ahead``: the summary writer's threads hand back their work in order,
 raise their errors where it is read, hold a bounded amount and stop when closed."""
 
 import threading
@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from summarize.outputs.ahead import Ahead
+from summarize.ahead import Ahead
 
 
 def _count(state, job, put):

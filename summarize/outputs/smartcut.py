@@ -37,7 +37,7 @@ from ..decoding.keyframes import clean_cut_points, clean_prefix_ends
 from ..decoding.probe import _reason, usable_audio
 from ..errors import InputError
 from . import video as _video
-from .ahead import Ahead
+from ..ahead import Ahead
 from .video import TIME_TOLERANCE, VideoWriteStats, _add_audio, _Cutter, _cut_audio, _drain, write_mp4
 
 CUT_MODES = ("exact", "keyframe", "reencode")

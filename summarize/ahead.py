@@ -1,5 +1,6 @@
 """Work done ahead on threads and handed back in order: the summary writer decodes and encodes
-the pieces it cannot copy, and encodes the sound, while it copies and muxes (FFmpeg and x264
+the pieces it cannot copy, and encodes the sound, while it copies and muxes; feature
+extraction decodes the next batches while the network encodes (FFmpeg, x264 and PyTorch
 release the GIL while they work, so the threads use the cores)."""
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ class Ahead(Generic[J, S]):
     def __init__(self, jobs: Sequence[J], work: Callable[[S, J, Callable[[Any], None]], None], *,
                  workers: int = 1, setup: Callable[[], S] = lambda: None,
                  teardown: Callable[[S], None] = lambda state: None, bound: int = 256,
-                 window: int | None = None) -> None:
+                 window: int | None = None, name: str = "summarize-writer") -> None:
         self.jobs, self.work, self.setup, self.teardown = list(jobs), work, setup, teardown
         self.queues: list[queue.Queue] = [queue.Queue(bound) for _ in self.jobs]
         self.todo: queue.SimpleQueue = queue.SimpleQueue()
@@ -47,8 +48,9 @@ class Ahead(Generic[J, S]):
         self.unread = threading.Semaphore(max(window or 2 * workers, workers, 1))
         self.read: set[int] = set()
         self.cancelled = threading.Event()
-        self.threads = [threading.Thread(target=self._run, name=f"summarize-writer-{n}", daemon=True)
-                        for n in range(min(max(1, workers), len(self.jobs)))]
+        count = min(max(1, workers), len(self.jobs))
+        self.threads = [threading.Thread(target=self._run, name=name if count == 1 else f"{name}-{n}", daemon=True)
+                        for n in range(count)]
         for thread in self.threads:
             thread.start()
 
