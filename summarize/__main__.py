@@ -1,9 +1,9 @@
 import sys
 
 try:
-    from ._cli import main
+    from ._cli import run
 except KeyboardInterrupt:  # Ctrl-C while the interpreter is still importing: no traceback
     sys.stderr.write("summarize: error: interrupted; no partial outputs were left behind\n")
     raise SystemExit(130) from None
 
-main()
+run()

@@ -153,8 +153,10 @@ def _ranges(times: list[float], duration: float, frame: float) -> tuple:
 def _extract(path: Path, backbone: Backbone, fps: float, batch_size: int, decoder: str,
              progress: Callable[[float], None] | None, threads: int, started: float,
              salvage: bool = False) -> VideoFeatures:
+    # The stack closes the decoding thread before the video: a thread left decoding from a
+    # closed container (Ctrl-C, an error in the network) crashes the process.
     with open_video(path, short_side=backbone.weights_meta.resize, backend=decoder, threads=threads,
-                    salvage=salvage) as video:
+                    salvage=salvage) as video, contextlib.ExitStack() as stack:
         info = video.info
         fps = sampling_rate(fps, info)
         plan = plan_samples(video.frame_times, info.duration, fps)
@@ -228,7 +230,8 @@ def _extract(path: Path, backbone: Backbone, fps: float, batch_size: int, decode
         # the network's Python between its kernels: it alternates with the network, except
         # beside a one-thread network (batch jobs), where decoding ahead fills the gaps.
         overlap = on_gpu or video.releases_gil or (threads == 1 and torch.get_num_threads() == 1)
-        batches = iter(_prefetch(timed_batches()) if overlap else timed_batches())
+        batches = _prefetch(timed_batches()) if overlap else timed_batches()
+        stack.enter_context(contextlib.closing(batches))
         seen: dict[bytes, int] = {}  # digest of a decoded frame -> its row in encoded_unique
         while True:
             t0 = time.perf_counter()

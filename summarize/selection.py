@@ -26,13 +26,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .loading import signals_held
+
 # Knapsack values are integers in OR-Tools: mean scores are scaled by this much first.
 VALUE_SCALE = 1_000_000
 
 
 def knapsack(values: np.ndarray, weights: np.ndarray, capacity: int) -> np.ndarray:
     """Exact 0/1 knapsack. Returns a boolean mask of the chosen items."""
-    from ortools.algorithms.python import knapsack_solver
+    with signals_held():  # OR-Tools is a pybind11 module: see loading.py
+        from ortools.algorithms.python import knapsack_solver
 
     values = np.asarray(values, dtype=np.float64)
     weights = np.asarray(weights, dtype=np.int64)

@@ -110,6 +110,28 @@ def test_ctrl_c_while_the_modules_load_is_one_line_and_exit_130(tmp_path, delay)
     assert list(tmp_path.iterdir()) == []
 
 
+
+@pytest.mark.slow
+@pytest.mark.parametrize("delay", [2.5, 3.0, 3.5, 4.0, 5.0])
+def test_ctrl_c_late_in_a_run_is_one_line_and_exit_130_or_a_complete_run(tmp_path, delay):
+    # Late: decoding ahead, writing, or the interpreter's teardown once the outputs are
+    # complete (a thread left decoding crashed the process; Python's teardown, which takes
+    # most of a second after PyTorch, died of the signal with no message).
+    process = subprocess.Popen([sys.executable, "-m", "summarize", str(ROOT / "examples" / "bigbuckbunny.mp4"),
+                                "-o", str(tmp_path), "--no-cache", "--quiet"], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, env=_env(), preexec_fn=default_sigint)
+    time.sleep(delay)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode in (0, 130), stderr
+    if process.returncode == 130:
+        assert stderr == "summarize: error: interrupted; no partial outputs were left behind\n", stderr
+        assert list(tmp_path.iterdir()) == []
+    else:
+        assert stderr == ""
+        assert sorted(path.name for path in tmp_path.iterdir()) == ["bigbuckbunny.summary.json",
+                                                                    "bigbuckbunny.summary.mp4"]
+
 def test_the_names_offered_match_the_registries():
     from summarize._cli import names
     from summarize.backbones import BACKBONES, DEFAULT_BACKBONE

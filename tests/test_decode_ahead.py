@@ -62,3 +62,33 @@ def test_decord_takes_turns_with_the_network(four_scene_video, monkeypatch):
 def test_overlap_seconds_counts_the_time_inside_both(a, b, expected):
     assert overlap_seconds(a, b) == pytest.approx(expected)
     assert overlap_seconds(b, a) == pytest.approx(expected)
+
+
+def test_the_decoding_thread_stops_before_the_video_closes_when_the_network_fails(four_scene_video, monkeypatch):
+    # A thread left decoding from a closed container crashed the process (a Ctrl-C during
+    # "Decoding + features" ended in a segmentation fault).
+    summarizer = Summarizer(cache=False, device="cpu", batch_size=4)
+    backbone = summarizer.backbone
+    calls = []
+
+    def failing(frames):
+        calls.append(len(frames))
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return original(frames)
+
+    original = backbone.encode
+    monkeypatch.setattr(backbone, "encode", failing)
+    alive_at_close = []
+    original_close = PyAVDecoder.close
+
+    def close(self):
+        alive_at_close.append(sorted(t.name for t in threading.enumerate() if t.name == "summarize-decode"))
+        original_close(self)
+
+    monkeypatch.setattr(PyAVDecoder, "close", close)
+    with pytest.raises(KeyboardInterrupt):
+        summarizer.features(four_scene_video.path)
+    assert len(calls) == 2
+    assert alive_at_close == [[]]
+    assert not [t for t in threading.enumerate() if t.name == "summarize-decode"]

@@ -1,5 +1,5 @@
 """Command-line interface (kept apart from the library: see ``summarize.pipeline``)."""
 
-from .app import app, main
+from .app import app, main, run
 
-__all__ = ["app", "main"]
+__all__ = ["app", "main", "run"]

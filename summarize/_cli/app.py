@@ -10,8 +10,10 @@ errors answer at once, and a command loads the library when it runs.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import shutil
+import signal
 import sys
 from typing import Any
 
@@ -20,12 +22,13 @@ from typer.core import TyperCommand, TyperGroup
 
 from .._version import __version__
 from ..errors import SummarizeError
+from ..loading import signals_held
 from . import batch as _batch
 from . import eval as _eval
 from . import video as _video
 from .exits import INTERRUPTED, fail
 
-__all__ = ["app", "fail", "main"]
+__all__ = ["app", "fail", "main", "run"]
 
 DEFAULT_COMMAND = "video"
 # Sub-Typers loaded when named: the train options' defaults come from the training code,
@@ -60,7 +63,8 @@ class DefaultCommandGroup(_BoolHelp, TyperGroup):
     def get_command(self, ctx, cmd_name: str):
         if cmd_name not in self.commands and cmd_name in LAZY_COMMANDS:
             module, attribute, _ = LAZY_COMMANDS[cmd_name]
-            sub = getattr(importlib.import_module(module), attribute)
+            with signals_held():
+                sub = getattr(importlib.import_module(module), attribute)
             self.commands[cmd_name] = typer.main.get_group(sub)
         return self.commands.get(cmd_name)
 
@@ -175,3 +179,15 @@ def main(argv: list[str] | None = None) -> Any:
     except KeyboardInterrupt:
         fail(INTERRUPTED, 130)
     raise SystemExit(result if isinstance(result, int) else 0)
+
+
+def run() -> None:
+    """The program's entry point (``summarize``, ``python -m summarize``): ``main``, then the
+    interpreter's own teardown with Ctrl-C ignored. PyTorch's teardown takes most of a
+    second, and Python hands SIGINT back to the system before it: a Ctrl-C then would kill a
+    run whose outputs are complete, with no message and no exit code of its own."""
+    try:
+        main()
+    finally:
+        with contextlib.suppress(ValueError, OSError):
+            signal.signal(signal.SIGINT, signal.SIG_IGN)

@@ -13,6 +13,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, Ti
 from rich.text import Text
 from rich.table import Table
 
+from ..loading import signals_held
 from .exits import fail
 from .options import (ADAPT, BACKBONE, BATCH_SIZE, BUDGET, CHECKPOINT, CRF, CUT, DECODER, DEVICE, EXPORT, FPS, METHOD,
                       NO_CACHE, NO_VIDEO, PLOT, PRESET, QUIET, RAY, RETRIES, SALVAGE, SEED, STRIDE, VARIANT, WEIGHTS,
@@ -151,15 +152,17 @@ def batch_command(
 ) -> None:
     import time
 
-    from ..batch import run_batch  # here, not at the top: --help must not wait for PyTorch
-    from ..outputs.exports import parse_formats
-    from ..outputs.extras import write_batch_extras
-    from ..pipeline import Summarizer
+    with signals_held():  # here, not at the top: --help must not wait for PyTorch
+        from ..batch import run_batch
+        from ..outputs.exports import parse_formats
+        from ..outputs.extras import write_batch_extras
+        from ..pipeline import Summarizer
 
     started = time.perf_counter()
     executor = None
     if ray is not None:
-        from ..batch.ray_executor import RayExecutor
+        with signals_held():
+            from ..batch.ray_executor import RayExecutor
 
         if jobs is not None and jobs < 1:
             fail(f"--jobs must be at least 1, got {jobs}", 2)

@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ..errors import UsageError
+from ..loading import signals_held
 from .names import BASELINES, DATASETS, DEFAULT_METHOD, METHOD_NAMES, REFERENCES
 from .progress import stage_progress
 from .options import RAY, RETRIES, BackboneName, Device, _value
@@ -107,8 +108,9 @@ def eval_command(
                              help="With --ray: the workers decoding raw videos [one per GPU, else one per CPU]."),
     retries: int = RETRIES,
 ) -> None:
-    from ..evaluation import evaluate  # here, not at the top: --help must not wait for PyTorch
-    from ..outputs import ensure_writable_dir
+    with signals_held():  # here, not at the top: --help must not wait for PyTorch
+        from ..evaluation import evaluate
+        from ..outputs import ensure_writable_dir
 
     options = {"backbone": _value(backbone) if backbone is not None else None,
                "weights": str(weights) if weights else None, "fps": fps, "batch_size": batch_size}

@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from ..loading import signals_held
 from .exits import fail
 from .options import (ADAPT, BACKBONE, BATCH_SIZE, BUDGET, CHECKPOINT, CRF, CUT, DECODER, DEVICE, EXPORT, FPS, METHOD,
                       NO_CACHE, NO_VIDEO, PLOT, PRESET, QUIET, REPORT, SALVAGE, SEED, STRIDE, VARIANT, WEIGHTS,
@@ -90,9 +91,10 @@ def video_command(
     salvage: bool = SALVAGE,
     quiet: bool = QUIET,
 ) -> None:
-    from ..outputs.exports import parse_formats  # here, not at the top: --help must not wait for PyTorch
-    from ..outputs.extras import check_extras_free, write_extras
-    from ..pipeline import Summarizer, output_paths
+    with signals_held():  # here, not at the top: --help must not wait for PyTorch
+        from ..outputs.exports import parse_formats
+        from ..outputs.extras import check_extras_free, write_extras
+        from ..pipeline import Summarizer, output_paths
 
     options = options_from_cli(method, budget, fps, backbone, weights, device, batch_size, variant, no_cache,
                                preset, crf, checkpoint, stride, adapt, seed, salvage, cut=cut, decoder=decoder)

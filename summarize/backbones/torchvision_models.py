@@ -10,6 +10,7 @@ from __future__ import annotations
 from torch import nn
 
 from ..errors import InputError
+from ..loading import signals_held
 from .base import Backbone, BackboneWeights
 
 
@@ -39,7 +40,8 @@ class GoogLeNet(Backbone):
     )
 
     def __init__(self, weights_path: str | None = None) -> None:
-        from torchvision import models  # imported on use: 160 MB the default backbone never needs
+        with signals_held():  # imported on use: 160 MB the default backbone never needs
+            from torchvision import models
 
         super().__init__()
 
@@ -74,7 +76,8 @@ class ResNet50(Backbone):
     )
 
     def __init__(self, weights_path: str | None = None) -> None:
-        from torchvision import models
+        with signals_held():
+            from torchvision import models
 
         super().__init__()
 

@@ -19,6 +19,7 @@ from typing import Any, Iterable
 import numpy as np
 
 from ..errors import OutputError, UsageError
+from ..loading import signals_held
 from .atomic import atomic_output
 
 THUMB_SHORT_SIDE = 144
@@ -34,7 +35,8 @@ def _clock(seconds: float) -> str:
 
 def _figure():
     try:
-        from matplotlib.figure import Figure
+        with signals_held():
+            from matplotlib.figure import Figure
     except ImportError:
         raise UsageError(f"--report and --plot need matplotlib: {_MPL_HINT}") from None
     return Figure
