@@ -90,3 +90,21 @@ def test_the_entry_point_ignores_ctrl_c_once_main_is_done():
     env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60)
     assert result.stdout.splitlines()[-1] == "0 True", result.stderr
+
+
+def test_sigterm_interrupts_a_command_but_sighup_under_nohup_stays_ignored():
+    from summarize._cli.signals import interrupt_on_signals
+
+    previous = signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    sigterm = signal.getsignal(signal.SIGTERM)
+    try:
+        with interrupt_on_signals():
+            os.kill(os.getpid(), signal.SIGHUP)  # nohup: the run goes on
+            with pytest.raises(KeyboardInterrupt):
+                os.kill(os.getpid(), signal.SIGTERM)
+                for _ in range(1000):
+                    pass
+        assert signal.getsignal(signal.SIGHUP) is signal.SIG_IGN
+        assert signal.getsignal(signal.SIGTERM) == sigterm
+    finally:
+        signal.signal(signal.SIGHUP, previous)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import signal
-import threading
 from typing import Iterator
+
+from ..loading import handlers_replaced
 
 STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
 
@@ -17,17 +18,7 @@ def _interrupt(signum, frame) -> None:
 @contextlib.contextmanager
 def interrupt_on_signals() -> Iterator[None]:
     """While inside, SIGTERM and SIGHUP raise KeyboardInterrupt in the main thread, so the
-    clean-up that follows Ctrl-C (partial files removed, the batch index written) runs too."""
-    if threading.current_thread() is not threading.main_thread():
+    clean-up that follows Ctrl-C (partial files removed, the batch index written) runs too.
+    A signal the process ignores (SIGHUP under ``nohup``) stays ignored."""
+    with handlers_replaced(STOP_SIGNALS, _interrupt):
         yield
-        return
-    previous = {}
-    for signum in STOP_SIGNALS:
-        with contextlib.suppress(ValueError, OSError):
-            previous[signum] = signal.signal(signum, _interrupt)
-    try:
-        yield
-    finally:
-        for signum, handler in previous.items():
-            with contextlib.suppress(ValueError, OSError):
-                signal.signal(signum, handler)
