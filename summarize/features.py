@@ -2,8 +2,9 @@
 
 Frames stream from the decoder to the network in batches (a background thread decodes
 the next batches while the network works on this one, on a CPU too when the decoder
-releases the GIL), so memory does not grow with the length of the video. Results are cached per (file content, backbone weights, sampling
-rate), so a second run with another budget or method does not decode again.
+releases the GIL), so memory does not grow with the length of the video. Results are
+cached per (file content, backbone weights, sampling rate), so a second run with another
+budget or method does not decode again.
 """
 
 from __future__ import annotations

@@ -6,7 +6,9 @@ instead of ending the command with one line."""
 from __future__ import annotations
 
 import contextlib
+import importlib
 import signal
+import sys
 import threading
 from typing import Callable, Iterator
 
@@ -46,3 +48,13 @@ def signals_held() -> Iterator[None]:
     finally:
         for signum in dict.fromkeys(held):
             signal.raise_signal(signum)
+
+
+def import_native(name: str):
+    """``importlib.import_module(name)`` inside ``signals_held``; a module already imported is
+    returned as it is (no handlers swapped on the knapsack's hot path)."""
+    module = sys.modules.get(name)
+    if module is not None:
+        return module
+    with signals_held():
+        return importlib.import_module(name)

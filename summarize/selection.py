@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .loading import signals_held
+from .loading import import_native
 
 # Knapsack values are integers in OR-Tools: mean scores are scaled by this much first.
 VALUE_SCALE = 1_000_000
@@ -34,8 +34,7 @@ VALUE_SCALE = 1_000_000
 
 def knapsack(values: np.ndarray, weights: np.ndarray, capacity: int) -> np.ndarray:
     """Exact 0/1 knapsack. Returns a boolean mask of the chosen items."""
-    with signals_held():  # OR-Tools is a pybind11 module: see loading.py
-        from ortools.algorithms.python import knapsack_solver
+    knapsack_solver = import_native("ortools.algorithms.python.knapsack_solver")  # pybind11: see loading.py
 
     values = np.asarray(values, dtype=np.float64)
     weights = np.asarray(weights, dtype=np.int64)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from summarize.loading import signals_held
+from summarize.loading import import_native, signals_held
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -81,6 +81,19 @@ def test_an_error_inside_passes_through_with_the_handlers_restored(python_sigint
         with signals_held():
             raise ValueError("boom")
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_import_native_holds_the_signals_only_for_a_first_import(tmp_path, python_sigint, monkeypatch):
+    (tmp_path / "summarize_test_native.py").write_text(
+        "import signal\nHANDLER = signal.getsignal(signal.SIGINT)\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    module = import_native("summarize_test_native")
+    assert module.HANDLER is not signal.default_int_handler  # held while it imported
+    swaps = []
+    monkeypatch.setattr(signal, "signal", lambda *args: swaps.append(args))
+    assert import_native("summarize_test_native") is module
+    assert swaps == []  # imported already: no handlers swapped (the knapsack calls it every time)
+    monkeypatch.delitem(sys.modules, "summarize_test_native")
 
 
 def test_the_entry_point_ignores_ctrl_c_once_main_is_done():

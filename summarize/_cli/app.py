@@ -11,7 +11,6 @@ errors answer at once, and a command loads the library when it runs.
 from __future__ import annotations
 
 import contextlib
-import importlib
 import shutil
 import signal
 import sys
@@ -22,7 +21,7 @@ from typer.core import TyperCommand, TyperGroup
 
 from .._version import __version__
 from ..errors import SummarizeError
-from ..loading import signals_held
+from ..loading import import_native
 from . import batch as _batch
 from . import eval as _eval
 from . import video as _video
@@ -63,8 +62,7 @@ class DefaultCommandGroup(_BoolHelp, TyperGroup):
     def get_command(self, ctx, cmd_name: str):
         if cmd_name not in self.commands and cmd_name in LAZY_COMMANDS:
             module, attribute, _ = LAZY_COMMANDS[cmd_name]
-            with signals_held():
-                sub = getattr(importlib.import_module(module), attribute)
+            sub = getattr(import_native(module), attribute)
             self.commands[cmd_name] = typer.main.get_group(sub)
         return self.commands.get(cmd_name)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from torch import nn
 
 from ..errors import InputError
-from ..loading import signals_held
+from ..loading import import_native
 from .base import Backbone, BackboneWeights
 
 
@@ -40,8 +40,7 @@ class GoogLeNet(Backbone):
     )
 
     def __init__(self, weights_path: str | None = None) -> None:
-        with signals_held():  # imported on use: 160 MB the default backbone never needs
-            from torchvision import models
+        models = import_native("torchvision.models")  # imported on use: 160 MB the default backbone never needs
 
         super().__init__()
 
@@ -76,8 +75,7 @@ class ResNet50(Backbone):
     )
 
     def __init__(self, weights_path: str | None = None) -> None:
-        with signals_held():
-            from torchvision import models
+        models = import_native("torchvision.models")
 
         super().__init__()
 

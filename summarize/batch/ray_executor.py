@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
 from ..errors import SummarizeError, UsageError
-from ..loading import signals_held
+from ..loading import import_native
 from ..outputs.atomic import remove_stale_partials
 from .executor import Executor, Result, Stop, Work, cpu_count, failed_entry, summarize_one
 from .plan import BatchItem
@@ -43,11 +43,9 @@ CANCEL_WAIT = 60.0  # seconds a stop waits for the actors to abandon their video
 
 def import_ray():
     try:
-        with signals_held():
-            import ray
+        return import_native("ray")
     except ImportError:
         raise UsageError(f"--ray needs Ray: {RAY_HINT}") from None
-    return ray
 
 
 def connect(address: str, cpus: int | None = None) -> bool:

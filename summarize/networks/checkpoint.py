@@ -147,7 +147,6 @@ class Checkpoint:
     kind: str = "mae"
 
 
-
 def kind_of(model: torch.nn.Module) -> ModelKind:
     for kind in KINDS.values():
         if isinstance(model, kind.network):

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..errors import OutputError, UsageError
-from ..loading import signals_held
+from ..loading import import_native
 from .atomic import atomic_output
 
 # Nominal rates time codes can run at; a measured average within 0.2% of one of them is that rate.
@@ -85,11 +85,9 @@ def export_paths(json_path: Path, fmt: str) -> list[Path]:
 
 def _otio():
     try:
-        with signals_held():
-            import opentimelineio as otio
+        return import_native("opentimelineio")
     except ImportError:
         raise UsageError(f"exporting edits needs OpenTimelineIO: {_OTIO_HINT}") from None
-    return otio
 
 
 def timeline(document: dict[str, Any], *, audio: bool = True):

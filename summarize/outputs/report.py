@@ -19,7 +19,7 @@ from typing import Any, Iterable
 import numpy as np
 
 from ..errors import OutputError, UsageError
-from ..loading import signals_held
+from ..loading import import_native
 from .atomic import atomic_output
 
 THUMB_SHORT_SIDE = 144
@@ -35,11 +35,9 @@ def _clock(seconds: float) -> str:
 
 def _figure():
     try:
-        with signals_held():
-            from matplotlib.figure import Figure
+        return import_native("matplotlib.figure").Figure
     except ImportError:
         raise UsageError(f"--report and --plot need matplotlib: {_MPL_HINT}") from None
-    return Figure
 
 
 def score_figure(document: dict[str, Any], width: float = 10.0, height: float = 2.8):

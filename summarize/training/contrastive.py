@@ -29,7 +29,7 @@ import torch
 from ..errors import UsageError
 from ..networks.checkpoint import ContrastiveWeights, code_version, now
 from ..networks.contrastive import (ALPHA, LAMBDA_FILTER, LAMBDA_UNIQUE, NEIGHBOUR_RATIO, SEGMENT_LENGTH,
-                                  SEQUENCE_LENGTH, ContrastiveConfig, LossWeights, RefinementNet, refinement_loss)
+                                    SEQUENCE_LENGTH, ContrastiveConfig, LossWeights, RefinementNet, refinement_loss)
 from ..scoring.contrastive import neighbour_count
 from .data import FeatureSequence
 from .loop import Distributed, Recipe, TrainProgress, TrainResult, data_fingerprint, fit, make_optimizer
