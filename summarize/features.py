@@ -46,6 +46,7 @@ class VideoFeatures:
     backbone_identity: str  # name and weights file
     timings: dict[str, float] = field(default_factory=dict)
     from_cache: bool = False
+    content_digest: str | None = None  # of the file's bytes, where it was computed (the cache key's)
 
     @property
     def n_samples(self) -> int:
@@ -300,11 +301,13 @@ def extract_features(path: str | Path, backbone: Backbone, *, fps: float = 2.0, 
         from .decoding import check_path
 
         check_path(path)
-        key = cache.key(file_digest(path), backbone.identity, fps, decoder + ("+salvage" if salvage else ""))
+        digest = file_digest(path)
+        key = cache.key(digest, backbone.identity, fps, decoder + ("+salvage" if salvage else ""))
         hit = cache.load(key)
         if hit is not None:
             # The cache follows content: the same bytes may have been read from another path.
             hit.info = replace(hit.info, path=str(path))
+            hit.content_digest = digest
             if progress is not None:
                 progress(1.0)
             return hit
@@ -320,5 +323,6 @@ def extract_features(path: str | Path, backbone: Backbone, *, fps: float = 2.0, 
         result = _extract(path, backbone, fps, batch_size, "pyav", progress, threads, time.perf_counter())
         result.info = replace(result.info, decoder_note=f"decord failed ({exc}); decoded with PyAV")
     if cache is not None and key is not None:
+        result.content_digest = digest
         cache.save(key, result)
     return result

@@ -331,8 +331,11 @@ class Summarizer:
 
         t0 = time.perf_counter()
         progress("scoring", 0.0)
+        # A chance draw is seeded by the file's content, never by the features (random_scores.py).
+        identity = (feats.content_digest or file_digest(feats.info.path)) if self.scorer.stochastic else None
         with one_torch_thread():  # scores must not depend on the cores (see summarize/threads.py)
-            scores = np.asarray(self.scorer.score(feats.features, device=self.device), dtype=np.float64)
+            scores = np.asarray(self.scorer.score_video(feats.features, device=self.device, identity=identity),
+                                dtype=np.float64)
         progress("scoring", 1.0)
         timings["scoring"] = time.perf_counter() - t0
 

@@ -128,12 +128,17 @@ def test_change_points_end_frame_is_inclusive():
         change_point_bounds(np.array([[0, 10], [10, 29]]), 30)
 
 
-def test_random_scorer_is_seeded_per_video_content():
+def test_random_scorer_is_seeded_per_video():
     features = np.random.default_rng(0).random((50, 8)).astype(np.float32)
-    first, again = get_scorer("random", seed=3).score(features), get_scorer("random", seed=3).score(features)
+
+    def draw(seed, name, feats=features):
+        return get_scorer("random", seed=seed).score_video(feats, identity=name)
+
+    first, again = draw(3, "video_1"), draw(3, "video_1")
     assert np.array_equal(first, again) and first.min() >= 0 and first.max() < 1
-    assert not np.array_equal(first, get_scorer("random", seed=4).score(features))
-    assert not np.array_equal(first, get_scorer("random", seed=3).score(features[::-1].copy()))
+    assert not np.array_equal(first, draw(4, "video_1"))
+    assert not np.array_equal(first, draw(3, "video_2"))
+    assert np.array_equal(first, draw(3, "video_1", features[::-1].copy()))  # the name, not the content
     with pytest.raises(UsageError):
         get_scorer("random", seed=-1)
 

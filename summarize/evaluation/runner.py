@@ -288,7 +288,9 @@ class _Runner:
     def _scored(self, scorer: Scorer, video: EvalVideo, annotators: AnnotatorScores, rule: str) -> VideoScore:
         scorer.check_features(video.features, video.backbone)
         with one_torch_thread():  # as in the pipeline: numbers that do not depend on the cores (summarize/threads.py)
-            scores = np.asarray(scorer.score(video.features, device=self.device), dtype=np.float64)
+            # A chance draw is seeded by the video's key, never by its features (random_scores.py).
+            scores = np.asarray(scorer.score_video(video.features, device=self.device, identity=video.name),
+                                dtype=np.float64)
         if scores.shape != (len(video.positions),):
             raise ValueError(f"scorer {scorer.name} returned {scores.shape} scores for {len(video.positions)} samples")
         per_frame = frame_scores(scores, video.positions, video.n_frames)

@@ -52,5 +52,12 @@ class Scorer(abc.ABC):
     def score(self, features: np.ndarray, *, device: torch.device | None = None) -> np.ndarray:
         """``features`` (T, D) L2-normalised, in time order -> scores (T,), higher = keep."""
 
+    def score_video(self, features: np.ndarray, *, device: torch.device | None = None,
+                    identity: str | None = None) -> np.ndarray:
+        """``score`` for one named video. ``identity`` names it (its file's content digest, a
+        data set's key): a stochastic scorer seeds its draw with it, never with the features,
+        whose last bits follow the decoder and PyTorch builds of the machine."""
+        return self.score(features, device=device)
+
     def check_features(self, features: np.ndarray, backbone: str | None = None) -> None:
         """Refuse features this scorer cannot use (wrong backbone or dimension)."""
