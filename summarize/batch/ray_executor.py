@@ -36,7 +36,12 @@ from ..outputs.atomic import remove_stale_partials
 from .executor import Executor, Result, Stop, Work, cpu_count, failed_entry, summarize_one
 from .plan import BatchItem
 
+log = logging.getLogger(__name__)
+
 RAY_HINT = "pip install 'summarize[ray]' (or: pip install 'ray>=2.9,<3')"
+TOKEN_HINT = ("a cluster with token authentication (Ray 2.52 and later; `ray start` turns it on when the head has a "
+              "token) needs its token here: RAY_AUTH_TOKEN=... or RAY_AUTH_TOKEN_PATH=FILE or ~/.ray/auth_token "
+              "(`ray get-auth-token` on the head prints it)")
 STATUS_INTERVAL = 0.5  # seconds between stage polls of each actor
 CANCEL_WAIT = 60.0  # seconds a stop waits for the actors to abandon their videos before killing them
 
@@ -57,17 +62,61 @@ def connect(address: str, cpus: int | None = None) -> bool:
         return False
     logging.getLogger("ray").setLevel(logging.ERROR)  # its notices would break the progress display
     kwargs: dict[str, Any] = {"log_to_driver": False, "logging_level": logging.ERROR}
+    token = None
     if address == "local":
         kwargs.update(address="local", num_cpus=cpus or cpu_count(), include_dashboard=False)
     else:
         kwargs["address"] = address
+        token = use_token(address) if address != "auto" else None  # auto: Ray looks for a token itself
+    log.debug("--ray %s: connecting (token: %s)", address, token or "none sent")
     try:
         with warnings.catch_warnings():  # the error below says it in one line
             warnings.simplefilter("ignore")
             ray.init(**kwargs)
-    except (ConnectionError, ValueError) as exc:  # ValueError: an address Ray cannot use
-        raise SummarizeError(f"--ray {address}: cannot reach the Ray cluster: {_first_line(exc)}") from None
+    except (ConnectionError, ValueError, ray.exceptions.RayError) as exc:  # ValueError: an address Ray cannot use
+        hint = ""
+        if address not in ("local", "auto"):  # a refused token and no server look the same to Ray's client
+            hint = f" ({TOKEN_HINT})" if token is None else f" (the token of {token} was sent: is it the cluster's?)"
+        raise SummarizeError(f"--ray {address}: cannot reach the Ray cluster: {_first_line(exc)}{hint}") from None
     return True
+
+
+def token_source() -> str | None:
+    """Where Ray would read an authentication token from, in its order; None: nowhere."""
+    if os.environ.get("RAY_AUTH_TOKEN"):
+        return "RAY_AUTH_TOKEN"
+    if os.environ.get("RAY_AUTH_TOKEN_PATH"):
+        return os.environ["RAY_AUTH_TOKEN_PATH"]
+    default = os.path.join(os.path.expanduser("~"), ".ray", "auth_token")
+    return "~/.ray/auth_token" if os.path.isfile(default) else None
+
+
+def use_token(address: str) -> str | None:
+    """Send the token found (``token_source``) to the cluster at ``address``; returns its source.
+
+    Ray 2.60 sends one to an explicit address (``ray://...``) only with ``RAY_AUTH_MODE=token``,
+    though ``ray start --head`` enables token authentication as soon as the head has a token:
+    without one, the client waits 30 s and reports a timeout. As Ray does for ``auto`` (and
+    will do for every cluster from 2.61), a token found here is used unless ``RAY_AUTH_MODE``
+    says otherwise."""
+    mode = os.environ.get("RAY_AUTH_MODE")
+    if mode is not None:
+        return token_source() if mode.lower() == "token" else None
+    source = token_source()
+    if source is None:
+        return None
+    try:  # Ray's own switch (environment and its cached configuration); absent before Ray 2.52
+        from ray._private.authentication.authentication_token_setup import _enable_token_auth
+    except ImportError:
+        return None
+    _enable_token_auth()
+    return source
+
+
+def driver_env() -> dict[str, str]:
+    """The driver's ``SUMMARIZE_*`` settings (feature cache folder, ...), for the workers: a
+    cluster's processes do not inherit the environment of the machine running the command."""
+    return {name: value for name, value in os.environ.items() if name.startswith("SUMMARIZE_")}
 
 
 def _first_line(exc: BaseException) -> str:
@@ -153,7 +202,9 @@ class RayPool:
         ray = import_ray()
         self.ray, self.retries, self.in_flight = ray, retries, max(1, in_flight)
         cls = _actor_class()
-        self.actors = [cls.options(num_cpus=num_cpus, num_gpus=num_gpus, max_restarts=-1, max_task_retries=0)
+        env = driver_env()
+        self.actors = [cls.options(num_cpus=num_cpus, num_gpus=num_gpus, max_restarts=-1, max_task_retries=0,
+                                   **({"runtime_env": {"env_vars": env}} if env else {}))
                        .remote(make_worker) for _ in range(actors)]
         self.where = ["" for _ in self.actors]
         self.queued: list[collections.deque] = [collections.deque() for _ in self.actors]  # refs, oldest first
