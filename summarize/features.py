@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import logging
 import os
 import threading
 import time
@@ -31,6 +32,8 @@ from .errors import InputError, UsageError
 # Bump when the way features are computed changes, so stale cache entries are not reused.
 FEATURE_FORMAT = 2  # 2: PyAV scales like decord (decoding/scaler.py)
 
+log = logging.getLogger(__name__)
+
 
 @dataclass
 class VideoFeatures:
@@ -47,10 +50,16 @@ class VideoFeatures:
     timings: dict[str, float] = field(default_factory=dict)
     from_cache: bool = False
     content_digest: str | None = None  # of the file's bytes, where it was computed (the cache key's)
+    span: tuple[int, int] | None = None  # [first, stop) frames sampled with --start/--end (None: all)
 
     @property
     def n_samples(self) -> int:
         return len(self.times)
+
+    @property
+    def frame_span(self) -> tuple[int, int]:
+        """[first, stop) of the frames summarized: all of them, or the --start/--end range's."""
+        return self.span if self.span is not None else (0, self.info.n_frames)
 
     @property
     def n_frames(self) -> int:
@@ -71,9 +80,12 @@ class FeatureCache:
     def __init__(self, directory: Path | None = None) -> None:
         self.directory = Path(directory) if directory else default_cache_dir() / "features"
 
-    def key(self, digest: str, backbone_identity: str, fps: float, decoder: str = "auto") -> str:
-        text = json.dumps([FEATURE_FORMAT, digest, backbone_identity, float(fps), decoder])
-        return text_digest(text, 40)
+    def key(self, digest: str, backbone_identity: str, fps: float, decoder: str = "auto",
+            span: tuple[float, float | None] | None = None) -> str:
+        parts = [FEATURE_FORMAT, digest, backbone_identity, float(fps), decoder]
+        if span is not None:  # only then: the keys of whole files stay as they were
+            parts.append([float(span[0]), None if span[1] is None else float(span[1])])
+        return text_digest(json.dumps(parts), 40)
 
     def load(self, key: str) -> VideoFeatures | None:
         path = self.directory / f"{key}.npz"
@@ -86,7 +98,7 @@ class FeatureCache:
                     features=data["features"], times=data["times"], frame_indices=data["frame_indices"],
                     frame_times=data["frame_times"], info=VideoInfo(**meta["info"]), fps=meta["fps"],
                     backbone=meta["backbone"], backbone_identity=meta["backbone_identity"],
-                    timings={}, from_cache=True,
+                    timings={}, from_cache=True, span=tuple(meta["span"]) if meta.get("span") else None,
                 )
         except Exception:  # a damaged entry is recomputed, never trusted
             with contextlib.suppress(OSError):
@@ -97,6 +109,8 @@ class FeatureCache:
         """Best effort: a cache that cannot be written never fails a run."""
         meta = {"info": asdict(feats.info), "fps": feats.fps, "backbone": feats.backbone,
                 "backbone_identity": feats.backbone_identity}
+        if feats.span is not None:
+            meta["span"] = list(feats.span)
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
             # Per process and thread: batch workers may save the same file's features at once.
@@ -141,6 +155,22 @@ def overlap_seconds(a: list[tuple[float, float]], b: list[tuple[float, float]]) 
     return total
 
 
+def frame_span(frame_times: np.ndarray, duration: float, start: float, end: float | None,
+               path: Path | str = "the video") -> tuple[int, int]:
+    """[first, stop) frames of the part of a video from ``start`` to ``end`` seconds (None: its
+    end), widened to whole frames: it begins with the frame on screen at ``start`` and ends
+    with the last frame that starts before ``end``."""
+    frame_times = np.asarray(frame_times, dtype=np.float64)
+    if start >= duration:
+        raise UsageError(f"--start {start:g} is not before the end of {path} ({duration:.3f} s)")
+    first = max(int(np.searchsorted(frame_times, start + 1e-6, side="right")) - 1, 0)
+    stop = len(frame_times) if end is None else int(np.searchsorted(frame_times, end - 1e-6, side="left"))
+    if stop - first < 2:
+        raise InputError(f"{path} holds a single video frame from {start:g} s to "
+                         f"{end if end is not None else duration:g} s: there is nothing to summarize")
+    return first, stop
+
+
 def _ranges(times: list[float], duration: float, frame: float) -> tuple:
     """Damaged packet times merged into [start, end) ranges (a second apart at most)."""
     ranges: list[list[float]] = []
@@ -152,16 +182,33 @@ def _ranges(times: list[float], duration: float, frame: float) -> tuple:
     return tuple((round(a, 6), round(b, 6)) for a, b in ranges)
 
 
+def _plan(frame_times: np.ndarray, info: VideoInfo, fps: float,
+          span: tuple[int, int] | None) -> SamplingPlan:
+    """Samples of the whole video, or of the frames of ``span`` from its first frame's time."""
+    if span is None:
+        return plan_samples(frame_times, info.duration, sampling_rate(fps, info))
+    first, stop = span
+    frame_times = np.asarray(frame_times, dtype=np.float64)
+    begin = frame_times[first]
+    end = frame_times[stop] if stop < len(frame_times) else info.duration
+    part = replace(info, n_frames=stop - first, duration=end - begin)
+    plan = plan_samples(frame_times[first:stop] - begin, end - begin, sampling_rate(fps, part))
+    return SamplingPlan(fps=plan.fps, times=plan.times + begin, frame_indices=plan.frame_indices + first)
+
+
 def _extract(path: Path, backbone: Backbone, fps: float, batch_size: int, decoder: str,
              progress: Callable[[float], None] | None, threads: int, started: float,
-             salvage: bool = False) -> VideoFeatures:
+             salvage: bool = False, span: tuple[float, float | None] | None = None) -> VideoFeatures:
     # The stack closes the decoding thread before the video: a thread left decoding from a
     # closed container (Ctrl-C, an error in the network) crashes the process.
     with open_video(path, short_side=backbone.weights_meta.resize, backend=decoder, threads=threads,
                     salvage=salvage) as video, contextlib.ExitStack() as stack:
         info = video.info
-        fps = sampling_rate(fps, info)
-        plan = plan_samples(video.frame_times, info.duration, fps)
+        frames = None if span is None else frame_span(video.frame_times, info.duration, *span, path=path)
+        plan = _plan(video.frame_times, info, fps, frames)
+        fps = plan.fps
+        log.debug("%s: %s decoder, %d frames, %.3f s; %d samples at %g fps%s", path, info.backend, info.n_frames,
+                  info.duration, len(plan), fps, f" from frames {frames[0]} to {frames[1]}" if frames else "")
         if len(plan) < 2:
             raise InputError(f"{path} holds a single video frame: there is nothing to summarize")
         # Cost follows the content: samples that show the same frame (a long frame of a
@@ -262,7 +309,7 @@ def _extract(path: Path, backbone: Backbone, fps: float, batch_size: int, decode
         return VideoFeatures(
             features=encoded_unique[owner], times=plan.times, frame_indices=plan.frame_indices,
             frame_times=np.asarray(video.frame_times, dtype=np.float64), info=info, fps=float(fps),
-            backbone=backbone.name, backbone_identity=backbone.identity,
+            backbone=backbone.name, backbone_identity=backbone.identity, span=frames,
             timings={"decode": decode_time, "features": network_time, "decode_wait": wait_time,
                      "decode_features_overlap": overlap_seconds(decode_spans, network_spans),
                      "decode_and_features_wall": time.perf_counter() - started},
@@ -283,12 +330,14 @@ def chosen_decoder(decoder: str, on_gpu: bool) -> str:
 def extract_features(path: str | Path, backbone: Backbone, *, fps: float = 2.0, batch_size: int = 32,
                      cache: FeatureCache | None = None, decoder: str = "auto",
                      progress: Callable[[float], None] | None = None, threads: int = 0,
-                     salvage: bool = False) -> VideoFeatures:
+                     salvage: bool = False, span: tuple[float, float | None] | None = None) -> VideoFeatures:
     """Sample ``path`` at ``fps`` and return the backbone features of those frames.
 
     ``threads`` caps the decoder's threads (0: its own choice); PyTorch's are set with
     ``torch.set_num_threads``. ``salvage``: see ``open_video`` (the ranges lost are in
-    ``info.damaged`` and ``info.missing``).
+    ``info.damaged`` and ``info.missing``). ``span``: (start, end) seconds of the file to
+    sample (end None: to its end), see ``frame_span``; samples then start at the first
+    frame of the range and every time stays the file's.
     """
     if fps <= 0:
         raise UsageError(f"--fps must be positive, got {fps}")
@@ -302,8 +351,9 @@ def extract_features(path: str | Path, backbone: Backbone, *, fps: float = 2.0, 
 
         check_path(path)
         digest = file_digest(path)
-        key = cache.key(digest, backbone.identity, fps, decoder + ("+salvage" if salvage else ""))
+        key = cache.key(digest, backbone.identity, fps, decoder + ("+salvage" if salvage else ""), span)
         hit = cache.load(key)
+        log.debug("%s: feature cache %s (%s)", path, "hit" if hit is not None else "miss", key)
         if hit is not None:
             # The cache follows content: the same bytes may have been read from another path.
             hit.info = replace(hit.info, path=str(path))
@@ -313,14 +363,15 @@ def extract_features(path: str | Path, backbone: Backbone, *, fps: float = 2.0, 
             return hit
     started = time.perf_counter()
     try:
-        result = _extract(path, backbone, fps, batch_size, decoder, progress, threads, started, salvage)
+        result = _extract(path, backbone, fps, batch_size, decoder, progress, threads, started, salvage, span)
     except InputError as exc:
         if decoder != "decord" or getattr(exc, "backend", None) != "decord" or not path.exists():
             raise
         # decord could not open the file (rotation, timestamps it cannot report) or failed
         # on it (EAGAIN on odd sizes, a bad start offset, a damaged index): as NVDEC does,
         # the whole file goes through PyAV before it is called damaged, and the JSON says so.
-        result = _extract(path, backbone, fps, batch_size, "pyav", progress, threads, time.perf_counter())
+        result = _extract(path, backbone, fps, batch_size, "pyav", progress, threads, time.perf_counter(),
+                          span=span)
         result.info = replace(result.info, decoder_note=f"decord failed ({exc}); decoded with PyAV")
     if cache is not None and key is not None:
         result.content_digest = digest

@@ -8,7 +8,9 @@ web service) can show it.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
 import math
 import time
 from dataclasses import dataclass, field, fields, replace
@@ -24,6 +26,7 @@ from .digest import file_digest, text_digest
 from .decoding import BACKENDS, check_path
 from .errors import InputError, OutputError, UsageError
 from .features import FeatureCache, VideoFeatures, extract_features
+from .naming import existing_shot_files, names_a_file, output_paths, shot_path, summary_paths  # noqa: F401 (output_paths: re-exported)
 from .outputs import FORMAT_VERSION, atomic_outputs, ensure_writable_dir, write_json, write_summary_video
 from .outputs.smartcut import CUT_MODES, DEFAULT_CUT
 from .outputs.summary_json import summary_document
@@ -41,6 +44,8 @@ ProgressFn = Callable[[str, float], None]
 WRITING_BEFORE_RENAME = 0.99  # the writer's own progress is capped here
 # Options that decide only how or where the work runs, never what a summary contains.
 RUN_ONLY_OPTIONS = frozenset({"device", "batch_size", "decoder", "cache", "cache_dir", "threads"})
+
+log = logging.getLogger(__name__)
 
 
 def _no_progress(stage: str, fraction: float) -> None:
@@ -70,6 +75,8 @@ class SummaryOptions:
     cache_dir: Path | None = None
     threads: int = 0  # decoder and video encoder threads per video (0: FFmpeg's choice, every core)
     salvage: bool = False  # summarize what decodes of a damaged or truncated file, recording what is lost
+    start: float = 0.0  # summarize the part of the file from here (seconds of the file)...
+    end: float | None = None  # ...to here (None: its end); all times stay the file's
 
     def validate(self) -> "SummaryOptions":
         if not (0 < self.budget <= 1):
@@ -94,6 +101,10 @@ class SummaryOptions:
             raise UsageError(f"threads must be 0 (automatic) or more, got {self.threads}")
         if self.decoder not in ("auto", *BACKENDS):
             raise UsageError(f"unknown decoder {self.decoder!r}; choose one of: auto, {', '.join(BACKENDS)}")
+        if not (math.isfinite(self.start) and self.start >= 0):
+            raise UsageError(f"--start must be a time of 0 or more, got {self.start:g}")
+        if self.end is not None and not (math.isfinite(self.end) and self.end > self.start):
+            raise UsageError(f"--end must come after --start ({self.start:g} s), got {self.end:g}")
         backbone_class(self.backbone)
         return self
 
@@ -109,11 +120,14 @@ class Analysis:
     timings: dict[str, float]
     source_identity: tuple | None = None  # the input's (device, inode, size, mtime) when it was read
 
-    def expected_shots(self, segments: list[tuple[float, float]] | None = None) -> list[ExpectedShot]:
+    def expected_shots(self, segments: list[tuple[float, float]] | None = None,
+                       shots: np.ndarray | None = None) -> list[ExpectedShot]:
         """What the summary video must hold: frames and span of every kept shot, in order
         (of ``segments``, [start, end) seconds from the first frame, when the writer moved
-        the cuts, as ``--cut keyframe`` does)."""
+        the cuts, as ``--cut keyframe`` does). ``shots``: a mask of the shots written
+        (default: the kept ones)."""
         ft, sel = self.features.frame_times, self.selection
+        mask = sel.selected if shots is None else shots
         if segments is not None:
             shots = []
             for start, end in segments:
@@ -123,15 +137,16 @@ class Analysis:
                                           source_start=float(start)))
             return shots
         shots = []
-        for (a, b), (start, end) in zip(sel.bounds[sel.selected], self.shot_times()[sel.selected]):
+        for (a, b), (start, end) in zip(sel.bounds[mask], self.shot_times()[mask]):
             shots.append(ExpectedShot(frames=int(b - a), duration=float(end - start),
                                       last_start=float(ft[b - 1] - ft[a]), source_start=float(start)))
         return shots
 
-    def frame_ranges(self) -> list[tuple[int, int]]:
-        """[first, stop) frame numbers of ``segments()``: the kept shots, touching ones merged."""
+    def frame_ranges(self, shots: np.ndarray | None = None) -> list[tuple[int, int]]:
+        """[first, stop) frame numbers of ``segments()``: the kept shots (or those of the mask
+        ``shots``), touching ones merged."""
         merged: list[list[int]] = []
-        for a, b in self.selection.bounds[self.selection.selected]:
+        for a, b in self.selection.bounds[self.selection.selected if shots is None else shots]:
             if merged and merged[-1][1] == a:
                 merged[-1][1] = int(b)
             else:
@@ -143,9 +158,10 @@ class Analysis:
         ends = exact_frame_times(self.features.frame_times, self.features.info.duration)
         return np.stack([ends[self.selection.bounds[:, 0]], ends[self.selection.bounds[:, 1]]], axis=1)
 
-    def segments(self) -> list[tuple[float, float]]:
-        """[start, end) seconds of the selected shots, in time order; touching shots are one segment."""
-        times = self.shot_times()[self.selection.selected]
+    def segments(self, shots: np.ndarray | None = None) -> list[tuple[float, float]]:
+        """[start, end) seconds of the selected shots (or those of the mask ``shots``), in time
+        order; touching shots are one segment."""
+        times = self.shot_times()[self.selection.selected if shots is None else shots]
         merged: list[list[float]] = []
         for a, b in times:
             if merged and merged[-1][1] == a:  # the same frame boundary, so exactly equal
@@ -157,6 +173,15 @@ class Analysis:
     @property
     def kept_seconds(self) -> float:
         return float(sum(b - a for a, b in self.segments()))
+
+    @property
+    def duration(self) -> float:
+        """Seconds summarized: the video's, or those of its ``--start``/``--end`` range."""
+        if self.features.span is None:
+            return float(self.features.info.duration)
+        first, stop = self.features.frame_span
+        ends = exact_frame_times(self.features.frame_times, self.features.info.duration)
+        return float(ends[stop] - ends[first])
 
 
 @dataclass
@@ -185,14 +210,6 @@ def exact_frame_times(frame_times: np.ndarray, duration: float) -> np.ndarray:
         if np.max(np.abs(grid - times)) < 0.1 / float(rate):
             return grid
     return np.round(times, 6)
-
-
-def output_paths(video: Path, output_dir: Path | None, stem: str | None = None) -> tuple[Path, Path]:
-    """``NAME.summary.mp4`` and ``NAME.summary.json`` beside the video or in ``output_dir``
-    (``NAME`` is the video's stem unless ``stem`` is given)."""
-    folder = Path(output_dir) if output_dir is not None else video.parent
-    stem = stem or video.stem
-    return folder / f"{stem}.summary.mp4", folder / f"{stem}.summary.json"
 
 
 def _canonical(value: Any) -> Any:
@@ -267,8 +284,9 @@ class Summarizer:
         values = {f.name: getattr(self.options, f.name) for f in fields(self.options)
                   if f.name not in RUN_ONLY_OPTIONS}
         values["method_params"] = dict(self.scorer.params)  # with the scorer's defaults filled in
-        if not values.get("salvage"):
-            values.pop("salvage", None)  # absent unless asked: earlier summaries stay up to date
+        for name, default in (("salvage", False), ("start", 0.0), ("end", None)):
+            if values.get(name) == default:
+                values.pop(name, None)  # absent unless asked: earlier summaries stay up to date
         weights = self.options.weights
         values["weights"] = str(Path(weights).resolve()) if weights else "default"
         if weights:  # the content decides the features, not the name: new weights at the same path redo it
@@ -314,8 +332,14 @@ class Summarizer:
             path, self.backbone, fps=self.options.fps, batch_size=self.options.batch_size,
             cache=self.cache, decoder=self.options.decoder,
             progress=lambda f: progress("features", f), threads=self.options.threads,
-            salvage=self.options.salvage,
+            salvage=self.options.salvage, span=self.span,
         )
+
+    @property
+    def span(self) -> tuple[float, float | None] | None:
+        """The (start, end) seconds asked for with ``--start``/``--end``; None: the whole file."""
+        opts = self.options
+        return None if opts.start == 0 and opts.end is None else (opts.start, opts.end)
 
     def analyze(self, path: str | Path, progress: ProgressFn = _no_progress) -> Analysis:
         before = file_identity(Path(path))
@@ -347,43 +371,60 @@ class Summarizer:
 
         t0 = time.perf_counter()
         progress("selection", 0.0)
-        bounds = sample_shot_bounds(change_points, feats.frame_indices, feats.n_frames)
-        per_frame = frame_scores(scores, feats.frame_indices, feats.n_frames)
+        # Shots and the budget cover the frames summarized (all, or those of --start/--end):
+        # the selection runs on frame numbers from the first of them, then back to the file's.
+        first, stop = feats.frame_span
+        in_span = feats.frame_indices - first
+        bounds = sample_shot_bounds(change_points, in_span, stop - first)
+        per_frame = frame_scores(scores, in_span, stop - first)
         # The budget is a fraction of the duration: shots weigh their duration (for a
         # constant frame rate that is their frame count, see selection.py).
-        durations = np.diff(np.append(feats.frame_times, feats.info.duration))
+        durations = np.diff(np.append(feats.frame_times, feats.info.duration))[first:stop]
         selection = select_shots(bounds, per_frame, opts.budget, min_fill=opts.min_fill,
                                  frame_durations=np.maximum(durations, 0.0))
+        selection.bounds = selection.bounds + first
         progress("selection", 1.0)
         timings["selection"] = time.perf_counter() - t0
+        log.debug("%s: %d samples, %d shots found, %d after splits, %d kept; scoring %.2f s, KTS %.2f s, "
+                  "selection %.2f s", feats.info.path, feats.n_samples, len(change_points) + 1, len(selection.bounds),
+                  int(selection.selected.sum()), timings["scoring"], timings["segmentation"], timings["selection"])
         return Analysis(feats, scores, change_points, selection, timings)
 
-    def summarize(self, path: str | Path, output_dir: str | Path | None = None, *, write_video: bool = True,
-                  overwrite: bool = False, progress: ProgressFn = _no_progress) -> SummaryResult:
-        """Analyze ``path`` and write ``NAME.summary.json`` (and ``NAME.summary.mp4``)."""
+    def summarize(self, path: str | Path, output: str | Path | None = None, *, write_video: bool = True,
+                  overwrite: bool = False, progress: ProgressFn = _no_progress, split: bool = False,
+                  images: bool = False) -> SummaryResult:
+        """Analyze ``path`` and write ``NAME.summary.json`` (and ``NAME.summary.mp4``).
+
+        ``output``: a folder for them (None: beside the video), or the summary file itself
+        when it ends in ``.mp4`` (``short.mp4`` and ``short.json``; see ``naming.summary_paths``).
+        ``split``: also one MP4 per kept shot; ``images``: a JPEG of every shot's middle frame
+        (``NAME-shot-007.mp4``/``.jpg`` for ``shots[6]``)."""
         started = time.perf_counter()
         path = Path(path)
-        video_path, json_path = output_paths(path, Path(output_dir) if output_dir is not None else None)
+        video_path, json_path = summary_paths(path, output)
+        if not write_video and output is not None and names_a_file(output):
+            raise UsageError(f"-o {output} names the summary video, but --no-video writes none; give a folder")
         targets = [json_path] + ([video_path] if write_video else [])
         if not overwrite:
-            for target in targets:
+            for target in targets + (existing_shot_files(json_path) if split or images else []):
                 if target.exists():
                     raise OutputError(f"{target} already exists (use --overwrite to replace it)")
         check_path(path)  # a bad input fails before any output folder is created
         ensure_writable_dir(json_path.parent)  # before the long work, not after it
         analysis = self.analyze(path, progress)
         return self.write(analysis, json_path, video_path if write_video else None, progress=progress,
-                          started=started, overwrite=overwrite)
+                          started=started, overwrite=overwrite, split=split, images=images)
 
     def write(self, analysis: Analysis, json_path: Path, video_path: Path | None, *,
               progress: ProgressFn = _no_progress, started: float | None = None,
-              overwrite: bool = True) -> SummaryResult:
-        """Write the summary MP4 (unless ``video_path`` is None) and the JSON of ``analysis``.
+              overwrite: bool = True, split: bool = False, images: bool = False) -> SummaryResult:
+        """Write the summary MP4 (unless ``video_path`` is None) and the JSON of ``analysis``,
+        with ``split`` one MP4 per kept shot and with ``images`` a JPEG per shot beside them.
 
-        ``started`` (a ``time.perf_counter()`` value) dates the run's total time. The MP4 is
-        checked against the selection after writing (see ``outputs/verify.py``) and written
-        again by the exact path when it differs. Without ``overwrite``, existing outputs
-        (or outputs another run wrote meanwhile) are an ``OutputError``.
+        ``started`` (a ``time.perf_counter()`` value) dates the run's total time. Every MP4
+        is checked against the selection after writing (see ``outputs/verify.py``) and
+        written again by the exact path when it differs. Without ``overwrite``, existing
+        outputs (or outputs another run wrote meanwhile) are an ``OutputError``.
         """
         started = time.perf_counter() if started is None else started
         json_path = Path(json_path)
@@ -392,61 +433,91 @@ class Summarizer:
         timings = analysis.timings
         t0 = time.perf_counter()
         progress("writing", 0.0)
-        finals = [video_path, json_path] if video_path is not None else [json_path]
-        # The video is renamed into place before the JSON, so a JSON on disk always means
-        # a complete run; an error or Ctrl-C leaves neither.
+        shots = np.arange(len(analysis.selection.bounds))
+        clips = [(i, shot_path(json_path, i + 1, ".mp4")) for i in shots[analysis.selection.selected]] if split else []
+        stills = [(i, shot_path(json_path, i + 1, ".jpg")) for i in shots] if images else []
+        finals = ([video_path] if video_path is not None else []) + [p for _, p in clips + stills] + [json_path]
+        parts = len(finals) - 1 - len(stills) + (1 if stills else 0)  # for the progress of the writing stage
+
+        def part(k: int):
+            return lambda f: progress("writing", min((k + min(f, 1.0)) / max(parts, 1), WRITING_BEFORE_RENAME))
+
+        stale = [p for p in existing_shot_files(json_path) if p not in finals] if split or images else []
+        # The videos are renamed into place before the JSON, so a JSON on disk always means
+        # a complete run; an error or Ctrl-C leaves none of them.
         with atomic_outputs(*finals, overwrite=overwrite) as temps:
             written = None
-            if video_path is not None:
-                try:
-                    written = self._write_video(analysis, temps[0], video_path, progress)
-                except InputError:  # a source rewritten meanwhile is the better explanation
-                    check_unchanged(Path(analysis.features.info.path), analysis.source_identity)
-                    raise
+            try:
+                if video_path is not None:
+                    written = self._write_video(analysis, temps[0], part(0))
+                offset = 1 if video_path is not None else 0
+                for k, (i, _) in enumerate(clips):
+                    mask = shots == i
+                    self._write_video(analysis, temps[offset + k], part(offset + k), mask)
+                if stills:
+                    from .outputs.stills import write_shot_images
+
+                    write_shot_images(analysis.features.info.path, analysis.selection.bounds,
+                                      temps[offset + len(clips):-1], part(parts - 1))
+            except InputError:  # a source rewritten meanwhile is the better explanation
+                check_unchanged(Path(analysis.features.info.path), analysis.source_identity)
+                raise
             check_unchanged(Path(analysis.features.info.path), analysis.source_identity)
             timings["writing"] = time.perf_counter() - t0
             timings["total"] = time.perf_counter() - started
             document = summary_document(self, analysis, json_path, video_path, written)
+            if split:
+                document["outputs"]["clips"] = [{"shot": int(i), "path": str(p.resolve())} for i, p in clips]
+            if images:
+                document["outputs"]["images"] = [{"shot": int(i), "path": str(p.resolve())} for i, p in stills]
             write_json(document, temps[-1], json_path)
+        for path in stale:  # an earlier run's clips or images of shots this one does not write
+            with contextlib.suppress(OSError):
+                path.unlink()
+        log.debug("wrote %s in %.2f s", ", ".join(str(p) for p in finals), timings["writing"])
         progress("writing", 1.0)  # only now, and only once: the outputs are in place (see ProgressFn)
         return SummaryResult(analysis, document, json_path, video_path)
 
-    def _write_video(self, analysis: Analysis, temp: Path, final: Path, progress: ProgressFn):
-        """Write the summary MP4 as ``--cut`` asks and verify it; when it holds other frames
-        than the selection, write it again by the exact (sequential, re-encoding) path.
-        Returns what the writer reports (how it cut, for the JSON)."""
+    def _write_video(self, analysis: Analysis, temp: Path, report: Callable[[float], None],
+                     shots: np.ndarray | None = None):
+        """Write the kept shots (or those of the mask ``shots``) as one MP4 as ``--cut`` asks
+        and verify it; when it holds other frames than the selection, write it again by the
+        exact (sequential, re-encoding) path. Returns what the writer reports (how it cut,
+        for the JSON)."""
         info, opts = analysis.features.info, self.options
         common = dict(start_time=info.start_time, rotation=info.rotation, preset=opts.video_preset,
-                      crf=opts.video_crf, progress=lambda f: progress("writing", min(f, WRITING_BEFORE_RENAME)),
-                      threads=opts.threads, nvenc=self.device.type == "cuda")
-        ranges = analysis.frame_ranges()
+                      crf=opts.video_crf, progress=report, threads=opts.threads, nvenc=self.device.type == "cuda")
+        ranges, segments = analysis.frame_ranges(shots), analysis.segments(shots)
+        expected = analysis.expected_shots(shots=shots)
         exact = dict(exact_frames=ranges, frame_times=analysis.features.frame_times, conceal=opts.salvage)
-        if opts.salvage and _overlaps(info.damaged, analysis.segments()):
+        if opts.salvage and _overlaps(info.damaged, segments):
             # Kept frames that do not decode: copying would pass their damage on and seeking
             # past it lands elsewhere, so the salvage decoder's frames are written, each
             # damaged one shown as the last good frame before it (recorded in the JSON).
-            written = write_summary_video(info.path, analysis.segments(), temp, **exact, **common)
-            problem = check_summary_video(temp, analysis.expected_shots())
+            written = write_summary_video(info.path, segments, temp, **exact, **common)
+            problem = check_summary_video(temp, expected)
             if problem is not None:
                 raise InputError(f"cannot write a faithful summary of {info.path} ({problem})")
             return written
-        written = write_summary_video(info.path, analysis.segments(), temp, cut=opts.video_cut, **common)
+        written = write_summary_video(info.path, segments, temp, cut=opts.video_cut, **common)
         moved = getattr(written, "cut", None) == "keyframe"  # cuts moved to keyframes, as asked
-        problem = check_summary_video(temp, analysis.expected_shots(written.segments if moved else None))
+        problem = check_summary_video(temp, analysis.expected_shots(written.segments, shots) if moved else expected)
         if problem is None:
             return written
-        written = write_summary_video(info.path, analysis.segments(), temp, **exact, **common)
-        second = check_summary_video(temp, analysis.expected_shots())
+        log.debug("%s: %s; writing it again by sequential decoding", temp, problem)
+        written = write_summary_video(info.path, segments, temp, **exact, **common)
+        second = check_summary_video(temp, expected)
         if second is not None:
             raise InputError(f"cannot write a faithful summary of {info.path}: seeking gave other frames "
                              f"({problem}) and so did sequential decoding ({second})")
         return written
 
 
-def summarize_video(path: str | Path, output_dir: str | Path | None = None, *, write_video: bool = True,
-                    overwrite: bool = False, progress: ProgressFn = _no_progress,
-                    **options: Any) -> SummaryResult:
-    """One call: ``summarize_video("talk.mp4", budget=0.1)`` writes talk.summary.mp4 and .json."""
+def summarize_video(path: str | Path, output: str | Path | None = None, *, write_video: bool = True,
+                    overwrite: bool = False, progress: ProgressFn = _no_progress, split: bool = False,
+                    images: bool = False, **options: Any) -> SummaryResult:
+    """One call: ``summarize_video("talk.mp4", budget=0.1)`` writes talk.summary.mp4 and .json
+    (``summarize_video("talk.mp4", "short.mp4")``: short.mp4 and short.json)."""
     return Summarizer(SummaryOptions(**options)).summarize(
-        path, output_dir, write_video=write_video, overwrite=overwrite, progress=progress
+        path, output, write_video=write_video, overwrite=overwrite, progress=progress, split=split, images=images
     )

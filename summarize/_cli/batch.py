@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import math
 import sys
+import threading
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -15,10 +18,13 @@ from rich.table import Table
 
 from ..loading import signals_held
 from .exits import fail
-from .options import (ADAPT, BACKBONE, BATCH_SIZE, BUDGET, CHECKPOINT, CRF, CUT, DECODER, DEVICE, EXPORT, FPS, METHOD,
-                      NO_CACHE, NO_VIDEO, PLOT, PRESET, QUIET, RAY, RETRIES, SALVAGE, SEED, STRIDE, VARIANT, WEIGHTS,
-                      BackboneName, Cut, Decoder, Device, Method, Preset, Variant, options_from_cli)
-from .progress import STAGE_LABELS, stderr_console
+from .logs import debug_log
+from .options import (ADAPT, BACKBONE, BATCH_SIZE, BUDGET, CHECKPOINT, CRF, CUT, DECODER, DEVICE, EXPORT, FPS, LOG_FILE,
+                      METHOD, NO_CACHE, NO_VIDEO, PLOT, PRESET, PROGRESS, QUIET, RAY, RETRIES, SALVAGE, SEED, STRIDE,
+                      VARIANT, VERBOSE, WEIGHTS, BackboneName, Cut, Decoder, Device, Method, Preset, ProgressMode,
+                      Variant, options_from_cli)
+from .progress import (JSON_EVERY, PLAIN_EVERY, STAGE_LABELS, STAGE_WEIGHTS, LineWriter, clock, failure,
+                       progress_mode, stderr_console, time_left)
 from .signals import interrupt_on_signals
 
 if TYPE_CHECKING:
@@ -82,6 +88,124 @@ class RichBatchProgress:  # a summarize.batch.BatchProgress (not imported here: 
     def stopping(self) -> None:
         if not self.progress.disable:
             self.progress.console.print("stopping: abandoning the videos in progress (their outputs are removed)...")
+
+
+# A video's share of its own work per stage (the model loads once per run, not per video).
+VIDEO_STAGES = {s: STAGE_WEIGHTS[s] for s in ("features", "scoring", "segmentation", "selection", "writing")}
+
+
+class LineBatchProgress:  # a summarize.batch.BatchProgress
+    """Plain or JSON lines for a batch (``--progress plain|json``): a line per video done and,
+    while videos are in progress, a status line at most every ``PLAIN_EVERY`` seconds (plain)
+    or a line per stage change and at most every ``JSON_EVERY`` seconds per video (JSON)."""
+
+    def __init__(self, mode: str) -> None:
+        self.out, self.mode = LineWriter(mode, "batch"), mode
+        self.lock = threading.Lock()  # workers report from their threads
+        self.total = self.done = self.done_at_start = 0
+        self.current: dict[int, tuple[BatchItem, str, float]] = {}  # worker -> (video, stage, fraction)
+        self.where: dict[int, str] = {}
+        self.last_line = -math.inf
+        self.last_json: dict[int, float] = {}
+        self.started = time.monotonic()
+
+    def planned(self, total: int, to_do: int) -> None:
+        with self.lock:
+            self.total, self.done = total, total - to_do
+            self.done_at_start, self.started = self.done, time.monotonic()
+            if self.mode == "json":
+                self.out.json("planned", videos_total=total, videos_to_do=to_do, fraction=self._fraction())
+            else:
+                self.out.write(f"{_count(total, 'video')} found: {total - to_do} up to date, {to_do} to summarize")
+
+    def worker_where(self, worker: int, where: str) -> None:
+        self.where[worker] = where
+
+    def video_started(self, worker: int, item: BatchItem) -> None:
+        with self.lock:
+            self.current[worker] = (item, "features", 0.0)
+
+    def stage(self, worker: int, item: BatchItem, stage: str, fraction: float) -> None:
+        with self.lock:
+            previous = self.current.get(worker)
+            self.current[worker] = (item, stage, min(max(fraction, 0.0), 1.0))
+            now = time.monotonic()
+            if self.mode == "json":
+                changed = previous is None or previous[0] is not item or previous[1] != stage
+                if changed or fraction >= 1.0 or now - self.last_json.get(worker, -math.inf) >= JSON_EVERY:
+                    self.last_json[worker] = now
+                    self.out.json("progress", video=item.name, worker=worker,
+                                  **({"where": self.where[worker]} if worker in self.where else {}),
+                                  stage=stage, label=STAGE_LABELS.get(stage, stage),
+                                  stage_fraction=round(self.current[worker][2], 4), **self._totals(now))
+            elif now - self.last_line >= PLAIN_EVERY:
+                self.last_line = now
+                self.out.write(self._status(now))
+
+    def video_finished(self, worker: int | None, item: BatchItem, entry: IndexEntry) -> None:
+        with self.lock:
+            if worker is not None:
+                self.done += 1
+                self.current.pop(worker, None)
+            if self.mode == "json":  # (videos up to date are told before the plan: no totals yet)
+                self.out.json("video", video=item.name, status=entry.status, reason=entry.reason,
+                              seconds=entry.seconds, **(self._totals(time.monotonic()) if self.total else {}))
+            elif worker is not None:
+                what = "ok" if entry.status == "ok" else entry.status
+                reason = f": {entry.reason}" if entry.status == "failed" else f" ({entry.seconds:.1f} s)"
+                self.out.write(f"[{self.done}/{self.total}] {what} {item.name}{reason}")
+
+    def stopping(self) -> None:
+        with self.lock:
+            if self.mode == "json":
+                self.out.json("stopping")
+            else:
+                self.out.write("stopping: abandoning the videos in progress (their outputs are removed)...")
+
+    def note(self, text: str) -> None:
+        if self.mode == "plain":
+            self.out.write(text)
+
+    def finished(self, report: BatchReport) -> None:
+        if self.mode == "json":
+            self.out.json("done", fraction=1.0, eta=0.0, elapsed=round(time.monotonic() - self.started, 1),
+                          counts={s: report.count(s) for s in ("ok", "skipped", "failed")},
+                          index=str(report.index_paths[0]))
+
+    def failed(self, message: str, exit_code: int) -> None:
+        if self.mode == "json":
+            self.out.json("error", message=message, exit_code=exit_code, **self._totals(time.monotonic()))
+
+    def _fraction(self) -> float:
+        if not self.total:
+            return 1.0
+        weight = sum(VIDEO_STAGES.values())
+        partial = 0.0
+        for _, stage, fraction in self.current.values():
+            names = list(VIDEO_STAGES)
+            before = sum(VIDEO_STAGES[s] for s in names[:names.index(stage)]) if stage in VIDEO_STAGES else 0
+            partial += (before + VIDEO_STAGES.get(stage, 0) * fraction) / weight
+        return min((self.done + partial) / self.total, 1.0)
+
+    def _totals(self, now: float) -> dict:
+        fraction = self._fraction()
+        start = self.done_at_start / self.total if self.total else 0.0
+        eta = time_left(now - self.started, (fraction - start) / (1 - start)) if start < 1 else 0.0
+        return {"videos_done": self.done, "videos_total": self.total, "fraction": round(fraction, 4),
+                "eta": None if eta is None else round(eta, 1), "elapsed": round(now - self.started, 1)}
+
+    def _status(self, now: float) -> str:
+        totals = self._totals(now)
+        left = f", {clock(totals['eta'])} left" if totals["eta"] is not None else ""
+        rows = [f"{_short(item.name, 30)}: {STAGE_LABELS.get(stage, stage)} {100 * fraction:.0f}%"
+                for _, (item, stage, fraction) in sorted(self.current.items())]
+        more = f"; +{len(rows) - 4} more" if len(rows) > 4 else ""
+        return (f"[{self.done}/{self.total}] {100 * totals['fraction']:.0f}% of the work{left}"
+                + ("; " + "; ".join(rows[:4]) if rows else "") + more)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def _short(name: str, width: int = 40) -> str:
@@ -149,9 +273,12 @@ def batch_command(
     quiet: bool = QUIET,
     ray: str = RAY,
     retries: int = RETRIES,
+    show: ProgressMode = PROGRESS,
+    verbose: bool = VERBOSE,
+    log_file: Path = LOG_FILE,
 ) -> None:
-    import time
-
+    mode = progress_mode(show, quiet)
+    debug_log(verbose, log_file)
     with signals_held():  # here, not at the top: --help must not wait for PyTorch
         from ..batch import run_batch
         from ..outputs.exports import parse_formats
@@ -171,25 +298,34 @@ def batch_command(
     summarizer = Summarizer(options_from_cli(method, budget, fps, backbone, weights, device, batch_size, variant,
                                              no_cache, preset, crf, checkpoint, stride, adapt, seed, salvage,
                                              cut=cut, decoder=decoder))
-    progress = Progress(
-        TextColumn("{task.description:<40}"), TextColumn("{task.fields[file]:<20}"), BarColumn(),
-        TextColumn("{task.fields[detail]:>9}"), TimeElapsedColumn(), _EtaColumn(),
-        console=stderr_console, transient=True, disable=quiet,
-    )
     jobs_here = 1 if jobs is None else jobs
-    listener = RichBatchProgress(progress, jobs_here)
+    if mode in ("plain", "json"):
+        listener, display = LineBatchProgress(mode), contextlib.nullcontext()
+    else:
+        display = Progress(
+            TextColumn("{task.description:<40}"), TextColumn("{task.fields[file]:<20}"), BarColumn(),
+            TextColumn("{task.fields[detail]:>9}"), TimeElapsedColumn(), _EtaColumn(),
+            console=stderr_console, transient=True, disable=mode == "none",
+        )
+        listener = RichBatchProgress(display, jobs_here)
     try:
-        with interrupt_on_signals(), progress:
+        with interrupt_on_signals(), display:
             run = run_batch(folder, output_dir, summarizer=summarizer, recursive=recursive, pattern=pattern,
                                jobs=jobs_here, force=force, write_video=not no_video, progress=listener,
                                executor=executor)
-    except KeyboardInterrupt:
-        fail("interrupted; finished summaries are kept and listed in the run index; "
-             "run the same command again to continue", 130)
+    except BaseException as exc:
+        if hasattr(listener, "failed"):
+            listener.failed(*failure(exc))
+        if isinstance(exc, KeyboardInterrupt):
+            fail("interrupted; finished summaries are kept and listed in the run index; "
+                 "run the same command again to continue", 130)
+        raise
     extra_failures: list[tuple[str, str]] = []
     if any(extras.values()):
         # Made from each JSON after the run, so videos skipped as up to date get them too.
-        with stderr_console.status("Writing reports and exports...") if not quiet else contextlib.nullcontext():
+        if hasattr(listener, "note"):
+            listener.note("Writing reports and exports...")
+        with stderr_console.status("Writing reports and exports...") if mode == "bar" else contextlib.nullcontext():
             _, extra_failures = write_batch_extras(run.entries, run.index.folder, **extras)
         for name, reason in extra_failures:
             sys.stderr.write(f"summarize: error: extras of {name}: {reason}\n")
@@ -200,6 +336,8 @@ def batch_command(
         if report:
             table.add_row("Report", str(run.index.folder / "index.html"))
         Console().print(table)
+    if hasattr(listener, "finished"):
+        listener.finished(run)
     if run.index_error:
         fail(run.index_error, 1)
     if run.count("failed") or extra_failures:

@@ -14,8 +14,9 @@ from rich.table import Table
 from ..errors import UsageError
 from ..loading import signals_held
 from .names import BASELINES, DATASETS, DEFAULT_METHOD, METHOD_NAMES, REFERENCES
-from .progress import stage_progress
-from .options import RAY, RETRIES, BackboneName, Device, _value
+from .logs import debug_log
+from .progress import progress_mode, stage_progress
+from .options import LOG_FILE, PROGRESS, RAY, RETRIES, VERBOSE, BackboneName, Device, ProgressMode, _value
 
 if TYPE_CHECKING:
     from ..evaluation import EvaluationResult
@@ -107,7 +108,12 @@ def eval_command(
     jobs: int = typer.Option(0, "--jobs", "-j", show_default=False,
                              help="With --ray: the workers decoding raw videos [one per GPU, else one per CPU]."),
     retries: int = RETRIES,
+    show: ProgressMode = PROGRESS,
+    verbose: bool = VERBOSE,
+    log_file: Optional[Path] = LOG_FILE,
 ) -> None:
+    mode = progress_mode(show, quiet)
+    debug_log(verbose, log_file)
     with signals_held():  # here, not at the top: --help must not wait for PyTorch
         from ..evaluation import evaluate
         from ..outputs import ensure_writable_dir
@@ -124,7 +130,7 @@ def eval_command(
         if json_path.is_dir():
             raise UsageError(f"--json {json_path} is a folder; give a file name")
         ensure_writable_dir(json_path.parent)
-    with stage_progress(enabled=not quiet, stages=("videos",)) as progress:
+    with stage_progress(mode, command="eval", stages=("videos",)) as progress:
         result = evaluate(
             _value(dataset), data_dir=data_dir, videos=videos, annotations=annotations,
             methods=method or [DEFAULT_METHOD], references=() if no_reference else REFERENCES, splits=splits,
@@ -132,6 +138,7 @@ def eval_command(
         )
     if json_path is not None:
         result.write_json(json_path)
+    progress.done(**({"json": str(json_path.resolve())} if json_path is not None else {}))
     if quiet:
         return
     console = Console()

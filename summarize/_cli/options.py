@@ -101,3 +101,12 @@ PLOT = typer.Option(False, "--plot", help="Also write NAME.summary.png: the impo
 EXPORT = typer.Option(None, "--export", metavar="FORMATS",
                       help="Also write the kept shots for editors, comma-separated: edl (CMX 3600), otio "
                       "(OpenTimelineIO), fcpxml (Final Cut Pro 7 XML), chapters (WebVTT + FFmetadata).")
+
+# Progress and logging (every command).
+ProgressMode = enum.Enum("ProgressMode", {name: name for name in ("auto", "bar", "plain", "json", "none")}, type=str)
+PROGRESS = typer.Option("auto", "--progress",
+                        help="How progress shows on stderr: bar (Rich bars), plain (a line per stage and every 5 s), "
+                        "json (one JSON object per line, for scripts), none; auto is bar on a terminal, plain "
+                        "otherwise (a pipe, a log file, CI), none with -q.")
+VERBOSE = typer.Option(False, "--verbose", "-v", help="Also write a debug log on stderr.")
+LOG_FILE = typer.Option(None, "--log-file", metavar="FILE", help="Append the debug log to FILE.")

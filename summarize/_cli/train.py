@@ -28,7 +28,9 @@ from ..networks.contrastive import ContrastiveConfig
 from ..training import TrainOptions, distributed, train_mae, training_sequences
 from ..training.contrastive import ContrastiveOptions, train_contrastive
 from ..training.data import check_sequences, describe
-from .progress import stderr_console
+from .logs import debug_log
+from .options import LOG_FILE, PROGRESS, VERBOSE, ProgressMode
+from .progress import StageLines, progress_mode, stderr_console
 
 train_app = typer.Typer(help="Train a scorer's model without labels.", no_args_is_help=True, rich_markup_mode=None,
                         context_settings={"help_option_names": ["-h", "--help"]})
@@ -52,7 +54,7 @@ SEED = typer.Option(0, "--seed", help="Seed of the initial weights and of the ba
 SAVE_EVERY = typer.Option(250, "--save-every", help="Steps between checkpoints.")
 INIT = typer.Option(None, "--init", metavar="CKPT", help="Start from this checkpoint's weights.")
 RESUME = typer.Option(False, "--resume", help="Continue the unfinished run saved in --out.")
-OVERWRITE = typer.Option(False, "--overwrite", help="Replace an existing --out.")
+OVERWRITE = typer.Option(False, "--overwrite", "-y", help="Replace an existing --out.")
 DESCRIPTION = typer.Option("", "--description", help="Words about the training data for the checkpoint.")
 DEVICE = typer.Option("auto", "--device", help="auto takes the GPU when there is one.")
 NO_CACHE = typer.Option(False, "--no-cache", help="Neither read nor write the feature cache.")
@@ -65,7 +67,7 @@ def _name(choice) -> str:
 
 def _train(kind: str, out: Path, videos: Path | None, features: list[Path], backbone, weights: Path | None,
            fps: float, device, no_cache: bool, quiet: bool, validate: Callable[[int], None],
-           run: Callable[..., object]) -> None:
+           run: Callable[..., object], mode: str = "bar") -> None:
     """What both commands do: data (features extracted once, cached), progress, the run, a final line.
 
     ``run(sequences, feature_dim, dist, progress)`` trains; it returns the ``TrainResult`` and the
@@ -78,15 +80,19 @@ def _train(kind: str, out: Path, videos: Path | None, features: list[Path], back
     with distributed(_name(device)) as dist:
         validate(dist.world_size)  # before any feature extraction
         show = dist.is_main and not quiet
+        # --progress plain|json: lines instead of the bars (the first process only)
+        lines = StageLines(mode, "train", stages=("steps",)) if dist.is_main and mode in ("plain", "json") else None
         progress = Progress(TextColumn("{task.description:<24}"), BarColumn(), MofNCompleteColumn(),
                             TextColumn("{task.fields[status]}"), TimeElapsedColumn(), TimeRemainingColumn(),
-                            console=stderr_console, disable=not show)
+                            console=stderr_console, disable=not (dist.is_main and mode == "bar"))
         with progress:
             if videos is not None:
                 net = load_backbone(backbone_name, str(weights) if weights else None, dist.device)
                 tasks: dict[str, int] = {}
 
                 def extracting(name: str, fraction: float) -> None:
+                    if lines is not None:
+                        lines("features", fraction, video=name)
                     if name not in tasks:
                         tasks[name] = progress.add_task(f"features {name[:15]}", total=100, status="")
                     progress.update(tasks[name], completed=round(100 * fraction))
@@ -101,9 +107,13 @@ def _train(kind: str, out: Path, videos: Path | None, features: list[Path], back
             task = progress.add_task("training", total=1, status="")
 
             def step_done(step: int, total: int, loss: float, lr: float) -> None:
+                if lines is not None:
+                    lines("steps", step / max(total, 1), detail=f"loss {loss:.4f}  lr {lr:.2e}")
                 progress.update(task, completed=step, total=total, status=f"loss {loss:.4f}  lr {lr:.2e}")
 
             result, sequences = run(sequences, feature_dim, dist, step_done)
+        if lines is not None:
+            lines.done(checkpoint=str(Path(result.path).resolve()))
         if show:
             meta = result.meta
             Console().print(f"wrote {result.path}: {kind} model {meta.size}, {meta.num_params:,} parameters, "
@@ -138,7 +148,11 @@ def train_mae_command(
     device: Device = DEVICE,
     no_cache: bool = NO_CACHE,
     quiet: bool = QUIET,
+    show: ProgressMode = PROGRESS,
+    verbose: bool = VERBOSE,
+    log_file: Path = LOG_FILE,
 ) -> None:
+    debug_log(verbose, log_file)
     options = TrainOptions(steps=steps, batch_size=batch_size, base_lr=lr, warmup_fraction=warmup,
                            max_stride=max_stride, seed=seed, save_every=save_every)
 
@@ -152,7 +166,8 @@ def train_mae_command(
                            progress=progress)
         return result, sequences
 
-    _train("MAE", out, videos, features, backbone, weights, fps, device, no_cache, quiet, options.validate, run)
+    _train("MAE", out, videos, features, backbone, weights, fps, device, no_cache, quiet, options.validate, run,
+           progress_mode(show, quiet))
 
 
 @train_app.command("contrastive", help=(
@@ -182,7 +197,11 @@ def train_contrastive_command(
     device: Device = DEVICE,
     no_cache: bool = NO_CACHE,
     quiet: bool = QUIET,
+    show: ProgressMode = PROGRESS,
+    verbose: bool = VERBOSE,
+    log_file: Path = LOG_FILE,
 ) -> None:
+    debug_log(verbose, log_file)
     options = ContrastiveOptions(epochs=epochs, batch_size=batch_size, lr=lr, weight_decay=weight_decay,
                                  sequence_length=length, alpha=alpha, seed=seed, save_every=save_every)
 
@@ -199,4 +218,5 @@ def train_contrastive_command(
                                    dist=dist, progress=progress)
         return result, sequences
 
-    _train("contrastive", out, videos, features, backbone, weights, fps, device, no_cache, quiet, validate, run)
+    _train("contrastive", out, videos, features, backbone, weights, fps, device, no_cache, quiet, validate, run,
+           progress_mode(show, quiet))

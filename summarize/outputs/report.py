@@ -86,22 +86,12 @@ def write_plot(document: dict[str, Any], path: Path) -> Path:
 
 def keyframes(document: dict[str, Any], short_side: int = THUMB_SHORT_SIDE) -> list[bytes]:
     """A JPEG of the middle frame of every shot, in shot order (one decoding pass)."""
-    from PIL import Image
+    from .stills import jpeg, middle_frames
 
-    from ..decoding import SamplingPlan, open_video
-
-    info, shots = document["input"], document["shots"]
-    middles = np.array([(s["start_frame"] + s["end_frame"] - 1) // 2 for s in shots], dtype=np.int64)
-    order = np.argsort(middles, kind="stable")
-    plan = SamplingPlan(fps=1.0, times=np.array([(s["start"] + s["end"]) / 2 for s in shots])[order],
-                        frame_indices=middles[order])
-    images: list[bytes] = [b""] * len(shots)
-    with open_video(info["path"], short_side=short_side) as video:
-        for batch in video.iter_batches(plan, batch_size=16):
-            for k, frame in enumerate(batch.frames):
-                buffer = io.BytesIO()
-                Image.fromarray(np.ascontiguousarray(frame)).save(buffer, format="JPEG", quality=82)
-                images[order[batch.first_sample + k]] = buffer.getvalue()
+    bounds = np.array([(s["start_frame"], s["end_frame"]) for s in document["shots"]], dtype=np.int64)
+    images: list[bytes] = [b""] * len(bounds)
+    for shot, frame in middle_frames(document["input"]["path"], bounds, short_side):
+        images[shot] = jpeg(frame, 82)
     return images
 
 

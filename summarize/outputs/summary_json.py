@@ -121,7 +121,7 @@ def summary_document(summarizer: "Summarizer", analysis: "Analysis", json_path: 
             "budget": opts.budget,
             "capacity_frames": sel.capacity,
             "selected_frames": sel.selected_frames,
-            "achieved": round(analysis.kept_seconds / info.duration, 6) if info.duration > 0 else 0.0,
+            "achieved": round(analysis.kept_seconds / analysis.duration, 6) if analysis.duration > 0 else 0.0,
             "weights": "seconds",
             "capacity_seconds": round(sel.capacity * sel.unit, 6) if sel.unit else None,
             "min_fill": opts.min_fill,
@@ -160,6 +160,11 @@ def summary_document(summarizer: "Summarizer", analysis: "Analysis", json_path: 
             "timings": {k: round(v, 4) for k, v in analysis.timings.items()},
         },
     }
+    if feats.span is not None:  # --start/--end: the part summarized, in the file's times like every time here
+        first, stop = feats.span
+        begin = float(shot_times[0, 0]) if len(shot_times) else 0.0
+        document["sampling"]["range"] = {"start": round(begin, 6), "end": round(begin + analysis.duration, 6),
+                                         "start_frame": int(first), "end_frame": int(stop)}
     encoding = document["outputs"]["video_encoding"]
     if written is not None:  # how the MP4 was made: copied pictures, encoded ones, and why
         encoding.update(written.describe())
