@@ -7,9 +7,7 @@ import av
 import numpy as np
 import pytest
 
-from summarize._cli.video import parse_time
 from summarize.errors import UsageError
-from summarize.naming import summary_paths
 from tests.test_cli import run_cli
 
 
@@ -30,6 +28,8 @@ def _packets(path):
 
 
 def test_which_names_are_files_and_which_folders(tmp_path):
+    from summarize.naming import summary_paths
+
     video = tmp_path / "talk.mp4"
     (tmp_path / "existing.mp4").mkdir()
     assert summary_paths(video, None) == (tmp_path / "talk.summary.mp4", tmp_path / "talk.summary.json")
@@ -46,6 +46,8 @@ def test_which_names_are_files_and_which_folders(tmp_path):
 
 
 def test_times_as_seconds_or_clock():
+    from summarize._cli.video import parse_time
+
     assert parse_time("90", "--start") == 90.0
     assert parse_time("90.25", "--start") == 90.25
     assert parse_time("1:30", "--start") == 90.0
@@ -76,11 +78,14 @@ def test_o_file_writes_that_file_and_its_json_beside_it(four_scene_video, tmp_pa
 
 @pytest.mark.slow
 def test_o_folder_with_a_slash_or_existing(four_scene_video, tmp_path, capsys):
-    code, _, _ = run_cli([four_scene_video.path, "-o", f"{tmp_path}/out.mp4/", "-q"], capsys)
-    assert code == 0 and (tmp_path / "out.mp4" / "four_scenes.summary.mp4").is_file()
-    (tmp_path / "existing").mkdir()
-    code, _, _ = run_cli([four_scene_video.path, "-o", tmp_path / "existing", "-q", "--no-video"], capsys)
-    assert code == 0 and [p.name for p in (tmp_path / "existing").iterdir()] == ["four_scenes.summary.json"]
+    # The same name is a file without the slash and a folder with it.
+    code, _, _ = run_cli([four_scene_video.path, "-o", tmp_path / "a" / "out.mp4", "-q"], capsys)
+    assert code == 0 and sorted(p.name for p in (tmp_path / "a").iterdir()) == ["out.json", "out.mp4"]
+    code, _, _ = run_cli([four_scene_video.path, "-o", f"{tmp_path}/b/out.mp4/", "-q"], capsys)
+    assert code == 0 and (tmp_path / "b" / "out.mp4" / "four_scenes.summary.mp4").is_file()
+    (tmp_path / "existing.mov").mkdir()  # an existing folder needs no slash, whatever its name
+    code, _, _ = run_cli([four_scene_video.path, "-o", tmp_path / "existing.mov", "-q", "--no-video"], capsys)
+    assert code == 0 and [p.name for p in (tmp_path / "existing.mov").iterdir()] == ["four_scenes.summary.json"]
 
 
 @pytest.mark.parametrize("args, message", [

@@ -72,10 +72,18 @@ def connect(address: str, cpus: int | None = None) -> bool:
     try:
         with warnings.catch_warnings():  # the error below says it in one line
             warnings.simplefilter("ignore")
-            ray.init(**kwargs)
+            try:
+                ray.init(**kwargs)
+            except ConnectionAbortedError as exc:
+                # The head could not start this client's server process: seen on a first
+                # connection to a fresh `ray start` head (the process dies at once, without
+                # a word in its log); the next try gets a new one.
+                log.debug("--ray %s: %s; trying again", address, _first_line(exc))
+                ray.init(**kwargs)
     except (ConnectionError, ValueError, ray.exceptions.RayError) as exc:  # ValueError: an address Ray cannot use
         hint = ""
-        if address not in ("local", "auto"):  # a refused token and no server look the same to Ray's client
+        if address not in ("local", "auto") and "timeout" in str(exc).lower():
+            # A refused token and no server look the same to Ray's client: a timeout.
             hint = f" ({TOKEN_HINT})" if token is None else f" (the token of {token} was sent: is it the cluster's?)"
         raise SummarizeError(f"--ray {address}: cannot reach the Ray cluster: {_first_line(exc)}{hint}") from None
     return True
@@ -120,7 +128,12 @@ def driver_env() -> dict[str, str]:
 
 
 def _first_line(exc: BaseException) -> str:
-    return next((line.strip() for line in str(exc).splitlines() if line.strip()), type(exc).__name__)
+    """The first line of Ray's message, and its last where the first only announces it
+    ("Initialization failure from server:" and a traceback from the head)."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    if not lines:
+        return type(exc).__name__
+    return f"{lines[0]} {lines[-1]}" if lines[0].endswith(":") and len(lines) > 1 else lines[0]
 
 
 def disconnect(started: bool) -> None:
