@@ -45,7 +45,7 @@ class EditRate:
     @property
     def drop_frame(self) -> bool:
         """29.97 and 59.94 count drop-frame time code (the EDL, FCP 7 XML and FCPXML agree)."""
-        return self.timecode and self.rate.denominator == 1001
+        return self.timecode and self.rate in (Fraction(30000, 1001), Fraction(60000, 1001))
 
     def frames(self, frame: int, seconds: float) -> int:
         """The edit frame of source frame ``frame``, which starts ``seconds`` after the first."""
