@@ -29,9 +29,11 @@ from summarize.errors import InputError
 from summarize.outputs.exports import FORMATS, edit_rate, parse_formats, write_exports
 from summarize.outputs.exports import chapters, edl, fcp7xml, fcpx, shots_csv
 from summarize.outputs.exports import otio as otio_json
+from summarize.outputs.exports.rates import source_clock
 
-# Rates (frames a second) an editor may meet; "vfr": 10 s at 60 fps, then 50 s at 1 fps.
-RATES = [2, 10, 12.5, 15, 24000 / 1001, 25, 30000 / 1001, 50, 60000 / 1001, 120, 0.1, 1000, "vfr"]
+# Rates (frames a second) an editor may meet; "vfr": 10 s at 60 fps, then 50 s at 1 fps;
+# "vfr20": frames of 1/30 and 2/30 s in turn (an average of 20 fps, which divides 60).
+RATES = [2, 10, 12.5, 15, 24000 / 1001, 25, 30000 / 1001, 50, 60000 / 1001, 120, 0.1, 1000, "vfr", "vfr20"]
 HOUR_DF = {"start": "01:00:00;00", "rate": 29.97003, "drop_frame": True, "seconds": 3599.9964}
 
 
@@ -39,6 +41,8 @@ def _frame_times(rate, seconds=60.0):
     """Start of every frame and the end of the last one."""
     if rate == "vfr":
         return np.concatenate([np.arange(600) / 60, 10 + np.arange(51.0)])
+    if rate == "vfr20":
+        return np.cumsum([0.0] + [1 / 30 if k % 2 == 0 else 2 / 30 for k in range(1200)])
     n = max(int(round(seconds * rate)), 6)
     return np.arange(n + 1) / rate
 
@@ -94,7 +98,7 @@ def _assert_lands_on_the_kept_frames(document, times, edges, origin_seconds=0.0)
     them), exactly at the frame's start."""
     runs = _kept_runs(document)
     assert len(edges) == len(runs)
-    exact = edit_rate(document["input"]["avg_fps"]).per_frame is not None
+    exact = source_clock(document).rate.per_frame is not None
     for (a, b), (start, end) in zip(runs, edges):
         for frame, edit in ((a, start), (b, end)):
             seconds = edit - origin_seconds
@@ -111,7 +115,7 @@ def test_every_rate_gives_edits_on_the_kept_frames_or_one_line_refusal(rate):
     document, times = _shots_document(rate)
     fps = document["input"]["avg_fps"]
     readers = {"edl": lambda: otio.adapters.read_from_string(edl.text(document), "cmx_3600",
-                                                                  rate=edit_rate(fps).fps),
+                                                                  rate=source_clock(document).rate.fps),
                "fcp7xml": lambda: otio.adapters.read_from_string(fcp7xml.text(document), "fcp_xml"),
                "otio": lambda: otio.adapters.read_from_string(otio_json.text(document), "otio_json")}
     if fps > 60.01:  # frames shorter than any time-code frame: refused, OpenTimelineIO counts them
@@ -135,6 +139,10 @@ def test_time_code_rates_each_source_rate_is_edited_at():
         assert (chosen.fps, chosen.per_frame, chosen.timecode) == (pytest.approx(rate), per_frame, True), fps
     assert [edit_rate(r).drop_frame for r in (30000 / 1001, 60000 / 1001, 30, 10)] == [True, True, False, False]
     assert not edit_rate(120).timecode and not edit_rate(1000).timecode
+    # A variable rate averaging 20 fps: its cuts are off the 1/20 s grid, so placed by time at 60.
+    times = np.cumsum([0.0] + [1 / 30 if k % 2 == 0 else 2 / 30 for k in range(10)])
+    assert edit_rate(20.0, [(f, times[f]) for f in range(0, 10, 3)]).per_frame is None
+    assert edit_rate(20.0, [(f, f / 20) for f in range(0, 10, 3)]).per_frame == 3
 
 
 def test_a_refused_format_leaves_no_export_written(tmp_path):
@@ -288,3 +296,169 @@ def test_every_format_is_one_module_found_by_its_name():
     for name, module in FORMATS.items():
         found = importlib.import_module(f"summarize.outputs.exports.{module}")
         assert found.SUFFIXES and (callable(getattr(found, "text", None)) or callable(getattr(found, "write", None)))
+
+
+# ---- end to end: generated videos through the command line (slow) ----
+
+
+def _ffmpeg(*args):
+    subprocess.run(["ffmpeg", "-v", "error", "-y", *map(str, args)], check=True)
+
+
+def _packet_frame_times(path):
+    """Start of every video frame (seconds from the first) and the end of the last, from the
+    container's packets (the oracle: not through summarize.decoding)."""
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        packets = [(p.pts, p.duration or 0) for p in container.demux(stream) if p.pts is not None]
+        base = stream.time_base
+    packets.sort()
+    starts = np.array([float(p * base) for p, _ in packets])
+    end = float((packets[-1][0] + packets[-1][1]) * base)
+    return np.append(starts, end) - starts[0]
+
+
+def _cases(folder):
+    from tests.synthetic import write_video
+
+    scenes = [(0, 3.0), (1, 3.0), (2, 3.0), (3, 3.0), (4, 3.0)]
+    ten = write_video(folder / "ten.mp4", scenes, fps=10, width=160, height=120)
+    ntsc = write_video(folder / "ntsc.mp4", scenes[:4], fps=Fraction(30000, 1001), width=160, height=120)
+    _ffmpeg("-i", ntsc.path, "-c", "copy", "-timecode", "01:00:00;00", folder / "ntsc-tmcd.mov")
+    vfr = write_video(folder / "vfr.mkv", scenes, fps=30, width=160, height=120, variable_frame_rate=True,
+                      audio=False)
+    _ffmpeg("-i", vfr.path, "-c", "copy", "-timecode", "10:00:00:00", folder / "vfr-tc.mkv")
+    return {"10fps-mp4": (ten.path, None), "29.97-mov-tmcd": (folder / "ntsc-tmcd.mov", "01:00:00;00"),
+            "vfr-mkv-tag": (folder / "vfr-tc.mkv", "10:00:00:00")}
+
+
+EVERY_FORMAT = "edl,otio,fcp7xml,fcpx,chapters,chapters-mp4,chapters-mkv,csv"
+
+
+@pytest.fixture(scope="module")
+def summarized(tmp_path_factory):
+    from summarize._cli import main
+
+    folder = tmp_path_factory.mktemp("exports")
+    out = {}
+    for name, (video, timecode) in _cases(folder).items():
+        target = folder / name
+        with pytest.raises(SystemExit) as exit_info:
+            main([str(video), "-o", str(target), "--budget", "0.4", "--no-video", "--no-cache", "-q",
+                  "--export", EVERY_FORMAT])
+        assert exit_info.value.code == 0, name
+        stem = video.stem + ".summary"
+        document = json.loads((target / f"{stem}.json").read_text())
+        out[name] = (video, timecode, target, stem, document)
+    return out
+
+
+CASES = ["10fps-mp4", "29.97-mov-tmcd", "vfr-mkv-tag"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", CASES)
+def test_edits_of_a_summarized_video_land_on_its_kept_frames_from_its_time_code(summarized, case):
+    video, timecode, folder, stem, document = summarized[case]
+    times = _packet_frame_times(video)
+    assert document["input"]["n_frames"] == len(times) - 1
+    assert (document["input"].get("timecode") or {}).get("start") == timecode
+    clock = source_clock(document)
+    origin = clock.origin / clock.rate.fps
+    if timecode == "01:00:00;00":
+        assert clock.origin == 107892 and clock.rate.drop_frame
+    assert _kept_runs(document), "nothing kept"
+    readers = [otio.adapters.read_from_file(str(folder / f"{stem}.edl"), "cmx_3600", rate=clock.rate.fps),
+               otio.adapters.read_from_file(str(folder / f"{stem}.fcp.xml"), "fcp_xml"),
+               otio.adapters.read_from_file(str(folder / f"{stem}.otio"))]
+    for timeline in readers:
+        edges = [(a.to_seconds(), b.to_seconds()) for a, b in _clips(timeline)]
+        _assert_lands_on_the_kept_frames(document, times, edges, origin_seconds=origin)
+        assert bool(timeline.audio_tracks()) == document["input"]["has_audio"]
+    fcpx_text = (folder / f"{stem}.fcpxml").read_text()
+    _assert_lands_on_the_kept_frames(document, times, _fcpx_edges(fcpx_text), origin_seconds=origin)
+    rows = list(csv.DictReader(io.StringIO((folder / f"{stem}.shots.csv").read_text())))
+    assert [(int(r["start_frame"]), int(r["end_frame"]), r["kept"] == "1") for r in rows] == \
+        [(s["start_frame"], s["end_frame"], s["selected"]) for s in document["shots"]]
+
+
+def _ffprobe_chapters(path):
+    result = subprocess.run(["ffprobe", "-v", "error", "-show_chapters", "-of", "json", str(path)],
+                            check=True, capture_output=True, text=True)
+    return [(float(c["start_time"]), float(c["end_time"]), c.get("tags", {}).get("title"))
+            for c in json.loads(result.stdout)["chapters"]]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", CASES)
+def test_chaptered_copies_hold_the_source_and_chapters_at_the_kept_shots(summarized, case):
+    video, timecode, folder, stem, document = summarized[case]
+    runs = [(_seconds(document, a), _seconds(document, b)) for a, b in _kept_runs(document)]
+    source_packets = _packet_frame_times(video)
+    for suffix in (".chapters.mkv", ".chapters.mp4"):
+        copy = folder / f"{stem}{suffix}"
+        copied = _packet_frame_times(copy)
+        assert len(copied) == len(source_packets) and np.allclose(copied, source_packets, atol=1e-3)
+        with av.open(str(copy)) as container:
+            first = float(container.streams.video[0].start_time * container.streams.video[0].time_base)
+            assert len(container.streams.audio) == int(document["input"]["has_audio"])
+        chapters_read = [(a - first, b - first, t) for a, b, t in _ffprobe_chapters(copy)]
+        ms = pytest.approx  # chapters and timestamps are stored in milliseconds
+        if suffix == ".chapters.mkv":  # start and end of each kept run
+            assert [(a, b) for a, b, _ in chapters_read] == [(ms(a, abs=1.5e-3), ms(b, abs=1.5e-3)) for a, b in runs]
+        else:  # starts only: kept and skipped stretches cover the video
+            starts = [a for a, _, _ in chapters_read]
+            kept = [a for a, _, t in chapters_read if t.startswith("Kept")]
+            # The first chapter starts the file (MP4 moves it there): a run kept from the first frame.
+            assert kept == [ms(a if a > 0 else -first, abs=1.5e-3) for a, _ in runs]
+            assert starts[0] == ms(-first, abs=1e-6) and starts == sorted(starts)
+            titles = [t for _, _, t in chapters_read]
+            assert all(a != b for a, b in zip(titles, titles[1:]) if "Skipped" in (a, b))
+            assert chapters_read[-1][1] == pytest.approx(document["input"]["duration"], abs=0.05)
+        if timecode and suffix == ".chapters.mp4":  # the time code travels with the copy
+            assert read_timecode(copy)["start"] == timecode
+
+
+def _seconds(document, frame):
+    for shot in document["shots"]:
+        if shot["start_frame"] == frame:
+            return shot["start"]
+        if shot["end_frame"] == frame:
+            return shot["end"]
+    raise AssertionError(frame)
+
+
+@pytest.fixture(scope="module")
+def fast_video(tmp_path_factory):
+    from tests.synthetic import write_video
+
+    folder = tmp_path_factory.mktemp("fast")
+    return write_video(folder / "fast.mp4", [(0, 1.0), (1, 1.0)], fps=120, width=64, height=48).path
+
+
+@pytest.mark.slow
+def test_the_cli_refuses_a_time_code_format_in_one_line_and_writes_nothing(fast_video):
+    before = set(fast_video.parent.iterdir())
+    result = subprocess.run([sys.executable, "-m", "summarize", str(fast_video), "--export", "otio,fcpxml", "-q"],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 1  # the command is right; this file cannot have that format
+    lines = result.stderr.splitlines()
+    assert lines[-1].startswith("summarize: error: --export fcp7xml: fast.mp4 runs at 120 fps")
+    assert len(lines) == 2 and lines[0].startswith("summarize: note: --export fcpxml writes Final Cut Pro 7")
+    assert "Traceback" not in result.stderr
+    assert set(fast_video.parent.iterdir()) == before
+
+
+@pytest.mark.slow
+def test_the_refusal_comes_before_the_video_is_decoded(fast_video, monkeypatch, capsys):
+    from summarize import pipeline
+    from summarize._cli import main
+
+    def no_work(*args, **kwargs):
+        raise AssertionError("the summary started before the export was refused")
+
+    monkeypatch.setattr(pipeline.Summarizer, "summarize", no_work)
+    with pytest.raises(SystemExit) as exit_info:
+        main([str(fast_video), "--export", "edl", "--no-cache", "-q"])
+    assert exit_info.value.code == 1
+    assert "--export edl: fast.mp4 runs at 120 fps" in capsys.readouterr().err

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .rates import check_timecode, edit_rate
+from .rates import check_timecode, source_clock
 from .timeline import adapter_text
 
 SUFFIXES = (".edl",)
@@ -26,7 +26,7 @@ def check(document: dict[str, Any]) -> None:
 def text(document: dict[str, Any]) -> str:
     check(document)
     edl = adapter_text(document, "cmx_3600", "otio-cmx3600-adapter")
-    mode = "DROP FRAME" if edit_rate(document["input"]["avg_fps"]).drop_frame else "NON-DROP FRAME"
+    mode = "DROP FRAME" if source_clock(document).rate.drop_frame else "NON-DROP FRAME"
     title, _, events = edl.partition("\n\n")
     if document["input"]["has_audio"]:
         events = _EVENT.sub(lambda m: f"{m.group(1)}AA/V  {m.group(2)}", events)

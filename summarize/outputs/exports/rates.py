@@ -5,11 +5,12 @@ SMPTE time code counts only at 23.976, 24, 25, 29.97, 30, 48, 50, 59.94 and 60 f
 second (drop-frame at 29.97 and 59.94). A source at one of these (within 0.2%) is edited
 at its own rate, frame for frame. A slower source whose rate divides one of them (2, 10,
 12.5, 15 fps ...) is edited at the smallest such rate, each source frame being a whole
-number of time-code frames: exact. Any other source up to 60 fps (a variable frame rate
-averaging 27.4 fps, say) is edited at 60: each edge becomes the first 1/60 s frame at or
-after the frame it cuts on, so an editor that places frames by their time shows that
-frame at the edit point. Faster sources (120, 1000 fps) have frames shorter than any
-time-code frame: the time-code formats refuse them, OpenTimelineIO counts their frames.
+number of time-code frames: exact. Either holds only while the cuts sit on that rate's
+frame grid; otherwise (a variable frame rate), and for any other source up to 60 fps, the
+edit runs at 60: each edge becomes the first 1/60 s frame at or after the start of the
+frame it cuts on, so an editor that places frames by their time shows that frame at the
+edit point. Faster sources (120, 1000 fps) have frames shorter than any time-code frame:
+the time-code formats refuse them, OpenTimelineIO counts their frames.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any
+from typing import Any, Sequence
 
 from ...decoding.timecode import TIMECODE_RATES
 from ...errors import InputError
@@ -56,18 +57,32 @@ class EditRate:
         return nearest if abs(exact - nearest) <= ON_FRAME else math.ceil(exact)
 
 
-def edit_rate(avg_fps: float) -> EditRate:
-    """The rate an edit of a source averaging ``avg_fps`` frames a second counts in."""
+def edit_rate(avg_fps: float, cuts: Sequence[tuple[int, float]] = ()) -> EditRate:
+    """The rate an edit of a source averaging ``avg_fps`` frames a second counts in;
+    ``cuts``: (frame, seconds) of the frames the edit cuts on, to tell a constant rate."""
     best = min(TIMECODE_RATES, key=lambda r: abs(float(r) - avg_fps))
+    grid = None
     if abs(float(best) - avg_fps) <= SAME_RATE * float(best):
-        return EditRate(best, 1, True, avg_fps)
-    for rate in TIMECODE_RATES:  # ascending: the smallest whole multiple
-        multiple = float(rate) / avg_fps
-        if round(multiple) >= 2 and abs(multiple - round(multiple)) <= 1e-4 * multiple:
-            return EditRate(rate, round(multiple), True, avg_fps)
-    if avg_fps < float(TIMECODE_RATES[-1]):
+        grid = EditRate(best, 1, True, avg_fps)
+    else:
+        for rate in TIMECODE_RATES:  # ascending: the smallest whole multiple
+            multiple = float(rate) / avg_fps
+            if round(multiple) >= 2 and abs(multiple - round(multiple)) <= 1e-4 * multiple:
+                grid = EditRate(rate, round(multiple), True, avg_fps)
+                break
+    if grid is not None and all(abs(t * grid.fps - f * grid.per_frame) <= ON_FRAME for f, t in cuts):
+        return grid
+    if avg_fps <= float(TIMECODE_RATES[-1]) * (1 + SAME_RATE):
         return EditRate(TIMECODE_RATES[-1], None, True, avg_fps)
     return EditRate(Fraction(avg_fps).limit_denominator(1001), 1, False, avg_fps)
+
+
+def cuts(document: dict[str, Any]) -> list[tuple[int, float]]:
+    """(frame, seconds) of every shot edge of a summary document, and of its end."""
+    info = document["input"]
+    edges = {(s["start_frame"], s["start"]) for s in document.get("shots", ())}
+    edges |= {(s["end_frame"], s["end"]) for s in document.get("shots", ())}
+    return sorted(edges | ({(info["n_frames"], info["duration"])} if "duration" in info else set()))
 
 
 def refusal(fmt: str, avg_fps: float, name: str) -> str | None:
@@ -101,7 +116,7 @@ class SourceClock:
 
 def source_clock(document: dict[str, Any]) -> SourceClock:
     info = document["input"]
-    rate = edit_rate(info["avg_fps"])
+    rate = edit_rate(info["avg_fps"], cuts(document))
     timecode = info.get("timecode")
     origin = round(timecode["seconds"] * rate.fps) if timecode else 0
     return SourceClock(rate, origin, rate.frames(info["n_frames"], info["duration"]))

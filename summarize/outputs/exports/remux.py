@@ -42,7 +42,7 @@ def covering_chapters(document: dict[str, Any]) -> list[tuple[float, float, str]
 
 def _streams(container) -> list:
     """The streams copied: the first video stream and every audio stream."""
-    return container.streams.video[:1] + list(container.streams.audio)
+    return list(container.streams.video[:1]) + list(container.streams.audio)
 
 
 def _open_source(document: dict[str, Any]):
@@ -60,15 +60,15 @@ def check_codecs(document: dict[str, Any], fmt: str, name: str) -> None:
         for stream in _streams(source):
             codec = stream.codec_context.name if stream.codec_context else "unknown"
             if codec not in supported:
+                hint = "; use --export chapters-mkv" if fmt != "matroska" else ""
                 raise InputError(f"--export {name}: {document['input']['file_name']} holds {codec} "
-                                 f"{stream.type}, which {fmt.upper()} cannot carry; use --export chapters-mkv")
+                                 f"{stream.type}, which {fmt.upper()} cannot carry{hint}")
 
 
 def remux(document: dict[str, Any], target: Path, fmt: str, chapters: list[tuple[float, float, str]]) -> None:
     """Copy the source's video and audio packets into ``target`` (container ``fmt``) with ``chapters``.
 
-    Timestamps are shifted so the copy starts at 0 (as ffmpeg does); chapter times, given
-    from the first frame, are moved by the first frame's place in the container.
+    A source that cannot be read again, or a packet the muxer refuses, is one line.
     """
     try:
         _remux(document, target, fmt, chapters)
@@ -76,19 +76,40 @@ def remux(document: dict[str, Any], target: Path, fmt: str, chapters: list[tuple
         raise OutputError(f"cannot write the chaptered copy of {document['input']['file_name']} ({exc})") from None
 
 
+def _first_timestamps(document: dict[str, Any]) -> tuple[Fraction, Fraction]:
+    """The earliest timestamp (decoding or presentation) of any copied packet, and the
+    presentation time of the first video frame, in seconds of the source's clock."""
+    earliest, video_first, seen = None, None, set()
+    with _open_source(document) as source:
+        streams = _streams(source)
+        video = streams[0]
+        for count, packet in enumerate(source.demux(streams)):
+            if packet.dts is not None:
+                stamps = [t * packet.time_base for t in (packet.dts, packet.pts) if t is not None]
+                earliest = min([*stamps, *([earliest] if earliest is not None else [])])
+                seen.add(packet.stream.index)
+                if packet.stream.index == video.index and packet.pts is not None:
+                    first = packet.pts * packet.time_base
+                    video_first = first if video_first is None else min(video_first, first)
+            if (len(seen) == len(streams) and count > 64) or count > 2000:  # past B-frame reordering
+                break
+    return earliest or Fraction(0), video_first if video_first is not None else Fraction(0)
+
+
 def _remux(document: dict[str, Any], target: Path, fmt: str, chapters: list[tuple[float, float, str]]) -> None:
+    # Timestamps start at 0 (none negative, so the muxer shifts nothing); the chapters,
+    # given from the first frame, move with it.
+    shift, video_first = _first_timestamps(document)
+    first_us = round((video_first - shift) / MICROSECOND)
     with _open_source(document) as source, av.open(str(target), "w", format=fmt) as out:
         streams = _streams(source)
-        shift = Fraction(source.start_time or 0, av.time_base)
-        video = source.streams.video[0]
-        first = video.start_time * video.time_base - shift if video.start_time is not None else Fraction(0)
         out.metadata.update(source.metadata)
         copies = {}
         for stream in streams:
-            copy = out.add_stream_from_template(stream)
+            rate = {"rate": stream.average_rate} if stream.type == "video" and stream.average_rate else {}
+            copy = out.add_stream_from_template(stream, **rate)  # the rate: a timecode tag's tmcd track counts it
             copy.metadata.update(stream.metadata)  # a "timecode" tag becomes the copy's tmcd track
             copies[stream.index] = copy
-        first_us = round(first / MICROSECOND)
         out.set_chapters([{"id": n, "start": round(start * 1e6) + first_us, "end": round(end * 1e6) + first_us,
                            "time_base": MICROSECOND, "metadata": {"title": title}}
                           for n, (start, end, title) in enumerate(chapters, 1)])
