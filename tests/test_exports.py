@@ -20,12 +20,14 @@ from fractions import Fraction
 from pathlib import Path
 
 import av
+import jsonschema
 import numpy as np
 import opentimelineio as otio
 import pytest
 
 from summarize.decoding.timecode import read_timecode, timecode_seconds
 from summarize.errors import InputError
+from summarize.outputs import schema
 from summarize.outputs.exports import FORMATS, edit_rate, parse_formats, write_exports
 from summarize.outputs.exports import chapters, edl, fcp7xml, fcpx, shots_csv
 from summarize.outputs.exports import otio as otio_json
@@ -363,6 +365,7 @@ def test_edits_of_a_summarized_video_land_on_its_kept_frames_from_its_time_code(
     times = _packet_frame_times(video)
     assert document["input"]["n_frames"] == len(times) - 1
     assert (document["input"].get("timecode") or {}).get("start") == timecode
+    jsonschema.validate(document, schema())  # input.timecode is part of the format
     clock = source_clock(document)
     origin = clock.origin / clock.rate.fps
     if timecode == "01:00:00;00":
