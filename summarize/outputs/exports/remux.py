@@ -77,7 +77,8 @@ def remux(document: dict[str, Any], target: Path, fmt: str, chapters: list[tuple
 
 
 def _first_timestamps(document: dict[str, Any]) -> tuple[Fraction, Fraction]:
-    """The earliest timestamp (decoding or presentation) of any copied packet, and the
+    """The earliest presentation time of any copied packet (negative decoding times are the
+    muxers' to handle, as for B-frames), and the
     presentation time of the first video frame, in seconds of the source's clock."""
     earliest, video_first, seen = None, None, set()
     with _open_source(document) as source:
@@ -85,7 +86,7 @@ def _first_timestamps(document: dict[str, Any]) -> tuple[Fraction, Fraction]:
         video = streams[0]
         for count, packet in enumerate(source.demux(streams)):
             if packet.dts is not None:
-                stamps = [t * packet.time_base for t in (packet.dts, packet.pts) if t is not None]
+                stamps = [t * packet.time_base for t in (packet.pts,) if t is not None]
                 earliest = min([*stamps, *([earliest] if earliest is not None else [])])
                 seen.add(packet.stream.index)
                 if packet.stream.index == video.index and packet.pts is not None:
