@@ -324,7 +324,7 @@ def _cases(folder):
     from tests.synthetic import write_video
 
     scenes = [(0, 3.0), (1, 3.0), (2, 3.0), (3, 3.0), (4, 3.0)]
-    ten = write_video(folder / "ten.mp4", scenes, fps=10, width=160, height=120)
+    ten = write_video(folder / "ten.mp4", scenes, fps=10, width=160, height=120, preset="medium")  # B-frames
     ntsc = write_video(folder / "ntsc.mp4", scenes[:4], fps=Fraction(30000, 1001), width=160, height=120)
     _ffmpeg("-i", ntsc.path, "-c", "copy", "-timecode", "01:00:00;00", folder / "ntsc-tmcd.mov")
     vfr = write_video(folder / "vfr.mkv", scenes, fps=30, width=160, height=120, variable_frame_rate=True,
