@@ -100,4 +100,6 @@ REPORT = typer.Option(False, "--report", help="Also write NAME.summary.html: the
 PLOT = typer.Option(False, "--plot", help="Also write NAME.summary.png: the importance curve with the shots.")
 EXPORT = typer.Option(None, "--export", metavar="FORMATS",
                       help="Also write the kept shots for editors, comma-separated: edl (CMX 3600), otio "
-                      "(OpenTimelineIO), fcpxml (Final Cut Pro 7 XML), chapters (WebVTT + FFmetadata).")
+                      "(OpenTimelineIO), fcp7xml (Final Cut Pro 7 XML; old name fcpxml), fcpx (Final Cut Pro X "
+                      "FCPXML), chapters (WebVTT + FFmetadata), chapters-mp4 / chapters-mkv (a copy of the video "
+                      "with chapters), csv (the shot list).")

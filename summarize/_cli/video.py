@@ -45,7 +45,8 @@ def result_table(result: SummaryResult, extras: list[Path] = ()) -> Table:
 
 
 _EXTRA_LABELS = {".html": "Report", ".png": "Plot", ".edl": "EDL", ".otio": "OpenTimelineIO",
-                 ".fcp.xml": "FCP XML", ".chapters.vtt": "Chapters", ".ffmetadata": "Chapters"}
+                 ".fcp.xml": "FCP 7 XML", ".fcpxml": "FCPXML", ".chapters.vtt": "Chapters", ".ffmetadata": "Chapters",
+                 ".chapters.mp4": "Chaptered copy", ".chapters.mkv": "Chaptered copy", ".shots.csv": "Shot list"}
 
 
 def _count(n: int, noun: str) -> str:
@@ -92,7 +93,7 @@ def video_command(
     quiet: bool = QUIET,
 ) -> None:
     with signals_held():  # here, not at the top: --help must not wait for PyTorch
-        from ..outputs.exports import parse_formats
+        from ..outputs.exports import parse_formats, preflight
         from ..outputs.extras import check_extras_free, write_extras
         from ..pipeline import Summarizer, output_paths
 
@@ -102,6 +103,7 @@ def video_command(
     extras = {"report": report, "plot": plot, "exports": parse_formats(export)}
     if not overwrite:
         check_extras_free(output_paths(video, output_dir)[1], **extras)
+    preflight(video, extras["exports"])  # a format this video cannot have is refused before decoding
     try:
         with interrupt_on_signals():
             summarizer = Summarizer(options)

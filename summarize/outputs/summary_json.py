@@ -54,6 +54,8 @@ def write_json(document: dict[str, Any], path: Path, final: Path | None = None) 
 
 
 def _input_section(analysis: "Analysis", salvage: bool) -> dict[str, Any]:
+    from ..decoding.timecode import read_timecode
+
     info = analysis.features.info
     source = Path(info.path)
     if analysis.source_identity is not None:
@@ -79,6 +81,7 @@ def _input_section(analysis: "Analysis", salvage: bool) -> dict[str, Any]:
         **({"damaged": [list(r) for r in info.damaged], "missing": [list(r) for r in info.missing]}
            if salvage else {}),
         **({"decoder_note": info.decoder_note} if info.decoder_note else {}),
+        **({"timecode": timecode} if (timecode := read_timecode(source)) else {}),
     }
 
 
