@@ -140,6 +140,7 @@ def test_interrupted_write_leaves_nothing_behind(four_scene_video, tmp_path, mon
         destination.write_bytes(b"half a video")
         raise KeyboardInterrupt
 
+    monkeypatch.setattr(pipeline, "write_cut_video", interrupted)  # the default --cut exact's writer
     monkeypatch.setattr(pipeline, "write_summary_video", interrupted)
     with pytest.raises(KeyboardInterrupt):
         pipeline.summarize_video(four_scene_video.path, tmp_path, cache=False, device="cpu")

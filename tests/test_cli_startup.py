@@ -133,7 +133,7 @@ def test_ctrl_c_late_in_a_run_is_one_line_and_exit_130_or_a_complete_run(tmp_pat
                                                                     "bigbuckbunny.summary.mp4"]
 
 def test_the_names_offered_match_the_registries():
-    from summarize._cli import names
+    from summarize import names
     from summarize.backbones import BACKBONES, DEFAULT_BACKBONE
     from summarize.decoding import BACKENDS
     from summarize.device import DEVICE_CHOICES

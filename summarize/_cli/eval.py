@@ -13,7 +13,7 @@ from rich.table import Table
 
 from ..errors import UsageError
 from ..loading import signals_held
-from .names import BASELINES, DATASETS, DEFAULT_METHOD, METHOD_NAMES, REFERENCES
+from ..names import BASELINES, DATASETS, DEFAULT_METHOD, METHOD_NAMES, REFERENCES
 from .progress import stage_progress
 from .options import RAY, RETRIES, BackboneName, Device, _value
 

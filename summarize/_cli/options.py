@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from .names import (BACKBONE_NAMES, CUT_MODES, DECODERS, DEFAULT_BACKBONE, DEFAULT_CUT, DEFAULT_METHOD, DEVICE_CHOICES,
+from ..names import (BACKBONE_NAMES, CUT_MODES, DECODERS, DEFAULT_BACKBONE, DEFAULT_CUT, DEFAULT_METHOD, DEVICE_CHOICES,
                     METHOD_NAMES, VARIANTS, X264_PRESETS)
 
 if TYPE_CHECKING:
-    from ..pipeline import SummaryOptions
+    from ..options import SummaryOptions
 
 Method = enum.Enum("Method", {name: name for name in METHOD_NAMES}, type=str)
 BackboneName = enum.Enum("BackboneName", {name: name for name in BACKBONE_NAMES}, type=str)
@@ -82,7 +82,7 @@ def method_params(method: str, variant: str | None = None, checkpoint: Path | No
 def options_from_cli(method, budget, fps, backbone, weights: Path | None, device, batch_size, variant, no_cache,
                      preset="superfast", crf=23, checkpoint=None, stride=2, adapt=0, seed=0,
                      salvage=False, cut=DEFAULT_CUT, decoder="auto") -> SummaryOptions:
-    from ..pipeline import SummaryOptions
+    from ..options import SummaryOptions
 
     method = _value(method)
     return SummaryOptions(

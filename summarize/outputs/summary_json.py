@@ -6,14 +6,19 @@ import datetime as _dt
 import json
 import re
 from importlib import resources
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Sequence
 
 from .._version import __version__
-from ..errors import InputError, OutputError
+from ..errors import OutputError
 
 if TYPE_CHECKING:
-    from ..pipeline import Analysis, Summarizer
+    import numpy as np
+
+    from ..decoding.base import VideoInfo
+    from ..options import SummaryOptions
+    from ..selection import Selection
 
 FORMAT = "summarize.summary"
 # 2: the budget is a fraction of the duration (shots weigh seconds, not frames), with
@@ -53,23 +58,40 @@ def write_json(document: dict[str, Any], path: Path, final: Path | None = None) 
         raise OutputError(f"cannot write {final or path} ({exc.strerror or exc})") from None
 
 
-def _input_section(analysis: "Analysis", salvage: bool) -> dict[str, Any]:
-    info = analysis.features.info
+@dataclass(frozen=True)
+class SummaryFacts:
+    """Everything a summary document records, as plain values: the pipeline gathers them,
+    ``summary_document`` lays them out (rounded, in the schema's order)."""
+
+    info: VideoInfo  # the input as it was decoded
+    size_bytes: int  # the input's size when it was read
+    options: SummaryOptions  # what the summary was made with
+    sampling_fps: float
+    sample_times: Sequence[float]
+    sample_frames: Sequence[int]
+    scores: Sequence[float]  # one per sample
+    n_kts_shots: int  # shots KTS found (before any split to fit the budget)
+    shot_times: np.ndarray  # (S, 2) [start, end) seconds of every shot of ``selection``
+    selection: Selection
+    kept_seconds: float
+    backbone: dict[str, Any]  # the backbone section: name, weights, feature_dim, trained_on, source, resize, crop
+    method: dict[str, Any]  # name and params
+    fingerprint: str  # of ``option_values``
+    option_values: dict[str, Any]
+    device: str
+    feature_cache: str  # hit, miss or off
+    timings: dict[str, float]
+
+
+def _input_section(facts: SummaryFacts) -> dict[str, Any]:
+    info, salvage = facts.info, facts.options.salvage
     source = Path(info.path)
-    if analysis.source_identity is not None:
-        size_bytes = analysis.source_identity[2]  # the size that was read, checked unchanged
-    else:
-        try:
-            size_bytes = source.stat().st_size
-        except OSError as exc:
-            raise InputError(f"{source} disappeared while it was being summarized "
-                             f"({exc.strerror or exc})") from None
     return {
         "path": str(source.resolve()),
         "file_name": source.name,
-        "size_bytes": size_bytes,
+        "size_bytes": facts.size_bytes,
         "duration": round(info.duration, 6),
-        "n_frames": analysis.features.n_frames,
+        "n_frames": info.n_frames,
         "avg_fps": round(info.avg_fps, 6),
         "width": info.width,
         "height": info.height,
@@ -82,57 +104,47 @@ def _input_section(analysis: "Analysis", salvage: bool) -> dict[str, Any]:
     }
 
 
-def summary_document(summarizer: "Summarizer", analysis: "Analysis", json_path: Path, video_path: Path | None,
+def summary_document(facts: SummaryFacts, json_path: Path, video_path: Path | None,
                      written: Any = None) -> dict[str, Any]:
-    """The summary JSON of ``analysis`` made by ``summarizer`` (see ``summary.schema.json``);
-    ``written``: what the video writer reports (how it cut), None without a video."""
-    feats, sel, opts = analysis.features, analysis.selection, summarizer.options
-    info = feats.info
-    meta = summarizer.backbone.weights_meta
-    shot_times = analysis.shot_times()
+    """The summary JSON of ``facts`` (see ``summary.schema.json``); ``written``: what the
+    video writer reports (how it cut), None without a video."""
+    sel, opts, info = facts.selection, facts.options, facts.info
+    shot_times = facts.shot_times
     document = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "tool": {"name": "summarize", "version": __version__},
-        "input": _input_section(analysis, opts.salvage),
+        "input": _input_section(facts),
         "sampling": {
-            "fps": feats.fps,
-            "n_samples": feats.n_samples,
+            "fps": facts.sampling_fps,
+            "n_samples": len(facts.sample_times),
             "rule": "samples at k/fps seconds; each takes the frame on screen at that instant",
         },
-        "backbone": {
-            "name": meta.name,
-            "weights": summarizer.backbone.weights_file or "default",
-            "feature_dim": meta.feature_dim,
-            "trained_on": meta.trained_on,
-            "source": meta.source,
-            "resize": meta.resize,
-            "crop": meta.crop,
-        },
-        "method": {"name": summarizer.scorer.name, "params": summarizer.scorer.params},
-        "options": {"fingerprint": summarizer.options_fingerprint(), "values": summarizer.output_options()},
+        "backbone": dict(facts.backbone),
+        "method": dict(facts.method),
+        "options": {"fingerprint": facts.fingerprint, "values": facts.option_values},
         "segmentation": {
             "method": "kts",
             "params": {"kernel": "linear", "vmax": opts.kts_vmax, "block_size": opts.kts_block_size},
-            "n_shots": len(analysis.change_points) + 1,
+            "n_shots": facts.n_kts_shots,
         },
         "selection": {
             "method": "knapsack",
             "budget": opts.budget,
             "capacity_frames": sel.capacity,
             "selected_frames": sel.selected_frames,
-            "achieved": round(analysis.kept_seconds / info.duration, 6) if info.duration > 0 else 0.0,
+            "achieved": round(facts.kept_seconds / info.duration, 6) if info.duration > 0 else 0.0,
             "weights": "seconds",
             "capacity_seconds": round(sel.capacity * sel.unit, 6) if sel.unit else None,
             "min_fill": opts.min_fill,
             "shots_split": sel.n_split,
             "n_shots": len(sel.bounds),
         },
-        "summary": {"duration": round(analysis.kept_seconds, 6), "n_shots": int(sel.selected.sum())},
+        "summary": {"duration": round(facts.kept_seconds, 6), "n_shots": int(sel.selected.sum())},
         "samples": {
-            "time": rounded_list(feats.times),
-            "frame": [int(f) for f in feats.frame_indices],
-            "score": rounded_list(analysis.scores),
+            "time": rounded_list(facts.sample_times),
+            "frame": [int(f) for f in facts.sample_frames],
+            "score": rounded_list(facts.scores),
         },
         "shots": [
             {
@@ -155,9 +167,9 @@ def summary_document(summarizer: "Summarizer", analysis: "Analysis", json_path: 
         },
         "run": {
             "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-            "device": str(summarizer.device),
-            "feature_cache": "off" if summarizer.cache is None else ("hit" if feats.from_cache else "miss"),
-            "timings": {k: round(v, 4) for k, v in analysis.timings.items()},
+            "device": facts.device,
+            "feature_cache": facts.feature_cache,
+            "timings": {k: round(v, 4) for k, v in facts.timings.items()},
         },
     }
     encoding = document["outputs"]["video_encoding"]
