@@ -28,6 +28,7 @@ from .options import RUN_ONLY_OPTIONS, X264_PRESETS, SummaryOptions  # noqa: F40
 from .outputs.smartcut import write_cut_video
 from .outputs.summary_json import SummaryFacts, summary_document
 from .outputs.verify import ExpectedShot, check_summary_video
+from .paths import output_paths
 from .scoring import Scorer, get_scorer
 from .segmentation import kts
 from .threads import one_torch_thread
@@ -131,14 +132,6 @@ def exact_frame_times(frame_times: np.ndarray, duration: float) -> np.ndarray:
         if np.max(np.abs(grid - times)) < 0.1 / float(rate):
             return grid
     return np.round(times, 6)
-
-
-def output_paths(video: Path, output_dir: Path | None, stem: str | None = None) -> tuple[Path, Path]:
-    """``NAME.summary.mp4`` and ``NAME.summary.json`` beside the video or in ``output_dir``
-    (``NAME`` is the video's stem unless ``stem`` is given)."""
-    folder = Path(output_dir) if output_dir is not None else video.parent
-    stem = stem or video.stem
-    return folder / f"{stem}.summary.mp4", folder / f"{stem}.summary.json"
 
 
 def _canonical(value: Any) -> Any:

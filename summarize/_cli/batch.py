@@ -14,6 +14,7 @@ from rich.text import Text
 from rich.table import Table
 
 from ..loading import signals_held
+from ..paths import shown
 from .exits import fail
 from .options import (ADAPT, BACKBONE, BATCH_SIZE, BUDGET, CHECKPOINT, CRF, CUT, DECODER, DEVICE, EXPORT, FPS, METHOD,
                       NO_CACHE, NO_VIDEO, PLOT, PRESET, QUIET, RAY, RETRIES, SALVAGE, SEED, STRIDE, VARIANT, WEIGHTS,
@@ -59,7 +60,7 @@ class RichBatchProgress:  # a summarize.batch.BatchProgress (not imported here: 
         if worker not in self.workers:  # a Ray cluster may run more workers than --jobs
             self.workers[worker] = self.progress.add_task("", total=100, file="", detail="", visible=False)
         where = self.where.get(worker)
-        name = _short(item.name if where is None else f"{where} {item.name}")
+        name = _short(shown(item.name if where is None else f"{where} {item.name}"))
         # reset, not update: the row's elapsed time is this video's
         self.progress.reset(self.workers[worker], total=100, description=name, visible=True,
                             file=STAGE_LABELS["features"], detail="")
@@ -77,7 +78,7 @@ class RichBatchProgress:  # a summarize.batch.BatchProgress (not imported here: 
         self.done += 1
         self.progress.update(self.overall, advance=1, detail=f"{self.done}/{self.total}")
         if entry.status == "failed" and not self.progress.disable:
-            self.progress.console.print(Text.assemble(("failed", "red"), f" {item.name}: {entry.reason}"))
+            self.progress.console.print(Text.assemble(("failed", "red"), shown(f" {item.name}: {entry.reason}")))
 
     def stopping(self) -> None:
         if not self.progress.disable:
@@ -98,11 +99,11 @@ def summary_table(report: BatchReport, seconds: float) -> Table:
     table.add_row("Failed", str(failed))
     folders = [e.input for e in report.entries if e.reason.startswith("folder cannot be read")]
     if folders:
-        table.add_row("Unreadable folders", ", ".join(folders))
+        table.add_row("Unreadable folders", shown(", ".join(folders)))
     if report.interrupted:
         table.add_row("Not done", f"{report.index.total - len(report.entries)} (interrupted)")
     json_path, csv_path = report.index_paths
-    table.add_row("Index", f"{json_path} (and {csv_path.name})")
+    table.add_row("Index", shown(f"{json_path} (and {csv_path.name})"))
     table.add_row("Time taken", f"{seconds:.1f} s")
     return table
 
@@ -192,13 +193,14 @@ def batch_command(
         with stderr_console.status("Writing reports and exports...") if not quiet else contextlib.nullcontext():
             _, extra_failures = write_batch_extras(run.entries, run.index.folder, **extras)
         for name, reason in extra_failures:
-            sys.stderr.write(f"summarize: error: extras of {name}: {reason}\n")
+            sys.stderr.write(shown(f"summarize: error: extras of {name}: {reason}\n"))
     for name, trace in run.internal_errors:
-        sys.stderr.write(f"summarize: internal error on {name} (a bug; please report it with this trace):\n{trace}")
+        sys.stderr.write(shown(f"summarize: internal error on {name} (a bug; please report it with this trace):\n"
+                               f"{trace}"))
     if not quiet:
         table = summary_table(run, time.perf_counter() - started)
         if report:
-            table.add_row("Report", str(run.index.folder / "index.html"))
+            table.add_row("Report", shown(run.index.folder / "index.html"))
         Console().print(table)
     if run.index_error:
         fail(run.index_error, 1)

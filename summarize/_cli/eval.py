@@ -13,6 +13,7 @@ from rich.table import Table
 
 from ..errors import UsageError
 from ..loading import signals_held
+from ..paths import shown
 from ..names import BASELINES, DATASETS, DEFAULT_METHOD, METHOD_NAMES, REFERENCES
 from .progress import stage_progress
 from .options import RAY, RETRIES, BackboneName, Device, _value
@@ -141,6 +142,6 @@ def eval_command(
     console.print(f"Protocol: {result.protocol.name} (every rule is in the JSON); "
                   f"{result.timings['total']:.1f} s on {result.device}")
     for note in result.notes:
-        console.print(f"Note: {note}", highlight=False)
+        console.print(shown(f"Note: {note}"), highlight=False)
     if json_path is not None:
-        console.print(f"Results (JSON): {json_path}")
+        console.print(f"Results (JSON): {shown(json_path)}")

@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ..loading import signals_held
+from ..paths import shown
 from .exits import fail
 from .options import (ADAPT, BACKBONE, BATCH_SIZE, BUDGET, CHECKPOINT, CRF, CUT, DECODER, DEVICE, EXPORT, FPS, METHOD,
                       NO_CACHE, NO_VIDEO, PLOT, PRESET, QUIET, REPORT, SALVAGE, SEED, STRIDE, VARIANT, WEIGHTS,
@@ -35,10 +36,10 @@ def result_table(result: SummaryResult, extras: list[Path] = ()) -> Table:
     table.add_row("Kept", f"{_clock(doc['summary']['duration'])} in {_count(doc['summary']['n_shots'], 'shot')} "
                   f"({100 * sel['achieved']:.1f}% of the duration; budget {100 * sel['budget']:.1f}%)")
     if result.video_path is not None:
-        table.add_row("Summary video", str(result.video_path))
-    table.add_row("Scores (JSON)", str(result.json_path))
+        table.add_row("Summary video", shown(result.video_path))
+    table.add_row("Scores (JSON)", shown(result.json_path))
     for path in extras:
-        table.add_row(_EXTRA_LABELS.get(path.name.rsplit(".summary", 1)[-1], "Export"), str(path))
+        table.add_row(_EXTRA_LABELS.get(path.name.rsplit(".summary", 1)[-1], "Export"), shown(path))
     cache = " (features from cache)" if doc["run"]["feature_cache"] == "hit" else ""
     table.add_row("Time taken", f"{timings['total']:.1f} s on {doc['run']['device']}{cache}")
     return table

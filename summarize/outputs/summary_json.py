@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 from .._version import __version__
 from ..errors import OutputError
+from ..paths import exact_bytes, from_record, shown, text_safe
 
 if TYPE_CHECKING:
     import numpy as np
@@ -44,8 +45,9 @@ _NUMBER_ARRAY = re.compile(r"\[\s*((?:-?[0-9][0-9.eE+-]*|true|false|null)(?:,\s*
 
 
 def dumps(document: dict[str, Any]) -> str:
-    """Indented JSON with arrays of plain values kept on one line (readable and compact)."""
-    text = json.dumps(document, indent=2, ensure_ascii=False)
+    """Indented JSON with arrays of plain values kept on one line (readable and compact).
+    A name that is not UTF-8 is written as ``paths.shown`` writes it (never an error)."""
+    text = json.dumps(text_safe(document), indent=2, ensure_ascii=False)
     return _NUMBER_ARRAY.sub(lambda m: "[" + ", ".join(v.strip() for v in m.group(1).split(",")) + "]", text)
 
 
@@ -83,12 +85,30 @@ class SummaryFacts:
     timings: dict[str, float]
 
 
+def _exact(key: str, path: Path) -> dict[str, str]:
+    """``{key: base64 of the path's bytes}`` for a path that is not UTF-8 (see ``paths.py``)."""
+    raw = exact_bytes(path)
+    return {key: raw} if raw is not None else {}
+
+
+def source_path(document: dict[str, Any]) -> Path:
+    """The input video of a summary document, exactly (whatever the bytes of its name)."""
+    return Path(from_record(document["input"]["path"], document["input"].get("path_bytes")))
+
+
+def summary_video_path(document: dict[str, Any]) -> Path | None:
+    """The summary MP4 of a summary document, exactly; None when it has none."""
+    outputs = document.get("outputs") or {}
+    return Path(from_record(outputs["video"], outputs.get("video_bytes"))) if outputs.get("video") else None
+
+
 def _input_section(facts: SummaryFacts) -> dict[str, Any]:
     info, salvage = facts.info, facts.options.salvage
-    source = Path(info.path)
+    source = Path(info.path).resolve()
     return {
-        "path": str(source.resolve()),
-        "file_name": source.name,
+        "path": shown(source),
+        **_exact("path_bytes", source),
+        "file_name": shown(source.name),
         "size_bytes": facts.size_bytes,
         "duration": round(info.duration, 6),
         "n_frames": info.n_frames,
@@ -159,8 +179,10 @@ def summary_document(facts: SummaryFacts, json_path: Path, video_path: Path | No
             for i in range(len(sel.bounds))
         ],
         "outputs": {
-            "json": str(json_path.resolve()),
-            "video": str(video_path.resolve()) if video_path is not None else None,
+            "json": shown(json_path.resolve()),
+            **_exact("json_bytes", json_path.resolve()),
+            "video": shown(video_path.resolve()) if video_path is not None else None,
+            **(_exact("video_bytes", video_path.resolve()) if video_path is not None else {}),
             "video_encoding": {"codec": "h264", "encoder": "libx264", "preset": opts.video_preset,
                                "crf": opts.video_crf, "audio": "aac" if info.has_audio else None}
             if video_path is not None else None,
