@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from fractions import Fraction
 from pathlib import Path
 from typing import Any, Callable
@@ -24,7 +24,9 @@ from .decoding import check_path
 from .errors import InputError, OutputError, UsageError
 from .features import FeatureCache, VideoFeatures, extract_features
 from .outputs import FORMAT_VERSION, atomic_outputs, ensure_writable_dir, write_json, write_summary_video
-from .options import RUN_ONLY_OPTIONS, X264_PRESETS, SummaryOptions  # noqa: F401 (X264_PRESETS: its old home)
+from .outputs.atomic import check_absent, temporary_sibling
+from .outputs.extras import extra_paths, write_extras
+from .options import RUN_ONLY_OPTIONS, SummaryOptions
 from .outputs.smartcut import write_cut_video
 from .outputs.summary_json import SummaryFacts, summary_document
 from .outputs.verify import ExpectedShot, check_summary_video
@@ -112,6 +114,7 @@ class SummaryResult:
     document: dict[str, Any]
     json_path: Path
     video_path: Path | None
+    extras: list[Path] = field(default_factory=list)  # the report, plot and exports written
 
     @property
     def timings(self) -> dict[str, float]:
@@ -298,31 +301,34 @@ class Summarizer:
         return Analysis(feats, scores, change_points, selection, timings)
 
     def summarize(self, path: str | Path, output_dir: str | Path | None = None, *, write_video: bool = True,
-                  overwrite: bool = False, progress: ProgressFn = _no_progress) -> SummaryResult:
-        """Analyze ``path`` and write ``NAME.summary.json`` (and ``NAME.summary.mp4``)."""
+                  overwrite: bool = False, progress: ProgressFn = _no_progress,
+                  extras: dict[str, Any] | None = None) -> SummaryResult:
+        """Analyze ``path`` and write ``NAME.summary.json`` (and ``NAME.summary.mp4``, and the
+        ``extras``: see ``write``)."""
         started = time.perf_counter()
         path = Path(path)
         video_path, json_path = output_paths(path, Path(output_dir) if output_dir is not None else None)
-        targets = [json_path] + ([video_path] if write_video else [])
+        targets = [json_path] + ([video_path] if write_video else []) + extra_paths(json_path, **(extras or {}))
         if not overwrite:
-            for target in targets:
-                if target.exists():
-                    raise OutputError(f"{target} already exists (use --overwrite to replace it)")
+            check_absent(targets)
         check_path(path)  # a bad input fails before any output folder is created
         ensure_writable_dir(json_path.parent)  # before the long work, not after it
         analysis = self.analyze(path, progress)
         return self.write(analysis, json_path, video_path if write_video else None, progress=progress,
-                          started=started, overwrite=overwrite)
+                          started=started, overwrite=overwrite, extras=extras)
 
     def write(self, analysis: Analysis, json_path: Path, video_path: Path | None, *,
               progress: ProgressFn = _no_progress, started: float | None = None,
-              overwrite: bool = True) -> SummaryResult:
-        """Write the summary MP4 (unless ``video_path`` is None) and the JSON of ``analysis``.
+              overwrite: bool = True, extras: dict[str, Any] | None = None) -> SummaryResult:
+        """Write the summary MP4 (unless ``video_path`` is None) and the JSON of ``analysis``,
+        and the ``extras`` (``report``, ``plot``, ``exports``: see ``outputs/extras.py``).
 
         ``started`` (a ``time.perf_counter()`` value) dates the run's total time. The MP4 is
         checked against the selection after writing (see ``outputs/verify.py``) and written
-        again by the exact path when it differs. Without ``overwrite``, existing outputs
-        (or outputs another run wrote meanwhile) are an ``OutputError``.
+        again by the exact path when it differs. All the files are renamed into place as one
+        unit, the JSON last: a failure (a full disk while the report is written) or Ctrl-C
+        leaves none of them. Without ``overwrite``, existing outputs (or outputs another run
+        wrote meanwhile) are an ``OutputError``.
         """
         started = time.perf_counter() if started is None else started
         json_path = Path(json_path)
@@ -331,10 +337,17 @@ class Summarizer:
         timings = analysis.timings
         t0 = time.perf_counter()
         progress("writing", 0.0)
-        finals = [video_path, json_path] if video_path is not None else [json_path]
-        # The video is renamed into place before the JSON, so a JSON on disk always means
-        # a complete run; an error or Ctrl-C leaves neither.
-        with atomic_outputs(*finals, overwrite=overwrite) as temps:
+        extras = extras or {}
+        # The extras are written beside the JSON's temporary name, under the names they take
+        # beside a JSON of that name (write_extras writes exactly extra_paths), so they are
+        # temporary names of their finals too. The video and the extras are renamed into place
+        # before the JSON, so a JSON on disk always means a complete run.
+        json_temp = temporary_sibling(json_path)
+        finals = [video_path] if video_path is not None else []
+        temps = [temporary_sibling(video_path)] if video_path is not None else []
+        finals += [*extra_paths(json_path, **extras), json_path]
+        temps += [*extra_paths(json_temp, **extras), json_temp]
+        with atomic_outputs(*finals, overwrite=overwrite, temps=temps):
             written = None
             if video_path is not None:
                 try:
@@ -346,9 +359,13 @@ class Summarizer:
             timings["writing"] = time.perf_counter() - t0
             timings["total"] = time.perf_counter() - started
             document = summary_document(self.facts(analysis), json_path, video_path, written)
-            write_json(document, temps[-1], json_path)
+            write_json(document, json_temp, json_path)
+            if any(extras.values()):
+                progress("extras", 0.0)
+                _write_extras(document, json_path, json_temp, extras)
+                progress("extras", 1.0)
         progress("writing", 1.0)  # only now, and only once: the outputs are in place (see ProgressFn)
-        return SummaryResult(analysis, document, json_path, video_path)
+        return SummaryResult(analysis, document, json_path, video_path, extra_paths(json_path, **extras))
 
     def facts(self, analysis: Analysis) -> SummaryFacts:
         """What the summary JSON of ``analysis`` records (see ``outputs/summary_json.py``)."""
@@ -405,6 +422,17 @@ class Summarizer:
             raise InputError(f"cannot write a faithful summary of {info.path}: seeking gave other frames "
                              f"({problem}) and so did sequential decoding ({second})")
         return written
+
+
+def _write_extras(document: dict[str, Any], json_path: Path, json_temp: Path, extras: dict[str, Any]) -> None:
+    """``write_extras`` beside the JSON's temporary name; an error names the final file."""
+    try:
+        write_extras(document, json_temp, **extras)
+    except OutputError as exc:
+        message = str(exc)
+        for temp, final in zip(extra_paths(json_temp, **extras), extra_paths(json_path, **extras)):
+            message = message.replace(str(temp), str(final))
+        raise OutputError(message) from None
 
 
 def summarize_video(path: str | Path, output_dir: str | Path | None = None, *, write_video: bool = True,

@@ -18,7 +18,8 @@ from ..paths import shown
 from .exits import fail
 from .options import (ADAPT, BACKBONE, BATCH_SIZE, BUDGET, CHECKPOINT, CRF, CUT, DECODER, DEVICE, EXPORT, FPS, METHOD,
                       NO_CACHE, NO_VIDEO, PLOT, PRESET, QUIET, RAY, RETRIES, SALVAGE, SEED, STRIDE, VARIANT, WEIGHTS,
-                      BackboneName, Cut, Decoder, Device, Method, Preset, Variant, options_from_cli)
+                      BackboneName, Cut, Decoder, Device, Method, Preset, Variant, check_request, declared_params,
+                      options_from_cli)
 from .progress import STAGE_LABELS, stderr_console
 from .signals import interrupt_on_signals
 
@@ -89,6 +90,15 @@ def _short(name: str, width: int = 40) -> str:
     return name if len(name) <= width else "..." + name[-(width - 3):]
 
 
+def _check_folder(folder: Path, recursive: bool, pattern: str | None, output_dir: Path | None) -> None:
+    """The folder exists and holds videos (the run finds them again when it starts)."""
+    from ..batch.discover import find_videos, require_videos
+
+    unreadable: list = []
+    videos = find_videos(folder, recursive=recursive, pattern=pattern, exclude=output_dir, unreadable=unreadable)
+    require_videos(videos, folder, recursive=recursive, pattern=pattern, unreadable=unreadable)
+
+
 def summary_table(report: BatchReport, seconds: float) -> Table:
     table = Table(show_header=False, box=None, pad_edge=False)
     table.add_column(style="bold")
@@ -153,9 +163,16 @@ def batch_command(
 ) -> None:
     import time
 
+    # What the command line and the folder can tell is checked first: a wrong value or a
+    # folder without videos is answered before PyTorch loads (seconds).
+    if ray is not None and jobs is not None and jobs < 1:
+        fail(f"--jobs must be at least 1, got {jobs}", 2)
+    options = options_from_cli(method, budget, fps, backbone, weights, device, batch_size, variant, no_cache, preset,
+                               crf, checkpoint, stride, adapt, seed, salvage, cut=cut, decoder=decoder)
+    extras = check_request(options, export, report, plot)
+    _check_folder(folder, recursive, pattern, output_dir)
     with signals_held():  # here, not at the top: --help must not wait for PyTorch
         from ..batch import run_batch
-        from ..outputs.exports import parse_formats
         from ..outputs.extras import write_batch_extras
         from ..pipeline import Summarizer
 
@@ -165,13 +182,8 @@ def batch_command(
         with signals_held():
             from ..batch.ray_executor import RayExecutor
 
-        if jobs is not None and jobs < 1:
-            fail(f"--jobs must be at least 1, got {jobs}", 2)
         executor = RayExecutor(ray, jobs or 0, retries=retries)
-    extras = {"report": report, "plot": plot, "exports": parse_formats(export)}
-    summarizer = Summarizer(options_from_cli(method, budget, fps, backbone, weights, device, batch_size, variant,
-                                             no_cache, preset, crf, checkpoint, stride, adapt, seed, salvage,
-                                             cut=cut, decoder=decoder))
+    summarizer = Summarizer(declared_params(options))
     progress = Progress(
         TextColumn("{task.description:<40}"), TextColumn("{task.fields[file]:<20}"), BarColumn(),
         TextColumn("{task.fields[detail]:>9}"), TimeElapsedColumn(), _EtaColumn(),

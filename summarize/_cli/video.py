@@ -14,8 +14,8 @@ from ..paths import shown
 from .exits import fail
 from .options import (ADAPT, BACKBONE, BATCH_SIZE, BUDGET, CHECKPOINT, CRF, CUT, DECODER, DEVICE, EXPORT, FPS, METHOD,
                       NO_CACHE, NO_VIDEO, PLOT, PRESET, QUIET, REPORT, SALVAGE, SEED, STRIDE, VARIANT, WEIGHTS,
-                      BackboneName, Cut, Decoder, Device, Method, Preset,
-                      Variant, options_from_cli)
+                      BackboneName, Cut, Decoder, Device, Method, Preset, Variant, check_request, declared_params,
+                      options_from_cli)
 from .progress import stage_progress
 from .signals import interrupt_on_signals
 
@@ -92,29 +92,36 @@ def video_command(
     salvage: bool = SALVAGE,
     quiet: bool = QUIET,
 ) -> None:
-    with signals_held():  # here, not at the top: --help must not wait for PyTorch
-        from ..outputs.exports import parse_formats
-        from ..outputs.extras import check_extras_free, write_extras
-        from ..pipeline import Summarizer, output_paths
-
+    # What the command line and the files named can tell is checked first: a wrong value,
+    # a missing file or existing outputs are answered before PyTorch loads (seconds).
     options = options_from_cli(method, budget, fps, backbone, weights, device, batch_size, variant, no_cache,
                                preset, crf, checkpoint, stride, adapt, seed, salvage, cut=cut, decoder=decoder)
+    extras = check_request(options, export, report, plot)
+    _check_files(video, output_dir, overwrite, not no_video, extras)
+    with signals_held():  # here, not at the top: --help must not wait for PyTorch
+        from ..pipeline import Summarizer
 
-    extras = {"report": report, "plot": plot, "exports": parse_formats(export)}
-    if not overwrite:
-        check_extras_free(output_paths(video, output_dir)[1], **extras)
     try:
         with interrupt_on_signals():
-            summarizer = Summarizer(options)
+            summarizer = Summarizer(declared_params(options))
             with stage_progress(enabled=not quiet) as progress:
                 result = summarizer.summarize(video, output_dir, write_video=not no_video, overwrite=overwrite,
-                                              progress=progress)
-                written = []
-                if any(extras.values()):
-                    progress("extras", 0.0)
-                    written = write_extras(result.document, result.json_path, **extras).paths
-                    progress("extras", 1.0)
+                                              progress=progress, extras=extras)
     except KeyboardInterrupt:  # Ctrl-C, SIGTERM or SIGHUP (Typer would turn it into a silent exit 130)
         fail("interrupted; no partial outputs were left behind", 130)
     if not quiet:
-        Console().print(result_table(result, written))
+        Console().print(result_table(result, result.extras))
+
+
+def _check_files(video: Path, output_dir: Path | None, overwrite: bool, write_video: bool, extras: dict) -> None:
+    """The input is a file we may read, and (without --overwrite) no output exists yet."""
+    with signals_held():  # PyAV and decord load here
+        from ..decoding.probe import check_path
+    from ..outputs.atomic import check_absent
+    from ..outputs.extras import extra_paths
+    from ..paths import output_paths
+
+    check_path(video)
+    if not overwrite:
+        video_path, json_path = output_paths(video, output_dir)
+        check_absent([json_path, *([video_path] if write_video else []), *extra_paths(json_path, **extras)])
