@@ -5,6 +5,7 @@ import errno
 import json
 from pathlib import Path
 
+import jsonschema
 import numpy as np
 import pytest
 
@@ -210,3 +211,33 @@ def test_the_document_rounds_to_six_decimals_and_says_what_is_absent(tmp_path):
     video.unlink()
     with pytest.raises(InputError, match=r"\(No such file or directory\)$"):
         _document(summarizer, analysis, tmp_path / "t.json", None)
+
+
+def test_a_path_that_is_not_utf8_is_shown_and_kept_exactly(tmp_path):
+    """The document is UTF-8 text: such a name is shown with \\xNN, and its bytes kept beside it."""
+    import base64
+    import os
+    from dataclasses import replace
+
+    from summarize.outputs.summary_json import source_path, summary_video_path
+
+    summarizer, analysis, video = _parts(tmp_path)
+    bad = video.with_name(os.fsdecode(b"caf\xe9.mp4"))
+    video.rename(bad)
+    analysis.features.info = replace(analysis.features.info, path=str(bad))
+    json_path, video_path = tmp_path / os.fsdecode(b"caf\xe9.summary.json"), tmp_path / "plain.summary.mp4"
+    doc = _document(summarizer, analysis, json_path, video_path)
+    assert doc["input"]["file_name"] == "caf\\xe9.mp4" and doc["input"]["path"] == f"{tmp_path.resolve()}/caf\\xe9.mp4"
+    assert base64.b64decode(doc["input"]["path_bytes"]) == os.fsencode(bad.resolve())
+    assert base64.b64decode(doc["outputs"]["json_bytes"]) == os.fsencode(json_path.resolve())
+    assert "video_bytes" not in doc["outputs"]  # a UTF-8 name needs none
+    assert source_path(doc) == bad.resolve() and summary_video_path(doc) == video_path.resolve()
+    text = dumps(doc)
+    text.encode("utf-8")  # never a UnicodeEncodeError
+    assert json.loads(text)["input"]["file_name"] == "caf\\xe9.mp4"
+    jsonschema.validate(json.loads(text), schema())
+    (tmp_path / "plain").mkdir()
+    plain_summarizer, plain_analysis, _ = _parts(tmp_path / "plain")
+    assert "path_bytes" not in _document(plain_summarizer, plain_analysis, video_path, None)["input"]
+    no_video = _document(summarizer, analysis, json_path, None)
+    assert summary_video_path(no_video) is None and "video_bytes" not in no_video["outputs"]
