@@ -68,8 +68,24 @@ def test_summarize_a_video_whose_name_is_not_utf8(clip, tmp_path):
     assert source_path(document) == video and summary_video_path(document) == video.with_name(
         os.fsdecode(b"caf\xe9 \xff\xfe.summary.mp4"))
     assert summary_video_path(document).is_file()
-    page = (tmp_path / os.fsdecode(b"caf\xe9 \xff\xfe.summary.html")).read_bytes().decode("utf-8")
+    page_path = tmp_path / os.fsdecode(b"caf\xe9 \xff\xfe.summary.html")
+    page = page_path.read_bytes().decode("utf-8")
     assert 'src="caf%E9%20%FF%FE.summary.mp4"' in page and SHOWN in page  # keyframes were read from the source
+    # and a browser finds the summary video by that link
+    from playwright.sync_api import sync_playwright
+
+    from tests.test_report import _CHECK_PAGE, CHROMIUM_FLAGS, _chromium
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=_chromium(), args=CHROMIUM_FLAGS)
+        try:
+            page = browser.new_page()
+            page.goto(page_path.as_uri(), wait_until="load")
+            video = page.evaluate(_CHECK_PAGE)["video"]
+        finally:
+            browser.close()
+    assert video["error"] is None and video["ready"] >= 1
+    assert video["duration"] == pytest.approx(document["summary"]["duration"], abs=0.1)
 
 
 @pytest.mark.slow

@@ -170,6 +170,12 @@ def batch_command(
     options = options_from_cli(method, budget, fps, backbone, weights, device, batch_size, variant, no_cache, preset,
                                crf, checkpoint, stride, adapt, seed, salvage, cut=cut, decoder=decoder)
     extras = check_request(options, export, report, plot)
+    executor = None
+    if ray is not None:  # a command line asking for a missing Ray is wrong whatever the folder holds
+        with signals_held():
+            from ..batch.ray_executor import RayExecutor
+
+        executor = RayExecutor(ray, jobs or 0, retries=retries)
     _check_folder(folder, recursive, pattern, output_dir)
     with signals_held():  # here, not at the top: --help must not wait for PyTorch
         from ..batch import run_batch
@@ -177,12 +183,6 @@ def batch_command(
         from ..pipeline import Summarizer
 
     started = time.perf_counter()
-    executor = None
-    if ray is not None:
-        with signals_held():
-            from ..batch.ray_executor import RayExecutor
-
-        executor = RayExecutor(ray, jobs or 0, retries=retries)
     summarizer = Summarizer(declared_params(options))
     progress = Progress(
         TextColumn("{task.description:<40}"), TextColumn("{task.fields[file]:<20}"), BarColumn(),
