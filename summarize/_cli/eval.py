@@ -13,10 +13,10 @@ from rich.table import Table
 
 from ..device import check_device
 from ..errors import UsageError
-from ..outputs.atomic import ensure_writable_dir
 from ..loading import signals_held
-from ..paths import shown
 from ..names import BASELINES, DATASETS, DEFAULT_METHOD, METHOD_NAMES, REFERENCES
+from ..outputs.atomic import ensure_writable_dir
+from ..paths import shown
 from .progress import stage_progress
 from .options import RAY, RETRIES, BackboneName, Device, _value
 
