@@ -9,7 +9,6 @@ web service) can show it.
 from __future__ import annotations
 
 import json
-import math
 import time
 from dataclasses import dataclass, field, fields, replace
 from fractions import Fraction
@@ -18,84 +17,35 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .backbones import DEFAULT_BACKBONE, Backbone, backbone_class, load_backbone
+from .backbones import Backbone, load_backbone
 from .device import resolve_device
 from .digest import file_digest, text_digest
-from .decoding import BACKENDS, check_path
+from .decoding import check_path
+from .decoding.timecode import read_timecode
 from .errors import InputError, OutputError, UsageError
 from .features import FeatureCache, VideoFeatures, extract_features
 from .outputs import FORMAT_VERSION, atomic_outputs, ensure_writable_dir, write_json, write_summary_video
-from .outputs.smartcut import CUT_MODES, DEFAULT_CUT
-from .outputs.summary_json import summary_document
+from .outputs.atomic import check_absent, temporary_sibling
+from .outputs.extras import extra_paths, write_extras
+from .options import RUN_ONLY_OPTIONS, SummaryOptions
+from .outputs.smartcut import write_cut_video
+from .outputs.summary_json import SummaryFacts, summary_document
 from .outputs.verify import ExpectedShot, check_summary_video
-from .scoring import DEFAULT_METHOD, Scorer, get_scorer
-from .segmentation import DEFAULT_BLOCK_SIZE, DEFAULT_VMAX, kts
+from .paths import output_paths
+from .scoring import Scorer, get_scorer
+from .segmentation import kts
 from .threads import one_torch_thread
 from .selection import Selection, frame_scores, select_shots
 
-X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow")
 STAGES = ("model", "features", "scoring", "segmentation", "selection", "writing")
 # progress(stage, fraction). ("writing", 1.0) is reported once, after the outputs are renamed
 # into place, and never before: a caller may take it to mean "this video is done".
 ProgressFn = Callable[[str, float], None]
 WRITING_BEFORE_RENAME = 0.99  # the writer's own progress is capped here
-# Options that decide only how or where the work runs, never what a summary contains.
-RUN_ONLY_OPTIONS = frozenset({"device", "batch_size", "decoder", "cache", "cache_dir", "threads"})
 
 
 def _no_progress(stage: str, fraction: float) -> None:
     pass
-
-
-@dataclass
-class SummaryOptions:
-    """Everything that decides what a summary contains (and where it goes)."""
-
-    method: str = DEFAULT_METHOD
-    method_params: dict[str, Any] = field(default_factory=dict)
-    budget: float = 0.15
-    fps: float = 2.0
-    backbone: str = DEFAULT_BACKBONE
-    weights: str | None = None
-    device: str = "auto"
-    batch_size: int = 32
-    min_fill: float = 0.8
-    kts_vmax: float = DEFAULT_VMAX
-    kts_block_size: int = DEFAULT_BLOCK_SIZE
-    decoder: str = "auto"
-    video_preset: str = "superfast"  # libx264 speed/size trade-off for the summary MP4
-    video_crf: int = 23  # libx264 quality: lower is better and larger (0-51)
-    video_cut: str = DEFAULT_CUT  # exact (copy whole GOPs, encode the rest), keyframe (copy only), reencode
-    cache: bool = True
-    cache_dir: Path | None = None
-    threads: int = 0  # decoder and video encoder threads per video (0: FFmpeg's choice, every core)
-    salvage: bool = False  # summarize what decodes of a damaged or truncated file, recording what is lost
-
-    def validate(self) -> "SummaryOptions":
-        if not (0 < self.budget <= 1):
-            raise UsageError(f"--budget must be in (0, 1] (a fraction of the duration), got {self.budget:g}")
-        if not self.fps > 0:
-            raise UsageError(f"--fps must be positive, got {self.fps:g}")
-        if self.batch_size < 1:
-            raise UsageError(f"--batch-size must be at least 1, got {self.batch_size}")
-        if not 0 <= self.min_fill <= 1:
-            raise UsageError(f"min_fill must be in [0, 1], got {self.min_fill:g}")
-        if self.video_preset not in X264_PRESETS:
-            raise UsageError(f"unknown --preset {self.video_preset!r}; choose one of: {', '.join(X264_PRESETS)}")
-        if not 0 <= self.video_crf <= 51:
-            raise UsageError(f"--crf must be in [0, 51], got {self.video_crf}")
-        if self.video_cut not in CUT_MODES:
-            raise UsageError(f"unknown --cut {self.video_cut!r}; choose one of: {', '.join(CUT_MODES)}")
-        if not (math.isfinite(self.kts_vmax) and self.kts_vmax >= 0):  # a NaN gave one shot silently
-            raise UsageError(f"kts_vmax must be a finite number of 0 or more, got {self.kts_vmax}")
-        if self.kts_block_size < 2:
-            raise UsageError(f"kts_block_size must be at least 2 samples, got {self.kts_block_size}")
-        if self.threads < 0:
-            raise UsageError(f"threads must be 0 (automatic) or more, got {self.threads}")
-        if self.decoder not in ("auto", *BACKENDS):
-            raise UsageError(f"unknown decoder {self.decoder!r}; choose one of: auto, {', '.join(BACKENDS)}")
-        backbone_class(self.backbone)
-        return self
 
 
 @dataclass
@@ -165,6 +115,7 @@ class SummaryResult:
     document: dict[str, Any]
     json_path: Path
     video_path: Path | None
+    extras: list[Path] = field(default_factory=list)  # the report, plot and exports written
 
     @property
     def timings(self) -> dict[str, float]:
@@ -185,14 +136,6 @@ def exact_frame_times(frame_times: np.ndarray, duration: float) -> np.ndarray:
         if np.max(np.abs(grid - times)) < 0.1 / float(rate):
             return grid
     return np.round(times, 6)
-
-
-def output_paths(video: Path, output_dir: Path | None, stem: str | None = None) -> tuple[Path, Path]:
-    """``NAME.summary.mp4`` and ``NAME.summary.json`` beside the video or in ``output_dir``
-    (``NAME`` is the video's stem unless ``stem`` is given)."""
-    folder = Path(output_dir) if output_dir is not None else video.parent
-    stem = stem or video.stem
-    return folder / f"{stem}.summary.mp4", folder / f"{stem}.summary.json"
 
 
 def _canonical(value: Any) -> Any:
@@ -359,31 +302,34 @@ class Summarizer:
         return Analysis(feats, scores, change_points, selection, timings)
 
     def summarize(self, path: str | Path, output_dir: str | Path | None = None, *, write_video: bool = True,
-                  overwrite: bool = False, progress: ProgressFn = _no_progress) -> SummaryResult:
-        """Analyze ``path`` and write ``NAME.summary.json`` (and ``NAME.summary.mp4``)."""
+                  overwrite: bool = False, progress: ProgressFn = _no_progress,
+                  extras: dict[str, Any] | None = None) -> SummaryResult:
+        """Analyze ``path`` and write ``NAME.summary.json`` (and ``NAME.summary.mp4``, and the
+        ``extras``: see ``write``)."""
         started = time.perf_counter()
         path = Path(path)
         video_path, json_path = output_paths(path, Path(output_dir) if output_dir is not None else None)
-        targets = [json_path] + ([video_path] if write_video else [])
+        targets = [json_path] + ([video_path] if write_video else []) + extra_paths(json_path, **(extras or {}))
         if not overwrite:
-            for target in targets:
-                if target.exists():
-                    raise OutputError(f"{target} already exists (use --overwrite to replace it)")
+            check_absent(targets)
         check_path(path)  # a bad input fails before any output folder is created
         ensure_writable_dir(json_path.parent)  # before the long work, not after it
         analysis = self.analyze(path, progress)
         return self.write(analysis, json_path, video_path if write_video else None, progress=progress,
-                          started=started, overwrite=overwrite)
+                          started=started, overwrite=overwrite, extras=extras)
 
     def write(self, analysis: Analysis, json_path: Path, video_path: Path | None, *,
               progress: ProgressFn = _no_progress, started: float | None = None,
-              overwrite: bool = True) -> SummaryResult:
-        """Write the summary MP4 (unless ``video_path`` is None) and the JSON of ``analysis``.
+              overwrite: bool = True, extras: dict[str, Any] | None = None) -> SummaryResult:
+        """Write the summary MP4 (unless ``video_path`` is None) and the JSON of ``analysis``,
+        and the ``extras`` (``report``, ``plot``, ``exports``: see ``outputs/extras.py``).
 
         ``started`` (a ``time.perf_counter()`` value) dates the run's total time. The MP4 is
         checked against the selection after writing (see ``outputs/verify.py``) and written
-        again by the exact path when it differs. Without ``overwrite``, existing outputs
-        (or outputs another run wrote meanwhile) are an ``OutputError``.
+        again by the exact path when it differs. All the files are renamed into place as one
+        unit, the JSON last: a failure (a full disk while the report is written) or Ctrl-C
+        leaves none of them. Without ``overwrite``, existing outputs (or outputs another run
+        wrote meanwhile) are an ``OutputError``.
         """
         started = time.perf_counter() if started is None else started
         json_path = Path(json_path)
@@ -392,10 +338,17 @@ class Summarizer:
         timings = analysis.timings
         t0 = time.perf_counter()
         progress("writing", 0.0)
-        finals = [video_path, json_path] if video_path is not None else [json_path]
-        # The video is renamed into place before the JSON, so a JSON on disk always means
-        # a complete run; an error or Ctrl-C leaves neither.
-        with atomic_outputs(*finals, overwrite=overwrite) as temps:
+        extras = extras or {}
+        # The extras are written beside the JSON's temporary name, under the names they take
+        # beside a JSON of that name (write_extras writes exactly extra_paths), so they are
+        # temporary names of their finals too. The video and the extras are renamed into place
+        # before the JSON, so a JSON on disk always means a complete run.
+        json_temp = temporary_sibling(json_path)
+        finals = [video_path] if video_path is not None else []
+        temps = [temporary_sibling(video_path)] if video_path is not None else []
+        finals += [*extra_paths(json_path, **extras), json_path]
+        temps += [*extra_paths(json_temp, **extras), json_temp]
+        with atomic_outputs(*finals, overwrite=overwrite, temps=temps):
             written = None
             if video_path is not None:
                 try:
@@ -406,10 +359,39 @@ class Summarizer:
             check_unchanged(Path(analysis.features.info.path), analysis.source_identity)
             timings["writing"] = time.perf_counter() - t0
             timings["total"] = time.perf_counter() - started
-            document = summary_document(self, analysis, json_path, video_path, written)
-            write_json(document, temps[-1], json_path)
+            document = summary_document(self.facts(analysis), json_path, video_path, written)
+            write_json(document, json_temp, json_path)
+            if any(extras.values()):
+                progress("extras", 0.0)
+                _write_extras(document, json_path, json_temp, extras)
+                progress("extras", 1.0)
         progress("writing", 1.0)  # only now, and only once: the outputs are in place (see ProgressFn)
-        return SummaryResult(analysis, document, json_path, video_path)
+        return SummaryResult(analysis, document, json_path, video_path, extra_paths(json_path, **extras))
+
+    def facts(self, analysis: Analysis) -> SummaryFacts:
+        """What the summary JSON of ``analysis`` records (see ``outputs/summary_json.py``)."""
+        feats, info = analysis.features, analysis.features.info
+        if analysis.source_identity is not None:
+            size_bytes = analysis.source_identity[2]  # the size that was read, checked unchanged
+        else:
+            try:
+                size_bytes = Path(info.path).stat().st_size
+            except OSError as exc:
+                raise InputError(f"{info.path} disappeared while it was being summarized "
+                                 f"({exc.strerror or exc})") from None
+        meta = self.backbone.weights_meta
+        backbone = {"name": meta.name, "weights": self.backbone.weights_file or "default",
+                    "feature_dim": meta.feature_dim, "trained_on": meta.trained_on, "source": meta.source,
+                    "resize": meta.resize, "crop": meta.crop}
+        return SummaryFacts(
+            info=info, size_bytes=size_bytes, options=self.options, sampling_fps=feats.fps,
+            sample_times=feats.times, sample_frames=feats.frame_indices, scores=analysis.scores,
+            n_kts_shots=len(analysis.change_points) + 1, shot_times=analysis.shot_times(),
+            selection=analysis.selection, kept_seconds=analysis.kept_seconds, backbone=backbone,
+            method={"name": self.scorer.name, "params": self.scorer.params},
+            fingerprint=self.options_fingerprint(), option_values=self.output_options(), device=str(self.device),
+            feature_cache="off" if self.cache is None else ("hit" if feats.from_cache else "miss"),
+            timings=analysis.timings, timecode=read_timecode(info.path))
 
     def _write_video(self, analysis: Analysis, temp: Path, final: Path, progress: ProgressFn):
         """Write the summary MP4 as ``--cut`` asks and verify it; when it holds other frames
@@ -430,7 +412,7 @@ class Summarizer:
             if problem is not None:
                 raise InputError(f"cannot write a faithful summary of {info.path} ({problem})")
             return written
-        written = write_summary_video(info.path, analysis.segments(), temp, cut=opts.video_cut, **common)
+        written = write_cut_video(info.path, analysis.segments(), temp, cut=opts.video_cut, **common)
         moved = getattr(written, "cut", None) == "keyframe"  # cuts moved to keyframes, as asked
         problem = check_summary_video(temp, analysis.expected_shots(written.segments if moved else None))
         if problem is None:
@@ -441,6 +423,17 @@ class Summarizer:
             raise InputError(f"cannot write a faithful summary of {info.path}: seeking gave other frames "
                              f"({problem}) and so did sequential decoding ({second})")
         return written
+
+
+def _write_extras(document: dict[str, Any], json_path: Path, json_temp: Path, extras: dict[str, Any]) -> None:
+    """``write_extras`` beside the JSON's temporary name; an error names the final file."""
+    try:
+        write_extras(document, json_temp, **extras)
+    except OutputError as exc:
+        message = str(exc)
+        for temp, final in zip(extra_paths(json_temp, **extras), extra_paths(json_path, **extras)):
+            message = message.replace(str(temp), str(final))
+        raise OutputError(message) from None
 
 
 def summarize_video(path: str | Path, output_dir: str | Path | None = None, *, write_video: bool = True,

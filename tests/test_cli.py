@@ -140,7 +140,62 @@ def test_interrupted_write_leaves_nothing_behind(four_scene_video, tmp_path, mon
         destination.write_bytes(b"half a video")
         raise KeyboardInterrupt
 
+    monkeypatch.setattr(pipeline, "write_cut_video", interrupted)  # the default --cut exact's writer
     monkeypatch.setattr(pipeline, "write_summary_video", interrupted)
     with pytest.raises(KeyboardInterrupt):
         pipeline.summarize_video(four_scene_video.path, tmp_path, cache=False, device="cpu")
     assert os.listdir(tmp_path) == []
+
+
+def test_a_full_disk_while_the_report_is_written_leaves_nothing_and_a_rerun_completes(tmp_path, capsys,
+                                                                                       monkeypatch):
+    """The report, plot and exports are renamed into place with the MP4 and JSON as one unit."""
+    import errno
+    from pathlib import Path
+
+    clip = write_video(tmp_path / "clip.mp4", [(0, 2.0), (1, 2.0)], width=160, height=96, fps=20).path
+    out = tmp_path / "out"
+    args = [clip, "-o", out, "--report", "--plot", "--export", "chapters", "-q", "--no-cache"]
+    write_bytes = Path.write_bytes
+
+    def full_disk(self, data):
+        if self.suffix == ".html":
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return write_bytes(self, data)
+
+    monkeypatch.setattr(Path, "write_bytes", full_disk)
+    code, _, err = run_cli(args, capsys)
+    assert code == 1 and err.startswith("summarize: error: cannot write ") and err.count("\n") == 1, err
+    assert err.rstrip().endswith("clip.summary.html: No space left on device")
+    assert os.listdir(out) == []  # no MP4 or JSON either, so the same command can run again
+
+    monkeypatch.setattr(Path, "write_bytes", write_bytes)  # space again
+    code, _, err = run_cli(args, capsys)
+    assert code == 0, err
+    assert sorted(os.listdir(out)) == ["clip.summary.chapters.vtt", "clip.summary.ffmetadata", "clip.summary.html",
+                                       "clip.summary.json", "clip.summary.mp4", "clip.summary.png"]
+
+
+def test_a_torchvision_that_does_not_fit_torch_is_one_line_naming_both(tmp_path, capsys, monkeypatch):
+    """The error a torchvision built for another torch raises when it loads its operators."""
+    from importlib import metadata
+
+    import torch
+
+    import summarize.backbones.torchvision_models as torchvision_models
+
+    real = torchvision_models.import_native
+
+    def mismatched(name):
+        if name.startswith("torchvision"):
+            raise RuntimeError("operator torchvision::nms does not exist")
+        return real(name)
+
+    monkeypatch.setattr(torchvision_models, "import_native", mismatched)
+    clip = write_video(tmp_path / "clip.mp4", [(0, 1.0)], width=64, height=48, fps=10).path
+    code, out, err = run_cli([clip, "-o", tmp_path / "out", "--backbone", "googlenet", "-q", "--no-cache"], capsys)
+    assert code == 1 and err.count("\n") == 1 and "Traceback" not in err + out, err
+    assert err == (f"summarize: error: torchvision {metadata.version('torchvision')} cannot be used with torch "
+                   f"{torch.__version__} (operator torchvision::nms does not exist); install the torchvision "
+                   f"release made for this torch (pip install --upgrade torch torchvision)\n")
+    assert not (tmp_path / "out").exists() or os.listdir(tmp_path / "out") == []

@@ -5,10 +5,11 @@ import errno
 import json
 from pathlib import Path
 
+import jsonschema
 import numpy as np
 import pytest
 
-from summarize.errors import OutputError
+from summarize.errors import InputError, OutputError
 from summarize.outputs import summary_json
 from summarize.outputs.summary_json import FORMAT, FORMAT_VERSION, dumps, rounded_list, schema, write_json
 
@@ -106,9 +107,16 @@ def _parts(tmp_path, salvage=False, note=None):
     return summarizer, analysis, video
 
 
+def _document(summarizer, analysis, *args):
+    """The pipeline's facts of ``analysis`` laid out as the document."""
+    from summarize.pipeline import Summarizer
+
+    return summary_json.summary_document(Summarizer.facts(summarizer, analysis), *args)
+
+
 def test_the_document_holds_every_part_of_the_run(tmp_path):
     summarizer, analysis, video = _parts(tmp_path)
-    doc = summary_json.summary_document(summarizer, analysis, tmp_path / "t.json", tmp_path / "t.mp4")
+    doc = _document(summarizer, analysis, tmp_path / "t.json", tmp_path / "t.mp4")
     created = doc["run"].pop("created")
     assert created.endswith("+00:00") and len(created) == 25
     assert doc == {
@@ -150,23 +158,23 @@ def test_the_document_records_salvage_notes_and_what_the_writer_did(tmp_path):
     summarizer.cache = None
     written = SimpleNamespace(describe=lambda: {"cut": "keyframe", "copied_frames": 7}, cut="keyframe",
                               segments=[(0.1234567, 0.5)], concealed=[(0.2, 0.3)])
-    doc = summary_json.summary_document(summarizer, analysis, tmp_path / "t.json", tmp_path / "t.mp4", written)
+    doc = _document(summarizer, analysis, tmp_path / "t.json", tmp_path / "t.mp4", written)
     assert doc["input"]["size_bytes"] == 10 and doc["run"]["feature_cache"] == "off"
     assert doc["input"]["damaged"] == [[0.2, 0.3]] and doc["input"]["missing"] == [[0.9, 1.1]]
     assert doc["input"]["decoder_note"] == "NVDEC not used (x)"
     assert doc["outputs"]["video_encoding"] == {"codec": "h264", "encoder": "libx264", "preset": "fast", "crf": 20,
                                                 "audio": "aac", "cut": "keyframe", "copied_frames": 7,
                                                 "segments": [[0.123457, 0.5]], "concealed": [[0.2, 0.3]]}
-    no_video = summary_json.summary_document(summarizer, analysis, tmp_path / "t.json", None)
+    no_video = _document(summarizer, analysis, tmp_path / "t.json", None)
     assert no_video["outputs"]["video"] is None and no_video["outputs"]["video_encoding"] is None
     summarizer.options = summarizer.options.__class__(salvage=False)
-    plain = summary_json.summary_document(summarizer, analysis, tmp_path / "t.json", tmp_path / "t.mp4",
+    plain = _document(summarizer, analysis, tmp_path / "t.json", tmp_path / "t.mp4",
                                           SimpleNamespace(describe=lambda: {"cut": "exact"}, concealed=[(0, 1)]))
     assert "damaged" not in plain["input"] and "concealed" not in plain["outputs"]["video_encoding"]
     assert "segments" not in plain["outputs"]["video_encoding"]
     video.unlink()
-    with pytest.raises(summary_json.InputError, match="disappeared while it was being summarized"):
-        summary_json.summary_document(summarizer, analysis, tmp_path / "t.json", None)
+    with pytest.raises(InputError, match="disappeared while it was being summarized"):
+        _document(summarizer, analysis, tmp_path / "t.json", None)
 
 
 def test_the_document_rounds_to_six_decimals_and_says_what_is_absent(tmp_path):
@@ -183,7 +191,7 @@ def test_the_document_rounds_to_six_decimals_and_says_what_is_absent(tmp_path):
     analysis.selection = replace(analysis.selection, bounds=np.array([[0, 5], [5, 10]]),
                                  values=np.array([0.12345678, 0.5]), unit=0.1000001)
     written = SimpleNamespace(describe=lambda: {}, cut="keyframe", segments=[(0.1234567, 0.8765432)])
-    doc = summary_json.summary_document(summarizer, analysis, tmp_path / "t.json", tmp_path / "t.mp4", written)
+    doc = _document(summarizer, analysis, tmp_path / "t.json", tmp_path / "t.mp4", written)
     assert doc["input"]["duration"] == 0.333667 and doc["input"]["avg_fps"] == 9.999999
     assert type(doc["input"]["duration"]) is float and type(doc["input"]["avg_fps"]) is float
     assert doc["shots"][1]["start"] == 0.166833 and doc["shots"][1]["end"] == 0.333667
@@ -194,12 +202,42 @@ def test_the_document_rounds_to_six_decimals_and_says_what_is_absent(tmp_path):
         [0.123457, 0.876543]]
     assert doc["run"]["feature_cache"] == "miss"
     features.frame_times, features.info = np.arange(10) * 0.1, replace(features.info, duration=0.95)  # not a grid
-    assert summary_json.summary_document(summarizer, analysis, tmp_path / "t.json", None)["selection"][
+    assert _document(summarizer, analysis, tmp_path / "t.json", None)["selection"][
         "achieved"] == 0.473684  # 0.45 s of 0.95
     analysis.selection = replace(analysis.selection, unit=None)  # weights in frames: no seconds to state
-    assert summary_json.summary_document(summarizer, analysis, tmp_path / "t.json", None)["selection"][
+    assert _document(summarizer, analysis, tmp_path / "t.json", None)["selection"][
         "capacity_seconds"] is None
     analysis.source_identity = None
     video.unlink()
-    with pytest.raises(summary_json.InputError, match=r"\(No such file or directory\)$"):
-        summary_json.summary_document(summarizer, analysis, tmp_path / "t.json", None)
+    with pytest.raises(InputError, match=r"\(No such file or directory\)$"):
+        _document(summarizer, analysis, tmp_path / "t.json", None)
+
+
+def test_a_path_that_is_not_utf8_is_shown_and_kept_exactly(tmp_path):
+    """The document is UTF-8 text: such a name is shown with \\xNN, and its bytes kept beside it."""
+    import base64
+    import os
+    from dataclasses import replace
+
+    from summarize.outputs.summary_json import source_path, summary_video_path
+
+    summarizer, analysis, video = _parts(tmp_path)
+    bad = video.with_name(os.fsdecode(b"caf\xe9.mp4"))
+    video.rename(bad)
+    analysis.features.info = replace(analysis.features.info, path=str(bad))
+    json_path, video_path = tmp_path / os.fsdecode(b"caf\xe9.summary.json"), tmp_path / "plain.summary.mp4"
+    doc = _document(summarizer, analysis, json_path, video_path)
+    assert doc["input"]["file_name"] == "caf\\xe9.mp4" and doc["input"]["path"] == f"{tmp_path.resolve()}/caf\\xe9.mp4"
+    assert base64.b64decode(doc["input"]["path_bytes"]) == os.fsencode(bad.resolve())
+    assert base64.b64decode(doc["outputs"]["json_bytes"]) == os.fsencode(json_path.resolve())
+    assert "video_bytes" not in doc["outputs"]  # a UTF-8 name needs none
+    assert source_path(doc) == bad.resolve() and summary_video_path(doc) == video_path.resolve()
+    text = dumps(doc)
+    text.encode("utf-8")  # never a UnicodeEncodeError
+    assert json.loads(text)["input"]["file_name"] == "caf\\xe9.mp4"
+    jsonschema.validate(json.loads(text), schema())
+    (tmp_path / "plain").mkdir()
+    plain_summarizer, plain_analysis, _ = _parts(tmp_path / "plain")
+    assert "path_bytes" not in _document(plain_summarizer, plain_analysis, video_path, None)["input"]
+    no_video = _document(summarizer, analysis, json_path, None)
+    assert summary_video_path(no_video) is None and "video_bytes" not in no_video["outputs"]

@@ -14,10 +14,12 @@ from rich.text import Text
 from rich.table import Table
 
 from ..loading import signals_held
+from ..paths import shown
 from .exits import fail
 from .options import (ADAPT, BACKBONE, BATCH_SIZE, BUDGET, CHECKPOINT, CRF, CUT, DECODER, DEVICE, EXPORT, FPS, METHOD,
                       NO_CACHE, NO_VIDEO, PLOT, PRESET, QUIET, RAY, RETRIES, SALVAGE, SEED, STRIDE, VARIANT, WEIGHTS,
-                      BackboneName, Cut, Decoder, Device, Method, Preset, Variant, options_from_cli)
+                      BackboneName, Cut, Decoder, Device, Method, Preset, Variant, check_request, declared_params,
+                      options_from_cli)
 from .progress import STAGE_LABELS, stderr_console
 from .signals import interrupt_on_signals
 
@@ -59,7 +61,7 @@ class RichBatchProgress:  # a summarize.batch.BatchProgress (not imported here: 
         if worker not in self.workers:  # a Ray cluster may run more workers than --jobs
             self.workers[worker] = self.progress.add_task("", total=100, file="", detail="", visible=False)
         where = self.where.get(worker)
-        name = _short(item.name if where is None else f"{where} {item.name}")
+        name = _short(shown(item.name if where is None else f"{where} {item.name}"))
         # reset, not update: the row's elapsed time is this video's
         self.progress.reset(self.workers[worker], total=100, description=name, visible=True,
                             file=STAGE_LABELS["features"], detail="")
@@ -77,7 +79,7 @@ class RichBatchProgress:  # a summarize.batch.BatchProgress (not imported here: 
         self.done += 1
         self.progress.update(self.overall, advance=1, detail=f"{self.done}/{self.total}")
         if entry.status == "failed" and not self.progress.disable:
-            self.progress.console.print(Text.assemble(("failed", "red"), f" {item.name}: {entry.reason}"))
+            self.progress.console.print(Text.assemble(("failed", "red"), shown(f" {item.name}: {entry.reason}")))
 
     def stopping(self) -> None:
         if not self.progress.disable:
@@ -86,6 +88,15 @@ class RichBatchProgress:  # a summarize.batch.BatchProgress (not imported here: 
 
 def _short(name: str, width: int = 40) -> str:
     return name if len(name) <= width else "..." + name[-(width - 3):]
+
+
+def _check_folder(folder: Path, recursive: bool, pattern: str | None, output_dir: Path | None) -> None:
+    """The folder exists and holds videos (the run finds them again when it starts)."""
+    from ..batch.discover import find_videos, require_videos
+
+    unreadable: list = []
+    videos = find_videos(folder, recursive=recursive, pattern=pattern, exclude=output_dir, unreadable=unreadable)
+    require_videos(videos, folder, recursive=recursive, pattern=pattern, unreadable=unreadable)
 
 
 def summary_table(report: BatchReport, seconds: float) -> Table:
@@ -98,11 +109,11 @@ def summary_table(report: BatchReport, seconds: float) -> Table:
     table.add_row("Failed", str(failed))
     folders = [e.input for e in report.entries if e.reason.startswith("folder cannot be read")]
     if folders:
-        table.add_row("Unreadable folders", ", ".join(folders))
+        table.add_row("Unreadable folders", shown(", ".join(folders)))
     if report.interrupted:
         table.add_row("Not done", f"{report.index.total - len(report.entries)} (interrupted)")
     json_path, csv_path = report.index_paths
-    table.add_row("Index", f"{json_path} (and {csv_path.name})")
+    table.add_row("Index", shown(f"{json_path} (and {csv_path.name})"))
     table.add_row("Time taken", f"{seconds:.1f} s")
     return table
 
@@ -152,25 +163,27 @@ def batch_command(
 ) -> None:
     import time
 
+    # What the command line and the folder can tell is checked first: a wrong value or a
+    # folder without videos is answered before PyTorch loads (seconds).
+    if ray is not None and jobs is not None and jobs < 1:
+        fail(f"--jobs must be at least 1, got {jobs}", 2)
+    options = options_from_cli(method, budget, fps, backbone, weights, device, batch_size, variant, no_cache, preset,
+                               crf, checkpoint, stride, adapt, seed, salvage, cut=cut, decoder=decoder)
+    extras = check_request(options, export, report, plot)
+    executor = None
+    if ray is not None:  # a command line asking for a missing Ray is wrong whatever the folder holds
+        with signals_held():
+            from ..batch.ray_executor import RayExecutor
+
+        executor = RayExecutor(ray, jobs or 0, retries=retries)
+    _check_folder(folder, recursive, pattern, output_dir)
     with signals_held():  # here, not at the top: --help must not wait for PyTorch
         from ..batch import run_batch
-        from ..outputs.exports import parse_formats
         from ..outputs.extras import write_batch_extras
         from ..pipeline import Summarizer
 
     started = time.perf_counter()
-    executor = None
-    if ray is not None:
-        with signals_held():
-            from ..batch.ray_executor import RayExecutor
-
-        if jobs is not None and jobs < 1:
-            fail(f"--jobs must be at least 1, got {jobs}", 2)
-        executor = RayExecutor(ray, jobs or 0, retries=retries)
-    extras = {"report": report, "plot": plot, "exports": parse_formats(export)}
-    summarizer = Summarizer(options_from_cli(method, budget, fps, backbone, weights, device, batch_size, variant,
-                                             no_cache, preset, crf, checkpoint, stride, adapt, seed, salvage,
-                                             cut=cut, decoder=decoder))
+    summarizer = Summarizer(declared_params(options))
     progress = Progress(
         TextColumn("{task.description:<40}"), TextColumn("{task.fields[file]:<20}"), BarColumn(),
         TextColumn("{task.fields[detail]:>9}"), TimeElapsedColumn(), _EtaColumn(),
@@ -192,13 +205,14 @@ def batch_command(
         with stderr_console.status("Writing reports and exports...") if not quiet else contextlib.nullcontext():
             _, extra_failures = write_batch_extras(run.entries, run.index.folder, **extras)
         for name, reason in extra_failures:
-            sys.stderr.write(f"summarize: error: extras of {name}: {reason}\n")
+            sys.stderr.write(shown(f"summarize: error: extras of {name}: {reason}\n"))
     for name, trace in run.internal_errors:
-        sys.stderr.write(f"summarize: internal error on {name} (a bug; please report it with this trace):\n{trace}")
+        sys.stderr.write(shown(f"summarize: internal error on {name} (a bug; please report it with this trace):\n"
+                               f"{trace}"))
     if not quiet:
         table = summary_table(run, time.perf_counter() - started)
         if report:
-            table.add_row("Report", str(run.index.folder / "index.html"))
+            table.add_row("Report", shown(run.index.folder / "index.html"))
         Console().print(table)
     if run.index_error:
         fail(run.index_error, 1)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import sys
 
+from ..paths import shown
+
 INTERRUPTED = "interrupted; no partial outputs were left behind"
 
 
 def fail(message: str, code: int) -> None:
-    """One line on stderr, then exit."""
-    sys.stderr.write(f"summarize: error: {message}\n")
+    """One line on stderr, then exit (a file name that is not UTF-8 written as ``paths.shown`` does)."""
+    sys.stderr.write(f"summarize: error: {shown(message)}\n")
     sys.stderr.flush()
     raise SystemExit(code)

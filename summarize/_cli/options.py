@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import enum
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
 
-from .names import (BACKBONE_NAMES, CUT_MODES, DECODERS, DEFAULT_BACKBONE, DEFAULT_CUT, DEFAULT_METHOD, DEVICE_CHOICES,
-                    METHOD_NAMES, VARIANTS, X264_PRESETS)
+from ..names import (BACKBONE_NAMES, CUT_MODES, DECODERS, DEFAULT_BACKBONE, DEFAULT_CUT, DEFAULT_METHOD,
+                     DEVICE_CHOICES, METHOD_NAMES, VARIANTS, X264_PRESETS)
 
 if TYPE_CHECKING:
-    from ..pipeline import SummaryOptions
+    from ..options import SummaryOptions
 
 Method = enum.Enum("Method", {name: name for name in METHOD_NAMES}, type=str)
 BackboneName = enum.Enum("BackboneName", {name: name for name in BACKBONE_NAMES}, type=str)
@@ -69,6 +70,26 @@ def _value(choice) -> str:
     return choice.value if isinstance(choice, enum.Enum) else str(choice)
 
 
+def options_from_cli(method, budget, fps, backbone, weights: Path | None, device, batch_size, variant, no_cache,
+                     preset="superfast", crf=23, checkpoint=None, stride=2, adapt=0, seed=0,
+                     salvage=False, cut=DEFAULT_CUT, decoder="auto") -> SummaryOptions:
+    """The summary options of the command line, checked: a wrong value is answered before
+    PyTorch is imported. ``method_params`` holds every method option until
+    ``declared_params`` keeps those of the chosen method (that needs the registry)."""
+    from ..options import SummaryOptions
+
+    return SummaryOptions(
+        method=_value(method),
+        method_params={"variant": _value(variant) if variant is not None else None,
+                       "checkpoint": str(checkpoint) if checkpoint else None, "stride": stride, "adapt": adapt,
+                       "seed": seed},
+        budget=budget, fps=fps,
+        backbone=_value(backbone), weights=str(weights) if weights else None, device=_value(device),
+        batch_size=batch_size, cache=not no_cache, video_preset=_value(preset), video_crf=crf, salvage=salvage,
+        video_cut=_value(cut), decoder=_value(decoder),
+    ).validate()
+
+
 def method_params(method: str, variant: str | None = None, checkpoint: Path | None = None, stride: int = 2,
                   adapt: int = 0, seed: int = 0) -> dict:
     """The options the chosen method declares (``Scorer.cli_params``); the others are ignored."""
@@ -79,20 +100,25 @@ def method_params(method: str, variant: str | None = None, checkpoint: Path | No
     return {name: values[name] for name in SCORERS[method].cli_params}
 
 
-def options_from_cli(method, budget, fps, backbone, weights: Path | None, device, batch_size, variant, no_cache,
-                     preset="superfast", crf=23, checkpoint=None, stride=2, adapt=0, seed=0,
-                     salvage=False, cut=DEFAULT_CUT, decoder="auto") -> SummaryOptions:
-    from ..pipeline import SummaryOptions
+def declared_params(options: SummaryOptions) -> SummaryOptions:
+    """``options`` (from ``options_from_cli``) with only the method options its method declares."""
+    return replace(options, method_params=method_params(options.method, **options.method_params))
 
-    method = _value(method)
-    return SummaryOptions(
-        method=method, method_params=method_params(method, _value(variant) if variant is not None else None,
-                                                   checkpoint, stride, adapt, seed),
-        budget=budget, fps=fps,
-        backbone=_value(backbone), weights=str(weights) if weights else None, device=_value(device),
-        batch_size=batch_size, cache=not no_cache, video_preset=_value(preset), video_crf=crf, salvage=salvage,
-        video_cut=_value(cut), decoder=_value(decoder),
-    )
+
+def check_request(options: SummaryOptions, export: str | None, report: bool, plot: bool) -> dict:
+    """What can be checked before PyTorch loads: the device and the extras asked for (formats
+    known, their libraries installed). Returns the extras' options (``write_extras``'s)."""
+    from ..device import check_device
+    from ..loading import signals_held
+
+    with signals_held():  # NumPy loads here
+        from ..outputs.exports import parse_formats
+        from ..outputs.extras import check_extras_available
+
+    extras = {"report": report, "plot": plot, "exports": parse_formats(export)}
+    check_device(options.device)
+    check_extras_available(**extras)
+    return extras
 
 
 REPORT = typer.Option(False, "--report", help="Also write NAME.summary.html: the importance plot, a keyframe per "

@@ -10,11 +10,12 @@ from rich.console import Console
 from rich.table import Table
 
 from ..loading import signals_held
+from ..paths import shown
 from .exits import fail
 from .options import (ADAPT, BACKBONE, BATCH_SIZE, BUDGET, CHECKPOINT, CRF, CUT, DECODER, DEVICE, EXPORT, FPS, METHOD,
                       NO_CACHE, NO_VIDEO, PLOT, PRESET, QUIET, REPORT, SALVAGE, SEED, STRIDE, VARIANT, WEIGHTS,
-                      BackboneName, Cut, Decoder, Device, Method, Preset,
-                      Variant, options_from_cli)
+                      BackboneName, Cut, Decoder, Device, Method, Preset, Variant, check_request, declared_params,
+                      options_from_cli)
 from .progress import stage_progress
 from .signals import interrupt_on_signals
 
@@ -35,10 +36,10 @@ def result_table(result: SummaryResult, extras: list[Path] = ()) -> Table:
     table.add_row("Kept", f"{_clock(doc['summary']['duration'])} in {_count(doc['summary']['n_shots'], 'shot')} "
                   f"({100 * sel['achieved']:.1f}% of the duration; budget {100 * sel['budget']:.1f}%)")
     if result.video_path is not None:
-        table.add_row("Summary video", str(result.video_path))
-    table.add_row("Scores (JSON)", str(result.json_path))
+        table.add_row("Summary video", shown(result.video_path))
+    table.add_row("Scores (JSON)", shown(result.json_path))
     for path in extras:
-        table.add_row(_EXTRA_LABELS.get(path.name.rsplit(".summary", 1)[-1], "Export"), str(path))
+        table.add_row(_EXTRA_LABELS.get(path.name.rsplit(".summary", 1)[-1], "Export"), shown(path))
     cache = " (features from cache)" if doc["run"]["feature_cache"] == "hit" else ""
     table.add_row("Time taken", f"{timings['total']:.1f} s on {doc['run']['device']}{cache}")
     return table
@@ -92,30 +93,39 @@ def video_command(
     salvage: bool = SALVAGE,
     quiet: bool = QUIET,
 ) -> None:
-    with signals_held():  # here, not at the top: --help must not wait for PyTorch
-        from ..outputs.exports import parse_formats, preflight
-        from ..outputs.extras import check_extras_free, write_extras
-        from ..pipeline import Summarizer, output_paths
-
+    # What the command line and the files named can tell is checked first: a wrong value,
+    # a missing file or existing outputs are answered before PyTorch loads (seconds).
     options = options_from_cli(method, budget, fps, backbone, weights, device, batch_size, variant, no_cache,
                                preset, crf, checkpoint, stride, adapt, seed, salvage, cut=cut, decoder=decoder)
+    extras = check_request(options, export, report, plot)
+    _check_files(video, output_dir, overwrite, not no_video, extras)
+    with signals_held():  # here, not at the top: --help must not wait for PyTorch
+        from ..pipeline import Summarizer
 
-    extras = {"report": report, "plot": plot, "exports": parse_formats(export)}
-    if not overwrite:
-        check_extras_free(output_paths(video, output_dir)[1], **extras)
-    preflight(video, extras["exports"])  # a format this video cannot have is refused before decoding
     try:
         with interrupt_on_signals():
-            summarizer = Summarizer(options)
+            summarizer = Summarizer(declared_params(options))
             with stage_progress(enabled=not quiet) as progress:
                 result = summarizer.summarize(video, output_dir, write_video=not no_video, overwrite=overwrite,
-                                              progress=progress)
-                written = []
-                if any(extras.values()):
-                    progress("extras", 0.0)
-                    written = write_extras(result.document, result.json_path, **extras).paths
-                    progress("extras", 1.0)
+                                              progress=progress, extras=extras)
     except KeyboardInterrupt:  # Ctrl-C, SIGTERM or SIGHUP (Typer would turn it into a silent exit 130)
         fail("interrupted; no partial outputs were left behind", 130)
     if not quiet:
-        Console().print(result_table(result, written))
+        Console().print(result_table(result, result.extras))
+
+
+def _check_files(video: Path, output_dir: Path | None, overwrite: bool, write_video: bool, extras: dict) -> None:
+    """The input is a file we may read, and (without --overwrite) no output exists yet."""
+    with signals_held():  # PyAV and decord load here
+        from ..decoding.probe import check_path
+    from ..outputs.atomic import check_absent
+    from ..outputs.extras import extra_paths
+    from ..paths import output_paths
+
+    check_path(video)
+    from ..outputs.exports import preflight
+
+    preflight(video, extras["exports"])  # a format this video cannot have is refused before decoding
+    if not overwrite:
+        video_path, json_path = output_paths(video, output_dir)
+        check_absent([json_path, *([video_path] if write_video else []), *extra_paths(json_path, **extras)])

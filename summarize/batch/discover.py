@@ -72,6 +72,28 @@ def find_videos(root: str | Path, *, recursive: bool = False, pattern: str | Non
     return sorted(found, key=lambda p: p.relative_to(root).parts)
 
 
+def require_videos(videos: list[Path], root: str | Path, *, recursive: bool = False, pattern: str | None = None,
+                   unreadable: list | None = None) -> None:
+    """Refuse a folder where nothing was found (and no sub-folder was unreadable): one line
+    saying what was looked for, before anything is written."""
+    if videos or unreadable:
+        return
+    root = Path(root)
+    looked = (f"matching --pattern {pattern!r}" if pattern is not None else
+              f"(files ending in {', '.join('.' + e for e in VIDEO_EXTENSIONS)}; --pattern GLOB takes others)")
+    hint = ""
+    if not recursive and _has_subfolders(root):
+        hint = "; it has sub-folders: --recursive searches them too"
+    raise InputError(f"no videos found in {root} {looked}{hint}")
+
+
+def _has_subfolders(root: Path) -> bool:
+    try:
+        return any(_is_dir(entry) and not entry.name.startswith(".") for entry in os.scandir(root))
+    except OSError:
+        return False
+
+
 def _identity(path: Path) -> tuple[int, int] | None:
     try:
         st = os.stat(path)

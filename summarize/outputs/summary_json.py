@@ -6,14 +6,20 @@ import datetime as _dt
 import json
 import re
 from importlib import resources
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Sequence
 
 from .._version import __version__
-from ..errors import InputError, OutputError
+from ..errors import OutputError
+from ..paths import exact_bytes, from_record, shown, text_safe
 
 if TYPE_CHECKING:
-    from ..pipeline import Analysis, Summarizer
+    import numpy as np
+
+    from ..decoding.base import VideoInfo
+    from ..options import SummaryOptions
+    from ..selection import Selection
 
 FORMAT = "summarize.summary"
 # 2: the budget is a fraction of the duration (shots weigh seconds, not frames), with
@@ -39,8 +45,9 @@ _NUMBER_ARRAY = re.compile(r"\[\s*((?:-?[0-9][0-9.eE+-]*|true|false|null)(?:,\s*
 
 
 def dumps(document: dict[str, Any]) -> str:
-    """Indented JSON with arrays of plain values kept on one line (readable and compact)."""
-    text = json.dumps(document, indent=2, ensure_ascii=False)
+    """Indented JSON with arrays of plain values kept on one line (readable and compact).
+    A name that is not UTF-8 is written as ``paths.shown`` writes it (never an error)."""
+    text = json.dumps(text_safe(document), indent=2, ensure_ascii=False)
     return _NUMBER_ARRAY.sub(lambda m: "[" + ", ".join(v.strip() for v in m.group(1).split(",")) + "]", text)
 
 
@@ -53,25 +60,59 @@ def write_json(document: dict[str, Any], path: Path, final: Path | None = None) 
         raise OutputError(f"cannot write {final or path} ({exc.strerror or exc})") from None
 
 
-def _input_section(analysis: "Analysis", salvage: bool) -> dict[str, Any]:
-    from ..decoding.timecode import read_timecode
+@dataclass(frozen=True)
+class SummaryFacts:
+    """Everything a summary document records, as plain values: the pipeline gathers them,
+    ``summary_document`` lays them out (rounded, in the schema's order)."""
 
-    info = analysis.features.info
-    source = Path(info.path)
-    if analysis.source_identity is not None:
-        size_bytes = analysis.source_identity[2]  # the size that was read, checked unchanged
-    else:
-        try:
-            size_bytes = source.stat().st_size
-        except OSError as exc:
-            raise InputError(f"{source} disappeared while it was being summarized "
-                             f"({exc.strerror or exc})") from None
+    info: VideoInfo  # the input as it was decoded
+    size_bytes: int  # the input's size when it was read
+    options: SummaryOptions  # what the summary was made with
+    sampling_fps: float
+    sample_times: Sequence[float]
+    sample_frames: Sequence[int]
+    scores: Sequence[float]  # one per sample
+    n_kts_shots: int  # shots KTS found (before any split to fit the budget)
+    shot_times: np.ndarray  # (S, 2) [start, end) seconds of every shot of ``selection``
+    selection: Selection
+    kept_seconds: float
+    backbone: dict[str, Any]  # the backbone section: name, weights, feature_dim, trained_on, source, resize, crop
+    method: dict[str, Any]  # name and params
+    fingerprint: str  # of ``option_values``
+    option_values: dict[str, Any]
+    device: str
+    feature_cache: str  # hit, miss or off
+    timings: dict[str, float]
+    timecode: dict[str, Any] | None = None  # the source's own start time code (decoding/timecode.py)
+
+
+def _exact(key: str, path: Path) -> dict[str, str]:
+    """``{key: base64 of the path's bytes}`` for a path that is not UTF-8 (see ``paths.py``)."""
+    raw = exact_bytes(path)
+    return {key: raw} if raw is not None else {}
+
+
+def source_path(document: dict[str, Any]) -> Path:
+    """The input video of a summary document, exactly (whatever the bytes of its name)."""
+    return Path(from_record(document["input"]["path"], document["input"].get("path_bytes")))
+
+
+def summary_video_path(document: dict[str, Any]) -> Path | None:
+    """The summary MP4 of a summary document, exactly; None when it has none."""
+    outputs = document.get("outputs") or {}
+    return Path(from_record(outputs["video"], outputs.get("video_bytes"))) if outputs.get("video") else None
+
+
+def _input_section(facts: SummaryFacts) -> dict[str, Any]:
+    info, salvage = facts.info, facts.options.salvage
+    source = Path(info.path).resolve()
     return {
-        "path": str(source.resolve()),
-        "file_name": source.name,
-        "size_bytes": size_bytes,
+        "path": shown(source),
+        **_exact("path_bytes", source),
+        "file_name": shown(source.name),
+        "size_bytes": facts.size_bytes,
         "duration": round(info.duration, 6),
-        "n_frames": analysis.features.n_frames,
+        "n_frames": info.n_frames,
         "avg_fps": round(info.avg_fps, 6),
         "width": info.width,
         "height": info.height,
@@ -81,61 +122,51 @@ def _input_section(analysis: "Analysis", salvage: bool) -> dict[str, Any]:
         **({"damaged": [list(r) for r in info.damaged], "missing": [list(r) for r in info.missing]}
            if salvage else {}),
         **({"decoder_note": info.decoder_note} if info.decoder_note else {}),
-        **({"timecode": timecode} if (timecode := read_timecode(source)) else {}),
+        **({"timecode": facts.timecode} if facts.timecode else {}),
     }
 
 
-def summary_document(summarizer: "Summarizer", analysis: "Analysis", json_path: Path, video_path: Path | None,
+def summary_document(facts: SummaryFacts, json_path: Path, video_path: Path | None,
                      written: Any = None) -> dict[str, Any]:
-    """The summary JSON of ``analysis`` made by ``summarizer`` (see ``summary.schema.json``);
-    ``written``: what the video writer reports (how it cut), None without a video."""
-    feats, sel, opts = analysis.features, analysis.selection, summarizer.options
-    info = feats.info
-    meta = summarizer.backbone.weights_meta
-    shot_times = analysis.shot_times()
+    """The summary JSON of ``facts`` (see ``summary.schema.json``); ``written``: what the
+    video writer reports (how it cut), None without a video."""
+    sel, opts, info = facts.selection, facts.options, facts.info
+    shot_times = facts.shot_times
     document = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "tool": {"name": "summarize", "version": __version__},
-        "input": _input_section(analysis, opts.salvage),
+        "input": _input_section(facts),
         "sampling": {
-            "fps": feats.fps,
-            "n_samples": feats.n_samples,
+            "fps": facts.sampling_fps,
+            "n_samples": len(facts.sample_times),
             "rule": "samples at k/fps seconds; each takes the frame on screen at that instant",
         },
-        "backbone": {
-            "name": meta.name,
-            "weights": summarizer.backbone.weights_file or "default",
-            "feature_dim": meta.feature_dim,
-            "trained_on": meta.trained_on,
-            "source": meta.source,
-            "resize": meta.resize,
-            "crop": meta.crop,
-        },
-        "method": {"name": summarizer.scorer.name, "params": summarizer.scorer.params},
-        "options": {"fingerprint": summarizer.options_fingerprint(), "values": summarizer.output_options()},
+        "backbone": dict(facts.backbone),
+        "method": dict(facts.method),
+        "options": {"fingerprint": facts.fingerprint, "values": facts.option_values},
         "segmentation": {
             "method": "kts",
             "params": {"kernel": "linear", "vmax": opts.kts_vmax, "block_size": opts.kts_block_size},
-            "n_shots": len(analysis.change_points) + 1,
+            "n_shots": facts.n_kts_shots,
         },
         "selection": {
             "method": "knapsack",
             "budget": opts.budget,
             "capacity_frames": sel.capacity,
             "selected_frames": sel.selected_frames,
-            "achieved": round(analysis.kept_seconds / info.duration, 6) if info.duration > 0 else 0.0,
+            "achieved": round(facts.kept_seconds / info.duration, 6) if info.duration > 0 else 0.0,
             "weights": "seconds",
             "capacity_seconds": round(sel.capacity * sel.unit, 6) if sel.unit else None,
             "min_fill": opts.min_fill,
             "shots_split": sel.n_split,
             "n_shots": len(sel.bounds),
         },
-        "summary": {"duration": round(analysis.kept_seconds, 6), "n_shots": int(sel.selected.sum())},
+        "summary": {"duration": round(facts.kept_seconds, 6), "n_shots": int(sel.selected.sum())},
         "samples": {
-            "time": rounded_list(feats.times),
-            "frame": [int(f) for f in feats.frame_indices],
-            "score": rounded_list(analysis.scores),
+            "time": rounded_list(facts.sample_times),
+            "frame": [int(f) for f in facts.sample_frames],
+            "score": rounded_list(facts.scores),
         },
         "shots": [
             {
@@ -150,17 +181,19 @@ def summary_document(summarizer: "Summarizer", analysis: "Analysis", json_path: 
             for i in range(len(sel.bounds))
         ],
         "outputs": {
-            "json": str(json_path.resolve()),
-            "video": str(video_path.resolve()) if video_path is not None else None,
+            "json": shown(json_path.resolve()),
+            **_exact("json_bytes", json_path.resolve()),
+            "video": shown(video_path.resolve()) if video_path is not None else None,
+            **(_exact("video_bytes", video_path.resolve()) if video_path is not None else {}),
             "video_encoding": {"codec": "h264", "encoder": "libx264", "preset": opts.video_preset,
                                "crf": opts.video_crf, "audio": "aac" if info.has_audio else None}
             if video_path is not None else None,
         },
         "run": {
             "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-            "device": str(summarizer.device),
-            "feature_cache": "off" if summarizer.cache is None else ("hit" if feats.from_cache else "miss"),
-            "timings": {k: round(v, 4) for k, v in analysis.timings.items()},
+            "device": facts.device,
+            "feature_cache": facts.feature_cache,
+            "timings": {k: round(v, 4) for k, v in facts.timings.items()},
         },
     }
     encoding = document["outputs"]["video_encoding"]

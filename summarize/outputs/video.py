@@ -103,7 +103,7 @@ def _with_epochs(frames: Iterator, time_base) -> Iterator[tuple[int, Any]]:
         yield epoch, frame
 
 
-class _Cutter:
+class Cutter:
     """Decodes one stream of the source and yields its frames inside successive time ranges."""
 
     def __init__(self, path: Path, kind: str, threads: int = 0) -> None:
@@ -215,8 +215,8 @@ def write_summary_video(source: str | Path, segments: Sequence[tuple[float, floa
                         *, start_time: float = 0.0, rotation: int = 0, preset: str = "superfast",
                         crf: int = 23, progress: Callable[[float], None] | None = None,
                         threads: int = 0, exact_frames: Sequence[tuple[int, int]] | None = None,
-                        frame_times: np.ndarray | None = None, cut: str | None = None,
-                        conceal: bool = False, nvenc: bool = False) -> VideoWriteStats:
+                        frame_times: np.ndarray | None = None, conceal: bool = False,
+                        nvenc: bool = False) -> VideoWriteStats:
     """Write ``segments`` ([start, stop) seconds from the first frame) of ``source`` to ``destination``.
 
     Shots keep their own frame timing (variable frame rate included); the output clock
@@ -233,23 +233,17 @@ def write_summary_video(source: str | Path, segments: Sequence[tuple[float, floa
     as the shot lasts: the sound follows the frames written. With ``conceal`` (--salvage)
     frames are known by their timestamps as the salvage decoder indexed them, and a frame
     that does not decode is shown as the last one that did (``VideoWriteStats.concealed``
-    says where). Otherwise ``cut`` (exact, keyframe or reencode) hands the job to
-    ``smartcut.write_cut_video``, which copies what it can of H.264 sources; None
-    re-encodes every frame here. ``nvenc``: encode on the GPU's NVENC when it opens (see
-    ``nvenc.py``), else with libx264 and a note.
+    says where). Otherwise every frame is re-encoded (``smartcut.write_cut_video`` copies
+    what it can of H.264 sources, and calls this for the rest). ``nvenc``: encode on the
+    GPU's NVENC when it opens (see ``nvenc.py``), else with libx264 and a note.
     """
-    if cut is not None and exact_frames is None:
-        from .smartcut import write_cut_video
-
-        return write_cut_video(source, segments, destination, cut=cut, start_time=start_time, rotation=rotation,
-                               preset=preset, crf=crf, progress=progress, threads=threads, nvenc=nvenc)
     source, destination = Path(source), Path(destination)
     with contextlib.ExitStack() as stack:
         try:
-            video = _Cutter(source, "video", threads)
+            video = Cutter(source, "video", threads)
             stack.callback(video.close)
             if usable_audio(video.container) is not None:
-                audio = _Cutter(source, "audio")
+                audio = Cutter(source, "audio")
                 stack.callback(audio.close)
             else:
                 audio = None
@@ -300,7 +294,7 @@ def write_mp4(source: Path, destination: Path, write: Callable[[Any], Any]) -> A
                 out.close()
 
 
-def _write(video: _Cutter, audio: _Cutter | None, out, segments, start_time, rotation, preset, crf,
+def _write(video: Cutter, audio: Cutter | None, out, segments, start_time, rotation, preset, crf,
            progress, threads=0, exact=None, nvenc=False) -> VideoWriteStats:
     vs = video.stream
     rate = vs.average_rate or vs.guessed_rate or Fraction(30)
@@ -318,7 +312,7 @@ def _write(video: _Cutter, audio: _Cutter | None, out, segments, start_time, rot
     if rotation:
         ov.set_display_rotation(-rotation)  # display matrices turn counter-clockwise
 
-    oa, resampler, fifo, sample_rate = _add_audio(out, audio)
+    oa, resampler, fifo, sample_rate = add_audio(out, audio)
 
     tb = float(vs.time_base)
     total = sum(stop - start for start, stop in segments) or 1.0
@@ -341,12 +335,12 @@ def _write(video: _Cutter, audio: _Cutter | None, out, segments, start_time, rot
         concealed += shot.get("concealed", [])
         if oa is not None:
             epoch, audio_start = shot.get("anchor", (None, abs_start))  # exact path: from the frames written
-            samples += _cut_audio(audio, resampler, fifo, oa, out, audio_start, audio_start + stop - start, clock,
+            samples += cut_audio(audio, resampler, fifo, oa, out, audio_start, audio_start + stop - start, clock,
                                   sample_rate, epoch=epoch)
         clock += stop - start
     out.mux(ov.encode(None))
     if oa is not None:
-        _drain(fifo, oa, out, final=True)
+        drain(fifo, oa, out, final=True)
         out.mux(oa.encode(None))
     if progress is not None:
         progress(1.0)
@@ -355,7 +349,7 @@ def _write(video: _Cutter, audio: _Cutter | None, out, segments, start_time, rot
                            encoder=encoder, encoder_note=encoder_note)
 
 
-def _shot_frames(video: _Cutter, abs_start: float, abs_stop: float, exact, number: int,
+def _shot_frames(video: Cutter, abs_start: float, abs_stop: float, exact, number: int,
                  shot: dict[str, Any]) -> Iterator:
     """(seconds from the shot's start, frame) for every frame of one shot. On the exact path
     ``shot`` receives ``anchor``, the (epoch, container time) the shot's first frame was
@@ -389,7 +383,7 @@ def _index_ranges(indices: Sequence[int], frame_times: np.ndarray) -> list[tuple
         else:
             ranges.append([start, end])
     return [(round(a, 6), round(b, 6)) for a, b in ranges]
-def _add_audio(out, audio: _Cutter | None):
+def add_audio(out, audio: Cutter | None):
     """The summary's AAC stream for ``audio``'s source stream: (stream, resampler, FIFO, rate)."""
     if audio is None:
         return None, None, None, None
@@ -403,10 +397,10 @@ def _add_audio(out, audio: _Cutter | None):
     return oa, av.AudioResampler(format="fltp", layout=layout, rate=sample_rate), av.AudioFifo(), sample_rate
 
 
-def _cut_audio(audio: _Cutter, resampler, fifo, oa, out, abs_start, abs_stop, clock, rate,
+def cut_audio(audio: Cutter, resampler, fifo, oa, out, abs_start, abs_stop, clock, rate,
                epoch: int | None = None) -> int:
     """Append exactly the samples of [abs_start, abs_stop) to the FIFO, padding with silence
-    (on the clock's ``epoch``-th run when given, see ``_Cutter.frames_in_epoch``)."""
+    (on the clock's ``epoch``-th run when given, see ``Cutter.frames_in_epoch``)."""
     wanted = int(round((clock + abs_stop - abs_start) * rate)) - int(round(clock * rate))
     written = 0
     layout = oa.codec_context.layout.name
@@ -432,7 +426,7 @@ def _cut_audio(audio: _Cutter, resampler, fifo, oa, out, abs_start, abs_stop, cl
             break
     if written < wanted:  # the audio track is shorter than the picture here: keep sync with silence
         _push(fifo, np.zeros((channels, wanted - written), dtype=np.float32), layout, rate)
-    _drain(fifo, oa, out, final=False)
+    drain(fifo, oa, out, final=False)
     return wanted
 
 
@@ -443,7 +437,7 @@ def _push(fifo, data: np.ndarray, layout: str, rate: int) -> None:
     fifo.write(frame)
 
 
-def _drain(fifo, oa, out, final: bool) -> None:
+def drain(fifo, oa, out, final: bool) -> None:
     size = oa.codec_context.frame_size or 1024
     while fifo.samples >= size or (final and fifo.samples > 0):
         frame = fifo.read(min(size, fifo.samples) if final else size)

@@ -34,7 +34,7 @@ ALIASES = {"fcpxml": ("fcp7xml", "--export fcpxml writes Final Cut Pro 7 XML (no
                                  "for Final Cut Pro X's FCPXML use --export fcpx")}
 EXPORT_FORMATS = tuple(FORMATS)
 
-__all__ = ["ALIASES", "EXPORT_FORMATS", "FORMATS", "EditRate", "KeptRange", "edit_rate", "export_module",
+__all__ = ["ALIASES", "EXPORT_FORMATS", "FORMATS", "EditRate", "KeptRange", "check_available", "edit_rate", "export_module",
            "export_paths", "kept_ranges", "parse_formats", "preflight", "write_exports"]
 
 
@@ -62,6 +62,14 @@ def export_paths(json_path: Path, fmt: str) -> list[Path]:
     """``NAME.summary.json`` -> ``NAME.summary.edl`` (and so on) beside it."""
     stem = Path(json_path).name.removesuffix(".json")
     return [Path(json_path).with_name(stem + s) for s in export_module(fmt).SUFFIXES]
+
+
+def check_available(formats: list[str]) -> None:
+    """Refuse formats whose library is not installed (OpenTimelineIO for the edit formats)."""
+    if any(getattr(export_module(fmt), "USES_OTIO", False) for fmt in formats):
+        from .timeline import opentimelineio
+
+        opentimelineio()
 
 
 def check_formats(document: dict[str, Any], formats: list[str]) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 from .rates import check_timecode, source_clock
 from .timeline import adapter_text
 
+USES_OTIO = True  # written through an OpenTimelineIO adapter
 SUFFIXES = (".edl",)
 
 # An event line: number, reel (8 wide), channels (5 wide), transition, then the time codes.

@@ -7,6 +7,7 @@ from typing import Any
 from .rates import check_timecode
 from .timeline import adapter_text
 
+USES_OTIO = True  # written through an OpenTimelineIO adapter
 SUFFIXES = (".fcp.xml",)
 
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from .kept import kept_ranges
 from .rates import check_timecode, source_clock
+from ..summary_json import source_path
 
 SUFFIXES = (".fcpxml",)
 VERSION = "1.8"
@@ -49,7 +50,7 @@ def text(document: dict[str, Any]) -> str:
         asset_format = "r2"
         ET.SubElement(resources, "format", id="r2", frameDuration=seconds(frame * clock.rate.per_frame),
                       width=str(info["width"]), height=str(info["height"]))
-    ET.SubElement(resources, "asset", id="r3", name=name, src=Path(info["path"]).as_uri(),
+    ET.SubElement(resources, "asset", id="r3", name=name, src=source_path(document).as_uri(),
                   start=seconds(clock.origin * frame), duration=seconds(clock.length * frame),
                   hasVideo="1", hasAudio="1" if info["has_audio"] else "0", format=asset_format,
                   **({"audioSources": "1"} if info["has_audio"] else {}))

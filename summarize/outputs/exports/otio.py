@@ -6,6 +6,7 @@ from typing import Any
 
 from .timeline import adapter_text
 
+USES_OTIO = True  # written through an OpenTimelineIO adapter
 SUFFIXES = (".otio",)
 
 

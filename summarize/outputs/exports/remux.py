@@ -17,6 +17,7 @@ import av
 
 from ...errors import InputError, OutputError
 from .kept import chapter_title, kept_ranges
+from ..summary_json import source_path
 
 MICROSECOND = Fraction(1, 1_000_000)
 
@@ -46,7 +47,7 @@ def _streams(container) -> list:
 
 
 def _open_source(document: dict[str, Any]):
-    path = document["input"]["path"]
+    path = source_path(document)
     try:
         return av.open(str(path), metadata_errors="ignore")
     except (av.error.FFmpegError, OSError) as exc:

@@ -9,6 +9,7 @@ from ...errors import UsageError
 from ...loading import import_native
 from .kept import kept_ranges
 from .rates import source_clock
+from ..summary_json import source_path
 
 OTIO_HINT = "pip install 'summarize[report]' (or: pip install opentimelineio otio-cmx3600-adapter otio-fcp-adapter)"
 
@@ -26,7 +27,7 @@ def timeline(document: dict[str, Any], *, audio: bool = True):
     otio = opentimelineio()
     info = document["input"]
     clock = source_clock(document)
-    source = Path(info["path"])
+    source = source_path(document)  # exactly, whatever the bytes of its name
 
     def rt(frames: int):
         return otio.opentime.RationalTime(frames, clock.rate.fps)
