@@ -18,10 +18,10 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .backbones import DEFAULT_BACKBONE, Backbone, backbone_class, load_backbone
+from .backbones import DEFAULT_BACKBONE, RUNTIMES, Backbone, backbone_class, load_backbone
 from .device import resolve_device
 from .digest import file_digest, text_digest
-from .decoding import BACKENDS, check_path
+from .decoding import BACKENDS, SAMPLING_MODES, check_path
 from .errors import InputError, OutputError, UsageError
 from .features import FeatureCache, VideoFeatures, extract_features
 from .outputs import FORMAT_VERSION, atomic_outputs, ensure_writable_dir, write_json, write_summary_video
@@ -40,7 +40,8 @@ STAGES = ("model", "features", "scoring", "segmentation", "selection", "writing"
 ProgressFn = Callable[[str, float], None]
 WRITING_BEFORE_RENAME = 0.99  # the writer's own progress is capped here
 # Options that decide only how or where the work runs, never what a summary contains.
-RUN_ONLY_OPTIONS = frozenset({"device", "batch_size", "decoder", "cache", "cache_dir", "threads"})
+# (``runtime`` as ``device``: features equal up to float rounding, see backbones/onnx_runtime.py)
+RUN_ONLY_OPTIONS = frozenset({"device", "batch_size", "decoder", "cache", "cache_dir", "threads", "runtime"})
 
 
 def _no_progress(stage: str, fraction: float) -> None:
@@ -70,6 +71,8 @@ class SummaryOptions:
     cache_dir: Path | None = None
     threads: int = 0  # decoder and video encoder threads per video (0: FFmpeg's choice, every core)
     salvage: bool = False  # summarize what decodes of a damaged or truncated file, recording what is lost
+    sampling: str = "uniform"  # uniform (fps samples a second) or keyframes (triage: one per keyframe, fast)
+    runtime: str = "auto"  # the network on a CPU: torch, onnxruntime, or auto (ONNX Runtime when installed)
 
     def validate(self) -> "SummaryOptions":
         if not (0 < self.budget <= 1):
@@ -92,6 +95,10 @@ class SummaryOptions:
             raise UsageError(f"kts_block_size must be at least 2 samples, got {self.kts_block_size}")
         if self.threads < 0:
             raise UsageError(f"threads must be 0 (automatic) or more, got {self.threads}")
+        if self.sampling not in SAMPLING_MODES:
+            raise UsageError(f"unknown --sampling {self.sampling!r}; choose one of: {', '.join(SAMPLING_MODES)}")
+        if self.runtime not in RUNTIMES:
+            raise UsageError(f"unknown --runtime {self.runtime!r}; choose one of: {', '.join(RUNTIMES)}")
         if self.decoder not in ("auto", *BACKENDS):
             raise UsageError(f"unknown decoder {self.decoder!r}; choose one of: auto, {', '.join(BACKENDS)}")
         backbone_class(self.backbone)
@@ -269,6 +276,8 @@ class Summarizer:
         values["method_params"] = dict(self.scorer.params)  # with the scorer's defaults filled in
         if not values.get("salvage"):
             values.pop("salvage", None)  # absent unless asked: earlier summaries stay up to date
+        if values.get("sampling") == "uniform":
+            values.pop("sampling")  # likewise
         weights = self.options.weights
         values["weights"] = str(Path(weights).resolve()) if weights else "default"
         if weights:  # the content decides the features, not the name: new weights at the same path redo it
@@ -295,14 +304,17 @@ class Summarizer:
         """Another ``Summarizer`` with some options changed, sharing this one's model when
         the backbone, its weights and the device stay the same (it is loaded first)."""
         other = Summarizer(self.options, **overrides)
-        if all(getattr(other.options, k) == getattr(self.options, k) for k in ("backbone", "weights", "device")):
+        if all(getattr(other.options, k) == getattr(self.options, k)
+               for k in ("backbone", "weights", "device", "runtime")):
             other._backbone = self.backbone
         return other
 
     @property
     def backbone(self) -> Backbone:
         if self._backbone is None:
-            self._backbone = load_backbone(self.options.backbone, self.options.weights, self.device)
+            cache_dir = self.options.cache_dir  # the ONNX model goes beside the features
+            self._backbone = load_backbone(self.options.backbone, self.options.weights, self.device,
+                                           runtime=self.options.runtime, cache_dir=cache_dir)
         return self._backbone
 
     def features(self, path: str | Path, progress: ProgressFn = _no_progress) -> VideoFeatures:
@@ -314,7 +326,7 @@ class Summarizer:
             path, self.backbone, fps=self.options.fps, batch_size=self.options.batch_size,
             cache=self.cache, decoder=self.options.decoder,
             progress=lambda f: progress("features", f), threads=self.options.threads,
-            salvage=self.options.salvage,
+            salvage=self.options.salvage, sampling=self.options.sampling,
         )
 
     def analyze(self, path: str | Path, progress: ProgressFn = _no_progress) -> Analysis:

@@ -16,8 +16,9 @@ from rich.table import Table
 from ..loading import signals_held
 from .exits import fail
 from .options import (ADAPT, BACKBONE, BATCH_SIZE, BUDGET, CHECKPOINT, CRF, CUT, DECODER, DEVICE, EXPORT, FPS, METHOD,
-                      NO_CACHE, NO_VIDEO, PLOT, PRESET, QUIET, RAY, RETRIES, SALVAGE, SEED, STRIDE, VARIANT, WEIGHTS,
-                      BackboneName, Cut, Decoder, Device, Method, Preset, Variant, options_from_cli)
+                      NO_CACHE, NO_VIDEO, PLOT, PRESET, QUIET, RAY, RETRIES, RUNTIME, SALVAGE, SAMPLING, SEED,
+                      STRIDE, VARIANT, WEIGHTS, BackboneName, Cut, Decoder, Device, Method, Preset, Runtime, Sampling,
+                      Variant, options_from_cli)
 from .progress import STAGE_LABELS, stderr_console
 from .signals import interrupt_on_signals
 
@@ -138,6 +139,8 @@ def batch_command(
     no_video: bool = NO_VIDEO,
     cut: Cut = CUT,
     decoder: Decoder = DECODER,
+    sampling: Sampling = SAMPLING,
+    runtime: Runtime = RUNTIME,
     preset: Preset = PRESET,
     crf: int = CRF,
     report: bool = typer.Option(False, "--report", help="Also a report page per video (NAME.summary.html) and "
@@ -170,7 +173,8 @@ def batch_command(
     extras = {"report": report, "plot": plot, "exports": parse_formats(export)}
     summarizer = Summarizer(options_from_cli(method, budget, fps, backbone, weights, device, batch_size, variant,
                                              no_cache, preset, crf, checkpoint, stride, adapt, seed, salvage,
-                                             cut=cut, decoder=decoder))
+                                             cut=cut, decoder=decoder,
+                                             sampling=sampling, runtime=runtime))
     progress = Progress(
         TextColumn("{task.description:<40}"), TextColumn("{task.fields[file]:<20}"), BarColumn(),
         TextColumn("{task.fields[detail]:>9}"), TimeElapsedColumn(), _EtaColumn(),

@@ -12,8 +12,8 @@ from rich.table import Table
 from ..loading import signals_held
 from .exits import fail
 from .options import (ADAPT, BACKBONE, BATCH_SIZE, BUDGET, CHECKPOINT, CRF, CUT, DECODER, DEVICE, EXPORT, FPS, METHOD,
-                      NO_CACHE, NO_VIDEO, PLOT, PRESET, QUIET, REPORT, SALVAGE, SEED, STRIDE, VARIANT, WEIGHTS,
-                      BackboneName, Cut, Decoder, Device, Method, Preset,
+                      NO_CACHE, NO_VIDEO, PLOT, PRESET, QUIET, REPORT, RUNTIME, SALVAGE, SAMPLING, SEED, STRIDE,
+                      VARIANT, WEIGHTS, BackboneName, Cut, Decoder, Device, Method, Preset, Runtime, Sampling,
                       Variant, options_from_cli)
 from .progress import stage_progress
 from .signals import interrupt_on_signals
@@ -81,6 +81,8 @@ def video_command(
     no_video: bool = NO_VIDEO,
     cut: Cut = CUT,
     decoder: Decoder = DECODER,
+    sampling: Sampling = SAMPLING,
+    runtime: Runtime = RUNTIME,
     preset: Preset = PRESET,
     crf: int = CRF,
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace existing outputs."),
@@ -97,7 +99,8 @@ def video_command(
         from ..pipeline import Summarizer, output_paths
 
     options = options_from_cli(method, budget, fps, backbone, weights, device, batch_size, variant, no_cache,
-                               preset, crf, checkpoint, stride, adapt, seed, salvage, cut=cut, decoder=decoder)
+                               preset, crf, checkpoint, stride, adapt, seed, salvage, cut=cut, decoder=decoder,
+                               sampling=sampling, runtime=runtime)
 
     extras = {"report": report, "plot": plot, "exports": parse_formats(export)}
     if not overwrite:

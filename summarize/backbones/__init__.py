@@ -5,12 +5,15 @@ A new backbone is one new module with a ``Backbone`` subclass, added to ``BACKBO
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import torch
 
 from ..device import resolve_device
 from ..errors import UsageError
 from .base import Backbone, BackboneWeights
 from .efficientnet_lite0 import EfficientNetLite0
+from .onnx_runtime import RUNTIMES, OnnxRuntimeNet, resolve_runtime
 from .torchvision_models import GoogLeNet, ResNet50
 
 BACKBONES: dict[str, type[Backbone]] = {
@@ -27,14 +30,25 @@ def backbone_class(name: str) -> type[Backbone]:
 
 
 def load_backbone(name: str = DEFAULT_BACKBONE, weights: str | None = None,
-                  device: str | torch.device = "auto") -> Backbone:
+                  device: str | torch.device = "auto", runtime: str = "torch",
+                  cache_dir: str | Path | None = None) -> Backbone:
     """Build ``name`` with its default weights (or ``weights``), in eval mode on ``device``.
 
-    On CUDA the network runs in half precision; features are returned as float32.
+    On CUDA the network runs in half precision; features are returned as float32. On a CPU
+    ``runtime`` (``RUNTIMES``) picks PyTorch or ONNX Runtime (``onnx_runtime.py``; its model
+    is kept under ``cache_dir``, default the feature cache's parent folder).
     """
     cls = backbone_class(name)
     dev = resolve_device(device)
+    runtime = resolve_runtime(runtime, dev)
     model = cls(weights_path=weights).eval()
+    if runtime == "onnxruntime":
+        if cache_dir is None:
+            from ..features import default_cache_dir  # here: features imports this package
+
+            cache_dir = default_cache_dir()
+        model.cpu_net = OnnxRuntimeNet(model, Path(cache_dir))
+        model.runtime = runtime
     model = model.to(dev, memory_format=torch.channels_last)
     if dev.type == "cuda":
         model = model.half()
@@ -46,4 +60,5 @@ def load_backbone(name: str = DEFAULT_BACKBONE, weights: str | None = None,
     return model
 
 
-__all__ = ["BACKBONES", "DEFAULT_BACKBONE", "Backbone", "BackboneWeights", "backbone_class", "load_backbone"]
+__all__ = ["BACKBONES", "DEFAULT_BACKBONE", "RUNTIMES", "Backbone", "BackboneWeights", "backbone_class",
+           "load_backbone"]

@@ -13,6 +13,7 @@ from .._version import __version__
 from ..errors import InputError, OutputError
 
 if TYPE_CHECKING:
+    from ..features import VideoFeatures
     from ..pipeline import Analysis, Summarizer
 
 FORMAT = "summarize.summary"
@@ -82,6 +83,15 @@ def _input_section(analysis: "Analysis", salvage: bool) -> dict[str, Any]:
     }
 
 
+def _sampling_section(feats: "VideoFeatures", mode: str) -> dict[str, Any]:
+    if mode == "keyframes":  # --sampling keyframes (decoding/keyframe_sampling.py)
+        return {"mode": mode, "fps": feats.fps, "n_samples": feats.n_samples,
+                "rule": "one sample at each keyframe (none closer than 1/fps of the options to the last), the only "
+                        "frames decoded; fps is the samples' mean rate"}
+    return {"fps": feats.fps, "n_samples": feats.n_samples,
+            "rule": "samples at k/fps seconds; each takes the frame on screen at that instant"}
+
+
 def summary_document(summarizer: "Summarizer", analysis: "Analysis", json_path: Path, video_path: Path | None,
                      written: Any = None) -> dict[str, Any]:
     """The summary JSON of ``analysis`` made by ``summarizer`` (see ``summary.schema.json``);
@@ -95,11 +105,7 @@ def summary_document(summarizer: "Summarizer", analysis: "Analysis", json_path: 
         "format_version": FORMAT_VERSION,
         "tool": {"name": "summarize", "version": __version__},
         "input": _input_section(analysis, opts.salvage),
-        "sampling": {
-            "fps": feats.fps,
-            "n_samples": feats.n_samples,
-            "rule": "samples at k/fps seconds; each takes the frame on screen at that instant",
-        },
+        "sampling": _sampling_section(feats, opts.sampling),
         "backbone": {
             "name": meta.name,
             "weights": summarizer.backbone.weights_file or "default",
@@ -156,6 +162,7 @@ def summary_document(summarizer: "Summarizer", analysis: "Analysis", json_path: 
         "run": {
             "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
             "device": str(summarizer.device),
+            "runtime": summarizer.backbone.runtime,
             "feature_cache": "off" if summarizer.cache is None else ("hit" if feats.from_cache else "miss"),
             "timings": {k: round(v, 4) for k, v in analysis.timings.items()},
         },
