@@ -312,9 +312,8 @@ class Summarizer:
     @property
     def backbone(self) -> Backbone:
         if self._backbone is None:
-            cache_dir = self.options.cache_dir  # the ONNX model goes beside the features
             self._backbone = load_backbone(self.options.backbone, self.options.weights, self.device,
-                                           runtime=self.options.runtime, cache_dir=cache_dir)
+                                           runtime=self.options.runtime)
         return self._backbone
 
     def features(self, path: str | Path, progress: ProgressFn = _no_progress) -> VideoFeatures:

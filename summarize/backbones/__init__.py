@@ -36,7 +36,7 @@ def load_backbone(name: str = DEFAULT_BACKBONE, weights: str | None = None,
 
     On CUDA the network runs in half precision; features are returned as float32. On a CPU
     ``runtime`` (``RUNTIMES``) picks PyTorch or ONNX Runtime (``onnx_runtime.py``; its model
-    is kept under ``cache_dir``, default the feature cache's parent folder).
+    is kept under ``cache_dir``, default the cache folder, ``$SUMMARIZE_CACHE_DIR/onnx``).
     """
     cls = backbone_class(name)
     dev = resolve_device(device)
