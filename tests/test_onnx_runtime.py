@@ -100,3 +100,17 @@ def test_real_footage_and_the_summary_agree_across_runtimes(bikes, tmp_path):
         return [(s["start_frame"], s["end_frame"], s["selected"]) for s in result.document["shots"]]
 
     assert shots(a) == shots(b)
+
+
+def test_a_model_onnx_runtime_cannot_run_stays_on_pytorch_under_auto(monkeypatch):
+    import summarize.backbones as backbones
+    from summarize.errors import InputError
+
+    def broken(*args):
+        raise RuntimeError("unsupported operator")
+
+    monkeypatch.setattr(backbones, "OnnxRuntimeNet", broken)
+    net = load_backbone(device="cpu", runtime="auto")
+    assert net.runtime == "torch" and net.cpu_net is None
+    with pytest.raises(InputError, match="--runtime torch"):
+        load_backbone(device="cpu", runtime="onnxruntime")

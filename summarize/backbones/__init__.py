@@ -10,7 +10,7 @@ from pathlib import Path
 import torch
 
 from ..device import resolve_device
-from ..errors import UsageError
+from ..errors import InputError, UsageError
 from .base import Backbone, BackboneWeights
 from .efficientnet_lite0 import EfficientNetLite0
 from .onnx_runtime import RUNTIMES, OnnxRuntimeNet, resolve_runtime
@@ -40,15 +40,20 @@ def load_backbone(name: str = DEFAULT_BACKBONE, weights: str | None = None,
     """
     cls = backbone_class(name)
     dev = resolve_device(device)
-    runtime = resolve_runtime(runtime, dev)
+    chosen = resolve_runtime(runtime, dev)
     model = cls(weights_path=weights).eval()
-    if runtime == "onnxruntime":
+    if chosen == "onnxruntime":
         if cache_dir is None:
             from ..features import default_cache_dir  # here: features imports this package
 
             cache_dir = default_cache_dir()
-        model.cpu_net = OnnxRuntimeNet(model, Path(cache_dir))
-        model.runtime = runtime
+        try:
+            model.cpu_net = OnnxRuntimeNet(model, Path(cache_dir))
+            model.runtime = chosen
+        except Exception as exc:  # an export or a session that fails: auto stays on PyTorch (the JSON says so)
+            if runtime == "onnxruntime":
+                raise InputError(f"cannot run {name} on ONNX Runtime ({type(exc).__name__}: {exc}); "
+                                 f"use --runtime torch") from None
     model = model.to(dev, memory_format=torch.channels_last)
     if dev.type == "cuda":
         model = model.half()
