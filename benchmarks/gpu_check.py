@@ -194,10 +194,15 @@ def _train(dry: bool, out: Path, kind: str, args: list[str], units: int, unit: s
     seconds = time.perf_counter() - started
     if proc.returncode != 0:
         raise RuntimeError(proc.stderr[-2000:])
+    from summarize.networks.checkpoint import load_checkpoint
+
+    meta = load_checkpoint(out / f"{kind}.ckpt", kind=kind).meta  # the training loop's own account
     (out / f"{kind}.ckpt").unlink(missing_ok=True)
     h5.unlink()
-    return {"args": args, "seconds_with_start": round(seconds, 2), unit: units,
-            f"{unit}_per_s": round(units / seconds, 1)}
+    train = meta.train_seconds or seconds
+    return {"args": args, "device": meta.device, "steps": meta.steps, "batch_size": meta.batch_size,
+            "train_seconds": round(train, 2), "seconds_with_start": round(seconds, 2), unit: units,
+            f"{unit}_per_s": round(units / train, 1), "steps_per_s": round(meta.steps / train, 2)}
 
 
 def step_train_contrastive(dry: bool, out: Path) -> dict:
