@@ -52,8 +52,10 @@ def step_env(dry: bool, out: Path) -> dict:
     import torch
 
     cuda = torch.cuda.is_available()
+    import shutil
+
     smi = subprocess.run(["nvidia-smi", "--query-gpu=name,driver_version,memory.total", "--format=csv,noheader"],
-                         capture_output=True, text=True) if not dry else None
+                         capture_output=True, text=True) if shutil.which("nvidia-smi") else None
     return {"python": sys.version.split()[0], "torch": torch.__version__, "cuda": cuda,
             "cuda_version": torch.version.cuda, "gpu": torch.cuda.get_device_name(0) if cuda else None,
             "nvidia_smi": smi.stdout.strip() if smi is not None else None, "av": av.__version__,

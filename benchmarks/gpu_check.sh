@@ -26,10 +26,13 @@ rc=$?
 python3 - "$OUT/gpu_check.json" <<'PY'
 import json, sys
 report = json.load(open(sys.argv[1]))
+keys = ("gpu", "seconds", "mbit_s", "x_realtime", "total_s", "decode_s", "features_s", "decode_wait_s", "writing_s",
+        "decoder", "tests", "failures", "skipped", "problem", "encode_fps", "device", "steps_per_s", "videos_per_s",
+        "clips_per_s")
 for name, step in report["steps"].items():
-    keys = ("x_realtime", "total_s", "decode_s", "features_s", "decode_wait_s", "writing_s", "encoder", "equal",
-            "max_abs_diff", "passed", "failures", "videos_per_s", "clips_per_s", "encode_fps", "seconds", "gpu")
     shown = {k: step[k] for k in keys if k in step}
+    for run in step.get("runs", []):  # nvdec: each NVDEC run against the CPU's samples
+        shown[f"nvdec workers={run['workers']}"] = {k: run[k] for k in ("equal", "max_abs_diff", "note")}
     print(f"  {name:18} {step['status']:28} {step.get('step_s', '')!s:>6} s  {shown}")
 PY
 exit $rc
