@@ -24,7 +24,8 @@ import torch
 
 from .ahead import Ahead
 from .backbones import Backbone
-from .decoding import FrameBatch, SamplingPlan, VideoInfo, open_video, plan_samples
+from .cache_dir import default_cache_dir
+from .decoding import SAMPLING_MODES, FrameBatch, SamplingPlan, VideoInfo, open_video, plan_samples
 from .digest import file_digest, text_digest
 from .errors import InputError, UsageError
 
@@ -55,13 +56,6 @@ class VideoFeatures:
     @property
     def n_frames(self) -> int:
         return self.info.n_frames
-
-
-def default_cache_dir() -> Path:
-    if os.environ.get("SUMMARIZE_CACHE_DIR"):
-        return Path(os.environ["SUMMARIZE_CACHE_DIR"])
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return base / "summarize"
 
 
 class FeatureCache:
@@ -154,14 +148,18 @@ def _ranges(times: list[float], duration: float, frame: float) -> tuple:
 
 def _extract(path: Path, backbone: Backbone, fps: float, batch_size: int, decoder: str,
              progress: Callable[[float], None] | None, threads: int, started: float,
-             salvage: bool = False) -> VideoFeatures:
+             salvage: bool = False, sampling: str = "uniform") -> VideoFeatures:
     # The stack closes the decoding thread before the video: a thread left decoding from a
     # closed container (Ctrl-C, an error in the network) crashes the process.
     with open_video(path, short_side=backbone.weights_meta.resize, backend=decoder, threads=threads,
-                    salvage=salvage) as video, contextlib.ExitStack() as stack:
+                    salvage=salvage, sampling=sampling) as video, contextlib.ExitStack() as stack:
         info = video.info
-        fps = sampling_rate(fps, info)
-        plan = plan_samples(video.frame_times, info.duration, fps)
+        if sampling == "keyframes":
+            plan = video.plan(sampling_rate(fps, info))
+            fps = plan.fps
+        else:
+            fps = sampling_rate(fps, info)
+            plan = plan_samples(video.frame_times, info.duration, fps)
         if len(plan) < 2:
             raise InputError(f"{path} holds a single video frame: there is nothing to summarize")
         # Cost follows the content: samples that show the same frame (a long frame of a
@@ -283,13 +281,16 @@ def chosen_decoder(decoder: str, on_gpu: bool) -> str:
 def extract_features(path: str | Path, backbone: Backbone, *, fps: float = 2.0, batch_size: int = 32,
                      cache: FeatureCache | None = None, decoder: str = "auto",
                      progress: Callable[[float], None] | None = None, threads: int = 0,
-                     salvage: bool = False) -> VideoFeatures:
+                     salvage: bool = False, sampling: str = "uniform") -> VideoFeatures:
     """Sample ``path`` at ``fps`` and return the backbone features of those frames.
 
     ``threads`` caps the decoder's threads (0: its own choice); PyTorch's are set with
     ``torch.set_num_threads``. ``salvage``: see ``open_video`` (the ranges lost are in
-    ``info.damaged`` and ``info.missing``).
+    ``info.damaged`` and ``info.missing``). ``sampling="keyframes"``: one sample per
+    keyframe instead, at most ``fps`` a second (``decoding/keyframe_sampling.py``).
     """
+    if sampling not in SAMPLING_MODES:
+        raise UsageError(f"unknown --sampling {sampling!r}; choose one of: {', '.join(SAMPLING_MODES)}")
     if fps <= 0:
         raise UsageError(f"--fps must be positive, got {fps}")
     if batch_size < 1:
@@ -297,12 +298,15 @@ def extract_features(path: str | Path, backbone: Backbone, *, fps: float = 2.0, 
     path = Path(path)
     key = None
     decoder = chosen_decoder(decoder, next(backbone.parameters()).device.type == "cuda")
+    if sampling == "keyframes":
+        decoder = "pyav"  # the keyframes alone decode in seconds on the CPU (keyframe_sampling.py)
     if cache is not None:
         from .decoding import check_path
 
         check_path(path)
         digest = file_digest(path)
-        key = cache.key(digest, backbone.identity, fps, decoder + ("+salvage" if salvage else ""))
+        key = cache.key(digest, backbone.identity, fps,
+                        decoder + ("+salvage" if salvage else "") + ("+keyframes" if sampling == "keyframes" else ""))
         hit = cache.load(key)
         if hit is not None:
             # The cache follows content: the same bytes may have been read from another path.
@@ -313,7 +317,7 @@ def extract_features(path: str | Path, backbone: Backbone, *, fps: float = 2.0, 
             return hit
     started = time.perf_counter()
     try:
-        result = _extract(path, backbone, fps, batch_size, decoder, progress, threads, started, salvage)
+        result = _extract(path, backbone, fps, batch_size, decoder, progress, threads, started, salvage, sampling)
     except InputError as exc:
         if decoder != "decord" or getattr(exc, "backend", None) != "decord" or not path.exists():
             raise

@@ -19,3 +19,5 @@ BASELINES = ("uniform", "human")  # summarize.evaluation.runner.BASELINES
 CUT_MODES = ("exact", "keyframe", "reencode")  # summarize.outputs.smartcut.CUT_MODES
 DEFAULT_CUT = "exact"
 DECODERS = ("auto", "decord", "pyav", "nvdec")  # "auto" and summarize.decoding.BACKENDS
+SAMPLING_MODES = ("uniform", "keyframes")  # summarize.decoding.SAMPLING_MODES
+RUNTIMES = ("auto", "torch", "onnxruntime")  # summarize.backbones.RUNTIMES

@@ -15,11 +15,13 @@ from pathlib import Path
 from typing import Any
 
 from .errors import UsageError
-from .names import BACKBONE_NAMES, CUT_MODES, DECODERS, DEFAULT_BACKBONE, DEFAULT_CUT, DEFAULT_METHOD, X264_PRESETS
+from .names import (BACKBONE_NAMES, CUT_MODES, DECODERS, DEFAULT_BACKBONE, DEFAULT_CUT, DEFAULT_METHOD, RUNTIMES,
+                    SAMPLING_MODES, X264_PRESETS)
 from .segmentation import DEFAULT_BLOCK_SIZE, DEFAULT_VMAX
 
 # Options that decide only how or where the work runs, never what a summary contains.
-RUN_ONLY_OPTIONS = frozenset({"device", "batch_size", "decoder", "cache", "cache_dir", "threads"})
+# (``runtime`` as ``device``: features equal up to float rounding, see backbones/onnx_runtime.py)
+RUN_ONLY_OPTIONS = frozenset({"device", "batch_size", "decoder", "cache", "cache_dir", "threads", "runtime"})
 
 
 @dataclass
@@ -45,6 +47,8 @@ class SummaryOptions:
     cache_dir: Path | None = None
     threads: int = 0  # decoder and video encoder threads per video (0: FFmpeg's choice, every core)
     salvage: bool = False  # summarize what decodes of a damaged or truncated file, recording what is lost
+    sampling: str = "uniform"  # uniform (fps samples a second) or keyframes (triage: one per keyframe, fast)
+    runtime: str = "auto"  # the network on a CPU: torch, onnxruntime, or auto (ONNX Runtime when installed)
 
     def validate(self) -> "SummaryOptions":
         if not (0 < self.budget <= 1):
@@ -67,6 +71,10 @@ class SummaryOptions:
             raise UsageError(f"kts_block_size must be at least 2 samples, got {self.kts_block_size}")
         if self.threads < 0:
             raise UsageError(f"threads must be 0 (automatic) or more, got {self.threads}")
+        if self.sampling not in SAMPLING_MODES:
+            raise UsageError(f"unknown --sampling {self.sampling!r}; choose one of: {', '.join(SAMPLING_MODES)}")
+        if self.runtime not in RUNTIMES:
+            raise UsageError(f"unknown --runtime {self.runtime!r}; choose one of: {', '.join(RUNTIMES)}")
         if self.decoder not in DECODERS:
             raise UsageError(f"unknown decoder {self.decoder!r}; choose one of: {', '.join(DECODERS)}")
         if self.backbone not in BACKBONE_NAMES:

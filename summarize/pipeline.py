@@ -212,6 +212,8 @@ class Summarizer:
         values["method_params"] = dict(self.scorer.params)  # with the scorer's defaults filled in
         if not values.get("salvage"):
             values.pop("salvage", None)  # absent unless asked: earlier summaries stay up to date
+        if values.get("sampling") == "uniform":
+            values.pop("sampling")  # likewise
         weights = self.options.weights
         values["weights"] = str(Path(weights).resolve()) if weights else "default"
         if weights:  # the content decides the features, not the name: new weights at the same path redo it
@@ -238,14 +240,16 @@ class Summarizer:
         """Another ``Summarizer`` with some options changed, sharing this one's model when
         the backbone, its weights and the device stay the same (it is loaded first)."""
         other = Summarizer(self.options, **overrides)
-        if all(getattr(other.options, k) == getattr(self.options, k) for k in ("backbone", "weights", "device")):
+        if all(getattr(other.options, k) == getattr(self.options, k)
+               for k in ("backbone", "weights", "device", "runtime")):
             other._backbone = self.backbone
         return other
 
     @property
     def backbone(self) -> Backbone:
         if self._backbone is None:
-            self._backbone = load_backbone(self.options.backbone, self.options.weights, self.device)
+            self._backbone = load_backbone(self.options.backbone, self.options.weights, self.device,
+                                           runtime=self.options.runtime)
         return self._backbone
 
     def features(self, path: str | Path, progress: ProgressFn = _no_progress) -> VideoFeatures:
@@ -257,7 +261,7 @@ class Summarizer:
             path, self.backbone, fps=self.options.fps, batch_size=self.options.batch_size,
             cache=self.cache, decoder=self.options.decoder,
             progress=lambda f: progress("features", f), threads=self.options.threads,
-            salvage=self.options.salvage,
+            salvage=self.options.salvage, sampling=self.options.sampling,
         )
 
     def analyze(self, path: str | Path, progress: ProgressFn = _no_progress) -> Analysis:
@@ -391,7 +395,8 @@ class Summarizer:
             method={"name": self.scorer.name, "params": self.scorer.params},
             fingerprint=self.options_fingerprint(), option_values=self.output_options(), device=str(self.device),
             feature_cache="off" if self.cache is None else ("hit" if feats.from_cache else "miss"),
-            timings=analysis.timings, timecode=read_timecode(info.path))
+            timings=analysis.timings, timecode=read_timecode(info.path),
+            runtime=self.backbone.runtime)
 
     def _write_video(self, analysis: Analysis, temp: Path, final: Path, progress: ProgressFn):
         """Write the summary MP4 as ``--cut`` asks and verify it; when it holds other frames

@@ -181,8 +181,8 @@ def test_ctrl_c_late_in_a_run_is_one_line_and_exit_130_or_a_complete_run(tmp_pat
 
 def test_the_names_offered_match_the_registries():
     from summarize import names
-    from summarize.backbones import BACKBONES, DEFAULT_BACKBONE
-    from summarize.decoding import BACKENDS
+    from summarize.backbones import BACKBONES, DEFAULT_BACKBONE, RUNTIMES
+    from summarize.decoding import BACKENDS, SAMPLING_MODES
     from summarize.device import DEVICE_CHOICES
     from summarize.evaluation import DATASETS, REFERENCES
     from summarize.evaluation.runner import BASELINES
@@ -197,3 +197,4 @@ def test_the_names_offered_match_the_registries():
     assert names.BASELINES == tuple(BASELINES)
     assert names.CUT_MODES == tuple(CUT_MODES) and names.DEFAULT_CUT == DEFAULT_CUT
     assert names.DECODERS == ("auto", *BACKENDS)
+    assert names.SAMPLING_MODES == SAMPLING_MODES and names.RUNTIMES == RUNTIMES

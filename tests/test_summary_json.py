@@ -101,7 +101,8 @@ def _parts(tmp_path, salvage=False, note=None):
     summarizer = SimpleNamespace(
         options=SummaryOptions(budget=0.5, kts_vmax=1.5, kts_block_size=300, min_fill=0.25, video_preset="fast",
                                video_crf=20, salvage=salvage),
-        backbone=SimpleNamespace(weights_meta=meta, weights_file=None), device="cpu", cache=object(),
+        backbone=SimpleNamespace(weights_meta=meta, weights_file=None, runtime="onnxruntime"), device="cpu",
+        cache=object(),
         scorer=SimpleNamespace(name="contrastive", params={"k": 0.1}),
         options_fingerprint=lambda: "0123456789abcdef", output_options=lambda: {"budget": 0.5})
     return summarizer, analysis, video
@@ -145,7 +146,7 @@ def test_the_document_holds_every_part_of_the_run(tmp_path):
         "outputs": {"json": str((tmp_path / "t.json").resolve()), "video": str((tmp_path / "t.mp4").resolve()),
                     "video_encoding": {"codec": "h264", "encoder": "libx264", "preset": "fast", "crf": 20,
                                        "audio": "aac"}},
-        "run": {"device": "cpu", "feature_cache": "hit", "timings": {"total": 1.2346}},
+        "run": {"device": "cpu", "runtime": "onnxruntime", "feature_cache": "hit", "timings": {"total": 1.2346}},
     }
     assert all(type(v) is int for v in doc["samples"]["frame"])
 

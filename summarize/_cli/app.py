@@ -26,7 +26,7 @@ from ..loading import import_native
 from . import batch as _batch
 from . import eval as _eval
 from . import video as _video
-from .exits import INTERRUPTED, fail
+from .exits import INTERRUPTED, exit_now, fail
 from .signals import interrupt_on_signals
 
 __all__ = ["app", "fail", "main", "run"]
@@ -181,13 +181,20 @@ def main(argv: list[str] | None = None) -> Any:
 
 def run() -> None:
     """The program's entry point (``summarize``, ``python -m summarize``): ``main``, then the
-    interpreter's own teardown with Ctrl-C ignored. PyTorch's teardown takes most of a
-    second, and Python hands SIGINT back to the system before it: a Ctrl-C then would kill a
-    run whose outputs are complete, with no message and no exit code of its own."""
+    end of the process with Ctrl-C ignored and without the interpreter's teardown
+    (``exits.exit_now``: it took 15-40 s after the outputs were written on a busy machine).
+    Python hands SIGINT back to the system before it exits: a Ctrl-C then would kill a run
+    whose outputs are complete, with no message and no exit code of its own. An unexpected
+    exception (a bug) ends the usual way, with its traceback."""
     try:
-        main()
-    except KeyboardInterrupt:  # in the instants before main's own handling starts
-        fail(INTERRUPTED, 130)
+        try:
+            main()
+        except KeyboardInterrupt:  # in the instants before main's own handling starts
+            fail(INTERRUPTED, 130)
+        code: object = 0
+    except SystemExit as exc:
+        code = exc.code
     finally:
         with contextlib.suppress(ValueError, OSError):
             signal.signal(signal.SIGINT, signal.SIG_IGN)
+    exit_now(code)

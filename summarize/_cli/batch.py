@@ -17,9 +17,9 @@ from ..loading import signals_held
 from ..paths import shown
 from .exits import fail
 from .options import (ADAPT, BACKBONE, BATCH_SIZE, BUDGET, CHECKPOINT, CRF, CUT, DECODER, DEVICE, EXPORT, FPS, METHOD,
-                      NO_CACHE, NO_VIDEO, PLOT, PRESET, QUIET, RAY, RETRIES, SALVAGE, SEED, STRIDE, VARIANT, WEIGHTS,
-                      BackboneName, Cut, Decoder, Device, Method, Preset, Variant, check_request, declared_params,
-                      options_from_cli)
+                      NO_CACHE, NO_VIDEO, PLOT, PRESET, QUIET, RAY, RETRIES, RUNTIME, SALVAGE, SAMPLING, SEED, STRIDE,
+                      VARIANT, WEIGHTS, BackboneName, Cut, Decoder, Device, Method, Preset, Runtime, Sampling, Variant,
+                      check_request, declared_params, options_from_cli)
 from .progress import STAGE_LABELS, stderr_console
 from .signals import interrupt_on_signals
 
@@ -149,6 +149,8 @@ def batch_command(
     no_video: bool = NO_VIDEO,
     cut: Cut = CUT,
     decoder: Decoder = DECODER,
+    sampling: Sampling = SAMPLING,
+    runtime: Runtime = RUNTIME,
     preset: Preset = PRESET,
     crf: int = CRF,
     report: bool = typer.Option(False, "--report", help="Also a report page per video (NAME.summary.html) and "
@@ -168,7 +170,8 @@ def batch_command(
     if ray is not None and jobs is not None and jobs < 1:
         fail(f"--jobs must be at least 1, got {jobs}", 2)
     options = options_from_cli(method, budget, fps, backbone, weights, device, batch_size, variant, no_cache, preset,
-                               crf, checkpoint, stride, adapt, seed, salvage, cut=cut, decoder=decoder)
+                               crf, checkpoint, stride, adapt, seed, salvage, cut=cut, decoder=decoder,
+                               sampling=sampling, runtime=runtime)
     extras = check_request(options, export, report, plot)
     executor = None
     if ray is not None:  # a command line asking for a missing Ray is wrong whatever the folder holds

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from ..names import (BACKBONE_NAMES, CUT_MODES, DECODERS, DEFAULT_BACKBONE, DEFAULT_CUT, DEFAULT_METHOD,
-                     DEVICE_CHOICES, METHOD_NAMES, VARIANTS, X264_PRESETS)
+                     DEVICE_CHOICES, METHOD_NAMES, RUNTIMES, SAMPLING_MODES, VARIANTS, X264_PRESETS)
 
 if TYPE_CHECKING:
     from ..options import SummaryOptions
@@ -22,6 +22,8 @@ Variant = enum.Enum("Variant", {name: name for name in VARIANTS}, type=str)
 Preset = enum.Enum("Preset", {name: name for name in X264_PRESETS}, type=str)
 Cut = enum.Enum("Cut", {name: name for name in CUT_MODES}, type=str)
 Decoder = enum.Enum("Decoder", {name: name for name in DECODERS}, type=str)
+Sampling = enum.Enum("Sampling", {name: name for name in SAMPLING_MODES}, type=str)
+Runtime = enum.Enum("Runtime", {name: name for name in RUNTIMES}, type=str)
 
 METHOD = typer.Option(DEFAULT_METHOD, "--method", "-m", help="How frames are scored.")
 BUDGET = typer.Option(0.15, "--budget", "-b", help="Length of the summary as a fraction of the video, 0 < b <= 1.")
@@ -46,6 +48,14 @@ DECODER = typer.Option("auto", "--decoder",
                       help="Video decoder: auto is PyAV on a CPU and NVDEC beside a GPU (PyAV on the CPU when "
                       "NVDEC cannot be used, as for files decord cannot read; the JSON says so). All sample the "
                       "same frames.")
+SAMPLING = typer.Option("uniform", "--sampling",
+                       help="Which frames are scored: uniform samples --fps frames a second; keyframes (triage) "
+                       "takes one sample per keyframe and decodes nothing else, several times faster on a CPU "
+                       "for a coarser summary (samples every few seconds, where the encoder put keyframes).")
+RUNTIME = typer.Option("auto", "--runtime",
+                      help="What runs the network on a CPU: onnxruntime (about twice as fast; pip install "
+                      "'summarize[onnx]'), torch, or auto (ONNX Runtime when installed). Features agree to float "
+                      "rounding; on a GPU it is always torch.")
 CRF = typer.Option(23, "--crf", help="x264 quality for the summary MP4, 0-51 (lower is better, larger).")
 NO_CACHE = typer.Option(False, "--no-cache", help="Neither read nor write the feature cache.")
 QUIET = typer.Option(False, "--quiet", "-q", help="No progress bars and no final table.")
@@ -72,7 +82,8 @@ def _value(choice) -> str:
 
 def options_from_cli(method, budget, fps, backbone, weights: Path | None, device, batch_size, variant, no_cache,
                      preset="superfast", crf=23, checkpoint=None, stride=2, adapt=0, seed=0,
-                     salvage=False, cut=DEFAULT_CUT, decoder="auto") -> SummaryOptions:
+                     salvage=False, cut=DEFAULT_CUT, decoder="auto", sampling="uniform",
+                     runtime="auto") -> SummaryOptions:
     """The summary options of the command line, checked: a wrong value is answered before
     PyTorch is imported. ``method_params`` holds every method option until
     ``declared_params`` keeps those of the chosen method (that needs the registry)."""
@@ -86,7 +97,7 @@ def options_from_cli(method, budget, fps, backbone, weights: Path | None, device
         budget=budget, fps=fps,
         backbone=_value(backbone), weights=str(weights) if weights else None, device=_value(device),
         batch_size=batch_size, cache=not no_cache, video_preset=_value(preset), video_crf=crf, salvage=salvage,
-        video_cut=_value(cut), decoder=_value(decoder),
+        video_cut=_value(cut), decoder=_value(decoder), sampling=_value(sampling), runtime=_value(runtime),
     ).validate()
 
 

@@ -13,9 +13,9 @@ from ..loading import signals_held
 from ..paths import shown
 from .exits import fail
 from .options import (ADAPT, BACKBONE, BATCH_SIZE, BUDGET, CHECKPOINT, CRF, CUT, DECODER, DEVICE, EXPORT, FPS, METHOD,
-                      NO_CACHE, NO_VIDEO, PLOT, PRESET, QUIET, REPORT, SALVAGE, SEED, STRIDE, VARIANT, WEIGHTS,
-                      BackboneName, Cut, Decoder, Device, Method, Preset, Variant, check_request, declared_params,
-                      options_from_cli)
+                      NO_CACHE, NO_VIDEO, PLOT, PRESET, QUIET, REPORT, RUNTIME, SALVAGE, SAMPLING, SEED, STRIDE,
+                      VARIANT, WEIGHTS, BackboneName, Cut, Decoder, Device, Method, Preset, Runtime, Sampling, Variant,
+                      check_request, declared_params, options_from_cli)
 from .progress import stage_progress
 from .signals import interrupt_on_signals
 
@@ -83,6 +83,8 @@ def video_command(
     no_video: bool = NO_VIDEO,
     cut: Cut = CUT,
     decoder: Decoder = DECODER,
+    sampling: Sampling = SAMPLING,
+    runtime: Runtime = RUNTIME,
     preset: Preset = PRESET,
     crf: int = CRF,
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace existing outputs."),
@@ -96,7 +98,8 @@ def video_command(
     # What the command line and the files named can tell is checked first: a wrong value,
     # a missing file or existing outputs are answered before PyTorch loads (seconds).
     options = options_from_cli(method, budget, fps, backbone, weights, device, batch_size, variant, no_cache,
-                               preset, crf, checkpoint, stride, adapt, seed, salvage, cut=cut, decoder=decoder)
+                               preset, crf, checkpoint, stride, adapt, seed, salvage, cut=cut, decoder=decoder,
+                               sampling=sampling, runtime=runtime)
     extras = check_request(options, export, report, plot)
     _check_files(video, output_dir, overwrite, not no_video, extras)
     with signals_held():  # here, not at the top: --help must not wait for PyTorch

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import ClassVar, Iterator, Sequence
 
 import av
 import numpy as np
@@ -56,6 +56,8 @@ def unwrap_restarts(pts: np.ndarray, time_base: float) -> np.ndarray:
 
 class PyAVDecoder(Decoder):
     name = "pyav"
+    # Only the sampled keyframes' packets reach the decoder (``keyframe_sampling.py``).
+    keyframes_only: ClassVar[bool] = False
 
     def __init__(self, path: Path, size: tuple[int, int] | None, threads: int = 0, salvage: bool = False) -> None:
         self.path = Path(path)
@@ -141,6 +143,7 @@ class PyAVDecoder(Decoder):
         self._by_count = not np.array_equal(unwrapped, pts_array)
         # Where decoding may start for range-parallel decoding (ranges.py).
         self._cut_points = clean_cut_points(unwrapped, np.asarray(keys, dtype=bool))
+        self._keyframe_pts = np.sort(unwrapped[np.asarray(keys, dtype=bool)])  # for keyframe sampling
         return unwrapped, np.asarray(durations, dtype=np.int64)
 
     def _check_complete(self, stream, n_packets: int, duration: float) -> None:
@@ -196,6 +199,9 @@ class PyAVDecoder(Decoder):
         context = stream.codec_context
         try:
             for packet in container.demux(stream):
+                if self.keyframes_only and packet.size and (
+                        not packet.is_keyframe or (needed is not None and packet.pts not in needed)):
+                    continue
                 if packet.pts is not None:
                     last_time = (packet.pts - self._start_pts) * tb
                 if needed is not None:

@@ -84,6 +84,7 @@ class SummaryFacts:
     feature_cache: str  # hit, miss or off
     timings: dict[str, float]
     timecode: dict[str, Any] | None = None  # the source's own start time code (decoding/timecode.py)
+    runtime: str = "torch"  # what ran the network (backbones: torch or onnxruntime)
 
 
 def _exact(key: str, path: Path) -> dict[str, str]:
@@ -126,6 +127,15 @@ def _input_section(facts: SummaryFacts) -> dict[str, Any]:
     }
 
 
+def _sampling_section(facts: SummaryFacts) -> dict[str, Any]:
+    if facts.options.sampling == "keyframes":  # --sampling keyframes (decoding/keyframe_sampling.py)
+        return {"mode": "keyframes", "fps": facts.sampling_fps, "n_samples": len(facts.sample_times),
+                "rule": "one sample at each keyframe (none closer than 1/fps of the options to the last), the only "
+                        "frames decoded; fps is the samples' mean rate"}
+    return {"fps": facts.sampling_fps, "n_samples": len(facts.sample_times),
+            "rule": "samples at k/fps seconds; each takes the frame on screen at that instant"}
+
+
 def summary_document(facts: SummaryFacts, json_path: Path, video_path: Path | None,
                      written: Any = None) -> dict[str, Any]:
     """The summary JSON of ``facts`` (see ``summary.schema.json``); ``written``: what the
@@ -137,11 +147,7 @@ def summary_document(facts: SummaryFacts, json_path: Path, video_path: Path | No
         "format_version": FORMAT_VERSION,
         "tool": {"name": "summarize", "version": __version__},
         "input": _input_section(facts),
-        "sampling": {
-            "fps": facts.sampling_fps,
-            "n_samples": len(facts.sample_times),
-            "rule": "samples at k/fps seconds; each takes the frame on screen at that instant",
-        },
+        "sampling": _sampling_section(facts),
         "backbone": dict(facts.backbone),
         "method": dict(facts.method),
         "options": {"fingerprint": facts.fingerprint, "values": facts.option_values},
@@ -192,6 +198,7 @@ def summary_document(facts: SummaryFacts, json_path: Path, video_path: Path | No
         "run": {
             "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
             "device": facts.device,
+            "runtime": facts.runtime,
             "feature_cache": facts.feature_cache,
             "timings": {k: round(v, 4) for k, v in facts.timings.items()},
         },
