@@ -18,7 +18,7 @@ import numpy as np
 from ..errors import InputError, OutputError
 from ..decoding.base import SourceFrame
 from ..decoding.probe import _reason, usable_audio
-from ..decoding.pyav_backend import RESTART_GAP
+from ..decoding.clock import ClockWatch
 from .nvenc import NVENC, choose_encoder, nvenc_options
 
 # Keep decoding forward instead of seeking when the next shot starts within this many
@@ -90,16 +90,13 @@ def _decode_tolerant(container, stream, skip_before: Callable[[], int | None] | 
             return
 
 
-def _with_epochs(frames: Iterator, time_base) -> Iterator[tuple[int, Any]]:
-    """(epoch, frame): how many times the clock restarted (jumped back by more than
-    ``RESTART_GAP``, as in concatenated transport streams) before each frame."""
-    epoch, latest = 0, -np.inf
+def _with_epochs(frames: Iterator) -> Iterator[tuple[int, Any]]:
+    """(epoch, frame): how many times the clock restarted (as in concatenated transport
+    streams; told as the decoder's index tells it, ``decoding.clock``) before each frame."""
+    epoch, watch = 0, ClockWatch()
     for frame in frames:
-        if frame.pts is not None:
-            time = float(frame.pts * time_base)
-            if time < latest - RESTART_GAP:
-                epoch, latest = epoch + 1, time
-            latest = max(latest, time)
+        if watch.restarts(frame.pts, frame.dts):
+            epoch += 1
         yield epoch, frame
 
 
@@ -161,8 +158,7 @@ class _Cutter:
     def _from_start(self) -> _Peekable:
         self.container.seek(0, stream=self.stream, backward=True)
         self.count, self.sequential_at = 0, (0, -np.inf)
-        self.sequential = _Peekable(_with_epochs(_decode_tolerant(self.container, self.stream),
-                                                 self.stream.time_base))
+        self.sequential = _Peekable(_with_epochs(_decode_tolerant(self.container, self.stream)))
         return self.sequential
 
     def frames_by_index(self, first: int, stop: int) -> Iterator[SourceFrame]:

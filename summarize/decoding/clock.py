@@ -1,0 +1,76 @@
+"""Where a stream's clock restarts (transport streams joined byte for byte, a recorder
+restarted), told from B-frame reordering by the stream's own order, not by a number of seconds.
+
+Within one run of the clock, decoding timestamps never go back, and a picture is never
+shown before every one of the pictures decoded just before it: reordering (B-frames)
+holds back at most 16 pictures in H.264 and HEVC, however far apart in time they are (a
+1 fps timelapse reorders across seconds). A restart breaks both at once. Packets are
+judged in decoding order, decoded frames in the order they come out; either may lack a
+decoding timestamp (a Matroska block, a frame whose packet had none), and then its
+presentation timestamp stands in, which is never earlier than its decoding timestamp.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+import numpy as np
+
+# Pictures looked back on: more than the deepest reordering H.264/HEVC allow (16).
+REORDER_WINDOW = 32
+# Where a packet has no decoding timestamp (in arrays of them).
+NO_DTS = np.iinfo(np.int64).min
+
+
+class ClockWatch:
+    """Fed timestamps (ticks of one stream) in decoding or output order, says where the clock restarts."""
+
+    def __init__(self) -> None:
+        self.latest_dts: int | None = None
+        self.recent: deque[int] = deque(maxlen=REORDER_WINDOW)
+
+    def restarts(self, pts: int | None, dts: int | None = None) -> bool:
+        """Whether the clock restarted at this packet or frame (the first of a new run)."""
+        if pts is None:
+            return False
+        went_back = self.latest_dts is not None and (dts if dts is not None else pts) < self.latest_dts
+        restart = went_back and bool(self.recent) and pts < min(self.recent)
+        if restart:
+            self.latest_dts = None
+            self.recent.clear()
+        if dts is not None:
+            self.latest_dts = dts if self.latest_dts is None else max(self.latest_dts, dts)
+        self.recent.append(pts)
+        return restart
+
+
+def restart_points(pts: np.ndarray, dts: np.ndarray | None = None) -> list[int]:
+    """Indices (decoding order) of the packets that start a new run of the clock.
+    ``dts``: decoding timestamps, with ``NO_DTS`` where a packet has none."""
+    watch = ClockWatch()
+    points = []
+    for i, p in enumerate(np.asarray(pts, dtype=np.int64).tolist()):
+        d = None if dts is None or dts[i] == NO_DTS else int(dts[i])
+        if watch.restarts(p, d):
+            points.append(i)
+    return points
+
+
+
+def unwrap_restarts(pts: np.ndarray, dts: np.ndarray | None = None) -> np.ndarray:
+    """Packet timestamps (decoding order) made to run on after every restart of the clock:
+    each run is shifted so that its first picture is shown one frame after the latest
+    picture of the runs before it."""
+    pts = np.asarray(pts, dtype=np.int64)
+    points = restart_points(pts, dts)
+    if not points:
+        return pts.copy()
+    sorted_head = np.sort(pts[: min(points[0], 64)])
+    step = max(int(np.median(np.diff(sorted_head))), 1) if len(sorted_head) > 1 else 1
+    out = pts.copy()
+    bounds = [*points, len(pts)]
+    latest = int(pts[: points[0]].max())
+    for start, stop in zip(bounds[:-1], bounds[1:]):
+        out[start:stop] += latest + step - int(pts[start:stop].min())
+        latest = int(out[start:stop].max())
+    return out
