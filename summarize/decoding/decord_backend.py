@@ -87,6 +87,7 @@ class DecordDecoder(Decoder):
             rotation=0,
             has_audio=stream.has_audio,
             backend=self.name,
+            audio_note=stream.audio_note,
         )
 
     def _open(self):

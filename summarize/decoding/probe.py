@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import av
 
@@ -27,16 +29,56 @@ class StreamProbe:
     declared_duration: float | None = None
     declared_exact: bool = True
     lead_in: float = 0.0
+    audio_note: str | None = None  # why the file's audio is left out of the summary
 
 
 def usable_audio(container):
-    """The first audio stream FFmpeg can decode to a known sample rate, else None (a codec
-    without a decoder, or a stream that states no rate, is left out of the summary)."""
+    """The first audio stream FFmpeg can decode to a known sample rate that holds any sound,
+    else None (see ``audio_status``)."""
+    return audio_status(container)[0]
+
+
+def audio_status(container) -> tuple[Any, str | None]:
+    """The audio stream the summary takes its sound from, the first FFmpeg can decode to a
+    known sample rate that holds any sound; else None and, where the file has audio tracks
+    that are left out, why (said to the user: ``VideoInfo.audio_note``)."""
+    note = None
     for stream in container.streams.audio:
         context = stream.codec_context
-        if context is not None and context.sample_rate and context.codec.is_decoder:
-            return stream
-    return None
+        if context is None or not context.codec.is_decoder:
+            name = context.name if context is not None else "unknown"
+            reason = f"its audio track's codec ({name}) cannot be decoded"
+        elif not context.sample_rate:
+            reason = "its audio track states no sample rate"
+        elif not _holds_sound(container, stream):
+            reason = "its audio track is empty (no sound data)"
+        else:
+            return stream, None
+        note = note or f"{reason}: the summary is silent"
+    return None, note
+
+
+def _holds_sound(container, stream) -> bool:
+    """Whether ``stream`` has any packet with data (a track can be declared and left empty)."""
+    if stream.frames:  # an MP4 sample table counts them
+        return True
+    path = container.name
+    try:
+        stat = os.stat(path)
+    except (OSError, TypeError, ValueError):
+        return True  # not a file we can read again: let decoding tell
+    return _file_stream_holds_packets(path, stream.index, stat.st_size, stat.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=64)
+def _file_stream_holds_packets(path: str, index: int, size: int, mtime_ns: int) -> bool:
+    """(Cached by the file's size and time: every writer asks again.) Reads up to the
+    stream's first packet, the whole file when it has none."""
+    try:
+        with av.open(path, metadata_errors="ignore") as container:
+            return any(packet.size for packet in container.demux(container.streams[index]))
+    except av.error.FFmpegError:
+        return True  # damaged: decoding tells where
 
 
 def check_path(path: Path) -> Path:
@@ -88,7 +130,7 @@ def probe(path: Path) -> StreamProbe:
             kinds = sorted({s.type for s in container.streams}) or ["none"]
             raise InputError(f"no video stream in {path} (streams: {', '.join(kinds)})")
         stream = container.streams.video[0]
-        has_audio = usable_audio(container) is not None
+        audio, audio_note = audio_status(container)
         try:
             first, left_out = _first_frame(container, stream)
         except av.error.FFmpegError as exc:
@@ -103,13 +145,14 @@ def probe(path: Path) -> StreamProbe:
             coded_width=first.width,
             coded_height=first.height,
             rotation=rotation,
-            has_audio=has_audio,
+            has_audio=audio is not None,
             container_duration=duration,
             codec=stream.codec_context.name,
             start_time=first_time,
             declared_duration=declared[0] if declared else None,
             declared_exact=declared[1] if declared else True,
             lead_in=max(first_time - left_out, 0.0) if left_out is not None else 0.0,
+            audio_note=audio_note,
         )
     finally:
         container.close()

@@ -12,7 +12,7 @@ import numpy as np
 from ..errors import InputError
 from .base import Decoder, FrameBatch, SamplingPlan, SourceFrame, VideoInfo
 from .clock import NO_DTS, unwrap_restarts
-from .probe import _reason, normalize_rotation, usable_audio
+from .probe import _reason, audio_status, normalize_rotation
 from .keyframes import clean_cut_points
 from .scaler import to_rgb
 
@@ -81,6 +81,7 @@ class PyAVDecoder(Decoder):
         if self._rotation in (90, 270):
             width, height = height, width
         self._size = coded_size(size, self._rotation)
+        audio, audio_note = audio_status(self._container)
         self.info = VideoInfo(
             path=str(path),
             width=width,
@@ -90,8 +91,9 @@ class PyAVDecoder(Decoder):
             avg_fps=len(pts) / duration if duration > 0 else float(avg_rate),
             start_time=self._start_pts * tb,
             rotation=self._rotation,
-            has_audio=usable_audio(self._container) is not None,
+            has_audio=audio is not None,
             backend=self.name,
+            audio_note=audio_note,
         )
 
     def _open(self, path: Path):

@@ -79,6 +79,7 @@ def _input_section(analysis: "Analysis", salvage: bool) -> dict[str, Any]:
         **({"damaged": [list(r) for r in info.damaged], "missing": [list(r) for r in info.missing]}
            if salvage else {}),
         **({"decoder_note": info.decoder_note} if info.decoder_note else {}),
+        **({"audio_note": info.audio_note} if info.audio_note else {}),
     }
 
 
