@@ -2,12 +2,13 @@
 restarted), told from B-frame reordering by the stream's own order, not by a number of seconds.
 
 Within one run of the clock, decoding timestamps never go back, and a picture is never
-shown before every one of the pictures decoded just before it: reordering (B-frames)
+shown before (or with) every one of the pictures decoded just before it: reordering (B-frames)
 holds back at most 16 pictures in H.264 and HEVC, however far apart in time they are (a
 1 fps timelapse reorders across seconds). A restart breaks both at once. Packets are
 judged in decoding order, decoded frames in the order they come out; either may lack a
-decoding timestamp (a Matroska block, a frame whose packet had none), and then its
-presentation timestamp stands in, which is never earlier than its decoding timestamp.
+decoding timestamp (a Matroska block, a frame whose packet had none), and then the order of
+presentation alone decides, over a whole window (a stream's first pictures may be shown
+before the keyframe decoded ahead of them).
 """
 
 from __future__ import annotations
@@ -33,8 +34,11 @@ class ClockWatch:
         """Whether the clock restarted at this packet or frame (the first of a new run)."""
         if pts is None:
             return False
-        went_back = self.latest_dts is not None and (dts if dts is not None else pts) < self.latest_dts
-        restart = went_back and bool(self.recent) and pts < min(self.recent)
+        shown_first = bool(self.recent) and pts <= min(self.recent)
+        if dts is not None and self.latest_dts is not None:
+            restart = shown_first and dts < self.latest_dts
+        else:  # no decoding time to go by: the presentation order alone, over a whole window
+            restart = shown_first and len(self.recent) == REORDER_WINDOW
         if restart:
             self.latest_dts = None
             self.recent.clear()
