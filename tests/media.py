@@ -12,8 +12,8 @@ container's packet timestamps read with PyAV's demuxer, never through
 Extending it (exports, a ``tmcd`` time code, ...): add a generator that returns a ``Case``
 with what the oracle should find in ``expect`` (e.g. ``expect["timecode"] = "01:00:00;00"``),
 list it in ``MATRIX``, and add a check to ``tests/test_media_matrix.py``'s ``CHECKS``.
-Generators only need PyAV; ``edit_list_mp4`` patches the MP4's bytes (PyAV cannot write an
-edit list that trims a frame).
+Generators only need PyAV; ``edit_list_mp4`` and ``dolby_vision_mov`` patch the MP4's bytes
+(PyAV cannot write an edit list that trims a frame, nor a Dolby Vision configuration box).
 """
 
 from __future__ import annotations
@@ -63,18 +63,23 @@ def _scene_at(times: Sequence[float], cuts: Sequence[float]) -> list[int]:
 def write_frames(path: str | Path, times: Sequence[float], end: float, *, cuts: Sequence[float] = (),
                  container_format: str | None = None, options: dict | None = None, offset: float = 0.0,
                  audio: str = "present", rate: Fraction | int = 25, time_base: Fraction = Fraction(1, 90000),
-                 x264: dict | None = None, name: str | None = None) -> Case:
+                 codec: str = "libx264", pix_fmt: str = "yuv420p", encoder_options: dict | None = None,
+                 codec_tag: str | None = None, rotation: int = 0, name: str | None = None) -> Case:
     """Frames starting at ``times`` (seconds, increasing), the last one lasting until ``end``;
     scene ``k`` from the ``k``-th of ``cuts`` on. Everything is ``offset`` seconds later on the
-    container's clock. ``rate`` is the nominal rate the encoder is told; ``x264`` its options
-    (None: its defaults, B-frames included)."""
+    container's clock. ``rate`` is the nominal rate the encoder is told, ``encoder_options``
+    its options (None: its defaults, B-frames included); ``rotation``: degrees clockwise."""
     path = Path(path)
     out = av.open(str(path), "w", format=container_format, options=options or {})
-    video = out.add_stream("libx264", rate=rate)
-    video.width, video.height, video.pix_fmt = WIDTH, HEIGHT, "yuv420p"
+    video = out.add_stream(codec, rate=rate)
+    video.width, video.height, video.pix_fmt = WIDTH, HEIGHT, pix_fmt
     video.time_base = video.codec_context.time_base = time_base
-    if x264:
-        video.options = x264
+    if encoder_options:
+        video.options = encoder_options
+    if codec_tag:
+        video.codec_tag = codec_tag
+    if rotation:
+        video.set_display_rotation(-rotation)  # display matrices turn counter-clockwise
     sound = out.add_stream("aac", rate=44100, layout="mono") if audio != "absent" else None
     ticks = [int(round((t + offset) / time_base)) for t in times]
     stop = int(round((end + offset) / time_base))
@@ -201,7 +206,7 @@ def last_duration_lost_mkv(folder: Path) -> Case:
     the last frame's duration out (the reader takes the track's default, 1/60 s)."""
     times = [i / 60 for i in range(600)] + [10.0 + i for i in range(50)]
     case = write_frames(folder / "lost-last-duration.mkv", times, 60.0, cuts=[5.0, 10.0, 23.0, 41.0], rate=60,
-                        time_base=Fraction(1, 1000), x264=None)
+                        time_base=Fraction(1, 1000))
     # Re-mux with a constant block duration (DefaultDuration), then state the full length.
     target = folder / "last-duration-lost.mkv"
     with av.open(str(case.path)) as src, av.open(str(target), "w") as dst:
@@ -271,6 +276,53 @@ def audio_case(folder: Path, audio: str, suffix: str, options: dict | None = Non
     return constant_rate(folder, Fraction(25), suffix=suffix, audio=audio, options=options, name=name)
 
 
+def stamped_twice(folder: Path) -> Case:
+    """25 fps Matroska in which every 20th frame carries the next one's time, as a looped
+    copy's seam or a bogus index leave them (x264 without B-frames: the stamps are the
+    frames' own)."""
+    case = write_frames(folder / "stamped-source.mkv", [i / 25 for i in range(200)], 8.0, cuts=scene_cuts(8 / 9),
+                        time_base=Fraction(1, 1000), encoder_options={"preset": "ultrafast"})
+    path = folder / "stamped-twice.mkv"
+    times = case.frame_times.copy()
+    with av.open(str(case.path)) as src, av.open(str(path), "w") as dst:
+        streams = {s.index: dst.add_stream_from_template(s) for s in src.streams}
+        packets = [p for p in src.demux() if p.size]
+        video = [p for p in packets if p.stream.type == "video"]
+        for n in range(10, len(video) - 1, 20):
+            video[n].pts = video[n + 1].pts
+            times[n] = times[n + 1]
+        for packet in packets:
+            if packet.stream.type == "video":
+                packet.dts = None
+            packet.stream = streams[packet.stream.index]
+            dst.mux(packet)
+    case.path.unlink()
+    return Case("stamped-twice-mkv", path, case.duration, np.sort(times))
+
+
+def dolby_vision_mov(folder: Path) -> Case:
+    """3 s of 10-bit HEVC in MOV with a Dolby Vision configuration box (profile 8.4, as
+    iPhones record), turned 90 degrees, with AAC sound (ffprobe lists its "DOVI
+    configuration record"; the pictures carry no Dolby Vision metadata)."""
+    case = write_frames(folder / "hevc.mov", [i / 30 for i in range(90)], 3.0, cuts=[1.3], rate=30,
+                        time_base=Fraction(1, 600), codec="libx265", pix_fmt="yuv420p10le", codec_tag="hvc1",
+                        encoder_options={"x265-params": "log-level=error"}, rotation=90, container_format="mov")
+    data = bytearray(case.path.read_bytes())
+    chain = [_find(data, [b"moov", b"trak", b"mdia", b"minf", b"stbl", b"stsd"][:n]) for n in range(1, 7)]
+    entry = chain[-1] + 16  # the first sample entry of the video track's stsd
+    assert data[entry + 4 : entry + 8] == b"hvc1" and data.find(b"mdat") < chain[0]  # the index after the data
+    record = bytes([1, 0, 0x10, 0x25, 0x40]) + bytes(19)  # version 1.0, profile 8, level 4, RPU + BL, HLG
+    box = struct.pack(">I4s", 8 + len(record), b"dvvC") + record
+    end = entry + struct.unpack(">I", data[entry : entry + 4])[0]
+    data[end:end] = box
+    for at in [*chain, entry]:  # every box holding it grows (chunk offsets stay: the index comes last)
+        data[at : at + 4] = struct.pack(">I", struct.unpack(">I", data[at : at + 4])[0] + len(box))
+    path = folder / "dolby-vision.mov"
+    path.write_bytes(bytes(data))
+    case.path.unlink()
+    return Case("dolby-vision-mov", path, case.duration, case.frame_times, expect={"rotation": 90})
+
+
 MATRIX: dict[str, Callable[[Path], Case]] = {
     **{f"cfr-{label}": _rate_case(label) for label in RATES},
     "vfr-60-then-1-mp4": vfr_60_then_1,
@@ -289,6 +341,8 @@ MATRIX: dict[str, Callable[[Path], Case]] = {
     "audio-empty-mkv": lambda folder: audio_case(folder, "empty", ".mkv"),
     "audio-empty-fragmented-mp4": lambda folder: audio_case(
         folder, "empty", ".mp4", options={"movflags": "frag_keyframe+empty_moov"}, tag="-fragmented"),
+    "stamped-twice-mkv": stamped_twice,
+    "dolby-vision-mov": dolby_vision_mov,
 }
 
 

@@ -4,10 +4,8 @@ the input in its own terms (issue 19, defects 1, 2 and 6). The media come from t
 from __future__ import annotations
 
 import os
-import struct
 import subprocess
 import sys
-from fractions import Fraction
 from pathlib import Path
 
 import av
@@ -20,7 +18,7 @@ from summarize.errors import InputError
 from summarize.outputs.verify import ExpectedShot, check_summary_video
 from summarize.outputs.video import write_summary_video
 from tests import damaged, media
-from tests.synthetic import scene_image, write_video
+from tests.synthetic import write_video
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -127,26 +125,9 @@ def test_an_empty_audio_track_gives_a_silent_summary_that_says_so(tmp_path, summ
     assert media.packets(result.video_path).audio_streams == 0
 
 
-def _stamped_twice(tmp_path: Path) -> Path:
-    """An H.264 Matroska file in which every 20th frame carries the next one's time (as a
-    looped copy's seam or a bogus AVI index leave them)."""
-    source = write_video(tmp_path / "source.mkv", [(k, 2.0) for k in range(4)], width=96, height=64, audio=False)
-    path = tmp_path / "stamped-twice.mkv"
-    with av.open(str(source.path)) as src, av.open(str(path), "w") as dst:
-        stream = dst.add_stream_from_template(src.streams.video[0])
-        packets = [p for p in src.demux(src.streams.video[0]) if p.size]
-        stamps = [p.pts for p in packets]
-        for n in range(10, len(stamps) - 1, 20):
-            stamps[n] = stamps[n + 1]
-        for packet, stamp in zip(packets, stamps):
-            packet.pts, packet.dts, packet.stream = stamp, None, stream
-            dst.mux(packet)
-    return path
-
-
 @pytest.mark.slow
 def test_repeated_source_timestamps_never_make_the_writer_fail(tmp_path):
-    path = _stamped_twice(tmp_path)
+    path = media.stamped_twice(tmp_path).path
     with open_video(path) as decoded:
         times, count = decoded.frame_times, decoded.info.n_frames
     assert len(np.unique(times)) < count  # the file does repeat times
@@ -158,7 +139,7 @@ def test_repeated_source_timestamps_never_make_the_writer_fail(tmp_path):
 
 @pytest.mark.slow
 def test_repeated_source_timestamps_summarize_end_to_end(tmp_path):
-    path = _stamped_twice(tmp_path)
+    path = media.stamped_twice(tmp_path).path
     run = subprocess.run([sys.executable, "-m", "summarize", str(path), "-o", str(tmp_path / "out"), "--no-cache",
                           "--device", "cpu", "--budget", "1", "--cut", "reencode"], capture_output=True, text=True,
                          env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=600)
@@ -200,41 +181,9 @@ def test_a_stream_that_cannot_be_sought_is_read_from_its_start(tmp_path):
     assert times == pytest.approx([2.52, 2.56, 2.6, 2.64, 2.68, 2.72, 2.76, 2.8, 2.84, 2.88, 2.92, 2.96], abs=1e-3)
 
 
-def _dolby_vision_mov(folder: Path) -> Path:
-    """10-bit HEVC in MOV with a Dolby Vision configuration box (profile 8.4, as iPhones
-    record), a 90 degree display rotation and AAC sound."""
-    path = folder / "hevc.mov"
-    out = av.open(str(path), "w", format="mov")
-    video = out.add_stream("libx265", rate=30)
-    video.width, video.height, video.pix_fmt = 160, 96, "yuv420p10le"
-    video.time_base = video.codec_context.time_base = Fraction(1, 600)
-    video.options = {"x265-params": "log-level=error"}
-    video.codec_tag = "hvc1"
-    video.set_display_rotation(-90)
-    for i in range(90):
-        image = np.roll(scene_image(i // 30, 160, 96), 3 * i, axis=1)
-        frame = av.VideoFrame.from_ndarray(image, format="rgb24").reformat(format="yuv420p10le")
-        frame.pts, frame.time_base = i * 20, Fraction(1, 600)
-        out.mux(video.encode(frame))
-    out.mux(video.encode(None))
-    out.close()
-    data = bytearray(path.read_bytes())
-    chain = [media._find(data, [b"moov", b"trak", b"mdia", b"minf", b"stbl", b"stsd"][:n]) for n in range(1, 7)]
-    entry = chain[-1] + 16  # the stsd's first sample entry (hvc1)
-    assert data[entry + 4 : entry + 8] == b"hvc1" and data.find(b"mdat") < chain[0]  # the index after the data
-    record = bytes([1, 0, 0x10, 0x25, 0x40]) + bytes(19)  # version 1.0, profile 8, level 4, RPU + BL, HLG
-    box = struct.pack(">I4s", 8 + len(record), b"dvvC") + record
-    end = entry + struct.unpack(">I", data[entry : entry + 4])[0]
-    data[end:end] = box
-    for at in [*chain, entry]:  # every box holding it grows
-        data[at : at + 4] = struct.pack(">I", struct.unpack(">I", data[at : at + 4])[0] + len(box))
-    path.write_bytes(bytes(data))
-    return path
-
-
 @pytest.mark.slow
 def test_a_dolby_vision_mov_is_summarized(tmp_path, summarizer):
-    path = _dolby_vision_mov(tmp_path)  # (ffprobe lists its "DOVI configuration record")
+    path = media.dolby_vision_mov(tmp_path).path
     result = summarizer.summarize(path, tmp_path / "out")
     assert result.document["input"]["rotation"] == 90 and result.document["input"]["n_frames"] == 90
     assert check_summary_video(result.video_path, result.analysis.expected_shots()) is None
