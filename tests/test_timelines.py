@@ -48,6 +48,35 @@ def test_reordering_is_told_from_restarts_by_the_streams_own_order():
     assert [i for i, t in enumerate(frames) if watch.restarts(t, None)] == [40]
 
 
+def test_the_index_and_the_writer_tell_restarts_alike():
+    """The index's array-speed ``restart_points`` finds exactly the restarts ``ClockWatch``
+    (the writer's, frame by frame) does, on random joins of reordered runs, with and
+    without decoding times."""
+    from summarize.decoding.clock import NO_DTS, ClockWatch, restart_points
+
+    rng = np.random.default_rng(0)
+    found = 0
+    for _ in range(300):
+        pts, dts = [], []
+        for _ in range(rng.integers(1, 4)):
+            run = np.arange(int(rng.integers(1, 80))) + int(rng.integers(0, 50))
+            for j in range(0, len(run) - 2, 3):  # anchors decoded before the two pictures shown before them
+                if rng.random() < 0.5:
+                    run[j : j + 3] = run[j : j + 3][[2, 0, 1]]
+            decoding = np.sort(run) - 1 if rng.random() < 0.7 else np.full(len(run), NO_DTS)
+            if rng.random() < 0.2:
+                decoding[rng.integers(0, len(run))] = NO_DTS
+            pts.append(run)
+            dts.append(decoding)
+        pts, dts = np.concatenate(pts), np.concatenate(dts)
+        watch = ClockWatch()
+        expected = [i for i, (p, d) in enumerate(zip(pts.tolist(), dts.tolist()))
+                    if watch.restarts(p, None if d == NO_DTS else d)]
+        assert restart_points(pts, dts) == expected
+        found += len(expected)
+    assert found > 100  # joins were there to be found
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("suffix", [".mp4", ".mkv", ".ts"])
 def test_sixty_then_one_fps_with_b_frames_keeps_its_clock(tmp_path, suffix):

@@ -9,6 +9,9 @@ judged in decoding order, decoded frames in the order they come out; either may 
 decoding timestamp (a Matroska block, a frame whose packet had none), and then the order of
 presentation alone decides, over a whole window (a stream's first pictures may be shown
 before the keyframe decoded ahead of them).
+
+``ClockWatch`` judges one packet or frame at a time (the writer's decoded frames);
+``restart_points`` finds the same restarts in a whole index at array speed.
 """
 
 from __future__ import annotations
@@ -49,16 +52,31 @@ class ClockWatch:
 
 
 def restart_points(pts: np.ndarray, dts: np.ndarray | None = None) -> list[int]:
-    """Indices (decoding order) of the packets that start a new run of the clock.
-    ``dts``: decoding timestamps, with ``NO_DTS`` where a packet has none."""
-    watch = ClockWatch()
-    points = []
-    for i, p in enumerate(np.asarray(pts, dtype=np.int64).tolist()):
-        d = None if dts is None or dts[i] == NO_DTS else int(dts[i])
-        if watch.restarts(p, d):
-            points.append(i)
+    """Indices (decoding order) of the packets that start a new run of the clock, as
+    ``ClockWatch`` tells them, at array speed. ``dts``: decoding timestamps, with
+    ``NO_DTS`` where a packet has none."""
+    pts = np.asarray(pts, dtype=np.int64)
+    dts = np.full(len(pts), NO_DTS) if dts is None else np.asarray(dts, dtype=np.int64)
+    points, start = [], 0
+    while (found := _first_restart(pts[start:], dts[start:])) is not None:
+        start += found
+        points.append(start)
     return points
 
+
+def _first_restart(pts: np.ndarray, dts: np.ndarray) -> int | None:
+    """Where a fresh ``ClockWatch`` fed these packets first says the clock restarted."""
+    if len(pts) < 2:
+        return None
+    before = np.concatenate([np.full(REORDER_WINDOW - 1, pts[0]), pts])  # pts[0] is in every window anyway
+    shown_first = pts[1:] <= np.lib.stride_tricks.sliding_window_view(before, REORDER_WINDOW)[:-1].min(axis=1)
+    known = dts != NO_DTS
+    latest = np.maximum.accumulate(np.where(known, dts, NO_DTS))[:-1]  # the latest decoding time before each
+    by_dts = known[1:] & (latest != NO_DTS)
+    full_window = np.arange(1, len(pts)) >= REORDER_WINDOW
+    restart = shown_first & np.where(by_dts, dts[1:] < latest, full_window)
+    hits = np.flatnonzero(restart)
+    return int(hits[0]) + 1 if len(hits) else None
 
 
 def unwrap_restarts(pts: np.ndarray, dts: np.ndarray | None = None) -> np.ndarray:
