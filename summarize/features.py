@@ -30,7 +30,7 @@ from .digest import file_digest, text_digest
 from .errors import InputError, UsageError
 
 # Bump when the way features are computed changes, so stale cache entries are not reused.
-FEATURE_FORMAT = 2  # 2: PyAV scales like decord (decoding/scaler.py)
+FEATURE_FORMAT = 3  # 2: PyAV scales like decord (decoding/scaler.py); 3: timelines of B-frames across seconds, edit lists, empty audio tracks
 
 
 @dataclass

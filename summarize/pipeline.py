@@ -74,8 +74,11 @@ class Analysis:
             return shots
         shots = []
         for (a, b), (start, end) in zip(sel.bounds[sel.selected], self.shot_times()[sel.selected]):
+            # The last frame shown: one stamped with the time the shot ends at (a repeated
+            # timestamp) lasts no time.
+            last = min(int(b) - 1, max(int(np.searchsorted(ft, end - 1e-6)) - 1, int(a)))
             shots.append(ExpectedShot(frames=int(b - a), duration=float(end - start),
-                                      last_start=float(ft[b - 1] - ft[a]), source_start=float(start)))
+                                      last_start=float(ft[last] - ft[a]), source_start=float(start)))
         return shots
 
     def frame_ranges(self) -> list[tuple[int, int]]:

@@ -40,6 +40,8 @@ def result_table(result: SummaryResult, extras: list[Path] = ()) -> Table:
     table.add_row("Scores (JSON)", shown(result.json_path))
     for path in extras:
         table.add_row(_EXTRA_LABELS.get(path.name.rsplit(".summary", 1)[-1], "Export"), shown(path))
+    if info.get("audio_note"):
+        table.add_row("Note", info["audio_note"][0].upper() + info["audio_note"][1:])
     cache = " (features from cache)" if doc["run"]["feature_cache"] == "hit" else ""
     table.add_row("Time taken", f"{timings['total']:.1f} s on {doc['run']['device']}{cache}")
     return table

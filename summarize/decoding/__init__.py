@@ -80,11 +80,14 @@ def open_video(path: str | Path, *, short_side: int | None = None, backend: str 
     else:
         decoder = PyAVDecoder(path, size, threads)
     try:
-        check_complete(path, decoder.info.duration, stream.declared_duration)
+        check_complete(path, decoder.frame_times, decoder.info.duration, stream)
     except InputError:
         if salvage:
             if not decoder.missing:
                 decoder.missing.append((decoder.info.duration, float(stream.declared_duration or 0.0)))
+            else:  # the frame count said so first: the declared time says where the data ends
+                start, end = decoder.missing[0]
+                decoder.missing[0] = (start, max(end, float(stream.declared_duration or 0.0)))
             return decoder
         decoder.close()
         raise

@@ -124,6 +124,7 @@ def _input_section(facts: SummaryFacts) -> dict[str, Any]:
            if salvage else {}),
         **({"decoder_note": info.decoder_note} if info.decoder_note else {}),
         **({"timecode": facts.timecode} if facts.timecode else {}),
+        **({"audio_note": info.audio_note} if info.audio_note else {}),
     }
 
 

@@ -18,7 +18,7 @@ import numpy as np
 from ..errors import InputError, OutputError
 from ..decoding.base import SourceFrame
 from ..decoding.probe import _reason, usable_audio
-from ..decoding.pyav_backend import RESTART_GAP
+from ..decoding.clock import ClockWatch
 from .nvenc import NVENC, choose_encoder, nvenc_options
 
 # Keep decoding forward instead of seeking when the next shot starts within this many
@@ -90,16 +90,13 @@ def _decode_tolerant(container, stream, skip_before: Callable[[], int | None] | 
             return
 
 
-def _with_epochs(frames: Iterator, time_base) -> Iterator[tuple[int, Any]]:
-    """(epoch, frame): how many times the clock restarted (jumped back by more than
-    ``RESTART_GAP``, as in concatenated transport streams) before each frame."""
-    epoch, latest = 0, -np.inf
+def _with_epochs(frames: Iterator) -> Iterator[tuple[int, Any]]:
+    """(epoch, frame): how many times the clock restarted (as in concatenated transport
+    streams; told as the decoder's index tells it, ``decoding.clock``) before each frame."""
+    epoch, watch = 0, ClockWatch()
     for frame in frames:
-        if frame.pts is not None:
-            time = float(frame.pts * time_base)
-            if time < latest - RESTART_GAP:
-                epoch, latest = epoch + 1, time
-            latest = max(latest, time)
+        if watch.restarts(frame.pts, frame.dts):
+            epoch += 1
         yield epoch, frame
 
 
@@ -107,11 +104,10 @@ class Cutter:
     """Decodes one stream of the source and yields its frames inside successive time ranges."""
 
     def __init__(self, path: Path, kind: str, threads: int = 0) -> None:
+        self.path, self.threads = path, threads
         self.container = av.open(str(path), metadata_errors="ignore")
         self.stream = usable_audio(self.container) if kind == "audio" else self.container.streams.video[0]
-        self.stream.thread_type = "AUTO"
-        if threads:
-            self.stream.thread_count = threads
+        self._configure()
         self.frames: _Peekable | None = None
         self.skip_before: int | None = None  # video: nothing shown before this pts is wanted
         self.position = -np.inf
@@ -122,7 +118,7 @@ class Cutter:
     def frames_between(self, start: float, stop: float) -> Iterator:
         """Frames with start <= time < stop (absolute container seconds)."""
         if self.frames is None or start < self.position - TIME_TOLERANCE or start - self.position > SEEK_GAP:
-            self.container.seek(max(int(start / self.stream.time_base), 0), stream=self.stream, backward=True)
+            self._seek(max(int(start / self.stream.time_base), 0))
             skip = (lambda: self.skip_before) if self.stream.type == "video" else None
             self.frames = _Peekable(_decode_tolerant(self.container, self.stream, skip))
         if self.stream.type == "video":
@@ -140,6 +136,30 @@ class Cutter:
                     yield frame
                 return
             yield frame
+
+    def _configure(self) -> None:
+        self.stream.thread_type = "AUTO"
+        if self.threads:
+            self.stream.thread_count = self.threads
+
+    def _seek(self, target: int) -> None:
+        """Seek to ``target`` (stream ticks), or read the stream from the start where it cannot
+        be sought (FFmpeg has no index for it: a track of some Matroska files): frames before
+        the target are then decoded and passed over."""
+        try:
+            self.container.seek(target, stream=self.stream, backward=True)
+            return
+        except av.error.FFmpegError:
+            pass
+        index = self.stream.index
+        self.container.close()
+        try:
+            self.container = av.open(str(self.path), metadata_errors="ignore")
+        except av.error.FFmpegError as exc:
+            raise InputError(f"cannot re-read {self.path} to write its summary ({_reason(exc)})") from None
+        self.stream = self.container.streams[index]
+        self._configure()
+        self.frames = self.sequential = None  # they read the closed container
 
     def _place(self, frame, start: float, stop: float) -> str:
         """Where ``frame`` lies against [start, stop): before, inside, across the stop (audio
@@ -159,10 +179,9 @@ class Cutter:
         return "inside"
 
     def _from_start(self) -> _Peekable:
-        self.container.seek(0, stream=self.stream, backward=True)
+        self._seek(0)
         self.count, self.sequential_at = 0, (0, -np.inf)
-        self.sequential = _Peekable(_with_epochs(_decode_tolerant(self.container, self.stream),
-                                                 self.stream.time_base))
+        self.sequential = _Peekable(_with_epochs(_decode_tolerant(self.container, self.stream)))
         return self.sequential
 
     def frames_by_index(self, first: int, stop: int) -> Iterator[SourceFrame]:
@@ -318,6 +337,7 @@ def _write(video: Cutter, audio: Cutter | None, out, segments, start_time, rotat
     total = sum(stop - start for start, stop in segments) or 1.0
     clock = 0.0  # output seconds written so far
     frames = samples = 0
+    last_pts = -1
     concealed: list[int] = []
     for number, (start, stop) in enumerate(segments):
         abs_start, abs_stop = start_time + start, start_time + stop
@@ -325,7 +345,10 @@ def _write(video: Cutter, audio: Cutter | None, out, segments, start_time, rotat
         for offset, frame in _shot_frames(video, abs_start, abs_stop, exact, number, shot):
             if frame.format.name != "yuv420p" or frame.width != ov.width or frame.height != ov.height:
                 frame = frame.reformat(width=ov.width, height=ov.height, format="yuv420p")
-            frame.pts = int(round((clock + max(offset, 0.0)) / tb))
+            # Never a time already written: a source whose timestamps repeat or go back (a
+            # looped copy, a bogus AVI) would make the muxer refuse the file; the check after
+            # writing tells whether the shot still holds what it should.
+            frame.pts = last_pts = max(int(round((clock + max(offset, 0.0)) / tb)), last_pts + 1)
             frame.time_base = vs.time_base
             frame.pict_type = 0  # let x264 place its own keyframes
             out.mux(ov.encode(frame))
