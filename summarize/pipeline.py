@@ -29,9 +29,11 @@ from .outputs.smartcut import CUT_MODES, DEFAULT_CUT
 from .outputs.summary_json import summary_document
 from .outputs.verify import ExpectedShot, check_summary_video
 from .scoring import DEFAULT_METHOD, Scorer, get_scorer
+from .boundaries import Boundary, refine_boundaries
 from .segmentation import DEFAULT_BLOCK_SIZE, DEFAULT_VMAX, kts
 from .threads import one_torch_thread
 from .selection import Selection, frame_scores, select_shots
+from .total_selection import DEFAULT_MIN_SHOT, Budget, micros, select_total
 
 X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow")
 STAGES = ("model", "features", "scoring", "segmentation", "selection", "writing")
@@ -39,6 +41,9 @@ STAGES = ("model", "features", "scoring", "segmentation", "selection", "writing"
 # into place, and never before: a caller may take it to mean "this video is done".
 ProgressFn = Callable[[str, float], None]
 WRITING_BEFORE_RENAME = 0.99  # the writer's own progress is capped here
+# --selection: total (the importance shots hold, selection_total.py) or benchmark (the
+# published rule: mean score, shots halved to fill the budget, selection.py).
+SELECTIONS = ("total", "benchmark")
 # Options that decide only how or where the work runs, never what a summary contains.
 RUN_ONLY_OPTIONS = frozenset({"device", "batch_size", "decoder", "cache", "cache_dir", "threads"})
 
@@ -54,12 +59,15 @@ class SummaryOptions:
     method: str = DEFAULT_METHOD
     method_params: dict[str, Any] = field(default_factory=dict)
     budget: float = 0.15
+    duration: float | None = None  # seconds the summary may last, instead of the fraction ``budget``
+    selection: str = "total"  # one of SELECTIONS
+    min_shot: float = DEFAULT_MIN_SHOT  # total: no kept shot is shorter (seconds)
     fps: float = 2.0
     backbone: str = DEFAULT_BACKBONE
     weights: str | None = None
     device: str = "auto"
     batch_size: int = 32
-    min_fill: float = 0.8
+    min_fill: float = 0.8  # benchmark: shots are halved until the kept ones fill this share of the budget
     kts_vmax: float = DEFAULT_VMAX
     kts_block_size: int = DEFAULT_BLOCK_SIZE
     decoder: str = "auto"
@@ -74,6 +82,12 @@ class SummaryOptions:
     def validate(self) -> "SummaryOptions":
         if not (0 < self.budget <= 1):
             raise UsageError(f"--budget must be in (0, 1] (a fraction of the duration), got {self.budget:g}")
+        if self.duration is not None and not (math.isfinite(self.duration) and self.duration > 0):
+            raise UsageError(f"--duration must be a positive number of seconds, got {self.duration:g}")
+        if self.selection not in SELECTIONS:
+            raise UsageError(f"unknown --selection {self.selection!r}; choose one of: {', '.join(SELECTIONS)}")
+        if not (math.isfinite(self.min_shot) and self.min_shot >= 0):
+            raise UsageError(f"--min-shot must be 0 or more seconds, got {self.min_shot:g}")
         if not self.fps > 0:
             raise UsageError(f"--fps must be positive, got {self.fps:g}")
         if self.batch_size < 1:
@@ -108,6 +122,14 @@ class Analysis:
     selection: Selection  # over frame ranges
     timings: dict[str, float]
     source_identity: tuple | None = None  # the input's (device, inode, size, mtime) when it was read
+    boundaries: list[Boundary] = field(default_factory=list)  # where each change point's shot starts
+
+    def boundary_kinds(self) -> list[str]:
+        """How each shot of the selection starts: "start" (the video's first frame), "cut" (a
+        picture cut found in its change point's sampling interval), "sample" (KTS's sample,
+        or a cut made inside a shot: see ``selection.split``)."""
+        kinds = {b.frame: b.kind for b in self.boundaries}
+        return ["start" if a == 0 else kinds.get(int(a), "sample") for a in self.selection.bounds[:, 0]]
 
     def expected_shots(self, segments: list[tuple[float, float]] | None = None) -> list[ExpectedShot]:
         """What the summary video must hold: frames and span of every kept shot, in order
@@ -138,9 +160,13 @@ class Analysis:
                 merged.append([int(a), int(b)])
         return [(a, b) for a, b in merged]
 
+    def frame_ends(self) -> np.ndarray:
+        """Start of every frame and the end of the last (``exact_frame_times``)."""
+        return exact_frame_times(self.features.frame_times, self.features.info.duration)
+
     def shot_times(self) -> np.ndarray:
         """(S, 2) [start, end) seconds of every shot (after any split)."""
-        ends = exact_frame_times(self.features.frame_times, self.features.info.duration)
+        ends = self.frame_ends()
         return np.stack([ends[self.selection.bounds[:, 0]], ends[self.selection.bounds[:, 1]]], axis=1)
 
     def segments(self) -> list[tuple[float, float]]:
@@ -208,7 +234,12 @@ def _canonical(value: Any) -> Any:
 
 def sample_shot_bounds(change_points: np.ndarray, sample_frames: np.ndarray, n_frames: int) -> np.ndarray:
     """Frame ranges of the shots that start at the samples in ``change_points``."""
-    starts = np.unique(np.concatenate([[0], sample_frames[np.asarray(change_points, dtype=np.int64)]]))
+    return shot_bounds(sample_frames[np.asarray(change_points, dtype=np.int64)], n_frames)
+
+
+def shot_bounds(starts, n_frames: int) -> np.ndarray:
+    """Frame ranges of the shots that start at the frames ``starts`` (and at frame 0)."""
+    starts = np.unique(np.concatenate([[0], np.asarray(starts, dtype=np.int64)]))
     stops = np.append(starts[1:], n_frames)
     return np.stack([starts, stops], axis=1).astype(np.int64)
 
@@ -269,6 +300,8 @@ class Summarizer:
         values["method_params"] = dict(self.scorer.params)  # with the scorer's defaults filled in
         if not values.get("salvage"):
             values.pop("salvage", None)  # absent unless asked: earlier summaries stay up to date
+        if values["duration"] is not None:
+            values["budget"] = None  # the time asked for decides, not the fraction left at its default
         weights = self.options.weights
         values["weights"] = str(Path(weights).resolve()) if weights else "default"
         if weights:  # the content decides the features, not the name: new weights at the same path redo it
@@ -342,21 +375,36 @@ class Summarizer:
         t0 = time.perf_counter()
         progress("segmentation", 0.0)
         change_points = kts(feats.features, vmax=opts.kts_vmax, block_size=opts.kts_block_size)
+        progress("segmentation", 0.5)
+        t1 = time.perf_counter()
+        # Each change point moved to the picture cut inside its sampling interval (boundaries.py).
+        boundaries = refine_boundaries(feats.info.path, feats.frame_times, feats.info.start_time, feats.info.duration,
+                                       feats.frame_indices, change_points, threads=opts.threads)
+        timings["boundaries"] = time.perf_counter() - t1  # a part of "segmentation"
         progress("segmentation", 1.0)
         timings["segmentation"] = time.perf_counter() - t0
 
         t0 = time.perf_counter()
         progress("selection", 0.0)
-        bounds = sample_shot_bounds(change_points, feats.frame_indices, feats.n_frames)
+        bounds = shot_bounds([b.frame for b in boundaries], feats.n_frames)
+        selection = self._select(feats, scores, bounds)
+        progress("selection", 1.0)
+        timings["selection"] = time.perf_counter() - t0
+        return Analysis(feats, scores, change_points, selection, timings, boundaries=boundaries)
+
+    def _select(self, feats: VideoFeatures, scores: np.ndarray, bounds: np.ndarray) -> Selection:
+        opts, info = self.options, feats.info
+        if opts.selection == "total":
+            budget = Budget(seconds=opts.duration) if opts.duration is not None else Budget(fraction=opts.budget)
+            ends = micros(exact_frame_times(feats.frame_times, info.duration))  # as the JSON states them
+            return select_total(bounds, scores, feats.frame_indices, ends, budget, opts.min_shot)
+        fraction = opts.budget if opts.duration is None else min(1.0, opts.duration / info.duration)
         per_frame = frame_scores(scores, feats.frame_indices, feats.n_frames)
         # The budget is a fraction of the duration: shots weigh their duration (for a
         # constant frame rate that is their frame count, see selection.py).
-        durations = np.diff(np.append(feats.frame_times, feats.info.duration))
-        selection = select_shots(bounds, per_frame, opts.budget, min_fill=opts.min_fill,
-                                 frame_durations=np.maximum(durations, 0.0))
-        progress("selection", 1.0)
-        timings["selection"] = time.perf_counter() - t0
-        return Analysis(feats, scores, change_points, selection, timings)
+        durations = np.diff(np.append(feats.frame_times, info.duration))
+        return select_shots(bounds, per_frame, fraction, min_fill=opts.min_fill,
+                            frame_durations=np.maximum(durations, 0.0))
 
     def summarize(self, path: str | Path, output_dir: str | Path | None = None, *, write_video: bool = True,
                   overwrite: bool = False, progress: ProgressFn = _no_progress) -> SummaryResult:

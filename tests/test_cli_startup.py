@@ -142,6 +142,8 @@ def test_the_names_offered_match_the_registries():
     from summarize.pipeline import X264_PRESETS
     from summarize.scoring import DEFAULT_METHOD, SCORERS
     from summarize.outputs.smartcut import CUT_MODES, DEFAULT_CUT
+    from summarize.pipeline import SELECTIONS
+    from summarize.total_selection import DEFAULT_MIN_SHOT
     from summarize.scoring.contrastive import VARIANTS
 
     assert names.BACKBONE_NAMES == tuple(BACKBONES) and names.DEFAULT_BACKBONE == DEFAULT_BACKBONE
@@ -152,3 +154,4 @@ def test_the_names_offered_match_the_registries():
     assert names.BASELINES == tuple(BASELINES)
     assert names.CUT_MODES == tuple(CUT_MODES) and names.DEFAULT_CUT == DEFAULT_CUT
     assert names.DECODERS == ("auto", *BACKENDS)
+    assert names.SELECTIONS == SELECTIONS and names.DEFAULT_MIN_SHOT == DEFAULT_MIN_SHOT

@@ -15,9 +15,10 @@ from rich.table import Table
 
 from ..loading import signals_held
 from .exits import fail
-from .options import (ADAPT, BACKBONE, BATCH_SIZE, BUDGET, CHECKPOINT, CRF, CUT, DECODER, DEVICE, EXPORT, FPS, METHOD,
-                      NO_CACHE, NO_VIDEO, PLOT, PRESET, QUIET, RAY, RETRIES, SALVAGE, SEED, STRIDE, VARIANT, WEIGHTS,
-                      BackboneName, Cut, Decoder, Device, Method, Preset, Variant, options_from_cli)
+from .options import (ADAPT, BACKBONE, BATCH_SIZE, BUDGET, CHECKPOINT, CRF, CUT, DECODER, DEVICE, DURATION, EXPORT,
+                      FPS, METHOD, MIN_SHOT, NO_CACHE, NO_VIDEO, PLOT, PRESET, QUIET, RAY, RETRIES, SALVAGE, SEED,
+                      SELECTION, STRIDE, VARIANT, WEIGHTS, BackboneName, Cut, Decoder, Device, Method, Preset,
+                      SelectionRule, Variant, options_from_cli)
 from .progress import STAGE_LABELS, stderr_console
 from .signals import interrupt_on_signals
 
@@ -125,6 +126,9 @@ def batch_command(
     force: bool = typer.Option(False, "--force", help="Redo videos whose summaries are up to date."),
     method: Method = METHOD,
     budget: float = BUDGET,
+    duration: str = DURATION,
+    selection: SelectionRule = SELECTION,
+    min_shot: float = MIN_SHOT,
     fps: float = FPS,
     backbone: BackboneName = BACKBONE,
     weights: Path = WEIGHTS,
@@ -170,7 +174,8 @@ def batch_command(
     extras = {"report": report, "plot": plot, "exports": parse_formats(export)}
     summarizer = Summarizer(options_from_cli(method, budget, fps, backbone, weights, device, batch_size, variant,
                                              no_cache, preset, crf, checkpoint, stride, adapt, seed, salvage,
-                                             cut=cut, decoder=decoder))
+                                             cut=cut, decoder=decoder, duration=duration, selection=selection,
+                                             min_shot=min_shot))
     progress = Progress(
         TextColumn("{task.description:<40}"), TextColumn("{task.fields[file]:<20}"), BarColumn(),
         TextColumn("{task.fields[detail]:>9}"), TimeElapsedColumn(), _EtaColumn(),

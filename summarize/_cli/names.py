@@ -19,3 +19,5 @@ BASELINES = ("uniform", "human")  # summarize.evaluation.runner.BASELINES
 CUT_MODES = ("exact", "keyframe", "reencode")  # summarize.outputs.smartcut.CUT_MODES
 DEFAULT_CUT = "exact"
 DECODERS = ("auto", "decord", "pyav", "nvdec")  # "auto" and summarize.decoding.BACKENDS
+SELECTIONS = ("total", "benchmark")  # summarize.pipeline.SELECTIONS
+DEFAULT_MIN_SHOT = 1.0  # summarize.total_selection.DEFAULT_MIN_SHOT

@@ -9,7 +9,10 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from .._version import __version__
+from ..boundaries import MIN_CHANGE, MIN_COLOUR_CHANGE, RATIO
 from ..errors import InputError, OutputError
 
 if TYPE_CHECKING:
@@ -18,8 +21,10 @@ if TYPE_CHECKING:
 FORMAT = "summarize.summary"
 # 2: the budget is a fraction of the duration (shots weigh seconds, not frames), with
 # selection.weights/capacity_seconds, --salvage's input.damaged/missing and
-# outputs.video_encoding.concealed. Batch runs redo summaries of another version.
-FORMAT_VERSION = 2
+# outputs.video_encoding.concealed. 3: shots start on picture cuts (shots[].boundary, split,
+# segmentation.boundaries), the selection rule (selection.rule, duration, min_shot, max_piece)
+# and samples.frame_time. Batch runs redo summaries of another version.
+FORMAT_VERSION = 3
 
 
 def schema() -> dict[str, Any]:
@@ -82,6 +87,31 @@ def _input_section(analysis: "Analysis", salvage: bool) -> dict[str, Any]:
     }
 
 
+def _selection_section(analysis: "Analysis", opts) -> dict[str, Any]:
+    """How the shots were chosen: the rule, what was asked and what it came to."""
+    from ..total_selection import MAX_PIECE
+
+    sel, duration = analysis.selection, analysis.features.info.duration
+    if opts.duration is None:
+        budget = opts.budget
+    else:  # the fraction the time asked for is of the video (all of it at most)
+        budget = min(1.0, opts.duration / duration) if duration > 0 else 1.0
+    section = {"method": "knapsack", "rule": opts.selection, "budget": round(budget, 6), "duration": opts.duration}
+    if opts.selection == "benchmark":
+        section.update({"capacity_frames": sel.capacity, "min_fill": opts.min_fill})
+    else:
+        section.update({"min_shot": opts.min_shot, "max_piece": MAX_PIECE})
+    section.update({
+        "selected_frames": sel.selected_frames,
+        "achieved": round(analysis.kept_seconds / duration, 6) if duration > 0 else 0.0,
+        "weights": "seconds",
+        "capacity_seconds": round(sel.capacity * sel.unit, 6) if sel.unit else None,
+        "shots_split": sel.n_split,
+        "n_shots": len(sel.bounds),
+    })
+    return section
+
+
 def summary_document(summarizer: "Summarizer", analysis: "Analysis", json_path: Path, video_path: Path | None,
                      written: Any = None) -> dict[str, Any]:
     """The summary JSON of ``analysis`` made by ``summarizer`` (see ``summary.schema.json``);
@@ -89,7 +119,10 @@ def summary_document(summarizer: "Summarizer", analysis: "Analysis", json_path: 
     feats, sel, opts = analysis.features, analysis.selection, summarizer.options
     info = feats.info
     meta = summarizer.backbone.weights_meta
-    shot_times = analysis.shot_times()
+    frame_ends = analysis.frame_ends()
+    shot_times = np.stack([frame_ends[sel.bounds[:, 0]], frame_ends[sel.bounds[:, 1]]], axis=1)
+    kinds = analysis.boundary_kinds()
+    split = sel.split if sel.split is not None else np.zeros(len(sel.bounds), dtype=bool)
     document = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -115,23 +148,18 @@ def summary_document(summarizer: "Summarizer", analysis: "Analysis", json_path: 
             "method": "kts",
             "params": {"kernel": "linear", "vmax": opts.kts_vmax, "block_size": opts.kts_block_size},
             "n_shots": len(analysis.change_points) + 1,
+            "boundaries": {
+                "cut": sum(b.kind == "cut" for b in analysis.boundaries),
+                "sample": sum(b.kind != "cut" for b in analysis.boundaries),
+                "params": {"min_change": MIN_CHANGE, "min_colour_change": MIN_COLOUR_CHANGE, "ratio": RATIO},
+            },
         },
-        "selection": {
-            "method": "knapsack",
-            "budget": opts.budget,
-            "capacity_frames": sel.capacity,
-            "selected_frames": sel.selected_frames,
-            "achieved": round(analysis.kept_seconds / info.duration, 6) if info.duration > 0 else 0.0,
-            "weights": "seconds",
-            "capacity_seconds": round(sel.capacity * sel.unit, 6) if sel.unit else None,
-            "min_fill": opts.min_fill,
-            "shots_split": sel.n_split,
-            "n_shots": len(sel.bounds),
-        },
+        "selection": _selection_section(analysis, opts),
         "summary": {"duration": round(analysis.kept_seconds, 6), "n_shots": int(sel.selected.sum())},
         "samples": {
             "time": rounded_list(feats.times),
             "frame": [int(f) for f in feats.frame_indices],
+            "frame_time": rounded_list(frame_ends[feats.frame_indices]),
             "score": rounded_list(analysis.scores),
         },
         "shots": [
@@ -142,6 +170,8 @@ def summary_document(summarizer: "Summarizer", analysis: "Analysis", json_path: 
                 "start_frame": int(sel.bounds[i, 0]),
                 "end_frame": int(sel.bounds[i, 1]),
                 "score": round(float(sel.values[i]), 6),
+                "boundary": kinds[i],
+                "split": bool(split[i]),
                 "selected": bool(sel.selected[i]),
             }
             for i in range(len(sel.bounds))
