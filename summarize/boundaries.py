@@ -29,11 +29,20 @@ costs about as much as the first pass (``benchmarks/bench_boundaries.py``).
 
 from __future__ import annotations
 
+import contextlib
+import json
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Iterable, Sequence
 
 import av
 import numpy as np
+
+from .decoding import decode_workers
+from .digest import text_digest
 
 # PySceneDetect's adaptive detector: a frame is a cut when its content value is at least
 # min_content_val = 15 and 3 times the average of its neighbours'. Here it must be 3 times
@@ -45,6 +54,7 @@ THUMBNAIL_WIDTH = 96  # pixels; the height keeps the aspect ratio
 TIME_TOLERANCE = 1e-4  # seconds: a decoded frame is the indexed frame whose start is this close
 
 CUT, SAMPLE = "cut", "sample"
+FORMAT = 1  # of the cached cuts: bump when the test or the thumbnails change
 
 
 @dataclass(frozen=True)
@@ -158,40 +168,94 @@ def _decode_range(reader, first: int, last: int, times: np.ndarray, end: float) 
     return np.stack(thumbs)
 
 
-def refine_boundaries(path, frame_times: np.ndarray, start_time: float, duration: float, sample_frames: np.ndarray, change_points: Sequence[int], threads: int = 0) -> list[Boundary]:
+class BoundaryCache:
+    """Cuts already looked for, per file content: a second run on the same video (another
+    budget, another method) does not decode again. One JSON file per (content, the test's
+    parameters, frame count); entries "first:last" -> the cut frame or null."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = Path(directory)
+
+    def _path(self, digest: str, n_frames: int) -> Path:
+        key = [FORMAT, digest, n_frames, MIN_CHANGE, MIN_COLOUR_CHANGE, RATIO, THUMBNAIL_WIDTH]
+        return self.directory / f"{text_digest(json.dumps(key), 40)}.json"
+
+    def load(self, digest: str, n_frames: int) -> dict[str, int | None]:
+        try:
+            found = json.loads(self._path(digest, n_frames).read_text())
+            return {str(k): (None if v is None else int(v)) for k, v in found.items()}
+        except (OSError, ValueError, TypeError, AttributeError):  # none yet, or damaged: looked for again
+            return {}
+
+    def save(self, digest: str, n_frames: int, found: dict[str, int | None]) -> None:
+        """Best effort, as the feature cache: a cache that cannot be written never fails a run."""
+        path = self._path(digest, n_frames)
+        tmp = path.with_name(f".{path.stem}.{os.getpid()}.{threading.get_ident()}.tmp")
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            tmp.write_text(json.dumps(found))
+            os.replace(tmp, path)
+        except OSError:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+
+
+def _look(path, ranges: list[tuple[int, int]], windows, sample_frames, times, end, threads) -> dict[str, int | None]:
+    """Decode ``ranges`` (frame numbers) with one reader and look for the cut of every window in them."""
+    from .outputs.video import _Cutter  # the writer's seeking reader (one copy of the mechanism)
+
+    found: dict[str, int | None] = {}
+    try:
+        reader = _Cutter(path, "video", threads)
+    except av.error.FFmpegError:
+        return found
+    try:
+        for first, last in ranges:
+            try:
+                thumbs = _decode_range(reader, first, last, times, end)
+            except av.error.FFmpegError:
+                thumbs = None
+            if thumbs is None:
+                continue  # not recorded: looked for again next time
+            for c, a, b in windows:
+                if first <= a and b <= last:
+                    lo, hi = int(sample_frames[c - 1]), int(sample_frames[c])
+                    found[f"{a}:{b}"] = find_cut(thumbs[a - first : b - first + 1], a, range(lo + 1, hi + 1))
+    finally:
+        reader.close()
+    return found
+
+
+def refine_boundaries(path, frame_times: np.ndarray, start_time: float, duration: float, sample_frames: np.ndarray,
+                      change_points: Sequence[int], threads: int = 0, cache: BoundaryCache | None = None,
+                      digest: str | None = None) -> list[Boundary]:
     """Where the shots that start at ``change_points`` (sample indices) really start.
 
     ``frame_times`` (seconds from the first frame) and ``start_time`` (the first frame's time
     on the container's clock) are the decoder's index of ``path``; ``duration`` the end of
-    the last frame (seconds from the first).
+    the last frame (seconds from the first). With ``cache`` and the file's content
+    ``digest``, cuts looked for before are not decoded again. Where several cores are free
+    (``decoding.decode_workers``) the intervals are decoded side by side.
     """
-    from .outputs.video import _Cutter  # the writer's seeking reader (one copy of the mechanism)
-
     sample_frames = np.asarray(sample_frames, dtype=np.int64)
     n_frames = len(frame_times)
     windows = _windows(change_points, sample_frames, n_frames)
-    found: dict[int, int] = {}
+    found = cache.load(digest, n_frames) if cache is not None and digest else {}
+    todo = [w for w in windows if f"{w[1]}:{w[2]}" not in found]
     times = np.asarray(frame_times, dtype=np.float64) + start_time
-    try:
-        reader = _Cutter(path, "video", threads)
-    except av.error.FFmpegError:
-        reader = None
-    if reader is not None:
-        try:
-            for first, last in _ranges(windows):
-                try:
-                    thumbs = _decode_range(reader, first, last, times, start_time + duration)
-                except av.error.FFmpegError:
-                    thumbs = None
-                if thumbs is None:
-                    continue
-                for c, a, b in windows:
-                    if first <= a and b <= last:
-                        lo, hi = int(sample_frames[c - 1]), int(sample_frames[c])
-                        cut = find_cut(thumbs[a - first : b - first + 1], a, range(lo + 1, hi + 1))
-                        if cut is not None:
-                            found[c] = cut
-        finally:
-            reader.close()
-    return [Boundary(found[c], CUT) if c in found else Boundary(int(sample_frames[c]), SAMPLE)
-            for c in change_points]
+    ranges = _ranges(todo)
+    if ranges:
+        workers = min(decode_workers(threads), len(ranges))
+        parts = [ranges[i::workers] for i in range(workers)]
+        each = 2 if workers > 1 else threads  # two frame threads a reader, as range decoding has
+        with ThreadPoolExecutor(workers, thread_name_prefix="summarize-cuts") as pool:
+            for part in pool.map(lambda part: _look(path, part, todo, sample_frames, times, start_time + duration,
+                                                    each), parts):
+                found.update(part)
+        if cache is not None and digest:
+            cache.save(digest, n_frames, found)
+    out = []
+    for c, a, b in windows:
+        cut = found.get(f"{a}:{b}")
+        out.append(Boundary(cut, CUT) if cut is not None else Boundary(int(sample_frames[c]), SAMPLE))
+    return out

@@ -29,7 +29,7 @@ from .outputs.smartcut import CUT_MODES, DEFAULT_CUT
 from .outputs.summary_json import summary_document
 from .outputs.verify import ExpectedShot, check_summary_video
 from .scoring import DEFAULT_METHOD, Scorer, get_scorer
-from .boundaries import Boundary, refine_boundaries
+from .boundaries import Boundary, BoundaryCache, refine_boundaries
 from .segmentation import DEFAULT_BLOCK_SIZE, DEFAULT_VMAX, kts
 from .threads import one_torch_thread
 from .selection import Selection, frame_scores, select_shots
@@ -378,8 +378,10 @@ class Summarizer:
         progress("segmentation", 0.5)
         t1 = time.perf_counter()
         # Each change point moved to the picture cut inside its sampling interval (boundaries.py).
+        cuts_cache = BoundaryCache(self.cache.directory.parent / "boundaries") if self.cache is not None else None
         boundaries = refine_boundaries(feats.info.path, feats.frame_times, feats.info.start_time, feats.info.duration,
-                                       feats.frame_indices, change_points, threads=opts.threads)
+                                       feats.frame_indices, change_points, threads=opts.threads, cache=cuts_cache,
+                                       digest=feats.content_digest)
         timings["boundaries"] = time.perf_counter() - t1  # a part of "segmentation"
         progress("segmentation", 1.0)
         timings["segmentation"] = time.perf_counter() - t0

@@ -22,26 +22,28 @@ another implementation, such as the report's, gives the same shots for any budge
    any cut) lasts ``m``.
 4. *Cutting long shots.* A piece [a, b) (frames) longer than
    ``L = min(max(us(MAX_PIECE), 2 * m), C // 2)``
-   is cut before the sample k, a < frame_k < b, with both sides at least ``m`` long and the
-   lowest score (the earliest such sample on a tie); both sides are cut again the same way
-   until no piece is longer than L or none can be cut. The duration of [a, b) is
-   ``us(time of frame b) - us(time of frame a)``: a shot's ``start``/``end``, a sample's
-   ``frame_time``.
-5. *Choice.* Pieces shorter than ``m`` or longer than C are left out. The rest weigh
-   ``ceil(duration / step)`` with ``step = ceil(C / 16384)`` and fill a capacity of
-   ``C // step``, so the summary never lasts more than asked. An exact 0/1 knapsack keeps
-   the pieces of the largest total value: pieces in time order, ``best[c]`` the largest
-   value within weight c (0 to start), a piece taken at c only if it gives strictly more
-   than ``best[c]``; then from ``c = C // step``, the pieces from last to first, each
-   kept when it was taken at c, c then less its weight. When C is the whole video, every
-   piece is kept.
+   is cut before the sample k, a < frame_k < b, with both sides at least ``max(m, 1)`` long and the
+   lowest score (of equal scores the one whose frame starts nearest the middle, the
+   earlier of two as near: the smallest ``|2 * time_k - start - end|``); both sides are cut
+   again the same way until no piece is longer than L or none can be cut. The duration of
+   [a, b) is ``us(time of frame b) - us(time of frame a)``: a shot's ``start``/``end``, a
+   sample's ``frame_time``.
+5. *Choice.* Pieces shorter than ``m`` or longer than C are left out. Durations are counted
+   in steps of ``g`` frames: a frame is ``f``, the median of the frames' durations (the
+   JSON's ``selection.frame_unit``), and ``g = max(1, ceil((C // f) / 16384))``, so the
+   capacity ``W = C // (g * f)`` is at most 16384 steps; a piece weighs its duration in
+   steps rounded to the nearest, ``(2 * duration + g * f) // (2 * g * f)``: at a constant
+   frame rate, its frame count (divided by g). An exact 0/1 knapsack keeps the pieces of
+   the largest total value: pieces in time order, ``best[c]`` the largest value within
+   weight c (0 to start), a piece taken at c only if it gives strictly more than
+   ``best[c]``; then from ``c = W``, the pieces from last to first, each kept when it was
+   taken at c, c then less its weight. When C is the whole video, every piece is kept.
 
 Kept pieces that touch are one shot in the summary video.
 """
 
 from __future__ import annotations
 
-import bisect
 import math
 from dataclasses import dataclass
 
@@ -51,7 +53,7 @@ from .selection import Selection, frame_scores, shot_values
 
 MAX_PIECE = 4.0  # seconds: the longest piece of a shot the knapsack weighs on its own
 DEFAULT_MIN_SHOT = 1.0  # seconds
-STEPS = 16_384  # the knapsack's capacity is cut into at most this many steps
+STEPS = 16_384  # the knapsack's capacity in steps at most: its time is pieces x steps
 SCALE = 1_000_000  # scores and times in millionths, as the JSON rounds them
 
 
@@ -79,6 +81,11 @@ class Budget:
         return int(math.floor(self.fraction * duration_us))
 
 
+def frame_unit(times_us: np.ndarray) -> int:
+    """The median of the frames' durations (µs, half up): the knapsack's unit of time."""
+    return max(1, int(np.floor(np.median(np.diff(np.asarray(times_us, dtype=np.int64))) + 0.5)))
+
+
 def piece_values(bounds: np.ndarray, q: np.ndarray, sample_frames: np.ndarray, n_frames: int) -> np.ndarray:
     """Sum of the frame scores of each [a, b) (frames), every frame taking the last sample at or before it."""
     owner = np.searchsorted(np.asarray(sample_frames, dtype=np.int64), np.arange(n_frames), side="right") - 1
@@ -90,30 +97,33 @@ def piece_values(bounds: np.ndarray, q: np.ndarray, sample_frames: np.ndarray, n
 def cut_pieces(bounds: np.ndarray, times_us: np.ndarray, q: np.ndarray, sample_frames: np.ndarray,
                longest: int, shortest: int) -> tuple[np.ndarray, np.ndarray]:
     """Step 4: shots cut at their lowest-scoring samples until no piece is longer than
-    ``longest`` (µs) or can be cut with ``shortest`` either side. Returns the pieces and,
-    for each, whether it starts at such a cut."""
+    ``longest`` (µs) or can be cut with ``shortest`` either side. Returns the pieces, in
+    time order, and for each whether it starts at such a cut."""
     sample_frames = np.asarray(sample_frames, dtype=np.int64)
-    at = times_us[sample_frames].tolist()  # µs of each sample's frame
+    at = times_us[sample_frames]  # µs of each sample's frame
     pieces: list[tuple[int, int, bool]] = []
-
-    def cut(a: int, b: int, lo: int, hi: int, split: bool) -> None:
-        """[a, b) in frames; samples lo..hi-1 are those strictly inside it."""
+    todo = []  # (first frame, stop frame, first and stop sample strictly inside, starts at a cut)
+    for a, b in bounds:
+        lo, hi = np.searchsorted(sample_frames, [a, b])
+        lo += int(np.searchsorted(sample_frames[lo:hi], a, side="right"))
+        todo.append((int(a), int(b), int(lo), int(hi), False))
+    while todo:
+        a, b, lo, hi, split = todo.pop()
         start, stop = int(times_us[a]), int(times_us[b])
         if stop - start > longest:
-            i = bisect.bisect_left(at, start + shortest, lo, hi)
-            j = bisect.bisect_right(at, stop - shortest, lo, hi)
+            side = max(shortest, 1)  # both sides at least this long (and never empty)
+            i = lo + int(np.searchsorted(at[lo:hi], start + side, side="left"))
+            j = lo + int(np.searchsorted(at[lo:hi], stop - side, side="right"))
             if i < j:
-                k = i + int(np.argmin(q[i:j]))  # the earliest of equal scores
+                lowest = np.flatnonzero(q[i:j] == q[i:j].min()) + i
+                # of equal scores, the nearest the middle (the earlier of two as near)
+                k = int(lowest[np.argmin(np.abs(2 * at[lowest] - start - stop))])
                 middle = int(sample_frames[k])
-                cut(a, middle, lo, k, split)
-                cut(middle, b, k + 1, hi, True)
-                return
+                todo.append((a, middle, lo, k, split))
+                todo.append((middle, b, k + 1, hi, True))
+                continue
         pieces.append((a, b, split))
-
-    for a, b in bounds:
-        lo = int(np.searchsorted(sample_frames, a, side="right"))
-        hi = int(np.searchsorted(sample_frames, b, side="left"))
-        cut(int(a), int(b), lo, hi, False)
+    pieces.sort()
     out = np.asarray([(a, b) for a, b, _ in pieces], dtype=np.int64).reshape(-1, 2)
     return out, np.asarray([s for _, _, s in pieces], dtype=bool)
 
@@ -145,9 +155,11 @@ def knapsack_exact(values: np.ndarray, weights: np.ndarray, capacity: int) -> np
 
 
 def select_total(bounds: np.ndarray, scores: np.ndarray, sample_frames: np.ndarray, times_us: np.ndarray,
-                 budget: Budget, min_shot: float = DEFAULT_MIN_SHOT, max_piece: float = MAX_PIECE) -> Selection:
+                 budget: Budget, min_shot: float = DEFAULT_MIN_SHOT, max_piece: float = MAX_PIECE,
+                 frame_us: int | None = None) -> Selection:
     """The rule above. ``bounds``: the shots, (S, 2) frame ranges covering the video;
-    ``times_us``: µs of every frame's start and, last, of the video's end (n_frames + 1)."""
+    ``times_us``: µs of every frame's start and, last, of the video's end (n_frames + 1);
+    ``frame_us``: the unit of step 5 (default: ``frame_unit(times_us)``)."""
     bounds = np.asarray(bounds, dtype=np.int64).reshape(-1, 2)
     times_us = np.asarray(times_us, dtype=np.int64)
     n_frames = len(times_us) - 1
@@ -161,8 +173,9 @@ def select_total(bounds: np.ndarray, scores: np.ndarray, sample_frames: np.ndarr
     pieces, split = cut_pieces(bounds, times_us, q, sample_frames, longest, shortest)
     values = piece_values(pieces, q, sample_frames, n_frames)
     lengths = times_us[pieces[:, 1]] - times_us[pieces[:, 0]]
-    step = max(-(-capacity_us // STEPS), 1)
-    weights = -(-lengths // step)
+    frame = frame_unit(times_us) if frame_us is None else frame_us
+    step = frame * max(1, -(-(capacity_us // frame) // STEPS))
+    weights = (2 * lengths + step) // (2 * step)
     eligible = (lengths >= shortest) & (lengths <= capacity_us)
     kept = np.zeros(len(pieces), dtype=bool)
     if capacity_us >= times_us[-1] - times_us[0]:

@@ -154,7 +154,7 @@ def test_the_document_records_the_rule_and_what_was_asked(tmp_path):
     summarizer.options = SummaryOptions(duration=0.25, min_shot=0.5)
     section = summary_json.summary_document(summarizer, analysis, tmp_path / "t.json", None)["selection"]
     assert section == {"method": "knapsack", "rule": "total", "budget": 0.25, "duration": 0.25, "min_shot": 0.5,
-                       "max_piece": 4.0, "selected_frames": 6, "achieved": 0.6, "weights": "seconds",
+                       "max_piece": 4.0, "frame_unit": 0.1, "selected_frames": 6, "achieved": 0.6, "weights": "seconds",
                        "capacity_seconds": 0.3, "shots_split": 1, "n_shots": 2}
     summarizer.options = SummaryOptions(duration=30.0)  # more than the video: all of it
     assert summary_json.summary_document(summarizer, analysis, tmp_path / "t.json", None)["selection"]["budget"] == 1.0

@@ -89,7 +89,7 @@ def _input_section(analysis: "Analysis", salvage: bool) -> dict[str, Any]:
 
 def _selection_section(analysis: "Analysis", opts) -> dict[str, Any]:
     """How the shots were chosen: the rule, what was asked and what it came to."""
-    from ..total_selection import MAX_PIECE
+    from ..total_selection import MAX_PIECE, frame_unit, micros
 
     sel, duration = analysis.selection, analysis.features.info.duration
     if opts.duration is None:
@@ -100,7 +100,8 @@ def _selection_section(analysis: "Analysis", opts) -> dict[str, Any]:
     if opts.selection == "benchmark":
         section.update({"capacity_frames": sel.capacity, "min_fill": opts.min_fill})
     else:
-        section.update({"min_shot": opts.min_shot, "max_piece": MAX_PIECE})
+        section.update({"min_shot": opts.min_shot, "max_piece": MAX_PIECE,
+                        "frame_unit": frame_unit(micros(analysis.frame_ends())) / 1e6})
     section.update({
         "selected_frames": sel.selected_frames,
         "achieved": round(analysis.kept_seconds / duration, 6) if duration > 0 else 0.0,
