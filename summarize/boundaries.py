@@ -50,7 +50,7 @@ from .digest import text_digest
 MIN_CHANGE = 15.0
 MIN_COLOUR_CHANGE = 15.0  # percent of the colour histogram that moves
 RATIO = 3.0
-THUMBNAIL_WIDTH = 96  # pixels; the height keeps the aspect ratio
+THUMBNAIL_WIDTH = 160  # pixels; the height keeps the aspect ratio (narrower ones alias fine textures)
 TIME_TOLERANCE = 1e-4  # seconds: a decoded frame is the indexed frame whose start is this close
 
 CUT, SAMPLE = "cut", "sample"
