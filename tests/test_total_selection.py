@@ -281,3 +281,19 @@ def test_the_json_holds_everything_the_rule_needs(tmp_path):
         mine = rule_from_json(doc, budget=options.get("budget"), seconds=options.get("duration"),
                               min_shot=options.get("min_shot", 1.0))
         assert mine == cli, options
+
+
+@pytest.mark.slow
+def test_duration_and_min_shot_from_the_command_line(four_scene_video, tmp_path, capsys):
+    from summarize._cli import main
+
+    with pytest.raises(SystemExit) as done:
+        main([str(four_scene_video.path), "-o", str(tmp_path), "--no-video", "-q", "--duration", "0:07",
+              "--min-shot", "2"])
+    assert done.value.code == 0
+    doc = json.loads((tmp_path / "four_scenes.summary.json").read_text())
+    selection = doc["selection"]
+    assert (selection["rule"], selection["duration"], selection["min_shot"]) == ("total", 7.0, 2.0)
+    assert selection["budget"] == round(7 / 24, 6) and doc["options"]["values"]["budget"] is None
+    assert 6.0 <= doc["summary"]["duration"] <= 7.0
+    assert all(s["end"] - s["start"] >= 2.0 for s in doc["shots"] if s["selected"])

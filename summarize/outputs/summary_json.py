@@ -156,7 +156,8 @@ def summary_document(summarizer: "Summarizer", analysis: "Analysis", json_path: 
             },
         },
         "selection": _selection_section(analysis, opts),
-        "summary": {"duration": round(analysis.kept_seconds, 6), "n_shots": int(sel.selected.sum())},
+        # Shots as the summary plays them: kept pieces that touch are one.
+        "summary": {"duration": round(analysis.kept_seconds, 6), "n_shots": len(analysis.segments())},
         "samples": {
             "time": rounded_list(feats.times),
             "frame": [int(f) for f in feats.frame_indices],
