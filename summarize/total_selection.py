@@ -38,6 +38,10 @@ another implementation, such as the report's, gives the same shots for any budge
    weight c (0 to start), a piece taken at c only if it gives strictly more than
    ``best[c]``; then from ``c = W``, the pieces from last to first, each kept when it was
    taken at c, c then less its weight. When C is the whole video, every piece is kept.
+6. *Never empty.* When no piece fits (C is shorter than all of them: a short clip, a tiny
+   budget), the piece holding the highest-scoring sample (the earliest of equals) is cut
+   to keep ``max(1, C // f)`` frames from that sample's frame on (fewer where the piece
+   ends first): the best moment, as long as the time asked for allows.
 
 Kept pieces that touch are one shot in the summary video.
 """
@@ -128,6 +132,22 @@ def cut_pieces(bounds: np.ndarray, times_us: np.ndarray, q: np.ndarray, sample_f
     return out, np.asarray([s for _, _, s in pieces], dtype=bool)
 
 
+def _best_moment(pieces: np.ndarray, split: np.ndarray, q: np.ndarray, sample_frames: np.ndarray,
+                 frames: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Step 6: ``frames`` frames from the highest-scoring sample on, cut out of its piece."""
+    k = int(np.argmax(q))  # the earliest of equal scores
+    start = int(sample_frames[k])
+    i = int(np.searchsorted(pieces[:, 0], start, side="right")) - 1
+    a, b = (int(v) for v in pieces[i])
+    parts = [(a, start), (start, min(start + frames, b)), (min(start + frames, b), b)]
+    flags = [bool(split[i]), start != a, True]
+    new = [(p, f, j == 1) for j, (p, f) in enumerate(zip(parts, flags)) if p[1] > p[0]]
+    pieces = np.concatenate([pieces[:i], np.asarray([p for p, _, _ in new]), pieces[i + 1:]])
+    split = np.concatenate([split[:i], [f for _, f, _ in new], split[i + 1:]]).astype(bool)
+    kept = np.concatenate([np.zeros(i, bool), [k for _, _, k in new], np.zeros(len(pieces) - i - len(new), bool)])
+    return pieces, split, kept
+
+
 def knapsack_exact(values: np.ndarray, weights: np.ndarray, capacity: int) -> np.ndarray:
     """Step 5's 0/1 knapsack, its tie-break exactly as stated there. Boolean mask of the kept items."""
     values = np.asarray(values, dtype=np.int64)
@@ -182,6 +202,10 @@ def select_total(bounds: np.ndarray, scores: np.ndarray, sample_frames: np.ndarr
         kept[:] = True  # all of it asked for: shots shorter than the minimum too
     else:
         kept[eligible] = knapsack_exact(values[eligible], weights[eligible], capacity_us // step)
+    if not kept.any() and len(pieces):
+        pieces, split, kept = _best_moment(pieces, split, q, sample_frames, max(1, capacity_us // frame))
+        values = piece_values(pieces, q, sample_frames, n_frames)
+        weights = (2 * (times_us[pieces[:, 1]] - times_us[pieces[:, 0]]) + step) // (2 * step)
     means = shot_values(pieces, frame_scores(scores, sample_frames, n_frames))
     return Selection(pieces, means, kept, int(capacity_us // step), int(split.sum()), unit=step / SCALE,
                      weights=weights, split=split)

@@ -256,6 +256,10 @@ def rule_from_json(doc: dict, budget: float | None = None, seconds: float | None
         if taken[i][c]:
             kept.append(items[i][:2])
             c -= items[i][3]
+    if not kept:  # step 6
+        k = q.index(max(q))
+        b = next(b for a, b, _, _ in pieces if a <= frames[k] < b)
+        kept = [(frames[k], min(frames[k] + max(1, capacity // frame), b))]
     return sorted(kept)
 
 
@@ -273,7 +277,7 @@ def test_the_json_holds_everything_the_rule_needs(tmp_path):
     feats = summarizer.features(video.path)
     first = summarizer.write(summarizer.analyze_features(feats), tmp_path / "v.json", None)
     doc = json.loads(first.json_path.read_text())
-    for options in ({"budget": 0.05}, {"budget": 0.15}, {"budget": 0.3}, {"budget": 0.6}, {"duration": 4.0},
+    for options in ({"budget": 0.005}, {"budget": 0.05}, {"budget": 0.15}, {"budget": 0.3}, {"budget": 0.6}, {"duration": 4.0},
                     {"duration": 12.5}, {"budget": 0.15, "min_shot": 2.0}, {"budget": 0.15, "min_shot": 0.0}):
         analysis = summarizer.with_options(**options).analyze_features(feats)
         sel = analysis.selection
@@ -297,3 +301,14 @@ def test_duration_and_min_shot_from_the_command_line(four_scene_video, tmp_path,
     assert selection["budget"] == round(7 / 24, 6) and doc["options"]["values"]["budget"] is None
     assert 6.0 <= doc["summary"]["duration"] <= 7.0
     assert all(s["end"] - s["start"] >= 2.0 for s in doc["shots"] if s["selected"])
+
+
+def test_a_summary_is_never_empty_when_nothing_fits():
+    """Step 6: 0.3 s asked of a 6 s video whose pieces last at least 0.5 s (a sample apart):
+    the 3 frames (0.3 s at 10 fps) from the highest-scoring sample (sample 7, frame 35) on."""
+    shots = np.array([[0, 20], [20, 60]])
+    scores = np.array([0.1, 0.2, 0.3, 0.2, 0.5, 0.5, 0.1, 0.95, 0.1, 0.2, 0.3, 0.1])
+    sel = select_total(shots, scores, _samples(60), _times(60), Budget(fraction=0.05))
+    assert sel.bounds[sel.selected].tolist() == [[35, 38]]
+    assert [35, 38] in sel.bounds.tolist() and [38, 40] in sel.bounds.tolist()
+    assert sel.split[sel.bounds[:, 0] == 38].all() and sel.selected_frames == 3
