@@ -67,8 +67,9 @@ def micros(seconds) -> np.ndarray:
 
 
 def integer_scores(scores: np.ndarray) -> np.ndarray:
-    """Scores as the rule counts them (step 1): millionths, the lowest made 1."""
-    q = np.rint(np.round(np.asarray(scores, dtype=np.float64), 6) * SCALE).astype(np.int64)
+    """Scores as the rule counts them (step 1): millionths of the six decimals the JSON writes
+    (Python's ``round``, as the JSON writer's: NumPy's may differ in a last bit), the lowest made 1."""
+    q = np.array([round(round(float(v), 6) * SCALE) for v in np.asarray(scores).ravel()], dtype=np.int64)
     return q - q.min() + 1 if len(q) else q
 
 

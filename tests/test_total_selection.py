@@ -89,11 +89,11 @@ def test_a_budget_of_everything_keeps_everything():
     assert select_total(SHOTS, scores, _samples(200), _times(200), Budget(seconds=60.0)).selected.all()
 
 
-@pytest.mark.parametrize("seconds, kept", [(0.4, 0), (1.0, 1.0), (7.0, 6.0), (7.95, 6.0), (8.0, 8.0), (11.0, 8.0),
+@pytest.mark.parametrize("seconds, kept", [(0.4, 0.4), (1.0, 1.0), (7.0, 6.0), (7.95, 6.0), (8.0, 8.0), (11.0, 8.0),
                                             (12.0, 12.0)])
 def test_duration_caps_the_summary_by_hand(seconds, kept):
     """--duration: what fits in it, holding the most. 0.4 s: every piece lasts at least 0.5 s
-    (a sample apart). Up to 8 s the 4 s shots are cut in halves (pieces of at most half the
+    (a sample apart), so the 4 frames from the best sample on (step 6). Up to 8 s the 4 s shots are cut in halves (pieces of at most half the
     time asked for; flat scores: at the middle): 7 s keeps 1 s of 0.9, 3 s of 0.8 and 2 s of
     0.7 (3 s + 2 s + 2 s would fill it but hold less); 8 s adds the other 2 s of 0.7. 11 s: the
     last shot (the lowest score, worth 1 a frame) would fill it, but 1 + 3 + 4 s hold more;
