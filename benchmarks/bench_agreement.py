@@ -107,7 +107,7 @@ def summe(data: Path) -> list[dict]:
                    "shot_lengths_s": [round((b - a) / analysis.features.info.avg_fps, 1) for a, b in shots]}
             chance = [ratio(reference, m) for m in random_placements(kept, 100)]
             row["random_median"] = round(float(np.median(chance)), 3)
-            row["random_p5_p95"] = [round(float(np.percentile(chance, 5)), 3), round(float(np.percentile(chance, 95)), 3)]
+            row["random_p5_p95"] = [round(float(np.percentile(chance, p)), 3) for p in (5, 95)]
             row["random_share_below"] = round(float(np.mean(np.asarray(chance) < row["ratio"])), 2)
             rows.append(row)
         people = []

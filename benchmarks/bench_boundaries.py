@@ -68,7 +68,8 @@ def cut_matrix() -> list[dict]:
                 after.append(refined[i].frame - cut)
         rows.append({"fps": round(float(fps), 3), "cuts": len(video.cut_frames), "found_by_kts": len(before),
                      "error_before": before, "error_after": after,
-                     "max_abs_before": max(map(abs, before), default=0), "max_abs_after": max(map(abs, after), default=0),
+                     "max_abs_before": max(map(abs, before), default=0),
+                     "max_abs_after": max(map(abs, after), default=0),
                      "kinds": [b.kind for b in refined]})
     return rows
 
@@ -130,7 +131,8 @@ def _signatures(path: Path, sampled: np.ndarray) -> list[dict]:
             stream.thread_type = "AUTO"
             for packet in container.demux(stream):
                 if not every:
-                    stream.codec_context.skip_frame = "DEFAULT" if packet.pts is None or packet.pts in needed else "NONREF"
+                    wanted = packet.pts is None or packet.pts in needed
+                    stream.codec_context.skip_frame = "DEFAULT" if wanted else "NONREF"
                 for frame in packet.decode():
                     decoded += 1
                     if every:

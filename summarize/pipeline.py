@@ -41,7 +41,7 @@ STAGES = ("model", "features", "scoring", "segmentation", "selection", "writing"
 # into place, and never before: a caller may take it to mean "this video is done".
 ProgressFn = Callable[[str, float], None]
 WRITING_BEFORE_RENAME = 0.99  # the writer's own progress is capped here
-# --selection: total (the importance shots hold, selection_total.py) or benchmark (the
+# --selection: total (the importance shots hold, total_selection.py) or benchmark (the
 # published rule: mean score, shots halved to fill the budget, selection.py).
 SELECTIONS = ("total", "benchmark")
 # Options that decide only how or where the work runs, never what a summary contains.

@@ -27,7 +27,8 @@ DEFAULT_BUDGET = 0.15
 
 METHOD = typer.Option(DEFAULT_METHOD, "--method", "-m", help="How frames are scored.")
 BUDGET = typer.Option(None, "--budget", "-b", show_default=False,
-                      help=f"Length of the summary as a fraction of the video, 0 < b <= 1.  [default: {DEFAULT_BUDGET}]")
+                      help="Length of the summary as a fraction of the video, 0 < b <= 1.  "
+                      f"[default: {DEFAULT_BUDGET}]")
 DURATION = typer.Option(None, "--duration", metavar="TIME",
                         help="Length of the summary as a time instead of --budget: 60, 60s, 1:30, 1m30s, 2m, 1:02:03.")
 SELECTION = typer.Option(SELECTIONS[0], "--selection",

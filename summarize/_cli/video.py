@@ -32,7 +32,8 @@ def result_table(result: SummaryResult, extras: list[Path] = ()) -> Table:
     found = doc["segmentation"]["n_shots"]
     cuts = doc["segmentation"]["boundaries"]["cut"]
     why = "to fit the budget" if sel["rule"] == "benchmark" else "where they matter least"
-    table.add_row("Shots found", _count(found, "shot") + " by KTS" + (f" ({cuts} starting on a picture cut)" if cuts else "")
+    on_cuts = f" ({cuts} starting on a picture cut)" if cuts else ""
+    table.add_row("Shots found", _count(found, "shot") + " by KTS" + on_cuts
                   + (f", cut into {len(doc['shots'])} pieces {why}" if sel["shots_split"] else ""))
     table.add_row("Kept", f"{_clock(doc['summary']['duration'])} in {_count(doc['summary']['n_shots'], 'shot')} "
                   f"({100 * sel['achieved']:.1f}% of the duration; budget {100 * sel['budget']:.1f}%)")
