@@ -21,3 +21,7 @@ DEFAULT_CUT = "exact"
 DECODERS = ("auto", "decord", "pyav", "nvdec")  # "auto" and summarize.decoding.BACKENDS
 SAMPLING_MODES = ("uniform", "keyframes")  # summarize.decoding.SAMPLING_MODES
 RUNTIMES = ("auto", "torch", "onnxruntime")  # summarize.backbones.RUNTIMES
+# --selection: total (the importance shots hold, total_selection.py) or benchmark (the
+# published rule: mean score, shots halved to fill the budget, selection.py); see Summarizer._select.
+SELECTIONS = ("total", "benchmark")
+DEFAULT_MIN_SHOT = 1.0  # summarize.total_selection.DEFAULT_MIN_SHOT

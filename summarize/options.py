@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from .errors import UsageError
-from .names import (BACKBONE_NAMES, CUT_MODES, DECODERS, DEFAULT_BACKBONE, DEFAULT_CUT, DEFAULT_METHOD, RUNTIMES,
-                    SAMPLING_MODES, X264_PRESETS)
+from .names import (BACKBONE_NAMES, CUT_MODES, DECODERS, DEFAULT_BACKBONE, DEFAULT_CUT, DEFAULT_METHOD,
+                    DEFAULT_MIN_SHOT, RUNTIMES, SAMPLING_MODES, SELECTIONS, X264_PRESETS)
 from .segmentation import DEFAULT_BLOCK_SIZE, DEFAULT_VMAX
 
 # Options that decide only how or where the work runs, never what a summary contains.
@@ -31,12 +31,15 @@ class SummaryOptions:
     method: str = DEFAULT_METHOD
     method_params: dict[str, Any] = field(default_factory=dict)
     budget: float = 0.15
+    duration: float | None = None  # seconds the summary may last, instead of the fraction ``budget``
+    selection: str = "total"  # one of SELECTIONS
+    min_shot: float = DEFAULT_MIN_SHOT  # total: no kept shot is shorter (seconds)
     fps: float = 2.0
     backbone: str = DEFAULT_BACKBONE
     weights: str | None = None
     device: str = "auto"
     batch_size: int = 32
-    min_fill: float = 0.8
+    min_fill: float = 0.8  # benchmark: shots are halved until the kept ones fill this share of the budget
     kts_vmax: float = DEFAULT_VMAX
     kts_block_size: int = DEFAULT_BLOCK_SIZE
     decoder: str = "auto"
@@ -53,6 +56,12 @@ class SummaryOptions:
     def validate(self) -> "SummaryOptions":
         if not (0 < self.budget <= 1):
             raise UsageError(f"--budget must be in (0, 1] (a fraction of the duration), got {self.budget:g}")
+        if self.duration is not None and not (math.isfinite(self.duration) and self.duration > 0):
+            raise UsageError(f"--duration must be a positive number of seconds, got {self.duration:g}")
+        if self.selection not in SELECTIONS:
+            raise UsageError(f"unknown --selection {self.selection!r}; choose one of: {', '.join(SELECTIONS)}")
+        if not (math.isfinite(self.min_shot) and self.min_shot >= 0):
+            raise UsageError(f"--min-shot must be 0 or more seconds, got {self.min_shot:g}")
         if not self.fps > 0:
             raise UsageError(f"--fps must be positive, got {self.fps:g}")
         if self.batch_size < 1:

@@ -33,9 +33,11 @@ from .outputs.summary_json import SummaryFacts, summary_document
 from .outputs.verify import ExpectedShot, check_summary_video
 from .paths import output_paths
 from .scoring import Scorer, get_scorer
+from .boundaries import Boundary, BoundaryCache, boundary_counts, refine_boundaries
 from .segmentation import kts
 from .threads import one_torch_thread
 from .selection import Selection, frame_scores, select_shots
+from .total_selection import Budget, frame_unit, micros, select_total
 
 STAGES = ("model", "features", "scoring", "segmentation", "selection", "writing")
 # progress(stage, fraction). ("writing", 1.0) is reported once, after the outputs are renamed
@@ -58,6 +60,14 @@ class Analysis:
     selection: Selection  # over frame ranges
     timings: dict[str, float]
     source_identity: tuple | None = None  # the input's (device, inode, size, mtime) when it was read
+    boundaries: list[Boundary] = field(default_factory=list)  # where each change point's shot starts
+
+    def boundary_kinds(self) -> list[str]:
+        """How each shot of the selection starts: "start" (the video's first frame), "cut" (a
+        picture cut found in its change point's sampling interval), "sample" (KTS's sample,
+        or a cut made inside a shot: see ``selection.split``)."""
+        kinds = {b.frame: b.kind for b in self.boundaries}
+        return ["start" if a == 0 else kinds.get(int(a), "sample") for a in self.selection.bounds[:, 0]]
 
     def expected_shots(self, segments: list[tuple[float, float]] | None = None) -> list[ExpectedShot]:
         """What the summary video must hold: frames and span of every kept shot, in order
@@ -91,9 +101,13 @@ class Analysis:
                 merged.append([int(a), int(b)])
         return [(a, b) for a, b in merged]
 
+    def frame_ends(self) -> np.ndarray:
+        """Start of every frame and the end of the last (``exact_frame_times``)."""
+        return exact_frame_times(self.features.frame_times, self.features.info.duration)
+
     def shot_times(self) -> np.ndarray:
         """(S, 2) [start, end) seconds of every shot (after any split)."""
-        ends = exact_frame_times(self.features.frame_times, self.features.info.duration)
+        ends = self.frame_ends()
         return np.stack([ends[self.selection.bounds[:, 0]], ends[self.selection.bounds[:, 1]]], axis=1)
 
     def segments(self) -> list[tuple[float, float]]:
@@ -154,7 +168,12 @@ def _canonical(value: Any) -> Any:
 
 def sample_shot_bounds(change_points: np.ndarray, sample_frames: np.ndarray, n_frames: int) -> np.ndarray:
     """Frame ranges of the shots that start at the samples in ``change_points``."""
-    starts = np.unique(np.concatenate([[0], sample_frames[np.asarray(change_points, dtype=np.int64)]]))
+    return shot_bounds(sample_frames[np.asarray(change_points, dtype=np.int64)], n_frames)
+
+
+def shot_bounds(starts, n_frames: int) -> np.ndarray:
+    """Frame ranges of the shots that start at the frames ``starts`` (and at frame 0)."""
+    starts = np.unique(np.concatenate([[0], np.asarray(starts, dtype=np.int64)]))
     stops = np.append(starts[1:], n_frames)
     return np.stack([starts, stops], axis=1).astype(np.int64)
 
@@ -217,6 +236,8 @@ class Summarizer:
             values.pop("salvage", None)  # absent unless asked: earlier summaries stay up to date
         if values.get("sampling") == "uniform":
             values.pop("sampling")  # likewise
+        if values["duration"] is not None:
+            values["budget"] = None  # the time asked for decides, not the fraction left at its default
         weights = self.options.weights
         values["weights"] = str(Path(weights).resolve()) if weights else "default"
         if weights:  # the content decides the features, not the name: new weights at the same path redo it
@@ -292,21 +313,38 @@ class Summarizer:
         t0 = time.perf_counter()
         progress("segmentation", 0.0)
         change_points = kts(feats.features, vmax=opts.kts_vmax, block_size=opts.kts_block_size)
+        progress("segmentation", 0.5)
+        t1 = time.perf_counter()
+        # Each change point moved to the picture cut inside its sampling interval (boundaries.py).
+        cuts_cache = BoundaryCache(self.cache.directory.parent / "boundaries") if self.cache is not None else None
+        boundaries = refine_boundaries(feats.info.path, feats.frame_times, feats.info.start_time, feats.info.duration,
+                                       feats.frame_indices, change_points, threads=opts.threads, cache=cuts_cache,
+                                       digest=feats.content_digest)
+        timings["boundaries"] = time.perf_counter() - t1  # a part of "segmentation"
         progress("segmentation", 1.0)
         timings["segmentation"] = time.perf_counter() - t0
 
         t0 = time.perf_counter()
         progress("selection", 0.0)
-        bounds = sample_shot_bounds(change_points, feats.frame_indices, feats.n_frames)
+        bounds = shot_bounds([b.frame for b in boundaries], feats.n_frames)
+        selection = self._select(feats, scores, bounds)
+        progress("selection", 1.0)
+        timings["selection"] = time.perf_counter() - t0
+        return Analysis(feats, scores, change_points, selection, timings, boundaries=boundaries)
+
+    def _select(self, feats: VideoFeatures, scores: np.ndarray, bounds: np.ndarray) -> Selection:
+        opts, info = self.options, feats.info
+        if opts.selection == "total":
+            budget = Budget(seconds=opts.duration) if opts.duration is not None else Budget(fraction=opts.budget)
+            ends = micros(exact_frame_times(feats.frame_times, info.duration))  # as the JSON states them
+            return select_total(bounds, scores, feats.frame_indices, ends, budget, opts.min_shot)
+        fraction = opts.budget if opts.duration is None else min(1.0, opts.duration / info.duration)
         per_frame = frame_scores(scores, feats.frame_indices, feats.n_frames)
         # The budget is a fraction of the duration: shots weigh their duration (for a
         # constant frame rate that is their frame count, see selection.py).
-        durations = np.diff(np.append(feats.frame_times, feats.info.duration))
-        selection = select_shots(bounds, per_frame, opts.budget, min_fill=opts.min_fill,
-                                 frame_durations=np.maximum(durations, 0.0))
-        progress("selection", 1.0)
-        timings["selection"] = time.perf_counter() - t0
-        return Analysis(feats, scores, change_points, selection, timings)
+        durations = np.diff(np.append(feats.frame_times, info.duration))
+        return select_shots(bounds, per_frame, fraction, min_fill=opts.min_fill,
+                            frame_durations=np.maximum(durations, 0.0))
 
     def summarize(self, path: str | Path, output_dir: str | Path | None = None, *, write_video: bool = True,
                   overwrite: bool = False, progress: ProgressFn = _no_progress,
@@ -399,7 +437,12 @@ class Summarizer:
             fingerprint=self.options_fingerprint(), option_values=self.output_options(), device=str(self.device),
             feature_cache="off" if self.cache is None else ("hit" if feats.from_cache else "miss"),
             timings=analysis.timings, timecode=read_timecode(info.path),
-            runtime=self.backbone.runtime)
+            runtime=self.backbone.runtime, boundaries=boundary_counts(analysis.boundaries),
+            boundary_kinds=analysis.boundary_kinds(),
+            sample_frame_times=analysis.frame_ends()[feats.frame_indices],
+            frame_unit=(frame_unit(micros(analysis.frame_ends())) / 1e6 if self.options.selection == "total"
+                        else None),
+            n_played_shots=len(analysis.segments()))
 
     def _write_video(self, analysis: Analysis, temp: Path, final: Path, progress: ProgressFn):
         """Write the summary MP4 as ``--cut`` asks and verify it; when it holds other frames

@@ -89,7 +89,32 @@ BAD_INPUTS = {
     "backbone": ("good", ["--backbone", "vgg16"], 2, r"Invalid value for '--backbone': 'vgg16' is not one of"),
     "method": ("good", ["--method", "magic"], 2, r"Invalid value for '--method'.*'magic' is not one of"),
     "no_cuda": ("good", ["--device", "cuda"], 2, r"no CUDA GPU is available"),
+    "budget_and_duration": ("good", ["--budget", "0.2", "--duration", "10s"], 2,
+                            r"give the summary's length once: --budget \(a fraction\) or --duration \(a time\)"),
+    "duration_text": ("good", ["--duration", "soon"], 2, r"'soon' is not a time: write seconds \(90, 90s\)"),
+    "duration_zero": ("good", ["--duration", "0s"], 2, r"--duration must be a positive number of seconds, got 0"),
+    "selection": ("good", ["--selection", "best"], 2, r"Invalid value for '--selection'.*'best' is not one of"),
+    "min_shot": ("good", ["--min-shot", "-1"], 2, r"--min-shot must be 0 or more seconds, got -1"),
 }
+
+
+@pytest.mark.parametrize("text, seconds", [("60", 60), ("60s", 60), ("90.5s", 90.5), ("1:30", 90), ("1m30s", 90),
+                                           ("2m", 120), ("1.5m", 90), ("1h5m", 3900), ("1:02:03", 3723),
+                                           (" 45S ", 45), ("1h", 3600)])
+def test_duration_reads_the_ways_people_write_time(text, seconds):
+    from summarize._cli.options import parse_duration
+
+    assert parse_duration(text) == seconds
+
+
+@pytest.mark.parametrize("text", ["", "soon", "1:2:3:4", "-5", "5 min", "1m-3s", "1::2", ":30", "s"])
+def test_duration_refuses_what_is_not_a_time(text):
+    import typer
+
+    from summarize._cli.options import parse_duration
+
+    with pytest.raises(typer.BadParameter, match="is not a time"):
+        parse_duration(text)
 
 
 @pytest.mark.parametrize("case", sorted(BAD_INPUTS))

@@ -188,6 +188,7 @@ def test_the_names_offered_match_the_registries():
     from summarize.evaluation.runner import BASELINES
     from summarize.scoring import DEFAULT_METHOD, SCORERS
     from summarize.outputs.smartcut import CUT_MODES, DEFAULT_CUT
+    from summarize.total_selection import DEFAULT_MIN_SHOT
     from summarize.scoring.contrastive import VARIANTS
 
     assert names.BACKBONE_NAMES == tuple(BACKBONES) and names.DEFAULT_BACKBONE == DEFAULT_BACKBONE
@@ -198,3 +199,4 @@ def test_the_names_offered_match_the_registries():
     assert names.CUT_MODES == tuple(CUT_MODES) and names.DEFAULT_CUT == DEFAULT_CUT
     assert names.DECODERS == ("auto", *BACKENDS)
     assert names.SAMPLING_MODES == SAMPLING_MODES and names.RUNTIMES == RUNTIMES
+    assert names.DEFAULT_MIN_SHOT == DEFAULT_MIN_SHOT

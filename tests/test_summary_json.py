@@ -68,7 +68,7 @@ def test_the_schema_describes_this_format_version():
     assert document_schema["$id"].endswith(f"summary-{FORMAT_VERSION}.json")
     assert document_schema["properties"]["format"] == {"const": FORMAT}
     assert document_schema["properties"]["format_version"] == {"const": FORMAT_VERSION}
-    assert (FORMAT, FORMAT_VERSION) == ("summarize.summary", 2)  # 2: the budget counts seconds
+    assert (FORMAT, FORMAT_VERSION) == ("summarize.summary", 3)  # 3: shots on picture cuts, selection rules
 
 
 # ---- the document itself (summary_document), from hand-made parts: no video, no network ----
@@ -77,6 +77,7 @@ def test_the_schema_describes_this_format_version():
 def _parts(tmp_path, salvage=False, note=None):
     from types import SimpleNamespace
 
+    from summarize.boundaries import Boundary
     from summarize.decoding import VideoInfo
     from summarize.features import VideoFeatures
     from summarize.pipeline import Analysis, SummaryOptions
@@ -92,15 +93,15 @@ def _parts(tmp_path, salvage=False, note=None):
                              fps=4.0, backbone="efficientnet-lite0", backbone_identity="x", from_cache=True)
     selection = Selection(bounds=np.array([[0, 4], [4, 10]]), values=np.array([0.25, 0.5]),
                           selected=np.array([False, True]), capacity=3, n_split=1, unit=0.1,
-                          weights=np.array([4, 6]))
+                          weights=np.array([4, 6]), split=np.array([False, False]))
     analysis = Analysis(features=features, scores=np.array([0.1234567, 0.5, 1.0, 0.0]),
                         change_points=np.array([2]), selection=selection, timings={"total": 1.234567},
-                        source_identity=(1, 2, 99, 3))
+                        source_identity=(1, 2, 99, 3), boundaries=[Boundary(4, "cut")])
     meta = SimpleNamespace(name="efficientnet-lite0", feature_dim=1280, trained_on="ImageNet-1k", source="pypi",
                            resize=256, crop=224)
     summarizer = SimpleNamespace(
         options=SummaryOptions(budget=0.5, kts_vmax=1.5, kts_block_size=300, min_fill=0.25, video_preset="fast",
-                               video_crf=20, salvage=salvage),
+                               video_crf=20, salvage=salvage, selection="benchmark"),
         backbone=SimpleNamespace(weights_meta=meta, weights_file=None, runtime="onnxruntime"), device="cpu",
         cache=object(),
         scorer=SimpleNamespace(name="contrastive", params={"k": 0.1}),
@@ -133,22 +134,39 @@ def test_the_document_holds_every_part_of_the_run(tmp_path):
         "method": {"name": "contrastive", "params": {"k": 0.1}},
         "options": {"fingerprint": "0123456789abcdef", "values": {"budget": 0.5}},
         "segmentation": {"method": "kts", "params": {"kernel": "linear", "vmax": 1.5, "block_size": 300},
-                         "n_shots": 2},
-        "selection": {"method": "knapsack", "budget": 0.5, "capacity_frames": 3, "selected_frames": 6,
-                      "achieved": 0.6, "weights": "seconds", "capacity_seconds": 0.3, "min_fill": 0.25,
-                      "shots_split": 1, "n_shots": 2},
+                         "n_shots": 2, "boundaries": {"cut": 1, "sample": 0, "params": {
+                             "min_change": 15.0, "min_colour_change": 15.0, "ratio": 3.0}}},
+        "selection": {"method": "knapsack", "rule": "benchmark", "budget": 0.5, "duration": None,
+                      "capacity_frames": 3, "min_fill": 0.25, "selected_frames": 6, "achieved": 0.6,
+                      "weights": "seconds", "capacity_seconds": 0.3, "shots_split": 1, "n_shots": 2},
         "summary": {"duration": 0.6, "n_shots": 1},
-        "samples": {"time": [0.0, 0.25, 0.5, 0.75], "frame": [0, 2, 5, 7], "score": [0.123457, 0.5, 1.0, 0.0]},
+        "samples": {"time": [0.0, 0.25, 0.5, 0.75], "frame": [0, 2, 5, 7], "frame_time": [0.0, 0.2, 0.5, 0.7],
+                    "score": [0.123457, 0.5, 1.0, 0.0]},
         "shots": [{"index": 0, "start": 0.0, "end": 0.4, "start_frame": 0, "end_frame": 4, "score": 0.25,
-                   "selected": False},
+                   "boundary": "start", "split": False, "selected": False},
                   {"index": 1, "start": 0.4, "end": 1.0, "start_frame": 4, "end_frame": 10, "score": 0.5,
-                   "selected": True}],
+                   "boundary": "cut", "split": False, "selected": True}],
         "outputs": {"json": str((tmp_path / "t.json").resolve()), "video": str((tmp_path / "t.mp4").resolve()),
                     "video_encoding": {"codec": "h264", "encoder": "libx264", "preset": "fast", "crf": 20,
                                        "audio": "aac"}},
         "run": {"device": "cpu", "runtime": "onnxruntime", "feature_cache": "hit", "timings": {"total": 1.2346}},
     }
     assert all(type(v) is int for v in doc["samples"]["frame"])
+
+
+def test_the_document_records_the_rule_and_what_was_asked(tmp_path):
+    """--selection total records its own parameters (not the benchmark's capacity_frames and
+    min_fill); --duration records the seconds asked for and their share of the video."""
+    from summarize.pipeline import SummaryOptions
+
+    summarizer, analysis, _ = _parts(tmp_path)
+    summarizer.options = SummaryOptions(duration=0.25, min_shot=0.5)
+    section = _document(summarizer, analysis, tmp_path / "t.json", None)["selection"]
+    assert section == {"method": "knapsack", "rule": "total", "budget": 0.25, "duration": 0.25, "min_shot": 0.5,
+                       "max_piece": 4.0, "frame_unit": 0.1, "selected_frames": 6, "achieved": 0.6, "weights": "seconds",
+                       "capacity_seconds": 0.3, "shots_split": 1, "n_shots": 2}
+    summarizer.options = SummaryOptions(duration=30.0)  # more than the video: all of it
+    assert _document(summarizer, analysis, tmp_path / "t.json", None)["selection"]["budget"] == 1.0
 
 
 def test_the_document_records_salvage_notes_and_what_the_writer_did(tmp_path):

@@ -16,10 +16,10 @@ from rich.table import Table
 from ..loading import signals_held
 from ..paths import shown
 from .exits import fail
-from .options import (ADAPT, BACKBONE, BATCH_SIZE, BUDGET, CHECKPOINT, CRF, CUT, DECODER, DEVICE, EXPORT, FPS, METHOD,
-                      NO_CACHE, NO_VIDEO, PLOT, PRESET, QUIET, RAY, RETRIES, RUNTIME, SALVAGE, SAMPLING, SEED, STRIDE,
-                      VARIANT, WEIGHTS, BackboneName, Cut, Decoder, Device, Method, Preset, Runtime, Sampling, Variant,
-                      check_request, declared_params, options_from_cli)
+from .options import (ADAPT, BACKBONE, BATCH_SIZE, BUDGET, CHECKPOINT, CRF, CUT, DECODER, DEVICE, DURATION, EXPORT,
+                      FPS, METHOD, MIN_SHOT, NO_CACHE, NO_VIDEO, PLOT, PRESET, QUIET, RAY, RETRIES, RUNTIME, SALVAGE, SAMPLING,
+                      SEED, SELECTION, STRIDE, VARIANT, WEIGHTS, BackboneName, Cut, Decoder, Device, Method, Preset,
+                      Runtime, Sampling, SelectionRule, Variant, check_request, declared_params, options_from_cli)
 from .progress import STAGE_LABELS, stderr_console
 from .signals import interrupt_on_signals
 
@@ -136,6 +136,9 @@ def batch_command(
     force: bool = typer.Option(False, "--force", help="Redo videos whose summaries are up to date."),
     method: Method = METHOD,
     budget: float = BUDGET,
+    duration: str = DURATION,
+    selection: SelectionRule = SELECTION,
+    min_shot: float = MIN_SHOT,
     fps: float = FPS,
     backbone: BackboneName = BACKBONE,
     weights: Path = WEIGHTS,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -10,7 +11,8 @@ from typing import TYPE_CHECKING
 import typer
 
 from ..names import (BACKBONE_NAMES, CUT_MODES, DECODERS, DEFAULT_BACKBONE, DEFAULT_CUT, DEFAULT_METHOD,
-                     DEVICE_CHOICES, METHOD_NAMES, RUNTIMES, SAMPLING_MODES, VARIANTS, X264_PRESETS)
+                     DEFAULT_MIN_SHOT, DEVICE_CHOICES, METHOD_NAMES, RUNTIMES, SAMPLING_MODES, SELECTIONS, VARIANTS,
+                     X264_PRESETS)
 
 if TYPE_CHECKING:
     from ..options import SummaryOptions
@@ -24,9 +26,21 @@ Cut = enum.Enum("Cut", {name: name for name in CUT_MODES}, type=str)
 Decoder = enum.Enum("Decoder", {name: name for name in DECODERS}, type=str)
 Sampling = enum.Enum("Sampling", {name: name for name in SAMPLING_MODES}, type=str)
 Runtime = enum.Enum("Runtime", {name: name for name in RUNTIMES}, type=str)
+SelectionRule = enum.Enum("SelectionRule", {name: name for name in SELECTIONS}, type=str)
+DEFAULT_BUDGET = 0.15
 
 METHOD = typer.Option(DEFAULT_METHOD, "--method", "-m", help="How frames are scored.")
-BUDGET = typer.Option(0.15, "--budget", "-b", help="Length of the summary as a fraction of the video, 0 < b <= 1.")
+BUDGET = typer.Option(None, "--budget", "-b", show_default=False,
+                      help="Length of the summary as a fraction of the video, 0 < b <= 1.  "
+                      f"[default: {DEFAULT_BUDGET}]")
+DURATION = typer.Option(None, "--duration", metavar="TIME",
+                        help="Length of the summary as a time instead of --budget: 60, 60s, 1:30, 1m30s, 2m, 1:02:03.")
+SELECTION = typer.Option(SELECTIONS[0], "--selection",
+                         help="How shots are chosen: total keeps the shots that hold the most importance in all (long "
+                         "shots cut where they matter least, none shorter than --min-shot); benchmark is the "
+                         "published rule of summarize eval (a shot is worth its mean score; shots halved to fill).")
+MIN_SHOT = typer.Option(DEFAULT_MIN_SHOT, "--min-shot", metavar="SECONDS",
+                        help="--selection total: no kept shot is shorter (unless the video has none this long).")
 FPS = typer.Option(2.0, "--fps", help="Frames sampled per second for scoring (2 is the benchmark rate).")
 BACKBONE = typer.Option(DEFAULT_BACKBONE, "--backbone", help="ImageNet CNN that turns frames into features.")
 WEIGHTS = typer.Option(None, "--weights", metavar="PATH",
@@ -83,18 +97,24 @@ def _value(choice) -> str:
 def options_from_cli(method, budget, fps, backbone, weights: Path | None, device, batch_size, variant, no_cache,
                      preset="superfast", crf=23, checkpoint=None, stride=2, adapt=0, seed=0,
                      salvage=False, cut=DEFAULT_CUT, decoder="auto", sampling="uniform",
-                     runtime="auto") -> SummaryOptions:
+                     runtime="auto", duration: str | None = None, selection=SELECTIONS[0],
+                     min_shot=DEFAULT_MIN_SHOT) -> SummaryOptions:
     """The summary options of the command line, checked: a wrong value is answered before
     PyTorch is imported. ``method_params`` holds every method option until
     ``declared_params`` keeps those of the chosen method (that needs the registry)."""
     from ..options import SummaryOptions
 
+    if budget is not None and duration is not None:
+        raise typer.BadParameter("give the summary's length once: --budget (a fraction) or --duration (a time)",
+                                 param_hint="--duration")
     return SummaryOptions(
         method=_value(method),
         method_params={"variant": _value(variant) if variant is not None else None,
                        "checkpoint": str(checkpoint) if checkpoint else None, "stride": stride, "adapt": adapt,
                        "seed": seed},
-        budget=budget, fps=fps,
+        budget=DEFAULT_BUDGET if budget is None else budget,
+        duration=None if duration is None else parse_duration(duration),
+        selection=_value(selection), min_shot=min_shot, fps=fps,
         backbone=_value(backbone), weights=str(weights) if weights else None, device=_value(device),
         batch_size=batch_size, cache=not no_cache, video_preset=_value(preset), video_crf=crf, salvage=salvage,
         video_cut=_value(cut), decoder=_value(decoder), sampling=_value(sampling), runtime=_value(runtime),
@@ -130,6 +150,29 @@ def check_request(options: SummaryOptions, export: str | None, report: bool, plo
     check_device(options.device)
     check_extras_available(**extras)
     return extras
+
+
+_DURATION = re.compile(r"^(?:(?P<h>\d+(?:\.\d*)?)h)?(?:(?P<m>\d+(?:\.\d*)?)m)?(?:(?P<s>\d+(?:\.\d*)?)s?)?$")
+
+
+def parse_duration(text: str) -> float:
+    """Seconds in ``text``: 90, 90s, 1.5m, 1m30s, 1h5m, 1:30 (minutes:seconds) or 1:02:03."""
+    value = text.strip().lower()
+    if ":" in value:
+        parts = value.split(":")
+        if len(parts) <= 3 and all(re.fullmatch(r"\d+(?:\.\d*)?", p) for p in parts):
+            seconds = 0.0
+            for part in parts:
+                seconds = seconds * 60 + float(part)
+            return seconds
+    else:
+        match = _DURATION.match(value)
+        if value and match:
+            h, m, s = (float(match.group(k) or 0) for k in "hms")
+            return h * 3600 + m * 60 + s
+    raise typer.BadParameter(f"{text!r} is not a time: write seconds (90, 90s), minutes (1m30s, 1:30) "
+                             f"or hours (1h5m, 1:02:03)", param_hint="--duration")
+
 
 
 REPORT = typer.Option(False, "--report", help="Also write NAME.summary.html: the importance plot, a keyframe per "

@@ -15,7 +15,7 @@ STAGE_LABELS = {
     "model": "Loading model",
     "features": "Decoding + features",
     "scoring": "Scoring",
-    "segmentation": "Shots (KTS)",
+    "segmentation": "Shots + cut frames",
     "selection": "Selecting shots",
     "writing": "Writing summary",
     "extras": "Report + exports",

@@ -12,10 +12,10 @@ from rich.table import Table
 from ..loading import signals_held
 from ..paths import shown
 from .exits import fail
-from .options import (ADAPT, BACKBONE, BATCH_SIZE, BUDGET, CHECKPOINT, CRF, CUT, DECODER, DEVICE, EXPORT, FPS, METHOD,
-                      NO_CACHE, NO_VIDEO, PLOT, PRESET, QUIET, REPORT, RUNTIME, SALVAGE, SAMPLING, SEED, STRIDE,
-                      VARIANT, WEIGHTS, BackboneName, Cut, Decoder, Device, Method, Preset, Runtime, Sampling, Variant,
-                      check_request, declared_params, options_from_cli)
+from .options import (ADAPT, BACKBONE, BATCH_SIZE, BUDGET, CHECKPOINT, CRF, CUT, DECODER, DEVICE, DURATION, EXPORT,
+                      FPS, METHOD, MIN_SHOT, NO_CACHE, NO_VIDEO, PLOT, PRESET, QUIET, REPORT, RUNTIME, SALVAGE, SAMPLING,
+                      SEED, SELECTION, STRIDE, VARIANT, WEIGHTS, BackboneName, Cut, Decoder, Device, Method, Preset,
+                      Runtime, Sampling, SelectionRule, Variant, check_request, declared_params, options_from_cli)
 from .progress import stage_progress
 from .signals import interrupt_on_signals
 
@@ -31,8 +31,11 @@ def result_table(result: SummaryResult, extras: list[Path] = ()) -> Table:
     table.add_column()
     table.add_row("Input", f"{info['file_name']}  ({_clock(info['duration'])}, {info['width']}x{info['height']})")
     found = doc["segmentation"]["n_shots"]
-    table.add_row("Shots found", _count(found, "shot") + " by KTS"
-                  + (f", split into {len(doc['shots'])} to fit the budget" if sel["shots_split"] else ""))
+    cuts = doc["segmentation"]["boundaries"]["cut"]
+    why = "to fit the budget" if sel["rule"] == "benchmark" else "where they matter least"
+    on_cuts = f" ({cuts} starting on a picture cut)" if cuts else ""
+    table.add_row("Shots found", _count(found, "shot") + " by KTS" + on_cuts
+                  + (f", cut into {len(doc['shots'])} pieces {why}" if sel["shots_split"] else ""))
     table.add_row("Kept", f"{_clock(doc['summary']['duration'])} in {_count(doc['summary']['n_shots'], 'shot')} "
                   f"({100 * sel['achieved']:.1f}% of the duration; budget {100 * sel['budget']:.1f}%)")
     if result.video_path is not None:
@@ -70,6 +73,9 @@ def video_command(
                                  exists=False, dir_okay=True),
     method: Method = METHOD,
     budget: float = BUDGET,
+    duration: str = DURATION,
+    selection: SelectionRule = SELECTION,
+    min_shot: float = MIN_SHOT,
     fps: float = FPS,
     backbone: BackboneName = BACKBONE,
     weights: Path = WEIGHTS,
@@ -101,7 +107,8 @@ def video_command(
     # a missing file or existing outputs are answered before PyTorch loads (seconds).
     options = options_from_cli(method, budget, fps, backbone, weights, device, batch_size, variant, no_cache,
                                preset, crf, checkpoint, stride, adapt, seed, salvage, cut=cut, decoder=decoder,
-                               sampling=sampling, runtime=runtime)
+                               sampling=sampling, runtime=runtime, duration=duration,
+                               selection=selection, min_shot=min_shot)
     extras = check_request(options, export, report, plot)
     _check_files(video, output_dir, overwrite, not no_video, extras)
     with signals_held():  # here, not at the top: --help must not wait for PyTorch

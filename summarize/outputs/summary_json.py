@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
+import numpy as np
+
 from .._version import __version__
 from ..errors import OutputError
 from ..paths import exact_bytes, from_record, shown, text_safe
@@ -24,8 +26,10 @@ if TYPE_CHECKING:
 FORMAT = "summarize.summary"
 # 2: the budget is a fraction of the duration (shots weigh seconds, not frames), with
 # selection.weights/capacity_seconds, --salvage's input.damaged/missing and
-# outputs.video_encoding.concealed. Batch runs redo summaries of another version.
-FORMAT_VERSION = 2
+# outputs.video_encoding.concealed. 3: shots start on picture cuts (shots[].boundary, split,
+# segmentation.boundaries), the selection rule (selection.rule, duration, min_shot, max_piece)
+# and samples.frame_time. Batch runs redo summaries of another version.
+FORMAT_VERSION = 3
 
 
 def schema() -> dict[str, Any]:
@@ -83,6 +87,11 @@ class SummaryFacts:
     device: str
     feature_cache: str  # hit, miss or off
     timings: dict[str, float]
+    boundaries: dict[str, Any]  # segmentation.boundaries: cuts found, sample boundaries kept, the rule's parameters
+    boundary_kinds: Sequence[str]  # how each shot of ``selection`` starts: start, cut or sample
+    sample_frame_times: Sequence[float]  # when the frame each sample shows starts
+    frame_unit: float | None  # --selection total: the seconds one weight unit stands for
+    n_played_shots: int  # kept shots as the summary plays them (touching ones are one)
     timecode: dict[str, Any] | None = None  # the source's own start time code (decoding/timecode.py)
     runtime: str = "torch"  # what ran the network (backbones: torch or onnxruntime)
 
@@ -137,12 +146,39 @@ def _sampling_section(facts: SummaryFacts) -> dict[str, Any]:
             "rule": "samples at k/fps seconds; each takes the frame on screen at that instant"}
 
 
+def _selection_section(facts: SummaryFacts) -> dict[str, Any]:
+    """How the shots were chosen: the rule, what was asked and what it came to."""
+    from ..total_selection import MAX_PIECE
+
+    sel, opts, duration = facts.selection, facts.options, facts.info.duration
+    if opts.duration is None:
+        budget = opts.budget
+    else:  # the fraction the time asked for is of the video (all of it at most)
+        budget = min(1.0, opts.duration / duration) if duration > 0 else 1.0
+    section = {"method": "knapsack", "rule": opts.selection, "budget": round(budget, 6), "duration": opts.duration}
+    if opts.selection == "benchmark":
+        section.update({"capacity_frames": sel.capacity, "min_fill": opts.min_fill})
+    else:
+        section.update({"min_shot": opts.min_shot, "max_piece": MAX_PIECE, "frame_unit": facts.frame_unit})
+    section.update({
+        "selected_frames": sel.selected_frames,
+        "achieved": round(facts.kept_seconds / duration, 6) if duration > 0 else 0.0,
+        "weights": "seconds",
+        "capacity_seconds": round(sel.capacity * sel.unit, 6) if sel.unit else None,
+        "shots_split": sel.n_split,
+        "n_shots": len(sel.bounds),
+    })
+    return section
+
+
 def summary_document(facts: SummaryFacts, json_path: Path, video_path: Path | None,
                      written: Any = None) -> dict[str, Any]:
     """The summary JSON of ``facts`` (see ``summary.schema.json``); ``written``: what the
     video writer reports (how it cut), None without a video."""
     sel, opts, info = facts.selection, facts.options, facts.info
     shot_times = facts.shot_times
+    kinds = facts.boundary_kinds
+    split = sel.split if sel.split is not None else np.zeros(len(sel.bounds), dtype=bool)
     document = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -156,23 +192,15 @@ def summary_document(facts: SummaryFacts, json_path: Path, video_path: Path | No
             "method": "kts",
             "params": {"kernel": "linear", "vmax": opts.kts_vmax, "block_size": opts.kts_block_size},
             "n_shots": facts.n_kts_shots,
+            "boundaries": dict(facts.boundaries),
         },
-        "selection": {
-            "method": "knapsack",
-            "budget": opts.budget,
-            "capacity_frames": sel.capacity,
-            "selected_frames": sel.selected_frames,
-            "achieved": round(facts.kept_seconds / info.duration, 6) if info.duration > 0 else 0.0,
-            "weights": "seconds",
-            "capacity_seconds": round(sel.capacity * sel.unit, 6) if sel.unit else None,
-            "min_fill": opts.min_fill,
-            "shots_split": sel.n_split,
-            "n_shots": len(sel.bounds),
-        },
-        "summary": {"duration": round(facts.kept_seconds, 6), "n_shots": int(sel.selected.sum())},
+        "selection": _selection_section(facts),
+        # Shots as the summary plays them: kept pieces that touch are one.
+        "summary": {"duration": round(facts.kept_seconds, 6), "n_shots": facts.n_played_shots},
         "samples": {
             "time": rounded_list(facts.sample_times),
             "frame": [int(f) for f in facts.sample_frames],
+            "frame_time": rounded_list(facts.sample_frame_times),
             "score": rounded_list(facts.scores),
         },
         "shots": [
@@ -183,6 +211,8 @@ def summary_document(facts: SummaryFacts, json_path: Path, video_path: Path | No
                 "start_frame": int(sel.bounds[i, 0]),
                 "end_frame": int(sel.bounds[i, 1]),
                 "score": round(float(sel.values[i]), 6),
+                "boundary": kinds[i],
+                "split": bool(split[i]),
                 "selected": bool(sel.selected[i]),
             }
             for i in range(len(sel.bounds))
