@@ -13,6 +13,11 @@ every outcome against what each file calls for:
 - ``either``: one of the two (damage the decoder may conceal, a stream with no declared
   duration cut short).
 
+The files named ``t19-*`` are the media matrix of ``tests/media.py`` (ordinary and odd
+timelines, offsets, edit lists, empty audio tracks, issue 19) and some of them cut short;
+an ok row of a matrix file must also have the duration and frame count its packets give
+(``media.packets``, within one frame).
+
 Counts: handled correctly, tracebacks (internal errors), wrong outputs with exit 0 (an
 ok row whose outputs do not check, or an ok row where an error was due), and leftovers
 after kills (partial files left once a SIGKILLed or SIGTERMed batch was run again).
@@ -40,7 +45,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from summarize.outputs.verify import ExpectedShot, check_summary_video  # noqa: E402
-from tests import damaged  # noqa: E402
+from tests import damaged, media  # noqa: E402
 from tests.synthetic import write_video  # noqa: E402
 
 SCENES = [(0, 2.0), (1, 2.0), (2, 2.0), (3, 2.0)]
@@ -134,8 +139,31 @@ def generate(folder: Path) -> dict[str, str]:
             name = f"bitrot-{int(at * 100)}.{kind}"
             damaged.bit_rot(source, folder / name, at=at, length=2000, seed=int(at * 10))
             expected[name] = "either"
+    matrix(folder, work, expected)
     shutil.rmtree(work)
     return expected
+
+
+def matrix(folder: Path, work: Path, expected: dict[str, str]) -> None:
+    """The media matrix (``t19-*``), some of it cut short, and AVIs whose header states a
+    wrong length."""
+    for name, make in media.MATRIX.items():
+        case = make(work)
+        target = folder / f"t19-{name}{case.path.suffix}"
+        shutil.move(case.path, target)
+        expected[target.name] = "ok"
+    for name in ("offset-10h-mkv", "last-duration-lost-mkv", "vfr-60-then-1-mkv", "edit-list-mp4"):
+        source = folder / f"t19-{name}{'.mp4' if name.endswith('mp4') else '.mkv'}"
+        cut = damaged.truncated(source, folder / f"t19-cut-{source.name}", 0.6)
+        expected[cut.name] = "error"
+    avi = write_video(work / "avi.avi", SCENES, width=96, height=64, codec="mpeg4", audio_codec="pcm_s16le",
+                      time_base=Fraction(1, 25)).path
+    for length, want in ((50, "ok"), (0, "ok"), (1_000_000, "error")):  # in the AVI and stream headers
+        data = bytearray(avi.read_bytes())
+        main, video = data.find(b"avih") + 8, data.find(b"strh") + 8
+        data[main + 16 : main + 20] = data[video + 32 : video + 36] = length.to_bytes(4, "little")
+        (folder / f"t19-avi-length-{length}.avi").write_bytes(bytes(data))
+        expected[f"t19-avi-length-{length}.avi"] = want
 
 
 def run_batch(folder: Path, out: Path, *extra: str, timeout: float = 3600) -> subprocess.CompletedProcess:
@@ -161,6 +189,20 @@ def check_ok(json_path: Path, video_path: Path) -> str | None:
     return None
 
 
+def check_timeline(source: Path, json_path: Path) -> str | None:
+    """For a file of the media matrix: None when the JSON's duration and frame count are its
+    packets' (within one frame); else what differs."""
+    if not source.name.startswith("t19-") or source.name.startswith("t19-avi"):
+        return None
+    packets = media.packets(source)
+    doc = json.loads(json_path.read_text())["input"]
+    frame = max(packets.frame, packets.last_duration) + 1e-3
+    if abs(doc["duration"] - packets.duration) > frame or doc["n_frames"] != len(packets.starts):
+        return (f"the JSON says {doc['duration']:.3f} s in {doc['n_frames']} frames, the packets "
+                f"{packets.duration:.3f} s in {len(packets.starts)}")
+    return None
+
+
 def outputs(out: Path, row: dict) -> tuple[Path, Path]:
     """The JSON and MP4 of an index row (names are made unique when stems collide)."""
     return out / (row["summary_json"] or "-"), out / (row["summary_video"] or "-")
@@ -178,31 +220,31 @@ def main() -> None:
     parser.add_argument("--only", default=None, help="keep the files whose names contain one of these (a,b,...)")
     args = parser.parse_args()
     base = args.folder or Path(tempfile.mkdtemp(prefix="summarize-damaged-"))
-    media, out = base / "media", base / "out"
-    expected = generate(media)
+    media_dir, out = base / "media", base / "out"
+    expected = generate(media_dir)
     if args.only:
         keep = args.only.split(",")
         for name in [n for n in expected if not any(k in n for k in keep)]:
-            (media / name).unlink()
+            (media_dir / name).unlink()
             del expected[name]
-    print(f"{len(expected)} files in {media}")
+    print(f"{len(expected)} files in {media_dir}")
 
-    correct, tracebacks, wrong = count(media, out, expected)
+    correct, tracebacks, wrong = count(media_dir, out, expected)
     if args.salvage:
         # Damaged and cut-short files may now be summarized (what decodes), never wrongly.
         lenient = {name: "either" if name.startswith(("bitrot", "truncated")) else want
                    for name, want in expected.items()}
-        counts = count(media, base / "out-salvage", lenient, "--salvage")
+        counts = count(media_dir, base / "out-salvage", lenient, "--salvage")
         print(f"with --salvage: handled correctly {counts[0]}, tracebacks {counts[1]}, "
               f"wrong outputs with exit 0 {counts[2]}")
         tracebacks, wrong = tracebacks + counts[1], wrong + counts[2]
-    return kill_runs(base, media, args.kills, expected, correct, tracebacks, wrong)
+    return kill_runs(base, media_dir, args.kills, expected, correct, tracebacks, wrong)
 
 
-def count(media: Path, out: Path, expected: dict[str, str], *extra: str) -> tuple[int, int, int]:
-    """One batch run over ``media``: (handled correctly, tracebacks, wrong outputs with exit 0)."""
+def count(media_dir: Path, out: Path, expected: dict[str, str], *extra: str) -> tuple[int, int, int]:
+    """One batch run over ``media_dir``: (handled correctly, tracebacks, wrong outputs with exit 0)."""
     started = time.perf_counter()
-    result = run_batch(media, out, *extra)
+    result = run_batch(media_dir, out, *extra)
     seconds = time.perf_counter() - started
     index = {row["input"]: row for row in json.loads((out / "index.json").read_text())["videos"]}
     correct, tracebacks, wrong, notes = 0, 0, 0, []
@@ -217,7 +259,7 @@ def count(media: Path, out: Path, expected: dict[str, str], *extra: str) -> tupl
             notes.append(f"{name}: {row['reason']}")
             continue
         if row["status"] == "ok":
-            problem = check_ok(*outputs(out, row))
+            problem = check_ok(*outputs(out, row)) or check_timeline(media_dir / name, outputs(out, row)[0])
             if problem or want == "error":
                 wrong += 1
                 notes.append(f"{name}: exit-0 row but {problem or 'an error was due'}")
@@ -237,7 +279,7 @@ def count(media: Path, out: Path, expected: dict[str, str], *extra: str) -> tupl
     return correct, tracebacks, wrong
 
 
-def kill_runs(base: Path, media: Path, kills: int, expected: dict, correct: int, tracebacks: int,
+def kill_runs(base: Path, media_dir: Path, kills: int, expected: dict, correct: int, tracebacks: int,
               wrong: int) -> None:
     # Kills: SIGKILL or SIGTERM a batch at a random moment, then run it again.
     rng = random.Random(0)
@@ -246,7 +288,7 @@ def kill_runs(base: Path, media: Path, kills: int, expected: dict, correct: int,
     for n in range(kills):
         for sig in (signal.SIGKILL, signal.SIGTERM):
             target = base / f"kill-{n}-{sig.name}"
-            process = subprocess.Popen([sys.executable, "-m", "summarize", "batch", str(media), "-o", str(target),
+            process = subprocess.Popen([sys.executable, "-m", "summarize", "batch", str(media_dir), "-o", str(target),
                                         "-q", "--no-cache", "--pattern", "*"], env=env, stdout=subprocess.DEVNULL,
                                        stderr=subprocess.PIPE, text=True)
             time.sleep(rng.uniform(15, 60))
@@ -255,7 +297,7 @@ def kill_runs(base: Path, media: Path, kills: int, expected: dict, correct: int,
             if sig == signal.SIGTERM:
                 left += len(leftovers(target))
                 tracebacks += err.count("Traceback")
-            again = run_batch(media, target)
+            again = run_batch(media_dir, target)
             tracebacks += again.stderr.count("Traceback")
             left += len(leftovers(target))
             for row in json.loads((target / "index.json").read_text())["videos"]:

@@ -25,12 +25,13 @@ import torch
 
 from .ahead import Ahead
 from .backbones import Backbone
-from .decoding import FrameBatch, SamplingPlan, VideoInfo, open_video, plan_samples
+from .cache_dir import default_cache_dir
+from .decoding import SAMPLING_MODES, FrameBatch, SamplingPlan, VideoInfo, open_video, plan_samples
 from .digest import file_digest, text_digest
 from .errors import InputError, UsageError
 
 # Bump when the way features are computed changes, so stale cache entries are not reused.
-FEATURE_FORMAT = 2  # 2: PyAV scales like decord (decoding/scaler.py)
+FEATURE_FORMAT = 3  # 2: PyAV scales like decord (decoding/scaler.py); 3: timelines of B-frames across seconds, edit lists, empty audio tracks
 
 log = logging.getLogger(__name__)
 
@@ -64,13 +65,6 @@ class VideoFeatures:
     @property
     def n_frames(self) -> int:
         return self.info.n_frames
-
-
-def default_cache_dir() -> Path:
-    if os.environ.get("SUMMARIZE_CACHE_DIR"):
-        return Path(os.environ["SUMMARIZE_CACHE_DIR"])
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return base / "summarize"
 
 
 class FeatureCache:
@@ -182,33 +176,45 @@ def _ranges(times: list[float], duration: float, frame: float) -> tuple:
     return tuple((round(a, 6), round(b, 6)) for a, b in ranges)
 
 
-def _plan(frame_times: np.ndarray, info: VideoInfo, fps: float,
-          span: tuple[int, int] | None) -> SamplingPlan:
-    """Samples of the whole video, or of the frames of ``span`` from its first frame's time."""
+def _plan(video, info: VideoInfo, fps: float, sampling: str, span: tuple[int, int] | None) -> SamplingPlan:
+    """Samples of the whole video, or of the frames of ``span`` from its first frame's time
+    (``sampling="keyframes"``: the keyframes among them, see ``decoding/keyframe_sampling.py``)."""
+    frame_times = np.asarray(video.frame_times, dtype=np.float64)
     if span is None:
+        if sampling == "keyframes":
+            return video.plan(sampling_rate(fps, info))
         return plan_samples(frame_times, info.duration, sampling_rate(fps, info))
     first, stop = span
-    frame_times = np.asarray(frame_times, dtype=np.float64)
     begin = frame_times[first]
     end = frame_times[stop] if stop < len(frame_times) else info.duration
     part = replace(info, n_frames=stop - first, duration=end - begin)
+    if sampling == "keyframes":
+        plan = video.plan(sampling_rate(fps, part))
+        inside = (plan.frame_indices >= first) & (plan.frame_indices < stop)
+        if inside.sum() < 2:
+            raise InputError(f"{info.path} has {int(inside.sum())} keyframe(s) to sample from {begin:.3f} s to "
+                             f"{end:.3f} s: --sampling keyframes needs at least 2 (use --sampling uniform)")
+        return SamplingPlan(fps=float(inside.sum()) / (end - begin), times=plan.times[inside],
+                            frame_indices=plan.frame_indices[inside])
     plan = plan_samples(frame_times[first:stop] - begin, end - begin, sampling_rate(fps, part))
     return SamplingPlan(fps=plan.fps, times=plan.times + begin, frame_indices=plan.frame_indices + first)
 
 
 def _extract(path: Path, backbone: Backbone, fps: float, batch_size: int, decoder: str,
              progress: Callable[[float], None] | None, threads: int, started: float,
-             salvage: bool = False, span: tuple[float, float | None] | None = None) -> VideoFeatures:
+             salvage: bool = False, sampling: str = "uniform",
+             span: tuple[float, float | None] | None = None) -> VideoFeatures:
     # The stack closes the decoding thread before the video: a thread left decoding from a
     # closed container (Ctrl-C, an error in the network) crashes the process.
     with open_video(path, short_side=backbone.weights_meta.resize, backend=decoder, threads=threads,
-                    salvage=salvage) as video, contextlib.ExitStack() as stack:
+                    salvage=salvage, sampling=sampling) as video, contextlib.ExitStack() as stack:
         info = video.info
         frames = None if span is None else frame_span(video.frame_times, info.duration, *span, path=path)
-        plan = _plan(video.frame_times, info, fps, frames)
+        plan = _plan(video, info, fps, sampling, frames)
         fps = plan.fps
-        log.debug("%s: %s decoder, %d frames, %.3f s; %d samples at %g fps%s", path, info.backend, info.n_frames,
-                  info.duration, len(plan), fps, f" from frames {frames[0]} to {frames[1]}" if frames else "")
+        log.debug("%s: %s decoder, %d frames, %.3f s; %d samples at %g fps (%s)%s", path, info.backend,
+                  info.n_frames, info.duration, len(plan), fps, sampling,
+                  f" from frames {frames[0]} to {frames[1]}" if frames else "")
         if len(plan) < 2:
             raise InputError(f"{path} holds a single video frame: there is nothing to summarize")
         # Cost follows the content: samples that show the same frame (a long frame of a
@@ -330,15 +336,20 @@ def chosen_decoder(decoder: str, on_gpu: bool) -> str:
 def extract_features(path: str | Path, backbone: Backbone, *, fps: float = 2.0, batch_size: int = 32,
                      cache: FeatureCache | None = None, decoder: str = "auto",
                      progress: Callable[[float], None] | None = None, threads: int = 0,
-                     salvage: bool = False, span: tuple[float, float | None] | None = None) -> VideoFeatures:
+                     salvage: bool = False, sampling: str = "uniform",
+                     span: tuple[float, float | None] | None = None) -> VideoFeatures:
     """Sample ``path`` at ``fps`` and return the backbone features of those frames.
 
     ``threads`` caps the decoder's threads (0: its own choice); PyTorch's are set with
     ``torch.set_num_threads``. ``salvage``: see ``open_video`` (the ranges lost are in
-    ``info.damaged`` and ``info.missing``). ``span``: (start, end) seconds of the file to
-    sample (end None: to its end), see ``frame_span``; samples then start at the first
-    frame of the range and every time stays the file's.
+    ``info.damaged`` and ``info.missing``). ``sampling="keyframes"``: one sample per
+    keyframe instead, at most ``fps`` a second (``decoding/keyframe_sampling.py``).
+    ``span``: (start, end) seconds of the file to sample (end None: to its end), see
+    ``frame_span``; samples then start at the first frame of the range (uniform sampling)
+    and every time stays the file's.
     """
+    if sampling not in SAMPLING_MODES:
+        raise UsageError(f"unknown --sampling {sampling!r}; choose one of: {', '.join(SAMPLING_MODES)}")
     if fps <= 0:
         raise UsageError(f"--fps must be positive, got {fps}")
     if batch_size < 1:
@@ -346,12 +357,16 @@ def extract_features(path: str | Path, backbone: Backbone, *, fps: float = 2.0, 
     path = Path(path)
     key = None
     decoder = chosen_decoder(decoder, next(backbone.parameters()).device.type == "cuda")
+    if sampling == "keyframes":
+        decoder = "pyav"  # the keyframes alone decode in seconds on the CPU (keyframe_sampling.py)
     if cache is not None:
         from .decoding import check_path
 
         check_path(path)
         digest = file_digest(path)
-        key = cache.key(digest, backbone.identity, fps, decoder + ("+salvage" if salvage else ""), span)
+        key = cache.key(digest, backbone.identity, fps,
+                        decoder + ("+salvage" if salvage else "") + ("+keyframes" if sampling == "keyframes" else ""),
+                        span)
         hit = cache.load(key)
         log.debug("%s: feature cache %s (%s)", path, "hit" if hit is not None else "miss", key)
         if hit is not None:
@@ -363,7 +378,8 @@ def extract_features(path: str | Path, backbone: Backbone, *, fps: float = 2.0, 
             return hit
     started = time.perf_counter()
     try:
-        result = _extract(path, backbone, fps, batch_size, decoder, progress, threads, started, salvage, span)
+        result = _extract(path, backbone, fps, batch_size, decoder, progress, threads, started, salvage, sampling,
+                          span)
     except InputError as exc:
         if decoder != "decord" or getattr(exc, "backend", None) != "decord" or not path.exists():
             raise

@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import math
 import time
 from dataclasses import dataclass, field, fields, replace
 from fractions import Fraction
@@ -20,93 +19,39 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .backbones import DEFAULT_BACKBONE, Backbone, backbone_class, load_backbone
+from .backbones import Backbone, load_backbone
 from .device import resolve_device
 from .digest import file_digest, text_digest
-from .decoding import BACKENDS, check_path
+from .decoding import check_path
+from .decoding.timecode import read_timecode
 from .errors import InputError, OutputError, UsageError
 from .features import FeatureCache, VideoFeatures, extract_features
-from .naming import existing_shot_files, names_a_file, output_paths, shot_path, summary_paths  # noqa: F401 (output_paths: re-exported)
 from .outputs import FORMAT_VERSION, atomic_outputs, ensure_writable_dir, write_json, write_summary_video
-from .outputs.smartcut import CUT_MODES, DEFAULT_CUT
-from .outputs.summary_json import summary_document
+from .outputs.atomic import check_absent, temporary_sibling
+from .outputs.extras import extra_paths, planned_outputs, write_extras
+from .options import RUN_ONLY_OPTIONS, SummaryOptions
+from .outputs.smartcut import write_cut_video
+from .outputs.summary_json import SummaryFacts, summary_document
 from .outputs.verify import ExpectedShot, check_summary_video
-from .scoring import DEFAULT_METHOD, Scorer, get_scorer
-from .segmentation import DEFAULT_BLOCK_SIZE, DEFAULT_VMAX, kts
+from .paths import existing_shot_files, shot_path, shown, summary_paths
+from .scoring import Scorer, get_scorer
+from .boundaries import Boundary, BoundaryCache, boundary_counts, refine_boundaries
+from .segmentation import kts
 from .threads import one_torch_thread
 from .selection import Selection, frame_scores, select_shots
+from .total_selection import Budget, frame_unit, micros, select_total
 
-X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow")
 STAGES = ("model", "features", "scoring", "segmentation", "selection", "writing")
 # progress(stage, fraction). ("writing", 1.0) is reported once, after the outputs are renamed
 # into place, and never before: a caller may take it to mean "this video is done".
 ProgressFn = Callable[[str, float], None]
 WRITING_BEFORE_RENAME = 0.99  # the writer's own progress is capped here
-# Options that decide only how or where the work runs, never what a summary contains.
-RUN_ONLY_OPTIONS = frozenset({"device", "batch_size", "decoder", "cache", "cache_dir", "threads"})
 
 log = logging.getLogger(__name__)
 
 
 def _no_progress(stage: str, fraction: float) -> None:
     pass
-
-
-@dataclass
-class SummaryOptions:
-    """Everything that decides what a summary contains (and where it goes)."""
-
-    method: str = DEFAULT_METHOD
-    method_params: dict[str, Any] = field(default_factory=dict)
-    budget: float = 0.15
-    fps: float = 2.0
-    backbone: str = DEFAULT_BACKBONE
-    weights: str | None = None
-    device: str = "auto"
-    batch_size: int = 32
-    min_fill: float = 0.8
-    kts_vmax: float = DEFAULT_VMAX
-    kts_block_size: int = DEFAULT_BLOCK_SIZE
-    decoder: str = "auto"
-    video_preset: str = "superfast"  # libx264 speed/size trade-off for the summary MP4
-    video_crf: int = 23  # libx264 quality: lower is better and larger (0-51)
-    video_cut: str = DEFAULT_CUT  # exact (copy whole GOPs, encode the rest), keyframe (copy only), reencode
-    cache: bool = True
-    cache_dir: Path | None = None
-    threads: int = 0  # decoder and video encoder threads per video (0: FFmpeg's choice, every core)
-    salvage: bool = False  # summarize what decodes of a damaged or truncated file, recording what is lost
-    start: float = 0.0  # summarize the part of the file from here (seconds of the file)...
-    end: float | None = None  # ...to here (None: its end); all times stay the file's
-
-    def validate(self) -> "SummaryOptions":
-        if not (0 < self.budget <= 1):
-            raise UsageError(f"--budget must be in (0, 1] (a fraction of the duration), got {self.budget:g}")
-        if not self.fps > 0:
-            raise UsageError(f"--fps must be positive, got {self.fps:g}")
-        if self.batch_size < 1:
-            raise UsageError(f"--batch-size must be at least 1, got {self.batch_size}")
-        if not 0 <= self.min_fill <= 1:
-            raise UsageError(f"min_fill must be in [0, 1], got {self.min_fill:g}")
-        if self.video_preset not in X264_PRESETS:
-            raise UsageError(f"unknown --preset {self.video_preset!r}; choose one of: {', '.join(X264_PRESETS)}")
-        if not 0 <= self.video_crf <= 51:
-            raise UsageError(f"--crf must be in [0, 51], got {self.video_crf}")
-        if self.video_cut not in CUT_MODES:
-            raise UsageError(f"unknown --cut {self.video_cut!r}; choose one of: {', '.join(CUT_MODES)}")
-        if not (math.isfinite(self.kts_vmax) and self.kts_vmax >= 0):  # a NaN gave one shot silently
-            raise UsageError(f"kts_vmax must be a finite number of 0 or more, got {self.kts_vmax}")
-        if self.kts_block_size < 2:
-            raise UsageError(f"kts_block_size must be at least 2 samples, got {self.kts_block_size}")
-        if self.threads < 0:
-            raise UsageError(f"threads must be 0 (automatic) or more, got {self.threads}")
-        if self.decoder not in ("auto", *BACKENDS):
-            raise UsageError(f"unknown decoder {self.decoder!r}; choose one of: auto, {', '.join(BACKENDS)}")
-        if not (math.isfinite(self.start) and self.start >= 0):
-            raise UsageError(f"--start must be a time of 0 or more, got {self.start:g}")
-        if self.end is not None and not (math.isfinite(self.end) and self.end > self.start):
-            raise UsageError(f"--end must come after --start ({self.start:g} s), got {self.end:g}")
-        backbone_class(self.backbone)
-        return self
 
 
 @dataclass
@@ -119,6 +64,15 @@ class Analysis:
     selection: Selection  # over frame ranges
     timings: dict[str, float]
     source_identity: tuple | None = None  # the input's (device, inode, size, mtime) when it was read
+    boundaries: list[Boundary] = field(default_factory=list)  # where each change point's shot starts
+
+    def boundary_kinds(self) -> list[str]:
+        """How each shot of the selection starts: "start" (the video's first frame), "cut" (a
+        picture cut found in its change point's sampling interval), "sample" (KTS's sample,
+        or a cut made inside a shot: see ``selection.split``)."""
+        kinds = {b.frame: b.kind for b in self.boundaries}
+        first = self.features.frame_span[0]
+        return ["start" if a == first else kinds.get(int(a), "sample") for a in self.selection.bounds[:, 0]]
 
     def expected_shots(self, segments: list[tuple[float, float]] | None = None,
                        shots: np.ndarray | None = None) -> list[ExpectedShot]:
@@ -138,8 +92,11 @@ class Analysis:
             return shots
         shots = []
         for (a, b), (start, end) in zip(sel.bounds[mask], self.shot_times()[mask]):
+            # The last frame shown: one stamped with the time the shot ends at (a repeated
+            # timestamp) lasts no time.
+            last = min(int(b) - 1, max(int(np.searchsorted(ft, end - 1e-6)) - 1, int(a)))
             shots.append(ExpectedShot(frames=int(b - a), duration=float(end - start),
-                                      last_start=float(ft[b - 1] - ft[a]), source_start=float(start)))
+                                      last_start=float(ft[last] - ft[a]), source_start=float(start)))
         return shots
 
     def frame_ranges(self, shots: np.ndarray | None = None) -> list[tuple[int, int]]:
@@ -153,9 +110,13 @@ class Analysis:
                 merged.append([int(a), int(b)])
         return [(a, b) for a, b in merged]
 
+    def frame_ends(self) -> np.ndarray:
+        """Start of every frame and the end of the last (``exact_frame_times``)."""
+        return exact_frame_times(self.features.frame_times, self.features.info.duration)
+
     def shot_times(self) -> np.ndarray:
         """(S, 2) [start, end) seconds of every shot (after any split)."""
-        ends = exact_frame_times(self.features.frame_times, self.features.info.duration)
+        ends = self.frame_ends()
         return np.stack([ends[self.selection.bounds[:, 0]], ends[self.selection.bounds[:, 1]]], axis=1)
 
     def segments(self, shots: np.ndarray | None = None) -> list[tuple[float, float]]:
@@ -177,11 +138,16 @@ class Analysis:
     @property
     def duration(self) -> float:
         """Seconds summarized: the video's, or those of its ``--start``/``--end`` range."""
+        return summarized_duration(self.features)
+
+    def span(self) -> tuple[float, float, int, int] | None:
+        """With ``--start``/``--end``: [start, end) seconds and [first, stop) frames of the
+        part summarized; None for the whole video."""
         if self.features.span is None:
-            return float(self.features.info.duration)
-        first, stop = self.features.frame_span
-        ends = exact_frame_times(self.features.frame_times, self.features.info.duration)
-        return float(ends[stop] - ends[first])
+            return None
+        first, stop = self.features.span
+        ends = self.frame_ends()
+        return float(ends[first]), float(ends[stop]), int(first), int(stop)
 
 
 @dataclass
@@ -190,6 +156,7 @@ class SummaryResult:
     document: dict[str, Any]
     json_path: Path
     video_path: Path | None
+    extras: list[Path] = field(default_factory=list)  # the report, plot and exports written
 
     @property
     def timings(self) -> dict[str, float]:
@@ -212,6 +179,16 @@ def exact_frame_times(frame_times: np.ndarray, duration: float) -> np.ndarray:
     return np.round(times, 6)
 
 
+def summarized_duration(feats: VideoFeatures) -> float:
+    """Seconds summarized: the video's, or those of its ``--start``/``--end`` range (from the
+    start of its first frame to the end of its last)."""
+    if feats.span is None:
+        return float(feats.info.duration)
+    first, stop = feats.span
+    ends = exact_frame_times(feats.frame_times, feats.info.duration)
+    return float(ends[stop] - ends[first])
+
+
 def _canonical(value: Any) -> Any:
     """JSON-ready copy in which 2 and 2.0 are the same number (a fingerprint must not care)."""
     if isinstance(value, dict):
@@ -225,7 +202,12 @@ def _canonical(value: Any) -> Any:
 
 def sample_shot_bounds(change_points: np.ndarray, sample_frames: np.ndarray, n_frames: int) -> np.ndarray:
     """Frame ranges of the shots that start at the samples in ``change_points``."""
-    starts = np.unique(np.concatenate([[0], sample_frames[np.asarray(change_points, dtype=np.int64)]]))
+    return shot_bounds(sample_frames[np.asarray(change_points, dtype=np.int64)], n_frames)
+
+
+def shot_bounds(starts, n_frames: int) -> np.ndarray:
+    """Frame ranges of the shots that start at the frames ``starts`` (and at frame 0)."""
+    starts = np.unique(np.concatenate([[0], np.asarray(starts, dtype=np.int64)]))
     stops = np.append(starts[1:], n_frames)
     return np.stack([starts, stops], axis=1).astype(np.int64)
 
@@ -284,9 +266,11 @@ class Summarizer:
         values = {f.name: getattr(self.options, f.name) for f in fields(self.options)
                   if f.name not in RUN_ONLY_OPTIONS}
         values["method_params"] = dict(self.scorer.params)  # with the scorer's defaults filled in
-        for name, default in (("salvage", False), ("start", 0.0), ("end", None)):
+        for name, default in (("salvage", False), ("sampling", "uniform"), ("start", 0.0), ("end", None)):
             if values.get(name) == default:
                 values.pop(name, None)  # absent unless asked: earlier summaries stay up to date
+        if values["duration"] is not None:
+            values["budget"] = None  # the time asked for decides, not the fraction left at its default
         weights = self.options.weights
         values["weights"] = str(Path(weights).resolve()) if weights else "default"
         if weights:  # the content decides the features, not the name: new weights at the same path redo it
@@ -313,14 +297,16 @@ class Summarizer:
         """Another ``Summarizer`` with some options changed, sharing this one's model when
         the backbone, its weights and the device stay the same (it is loaded first)."""
         other = Summarizer(self.options, **overrides)
-        if all(getattr(other.options, k) == getattr(self.options, k) for k in ("backbone", "weights", "device")):
+        if all(getattr(other.options, k) == getattr(self.options, k)
+               for k in ("backbone", "weights", "device", "runtime")):
             other._backbone = self.backbone
         return other
 
     @property
     def backbone(self) -> Backbone:
         if self._backbone is None:
-            self._backbone = load_backbone(self.options.backbone, self.options.weights, self.device)
+            self._backbone = load_backbone(self.options.backbone, self.options.weights, self.device,
+                                           runtime=self.options.runtime)
         return self._backbone
 
     def features(self, path: str | Path, progress: ProgressFn = _no_progress) -> VideoFeatures:
@@ -332,7 +318,7 @@ class Summarizer:
             path, self.backbone, fps=self.options.fps, batch_size=self.options.batch_size,
             cache=self.cache, decoder=self.options.decoder,
             progress=lambda f: progress("features", f), threads=self.options.threads,
-            salvage=self.options.salvage, span=self.span,
+            salvage=self.options.salvage, sampling=self.options.sampling, span=self.span,
         )
 
     @property
@@ -366,65 +352,90 @@ class Summarizer:
         t0 = time.perf_counter()
         progress("segmentation", 0.0)
         change_points = kts(feats.features, vmax=opts.kts_vmax, block_size=opts.kts_block_size)
+        progress("segmentation", 0.5)
+        t1 = time.perf_counter()
+        # Each change point moved to the picture cut inside its sampling interval (boundaries.py).
+        cuts_cache = BoundaryCache(self.cache.directory.parent / "boundaries") if self.cache is not None else None
+        boundaries = refine_boundaries(feats.info.path, feats.frame_times, feats.info.start_time, feats.info.duration,
+                                       feats.frame_indices, change_points, threads=opts.threads, cache=cuts_cache,
+                                       digest=feats.content_digest)
+        timings["boundaries"] = time.perf_counter() - t1  # a part of "segmentation"
         progress("segmentation", 1.0)
         timings["segmentation"] = time.perf_counter() - t0
 
         t0 = time.perf_counter()
         progress("selection", 0.0)
-        # Shots and the budget cover the frames summarized (all, or those of --start/--end):
-        # the selection runs on frame numbers from the first of them, then back to the file's.
+        # Shots and the budget cover the frames summarized: all of them, or those of
+        # --start/--end (the first shot starts on the range's first frame, the cuts found
+        # inside it start the others).
         first, stop = feats.frame_span
-        in_span = feats.frame_indices - first
-        bounds = sample_shot_bounds(change_points, in_span, stop - first)
-        per_frame = frame_scores(scores, in_span, stop - first)
-        # The budget is a fraction of the duration: shots weigh their duration (for a
-        # constant frame rate that is their frame count, see selection.py).
-        durations = np.diff(np.append(feats.frame_times, feats.info.duration))[first:stop]
-        selection = select_shots(bounds, per_frame, opts.budget, min_fill=opts.min_fill,
-                                 frame_durations=np.maximum(durations, 0.0))
-        selection.bounds = selection.bounds + first
+        bounds = shot_bounds([b.frame - first for b in boundaries], stop - first) + first
+        selection = self._select(feats, scores, bounds)
         progress("selection", 1.0)
         timings["selection"] = time.perf_counter() - t0
-        log.debug("%s: %d samples, %d shots found, %d after splits, %d kept; scoring %.2f s, KTS %.2f s, "
-                  "selection %.2f s", feats.info.path, feats.n_samples, len(change_points) + 1, len(selection.bounds),
-                  int(selection.selected.sum()), timings["scoring"], timings["segmentation"], timings["selection"])
-        return Analysis(feats, scores, change_points, selection, timings)
+        log.debug("%s: %d samples, %d shots found (%d on a cut), %d pieces, %d kept; scoring %.2f s, "
+                  "segmentation %.2f s, selection %.2f s", feats.info.path, feats.n_samples, len(change_points) + 1,
+                  sum(b.kind == "cut" for b in boundaries), len(selection.bounds), int(selection.selected.sum()),
+                  timings["scoring"], timings["segmentation"], timings["selection"])
+        return Analysis(feats, scores, change_points, selection, timings, boundaries=boundaries)
+
+    def _select(self, feats: VideoFeatures, scores: np.ndarray, bounds: np.ndarray) -> Selection:
+        """The selection rule over the frames summarized (``feats.frame_span``): it runs on
+        frame numbers from the first of them, and its shots are given back in the file's."""
+        opts, info = self.options, feats.info
+        first, stop = feats.frame_span
+        bounds, samples = bounds - first, feats.frame_indices - first
+        if opts.selection == "total":
+            budget = Budget(seconds=opts.duration) if opts.duration is not None else Budget(fraction=opts.budget)
+            # µs of the start of each frame summarized and of the end of the last, as the JSON states them
+            ends = micros(exact_frame_times(feats.frame_times, info.duration)[first:stop + 1])
+            selection = select_total(bounds, scores, samples, ends, budget, opts.min_shot)
+        else:
+            duration = summarized_duration(feats)
+            fraction = opts.budget if opts.duration is None else min(1.0, opts.duration / duration)
+            per_frame = frame_scores(scores, samples, stop - first)
+            # The budget is a fraction of the duration: shots weigh their duration (for a
+            # constant frame rate that is their frame count, see selection.py).
+            durations = np.diff(np.append(feats.frame_times, info.duration))[first:stop]
+            selection = select_shots(bounds, per_frame, fraction, min_fill=opts.min_fill,
+                                     frame_durations=np.maximum(durations, 0.0))
+        return replace(selection, bounds=selection.bounds + first)
 
     def summarize(self, path: str | Path, output: str | Path | None = None, *, write_video: bool = True,
-                  overwrite: bool = False, progress: ProgressFn = _no_progress, split: bool = False,
-                  images: bool = False) -> SummaryResult:
-        """Analyze ``path`` and write ``NAME.summary.json`` (and ``NAME.summary.mp4``).
+                  overwrite: bool = False, progress: ProgressFn = _no_progress,
+                  extras: dict[str, Any] | None = None, split: bool = False, images: bool = False) -> SummaryResult:
+        """Analyze ``path`` and write ``NAME.summary.json`` (and ``NAME.summary.mp4``, and the
+        ``extras``, clips and images: see ``write``).
 
         ``output``: a folder for them (None: beside the video), or the summary file itself
-        when it ends in ``.mp4`` (``short.mp4`` and ``short.json``; see ``naming.summary_paths``).
-        ``split``: also one MP4 per kept shot; ``images``: a JPEG of every shot's middle frame
-        (``NAME-shot-007.mp4``/``.jpg`` for ``shots[6]``)."""
+        when it ends in ``.mp4`` (``short.mp4`` and ``short.json``; see ``paths.summary_paths``)."""
         started = time.perf_counter()
         path = Path(path)
-        video_path, json_path = summary_paths(path, output)
-        if not write_video and output is not None and names_a_file(output):
-            raise UsageError(f"-o {output} names the summary video, but --no-video writes none; give a folder")
-        targets = [json_path] + ([video_path] if write_video else [])
+        video_path, json_path = summary_paths(path, output, write_video)
         if not overwrite:
-            for target in targets + (existing_shot_files(json_path) if split or images else []):
-                if target.exists():
-                    raise OutputError(f"{target} already exists (use --overwrite to replace it)")
+            check_absent(planned_outputs(json_path, video_path if write_video else None, extras, split, images))
         check_path(path)  # a bad input fails before any output folder is created
         ensure_writable_dir(json_path.parent)  # before the long work, not after it
         analysis = self.analyze(path, progress)
         return self.write(analysis, json_path, video_path if write_video else None, progress=progress,
-                          started=started, overwrite=overwrite, split=split, images=images)
+                          started=started, overwrite=overwrite, extras=extras, split=split, images=images)
 
     def write(self, analysis: Analysis, json_path: Path, video_path: Path | None, *,
               progress: ProgressFn = _no_progress, started: float | None = None,
-              overwrite: bool = True, split: bool = False, images: bool = False) -> SummaryResult:
+              overwrite: bool = True, extras: dict[str, Any] | None = None, split: bool = False,
+              images: bool = False) -> SummaryResult:
         """Write the summary MP4 (unless ``video_path`` is None) and the JSON of ``analysis``,
-        with ``split`` one MP4 per kept shot and with ``images`` a JPEG per shot beside them.
+        the ``extras`` (``report``, ``plot``, ``exports``: see ``outputs/extras.py``), with
+        ``split`` one MP4 per kept shot and with ``images`` a JPEG of every shot's middle
+        frame (``NAME-shot-007.mp4``/``.jpg`` for ``shots[6]``, beside the JSON).
 
         ``started`` (a ``time.perf_counter()`` value) dates the run's total time. Every MP4
         is checked against the selection after writing (see ``outputs/verify.py``) and
-        written again by the exact path when it differs. Without ``overwrite``, existing
-        outputs (or outputs another run wrote meanwhile) are an ``OutputError``.
+        written again by the exact path when it differs. All the files are renamed into
+        place as one unit, the JSON last: a failure (a full disk while the report is
+        written) or Ctrl-C leaves none of them. Without ``overwrite``, existing outputs (or
+        outputs another run wrote meanwhile) are an ``OutputError``; with it, the clips and
+        images of an earlier run that this one does not write again are removed.
         """
         started = time.perf_counter() if started is None else started
         json_path = Path(json_path)
@@ -433,50 +444,92 @@ class Summarizer:
         timings = analysis.timings
         t0 = time.perf_counter()
         progress("writing", 0.0)
+        extras = extras or {}
         shots = np.arange(len(analysis.selection.bounds))
-        clips = [(i, shot_path(json_path, i + 1, ".mp4")) for i in shots[analysis.selection.selected]] if split else []
-        stills = [(i, shot_path(json_path, i + 1, ".jpg")) for i in shots] if images else []
-        finals = ([video_path] if video_path is not None else []) + [p for _, p in clips + stills] + [json_path]
-        parts = len(finals) - 1 - len(stills) + (1 if stills else 0)  # for the progress of the writing stage
+        clips = [(int(i), shot_path(json_path, i + 1, ".mp4")) for i in shots[analysis.selection.selected]] \
+            if split else []
+        stills = [(int(i), shot_path(json_path, i + 1, ".jpg")) for i in shots] if images else []
+        # The extras are written beside the JSON's temporary name, under the names they take
+        # beside a JSON of that name (write_extras writes exactly extra_paths), so they are
+        # temporary names of their finals too. The videos, images and extras are renamed into
+        # place before the JSON, so a JSON on disk always means a complete run.
+        json_temp = temporary_sibling(json_path)
+        media = ([video_path] if video_path is not None else []) + [p for _, p in clips + stills]
+        finals = [*media, *extra_paths(json_path, **extras), json_path]
+        temps = [*(temporary_sibling(p) for p in media), *extra_paths(json_temp, **extras), json_temp]
+        clip_temps = temps[len(media) - len(stills) - len(clips):len(media) - len(stills)]
+        still_temps = temps[len(media) - len(stills):len(media)]
+        parts = (video_path is not None) + len(clips) + bool(stills)  # for the progress of the writing stage
 
-        def part(k: int):
+        def part(k: int) -> Callable[[float], None]:
             return lambda f: progress("writing", min((k + min(f, 1.0)) / max(parts, 1), WRITING_BEFORE_RENAME))
 
-        stale = [p for p in existing_shot_files(json_path) if p not in finals] if split or images else []
-        # The videos are renamed into place before the JSON, so a JSON on disk always means
-        # a complete run; an error or Ctrl-C leaves none of them.
-        with atomic_outputs(*finals, overwrite=overwrite) as temps:
+        # An earlier run's clips (images) of shots this one does not write go with --split (--save-images).
+        stale = [p for p in existing_shot_files(json_path, clips=split, images=images) if p not in finals] \
+            if overwrite else []
+        with atomic_outputs(*finals, overwrite=overwrite, temps=temps):
             written = None
             try:
                 if video_path is not None:
                     written = self._write_video(analysis, temps[0], part(0))
-                offset = 1 if video_path is not None else 0
-                for k, (i, _) in enumerate(clips):
-                    mask = shots == i
-                    self._write_video(analysis, temps[offset + k], part(offset + k), mask)
+                for k, ((i, _), temp) in enumerate(zip(clips, clip_temps), start=int(video_path is not None)):
+                    self._write_video(analysis, temp, part(k), shots == i)
                 if stills:
                     from .outputs.stills import write_shot_images
 
-                    write_shot_images(analysis.features.info.path, analysis.selection.bounds,
-                                      temps[offset + len(clips):-1], part(parts - 1))
+                    write_shot_images(analysis.features.info.path, analysis.selection.bounds, still_temps,
+                                      part(parts - 1))
             except InputError:  # a source rewritten meanwhile is the better explanation
                 check_unchanged(Path(analysis.features.info.path), analysis.source_identity)
                 raise
             check_unchanged(Path(analysis.features.info.path), analysis.source_identity)
             timings["writing"] = time.perf_counter() - t0
             timings["total"] = time.perf_counter() - started
-            document = summary_document(self, analysis, json_path, video_path, written)
-            if split:
-                document["outputs"]["clips"] = [{"shot": int(i), "path": str(p.resolve())} for i, p in clips]
-            if images:
-                document["outputs"]["images"] = [{"shot": int(i), "path": str(p.resolve())} for i, p in stills]
-            write_json(document, temps[-1], json_path)
+            document = summary_document(self.facts(analysis), json_path, video_path, written,
+                                        clips=clips if split else None, images=stills if images else None)
+            write_json(document, json_temp, json_path)
+            if any(extras.values()):
+                progress("extras", 0.0)
+                _write_extras(document, json_path, json_temp, extras)
+                progress("extras", 1.0)
         for path in stale:  # an earlier run's clips or images of shots this one does not write
             with contextlib.suppress(OSError):
                 path.unlink()
-        log.debug("wrote %s in %.2f s", ", ".join(str(p) for p in finals), timings["writing"])
+        log.debug("wrote %s in %.2f s", ", ".join(shown(p) for p in finals), timings["writing"])
         progress("writing", 1.0)  # only now, and only once: the outputs are in place (see ProgressFn)
-        return SummaryResult(analysis, document, json_path, video_path)
+        return SummaryResult(analysis, document, json_path, video_path, extra_paths(json_path, **extras))
+
+    def facts(self, analysis: Analysis) -> SummaryFacts:
+        """What the summary JSON of ``analysis`` records (see ``outputs/summary_json.py``)."""
+        feats, info = analysis.features, analysis.features.info
+        first, stop = feats.frame_span  # the frames summarized (the selection's unit is theirs)
+        if analysis.source_identity is not None:
+            size_bytes = analysis.source_identity[2]  # the size that was read, checked unchanged
+        else:
+            try:
+                size_bytes = Path(info.path).stat().st_size
+            except OSError as exc:
+                raise InputError(f"{info.path} disappeared while it was being summarized "
+                                 f"({exc.strerror or exc})") from None
+        meta = self.backbone.weights_meta
+        backbone = {"name": meta.name, "weights": self.backbone.weights_file or "default",
+                    "feature_dim": meta.feature_dim, "trained_on": meta.trained_on, "source": meta.source,
+                    "resize": meta.resize, "crop": meta.crop}
+        return SummaryFacts(
+            info=info, size_bytes=size_bytes, options=self.options, sampling_fps=feats.fps,
+            sample_times=feats.times, sample_frames=feats.frame_indices, scores=analysis.scores,
+            n_kts_shots=len(analysis.change_points) + 1, shot_times=analysis.shot_times(),
+            selection=analysis.selection, kept_seconds=analysis.kept_seconds, backbone=backbone,
+            method={"name": self.scorer.name, "params": self.scorer.params},
+            fingerprint=self.options_fingerprint(), option_values=self.output_options(), device=str(self.device),
+            feature_cache="off" if self.cache is None else ("hit" if feats.from_cache else "miss"),
+            timings=analysis.timings, timecode=read_timecode(info.path),
+            runtime=self.backbone.runtime, boundaries=boundary_counts(analysis.boundaries),
+            boundary_kinds=analysis.boundary_kinds(),
+            sample_frame_times=analysis.frame_ends()[feats.frame_indices],
+            frame_unit=(frame_unit(micros(analysis.frame_ends()[first:stop + 1])) / 1e6
+                        if self.options.selection == "total" else None),
+            n_played_shots=len(analysis.segments()), span=analysis.span())
 
     def _write_video(self, analysis: Analysis, temp: Path, report: Callable[[float], None],
                      shots: np.ndarray | None = None):
@@ -499,7 +552,7 @@ class Summarizer:
             if problem is not None:
                 raise InputError(f"cannot write a faithful summary of {info.path} ({problem})")
             return written
-        written = write_summary_video(info.path, segments, temp, cut=opts.video_cut, **common)
+        written = write_cut_video(info.path, segments, temp, cut=opts.video_cut, **common)
         moved = getattr(written, "cut", None) == "keyframe"  # cuts moved to keyframes, as asked
         problem = check_summary_video(temp, analysis.expected_shots(written.segments, shots) if moved else expected)
         if problem is None:
@@ -511,6 +564,17 @@ class Summarizer:
             raise InputError(f"cannot write a faithful summary of {info.path}: seeking gave other frames "
                              f"({problem}) and so did sequential decoding ({second})")
         return written
+
+
+def _write_extras(document: dict[str, Any], json_path: Path, json_temp: Path, extras: dict[str, Any]) -> None:
+    """``write_extras`` beside the JSON's temporary name; an error names the final file."""
+    try:
+        write_extras(document, json_temp, **extras)
+    except OutputError as exc:
+        message = str(exc)
+        for temp, final in zip(extra_paths(json_temp, **extras), extra_paths(json_path, **extras)):
+            message = message.replace(str(temp), str(final))
+        raise OutputError(message) from None
 
 
 def summarize_video(path: str | Path, output: str | Path | None = None, *, write_video: bool = True,

@@ -78,6 +78,7 @@ class Selection:
     n_split: int  # how many shots were cut to fit the budget
     unit: float | None = None  # seconds per weight unit (None: weights are frame counts)
     weights: np.ndarray | None = None  # (S,) weight of every shot, in capacity units
+    split: np.ndarray | None = None  # (S,) bool: the shot starts where a longer one was cut to fit
 
     @property
     def selected_frames(self) -> int:
@@ -116,6 +117,7 @@ def select_shots(bounds: np.ndarray, scores_per_frame: np.ndarray, budget: float
         ends = np.concatenate([[0.0], np.cumsum(durations)]) / unit
         capacity = capacity_frames(budget, int(round(ends[-1])))
     n_split = 0
+    starts = bounds[:, 0]
     while True:
         values = shot_values(bounds, scores_per_frame)
         weights = np.rint(ends[bounds[:, 1]] - ends[bounds[:, 0]]).astype(np.int64)
@@ -123,8 +125,10 @@ def select_shots(bounds: np.ndarray, scores_per_frame: np.ndarray, budget: float
         filled = int(weights[selected].sum())
         longest = int(weights.max())
         if filled >= min_fill * capacity or longest <= max(1, (1 - min_fill) * capacity):
-            return Selection(bounds, values, selected, capacity, n_split, unit, weights)
+            return Selection(bounds, values, selected, capacity, n_split, unit, weights,
+                             split=~np.isin(bounds[:, 0], starts))
         bounds, split = _halve_longest(bounds, weights)
         if not split:  # the longest shots are single frames: nothing left to cut
-            return Selection(bounds, values, selected, capacity, n_split, unit, weights)
+            return Selection(bounds, values, selected, capacity, n_split, unit, weights,
+                             split=~np.isin(bounds[:, 0], starts))
         n_split += split

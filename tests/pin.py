@@ -45,10 +45,12 @@ def _options(method: str) -> dict[str, Any]:
 
 
 def shots_of(analysis) -> dict[str, Any]:
-    """What ``summarize VIDEO`` decides: the shots (frame ranges) and which are kept."""
+    """What ``summarize VIDEO`` decides: the shots (frame ranges), where they start on a
+    picture cut, and which are kept."""
     sel = analysis.selection
     return {
         "change_points": [int(c) for c in analysis.change_points],
+        "cuts": [b.frame for b in analysis.boundaries if b.kind == "cut"],
         "selected": [[int(a), int(b)] for (a, b), keep in zip(sel.bounds, sel.selected) if keep],
         "n_shots": int(len(sel.bounds)),
         "selected_frames": int(sel.selected_frames),
@@ -81,10 +83,10 @@ def _data() -> Path:
     return Path(value)
 
 
-def _summarizer(method: str):
+def _summarizer(method: str, **options: Any):
     from summarize import Summarizer
 
-    return Summarizer(cache_dir=_workdir() / "cache", **_options(method))
+    return Summarizer(cache_dir=_workdir() / "cache", **_options(method), **options)
 
 
 def generated(method: str) -> dict[str, Any]:
@@ -123,8 +125,8 @@ def generated_trained(variant: str | None = None) -> dict[str, Any]:
     return {**shots_of(analysis), "scores": [round(float(v), 6) for v in analysis.scores]}
 
 
-def summe_video(name: str) -> dict[str, Any]:
-    return shots_of(_summarizer("contrastive").analyze(_data() / "summe" / "videos" / f"{name}.mp4"))
+def summe_video(name: str, **options: Any) -> dict[str, Any]:
+    return shots_of(_summarizer("contrastive", **options).analyze(_data() / "summe" / "videos" / f"{name}.mp4"))
 
 
 def summe_eval() -> dict[str, Any]:
@@ -159,6 +161,9 @@ CASES: dict[str, tuple[Callable[[], Any], bool]] = {
     "four_scenes/contrastive-trained": (generated_trained, False),
     "four_scenes/contrastive-trained:variant=align+uniform": ((lambda: generated_trained("align+uniform")), False),
     **{f"summe/{v}/contrastive": ((lambda v=v: summe_video(v)), True) for v in SUMME_VIDEOS},
+    # The published selection rule, as summarize VIDEO --selection benchmark applies it.
+    **{f"summe/{v}/contrastive:selection=benchmark": ((lambda v=v: summe_video(v, selection="benchmark")), True)
+       for v in SUMME_VIDEOS},
     "summe-eval": (summe_eval, True),
     **{f"protocol/{d}-{m}": ((lambda d=d, m=m: protocol(d, m)), False)
        for d in ("summe", "tvsum") for m in ("features", "videos")},

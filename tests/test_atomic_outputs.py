@@ -223,3 +223,25 @@ def test_an_output_folder_is_created_and_probed_before_any_work(tmp_path, monkey
     with pytest.raises(OutputError, match=rf"^cannot write in output folder {re.escape(str(folder))}: "
                                           r"Read-only file system$"):
         ensure_writable_dir(folder)
+
+
+def test_leftovers_of_extras_written_beside_a_temporary_json_are_recognised(tmp_path, live_child):
+    """The report and exports are written beside the JSON's temporary name (``.a.summary.partial-
+    PID-X.json`` -> ``.a.summary.partial-PID-X.fcp.xml``), and their own writers use temporary
+    names of those: a killed run's are removed with the final name they stand for."""
+    dead, live = _dead_pid(), live_child.pid
+    json_temp = temporary_sibling(tmp_path / "a.summary.json")
+    assert json_temp.name.startswith(".a.summary.partial-")
+    mark = f"partial-{dead}-0123abcd"
+    leftovers = {"a.summary.fcp.xml": [f".a.summary.{mark}.fcp.xml",
+                                       f"..a.summary.{mark}.partial-{dead}-89abcdef.fcp.xml"],
+                 "a.summary.html": [f".a.summary.{mark}.html"],
+                 "a.summary.chapters.vtt": [f".a.summary.chapters.{mark}.vtt"]}
+    kept = [f".a.summary.partial-{live}-0123abcd.fcp.xml",  # a live run's
+            f"..a.summary.{mark}.partial-{live}-89abcdef.fcp.xml",  # written by a live process
+            f".b.summary.{mark}.fcp.xml", f".a.summary.{mark}.fcp.xml.bak", f".a.summary.{mark}x.html"]
+    for name in [*kept, *(n for names in leftovers.values() for n in names)]:
+        (tmp_path / name).write_bytes(b"x")
+    for final, names in leftovers.items():
+        assert sorted(p.name for p in remove_stale_partials(tmp_path / final)) == sorted(names)
+    assert _files(tmp_path) == sorted(kept)

@@ -63,6 +63,17 @@ def test_videos_are_found_by_extension_in_any_case(tmp_path):
     assert is_candidate("clip.MP4") and not is_candidate("clip.summary.MP4") and not is_candidate("clip")
 
 
+def test_the_clips_of_split_are_not_taken_as_videos(tmp_path):
+    """NAME-shot-NNN.mp4 beside NAME.summary.json (or NAME.json, with -o NAME.mp4) is a clip of
+    `summarize --split`; the same name without such a JSON is a video like any other."""
+    for name in ["talk.mp4", "talk.summary.mp4", "talk.summary.json", "talk-shot-001.mp4", "talk-shot-012.mp4",
+                 "talk-shot-003.jpg", "short.mp4", "short.json", "short-shot-1000.mp4", "party-shot-001.mp4",
+                 "sub/talk-shot-002.mp4", "talk-shot-01.mp4"]:
+        _touch(tmp_path / name)
+    assert _names(find_videos(tmp_path, recursive=True), tmp_path) == [
+        "party-shot-001.mp4", "short.mp4", "sub/talk-shot-002.mp4", "talk-shot-01.mp4", "talk.mp4"]
+
+
 def test_link_loops_end_and_unreadable_names_are_kept_for_the_index(tmp_path):
     _touch(tmp_path / "sub" / "a.mp4")
     os.symlink("..", tmp_path / "sub" / "up")  # a folder loop

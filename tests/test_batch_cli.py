@@ -61,12 +61,27 @@ def test_counts_table_and_exit_code(tmp_path, videos, capsys):
     assert [v["input"] for v in index["videos"]] == ["clip0.mp4"] and index["pattern"] == "clip0*"
 
 
+def test_selection_options_reach_every_summary(tmp_path, videos, capsys):
+    """--duration, --selection and --min-shot are those of summarize VIDEO, for every video."""
+    folder = _folder(tmp_path, videos, 1)
+    code, _, _ = run_cli(["batch", folder, "-o", tmp_path / "out", "--no-cache", "-q", "--no-video",
+                          "--duration", "1.5", "--selection", "benchmark"], capsys)
+    selection = json.loads((tmp_path / "out" / "clip0.summary.json").read_text())["selection"]
+    assert code == 0 and (selection["rule"], selection["duration"], selection["budget"]) == ("benchmark", 1.5, 0.375)
+    code, _, _ = run_cli(["batch", folder, "-o", tmp_path / "out", "--no-cache", "-q", "--no-video",
+                          "--duration", "1.5", "--min-shot", "0.25"], capsys)
+    selection = json.loads((tmp_path / "out" / "clip0.summary.json").read_text())["selection"]
+    assert code == 0 and (selection["rule"], selection["duration"], selection["min_shot"]) == ("total", 1.5, 0.25)
+
+
 @pytest.mark.parametrize("args, code, message", [
     (["batch", "{video}"], 2, r"is not a folder; to summarize one video run: summarize .*clip0\.mp4"),
     (["batch", "{missing}"], 2, r"no such folder: .*missing"),
     (["batch", "{folder}", "--jobs", "0"], 2, r"--jobs must be at least 1, got 0"),
     (["batch", "{folder}", "--budget", "2"], 2, r"--budget must be in \(0, 1\]"),
     (["batch", "{folder}", "-o", "{blocked}"], 1, r"cannot create output folder .*file/out: Not a directory"),
+    (["batch", "{folder}", "--duration", "soon"], 2, r"--duration.*'soon' is not a time"),
+    (["batch", "{folder}", "--budget", "0.2", "--duration", "5"], 2, r"give the summary's length once"),
 ])
 def test_unusable_requests_are_one_line(tmp_path, videos, capsys, args, code, message):
     import re

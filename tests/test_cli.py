@@ -92,7 +92,32 @@ BAD_INPUTS = {
     "backbone": ("good", ["--backbone", "vgg16"], 2, r"Invalid value for '--backbone': 'vgg16' is not one of"),
     "method": ("good", ["--method", "magic"], 2, r"Invalid value for '--method'.*'magic' is not one of"),
     "no_cuda": ("good", ["--device", "cuda"], 2, r"no CUDA GPU is available"),
+    "budget_and_duration": ("good", ["--budget", "0.2", "--duration", "10s"], 2,
+                            r"give the summary's length once: --budget \(a fraction\) or --duration \(a time\)"),
+    "duration_text": ("good", ["--duration", "soon"], 2, r"'soon' is not a time: write seconds \(90, 90s\)"),
+    "duration_zero": ("good", ["--duration", "0s"], 2, r"--duration must be a positive number of seconds, got 0"),
+    "selection": ("good", ["--selection", "best"], 2, r"Invalid value for '--selection'.*'best' is not one of"),
+    "min_shot": ("good", ["--min-shot", "-1"], 2, r"--min-shot must be 0 or more seconds, got -1"),
 }
+
+
+@pytest.mark.parametrize("text, seconds", [("60", 60), ("60s", 60), ("90.5s", 90.5), ("1:30", 90), ("1m30s", 90),
+                                           ("2m", 120), ("1.5m", 90), ("1h5m", 3900), ("1:02:03", 3723),
+                                           (" 45S ", 45), ("1h", 3600)])
+def test_duration_reads_the_ways_people_write_time(text, seconds):
+    from summarize._cli.options import parse_duration
+
+    assert parse_duration(text) == seconds
+
+
+@pytest.mark.parametrize("text", ["", "soon", "1:2:3:4", "-5", "5 min", "1m-3s", "1::2", ":30", "s"])
+def test_duration_refuses_what_is_not_a_time(text):
+    import typer
+
+    from summarize._cli.options import parse_duration
+
+    with pytest.raises(typer.BadParameter, match="is not a time"):
+        parse_duration(text)
 
 
 @pytest.mark.parametrize("case", sorted(BAD_INPUTS))
@@ -145,7 +170,62 @@ def test_interrupted_write_leaves_nothing_behind(four_scene_video, tmp_path, mon
         destination.write_bytes(b"half a video")
         raise KeyboardInterrupt
 
+    monkeypatch.setattr(pipeline, "write_cut_video", interrupted)  # the default --cut exact's writer
     monkeypatch.setattr(pipeline, "write_summary_video", interrupted)
     with pytest.raises(KeyboardInterrupt):
         pipeline.summarize_video(four_scene_video.path, tmp_path, cache=False, device="cpu")
     assert os.listdir(tmp_path) == []
+
+
+def test_a_full_disk_while_the_report_is_written_leaves_nothing_and_a_rerun_completes(tmp_path, capsys,
+                                                                                       monkeypatch):
+    """The report, plot and exports are renamed into place with the MP4 and JSON as one unit."""
+    import errno
+    from pathlib import Path
+
+    clip = write_video(tmp_path / "clip.mp4", [(0, 2.0), (1, 2.0)], width=160, height=96, fps=20).path
+    out = tmp_path / "out"
+    args = [clip, "-o", out, "--report", "--plot", "--export", "chapters", "-q", "--no-cache"]
+    write_bytes = Path.write_bytes
+
+    def full_disk(self, data):
+        if self.suffix == ".html":
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return write_bytes(self, data)
+
+    monkeypatch.setattr(Path, "write_bytes", full_disk)
+    code, _, err = run_cli(args, capsys)
+    assert code == 1 and err.startswith("summarize: error: cannot write ") and err.count("\n") == 1, err
+    assert err.rstrip().endswith("clip.summary.html: No space left on device")
+    assert os.listdir(out) == []  # no MP4 or JSON either, so the same command can run again
+
+    monkeypatch.setattr(Path, "write_bytes", write_bytes)  # space again
+    code, _, err = run_cli(args, capsys)
+    assert code == 0, err
+    assert sorted(os.listdir(out)) == ["clip.summary.chapters.vtt", "clip.summary.ffmetadata", "clip.summary.html",
+                                       "clip.summary.json", "clip.summary.mp4", "clip.summary.png"]
+
+
+def test_a_torchvision_that_does_not_fit_torch_is_one_line_naming_both(tmp_path, capsys, monkeypatch):
+    """The error a torchvision built for another torch raises when it loads its operators."""
+    from importlib import metadata
+
+    import torch
+
+    import summarize.backbones.torchvision_models as torchvision_models
+
+    real = torchvision_models.import_native
+
+    def mismatched(name):
+        if name.startswith("torchvision"):
+            raise RuntimeError("operator torchvision::nms does not exist")
+        return real(name)
+
+    monkeypatch.setattr(torchvision_models, "import_native", mismatched)
+    clip = write_video(tmp_path / "clip.mp4", [(0, 1.0)], width=64, height=48, fps=10).path
+    code, out, err = run_cli([clip, "-o", tmp_path / "out", "--backbone", "googlenet", "-q", "--no-cache"], capsys)
+    assert code == 1 and err.count("\n") == 1 and "Traceback" not in err + out, err
+    assert err == (f"summarize: error: torchvision {metadata.version('torchvision')} cannot be used with torch "
+                   f"{torch.__version__} (operator torchvision::nms does not exist); install the torchvision "
+                   f"release made for this torch (pip install --upgrade torch torchvision)\n")
+    assert not (tmp_path / "out").exists() or os.listdir(tmp_path / "out") == []

@@ -28,7 +28,7 @@ def _packets(path):
 
 
 def test_which_names_are_files_and_which_folders(tmp_path):
-    from summarize.naming import summary_paths
+    from summarize.paths import summary_paths
 
     video = tmp_path / "talk.mp4"
     (tmp_path / "existing.mp4").mkdir()
@@ -46,23 +46,30 @@ def test_which_names_are_files_and_which_folders(tmp_path):
 
 
 def test_times_as_seconds_or_clock():
-    from summarize._cli.video import parse_time
+    """--start/--end read times as --duration does (one parser), named in the error."""
+    import typer
 
-    assert parse_time("90", "--start") == 90.0
-    assert parse_time("90.25", "--start") == 90.25
-    assert parse_time("1:30", "--start") == 90.0
-    assert parse_time("01:02:03.5", "--end") == 3723.5
-    for bad in ("1:75", "abc", "-3", "1:2:3:4"):
-        with pytest.raises(UsageError):
-            parse_time(bad, "--start")
+    from summarize._cli.options import parse_duration
+
+    assert parse_duration("90", "--start") == 90.0
+    assert parse_duration("90.25", "--start") == 90.25
+    assert parse_duration("1:30", "--start") == 90.0
+    assert parse_duration("1:30.5", "--start") == 90.5
+    assert parse_duration("01:02:03.5", "--end") == 3723.5
+    for bad in ("1:75", "1:60:00", "abc", "-3", "1:2:3:4"):
+        with pytest.raises(typer.BadParameter) as error:
+            parse_duration(bad, "--start")
+        assert error.value.param_hint == "--start"
 
 
 @pytest.mark.slow
 def test_o_file_writes_that_file_and_its_json_beside_it(four_scene_video, tmp_path, capsys):
     target = tmp_path / "short.mp4"
-    code, _, _ = run_cli([four_scene_video.path, "-o", target, "--report"], capsys)
+    code, out, _ = run_cli([four_scene_video.path, "-o", target, "--report", "--export", "csv"], capsys)
     assert code == 0 and target.is_file() and not target.is_dir()
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["short.html", "short.json", "short.mp4"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["short.html", "short.json", "short.mp4", "short.shots.csv"]
+    labels = [line.split("  ")[0] for line in out.splitlines()]
+    assert "Report" in labels and "Shot list" in labels and "Export" not in labels  # labels of short.*, too
     document = _document(tmp_path / "short.json")
     assert document["outputs"]["video"] == str(target) and document["outputs"]["json"] == str(tmp_path / "short.json")
     times, _ = _packets(target)
@@ -92,7 +99,8 @@ def test_o_folder_with_a_slash_or_existing(four_scene_video, tmp_path, capsys):
     (["-o", "{tmp}/short.mkv"], r"-o .*short\.mkv: the summary is an MP4 file; name it \.mp4"),
     (["-o", "{video}"], r"is the input video itself"),
     (["-o", "{tmp}/short.mp4", "--no-video"], r"names the summary video, but --no-video writes none"),
-    (["--start", "1:99"], r"--start '1:99': seconds must be below 60"),
+    (["--start", "1:99"], r"--start.*'1:99': the minutes and seconds after a colon must be below 60"),
+    (["--end", "soon"], r"--end.*'soon' is not a time"),
     (["--start", "10", "--end", "5"], r"--end must come after --start \(10 s\), got 5"),
     (["--start", "30"], r"--start 30 is not before the end of .*four_scenes\.mp4 \(24\.000 s\)"),
 ])
@@ -185,3 +193,96 @@ def test_start_end_summarize_that_range_in_the_file_s_times(four_scene_video, tm
     whole = _document(tmp_path / "whole.json")
     assert "range" not in whole["sampling"] and "start" not in whole["options"]["values"]
     assert whole["options"]["fingerprint"] != document["options"]["fingerprint"]
+
+
+@pytest.mark.slow
+def test_start_end_with_either_rule_cuts_and_durations(four_scene_video, tmp_path):
+    """A part of the file under both selection rules: shots start on the part's first frame and
+    on the picture cuts inside it (6, 12 and 18 s: frames 150, 300, 450), the budget and
+    --duration are of the part (a duration longer than it keeps all of it), and the JSON holds
+    what the total rule needs to give the same shots (tests/test_total_selection.py)."""
+    import jsonschema
+
+    from summarize import Summarizer
+    from summarize.outputs.summary_json import schema
+    from tests.test_total_selection import rule_from_json
+
+    summarizer = Summarizer(device="cpu", cache=False, start=3, end=20.5, budget=0.3)
+    feats = summarizer.features(four_scene_video.path)
+    assert feats.span == (75, 513) and feats.frame_indices.min() == 75 and feats.frame_indices.max() < 513
+    span_seconds = 17.52
+    for rule in ("total", "benchmark"):
+        analysis = summarizer.with_options(selection=rule).analyze_features(feats)
+        sel = analysis.selection
+        assert sel.bounds[0, 0] == 75 and sel.bounds[-1, 1] == 513, rule
+        assert (sel.bounds[1:, 0] == sel.bounds[:-1, 1]).all(), rule
+        assert [b.frame for b in analysis.boundaries if b.kind == "cut"] == [150, 300, 450], rule
+        assert analysis.boundary_kinds()[0] == "start"
+        # The capacity is 30% of the part, not of the file (7.2 s).
+        assert sel.capacity * sel.unit == pytest.approx(0.3 * span_seconds, abs=0.04), rule
+        assert 0.2 * span_seconds <= analysis.kept_seconds <= 0.3 * span_seconds + 1e-6, rule
+        whole = summarizer.with_options(selection=rule, duration=60.0).analyze_features(feats)
+        assert whole.selection.selected.all() and whole.kept_seconds == pytest.approx(span_seconds), rule
+        short = summarizer.with_options(selection=rule, duration=4.0).analyze_features(feats)
+        assert 0 < short.kept_seconds <= 4.0, rule
+
+        result = summarizer.with_options(selection=rule).write(analysis, tmp_path / f"{rule}.json", None)
+        doc = result.document
+        jsonschema.validate(json.loads((tmp_path / f"{rule}.json").read_text()), schema())
+        assert doc["sampling"]["range"] == {"start": 3.0, "end": 20.52, "start_frame": 75, "end_frame": 513}
+        assert doc["selection"]["achieved"] == pytest.approx(analysis.kept_seconds / span_seconds, abs=1e-6)
+        assert [s["boundary"] for s in doc["shots"]][:1] == ["start"]
+        if rule == "total":
+            for options in ({"budget": 0.3}, {"budget": 0.1}, {"duration": 4.0}, {"duration": 60.0}):
+                mine = rule_from_json(doc, budget=options.get("budget"), seconds=options.get("duration"))
+                other = summarizer.with_options(**options).analyze_features(feats).selection
+                assert mine == [(int(a), int(b)) for a, b in other.bounds[other.selected]], options
+
+
+def test_output_names_are_checked_before_pytorch_loads(tmp_path):
+    """Existing clips, images or extras under the names the run would write (-o FILE.mp4 rules
+    included), a wrong -o and a wrong range are said before PyTorch is imported."""
+    import subprocess
+    import sys
+
+    from tests.test_cli_startup import ROOT, _env, _imported
+
+    video = tmp_path / "clip.mp4"
+    video.write_bytes((ROOT / "examples" / "bigbuckbunny.mp4").read_bytes())
+    (tmp_path / "clip-shot-004.jpg").write_bytes(b"")
+    (tmp_path / "short.html").write_text("")
+    cases = [
+        (["--save-images"], 1, f"{tmp_path}/clip-shot-004.jpg already exists (use --overwrite to replace it)"),
+        (["-o", str(tmp_path / "short.mp4"), "--report"], 1,
+         f"{tmp_path}/short.html already exists (use --overwrite to replace it)"),
+        (["-o", str(tmp_path / "short.mp4"), "--no-video"], 2,
+         f"-o {tmp_path}/short.mp4 names the summary video, but --no-video writes none; give a folder"),
+        (["--start", "10", "--end", "5"], 2, "--end must come after --start (10 s), got 5"),
+    ]
+    for args, code, line in cases:
+        result = subprocess.run([sys.executable, "-X", "importtime", "-m", "summarize", str(video), *args],
+                                capture_output=True, text=True, env=_env(), timeout=120)
+        imported = _imported(result.stderr)
+        assert "summarize._cli.app" in imported and "summarize.pipeline" not in imported, args
+        assert not {name for name in imported if name.split(".")[0] == "torch"}, args
+        errors = [e for e in result.stderr.splitlines() if not e.startswith("import time:")]
+        assert result.returncode == code and len(errors) == 1 and errors[0].startswith(f"summarize: error: {line}"), \
+            (args, result.stderr[-800:])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["clip-shot-004.jpg", "clip.mp4", "short.html"]
+
+
+@pytest.mark.slow
+def test_start_end_with_keyframe_sampling(four_scene_video):
+    """--sampling keyframes samples the keyframes inside the part (the synthetic video has one
+    every 250 frames: 0, 250, 500); a part with fewer than two is refused with the reason."""
+    from summarize import Summarizer
+    from summarize.errors import InputError
+
+    summarizer = Summarizer(device="cpu", cache=False, sampling="keyframes", start=3, end=20.5)
+    feats = summarizer.features(four_scene_video.path)
+    assert feats.frame_indices.tolist() == [250, 500] and feats.span == (75, 513)
+    assert feats.fps == pytest.approx(2 / 17.52)
+    sel = summarizer.analyze_features(feats).selection
+    assert sel.bounds[0, 0] == 75 and sel.bounds[-1, 1] == 513 and sel.selected.any()
+    with pytest.raises(InputError, match=r"has 1 keyframe\(s\) to sample from 7\.000 s to 11\.000 s"):
+        summarizer.with_options(start=7, end=11).features(four_scene_video.path)

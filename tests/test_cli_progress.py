@@ -112,6 +112,29 @@ def test_batch_lines_plain_and_json(tmp_path, capsys):
     assert events[-1]["counts"] == {"ok": 0, "skipped": 2, "failed": 1} and events[-1]["fraction"] == 1.0
 
 
+def test_batch_fraction_counts_a_video_whose_worker_moved_on(capsys):
+    """A worker takes its next video before the run records the last one's result (the
+    result goes through a queue): the finished video still counts, the fraction never drops."""
+    from types import SimpleNamespace
+
+    from summarize._cli.batch import LineBatchProgress
+
+    first, second = SimpleNamespace(name="a.mp4"), SimpleNamespace(name="b.mp4")
+    listener = LineBatchProgress("json")
+    listener.planned(2, 2)
+    listener.video_started(0, first)
+    listener.stage(0, first, "writing", 1.0)
+    listener.video_started(0, second)  # before video_finished(0, first)
+    listener.stage(0, second, "scoring", 0.0)
+    listener.video_finished(0, first, SimpleNamespace(status="ok", reason="", seconds=1.0))
+    listener.stage(0, second, "segmentation", 0.0)
+    events = _events(capsys.readouterr().err)
+    # VIDEO_STAGES weigh features 75, scoring 2, segmentation 17, selection 1, writing 12 (107).
+    assert [(e["event"], e.get("videos_done"), e["fraction"]) for e in events] == [
+        ("planned", None, 0.0), ("progress", 0, 0.5), ("progress", 0, round((1 + 75 / 107) / 2, 4)),
+        ("video", 1, round((1 + 75 / 107) / 2, 4)), ("progress", 1, round((1 + 77 / 107) / 2, 4))]
+
+
 @pytest.mark.slow
 def test_verbose_and_log_file_write_the_debug_log(four_scene_video, tmp_path, capsys):
     log = tmp_path / "run.log"

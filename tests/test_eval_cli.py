@@ -118,3 +118,28 @@ def test_raw_videos_on_the_command_line(data_dir, tmp_path, capsys):
     assert document["mode"] == "videos" and document["parameters"]["raw_video"]["backbone"] == "efficientnet-lite0"
     assert {v["name"]: v["alignment"]["trimmed_frames"] for v in document["videos"]} == {"paluma_jump": 2,
                                                                                         "playing_ball": 1}
+
+
+@pytest.mark.slow
+def test_sigterm_stops_eval_with_one_line_and_exit_130(tvsum_dir, tmp_path):
+    """As video and batch: SIGTERM (a job scheduler's stop) is Ctrl-C, not a silent death."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from tests.signals import signal_once_imported, without_import_times
+
+    root = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "PYTHONPATH": str(root) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    out_json = tmp_path / "tvsum.json"
+    # A million random draws: still running when the signal comes, however fast the machine.
+    process = subprocess.Popen([sys.executable, "-X", "importtime", "-m", "summarize", "eval", "--dataset", "tvsum",
+                                "--data-dir", str(tvsum_dir), "--random-draws", "1000000", "-q", "--json",
+                                str(out_json)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    signal_once_imported(process, "summarize.evaluation.runner", signal.SIGTERM)
+    _, stderr = process.communicate(timeout=300)
+    assert process.returncode == 130, stderr[-2000:]
+    assert without_import_times(stderr) == "summarize: error: interrupted; no partial outputs were left behind\n"
+    assert list(tmp_path.iterdir()) == []

@@ -143,19 +143,19 @@ def test_a_writer_that_lands_elsewhere_is_caught_and_rewritten_exactly(tmp_path,
                                                                       four_scene_video):
     import summarize.outputs.video as video_module
 
-    real = video_module._Cutter.frames_between
+    real = video_module.Cutter.frames_between
 
     def late(self, start, stop):  # seeking that lands one second late (edit lists, VVC)
         return real(self, start + 1.0, stop + 1.0)
 
-    monkeypatch.setattr(video_module._Cutter, "frames_between", late)
+    monkeypatch.setattr(video_module.Cutter, "frames_between", late)
     result = summarizer.summarize(four_scene_video.path, tmp_path)
     assert check_summary_video(result.video_path, result.analysis.expected_shots()) is None
 
     def nothing(self, first, stop):
         return iter(())
 
-    monkeypatch.setattr(video_module._Cutter, "frames_by_index", nothing)
+    monkeypatch.setattr(video_module.Cutter, "frames_by_index", nothing)
     with pytest.raises(InputError, match="cannot write a faithful summary .* sequential decoding"):
         summarizer.summarize(four_scene_video.path, tmp_path / "again")
     assert not (tmp_path / "again").exists() or list((tmp_path / "again").iterdir()) == []

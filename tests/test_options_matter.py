@@ -15,6 +15,9 @@ SCENES = [(0, 9.0), (1, 2.0), (2, 3.0), (3, 1.5), (4, 5.0), (5, 2.5)]
 BASE = dict(device="cpu", cache=False)
 # option -> a value other than the default; "method_params.KEY" changes one scorer parameter.
 CHANGES = {
+    "selection": "benchmark",
+    "min_shot": 3.0,
+    "duration": 6.0,
     "method": "random",
     "method_params.variant": "align",
     "method_params.sigma": 0.0,
@@ -40,6 +43,10 @@ def base(video):
     return summarizer, features, summarizer.analyze_features(features)
 
 
+# Options of one selection rule: changed under that rule (min_fill is the benchmark rule's).
+RULE_OF = {"min_fill": "benchmark"}
+
+
 def _changed(summarizer, option, value):
     if option.startswith("method_params."):
         return summarizer.with_options(method_params={**summarizer.options.method_params, option.split(".")[1]: value})
@@ -55,6 +62,9 @@ def _what_a_user_gets(analysis):
 @pytest.mark.parametrize("option", sorted(CHANGES))
 def test_changing_an_option_changes_the_summary_and_its_fingerprint(base, video, option):
     summarizer, features, analysis = base
+    if option in RULE_OF:
+        summarizer = summarizer.with_options(selection=RULE_OF[option])
+        analysis = summarizer.analyze_features(features)
     other = _changed(summarizer, option, CHANGES[option])
     again = other.analyze(video) if option == "fps" else other.analyze_features(features)
     assert _what_a_user_gets(again) != _what_a_user_gets(analysis), f"{option} changed nothing"
@@ -66,9 +76,10 @@ def test_changing_an_option_changes_the_summary_and_its_fingerprint(base, video,
 def test_the_base_options_are_the_documented_defaults(base):
     summarizer = base[0]
     values = summarizer.output_options()
-    assert {k: values[k] for k in ("method", "budget", "fps", "min_fill", "kts_vmax", "kts_block_size")} == {
-        "method": "contrastive", "budget": 0.15, "fps": 2.0, "min_fill": 0.8, "kts_vmax": 1.0,
-        "kts_block_size": 1000}
+    keys = ("method", "budget", "duration", "selection", "min_shot", "fps", "min_fill", "kts_vmax", "kts_block_size")
+    assert {k: values[k] for k in keys} == {
+        "method": "contrastive", "budget": 0.15, "duration": None, "selection": "total", "min_shot": 1.0, "fps": 2.0,
+        "min_fill": 0.8, "kts_vmax": 1.0, "kts_block_size": 1000}
     assert values["method_params"] == {"variant": "align+uniform", "neighbour_ratio": 0.1, "beta": 2.0,
                                        "smoothing_sigma_samples": 1.0, "epsilon": 1e-6, "self_is_neighbour": False}
 

@@ -10,7 +10,9 @@ import opentimelineio as otio
 import pytest
 
 from summarize._cli import main
-from summarize.outputs.exports import edl_text, ffmetadata_chapters, kept_ranges, nominal_rate, parse_formats
+from summarize.outputs.exports import edit_rate, kept_ranges, parse_formats
+from summarize.outputs.exports.chapters import ffmetadata
+from summarize.outputs.exports.edl import text as edl_text
 from summarize.errors import UsageError
 from tests.synthetic import write_video
 
@@ -133,16 +135,16 @@ def test_chapters_match_the_kept_shots(reported):
     assert [(ms(a), ms(b)) for a, b in cues] == expected
     meta = (out / "scenes.summary.ffmetadata").read_text()
     assert meta.startswith(";FFMETADATA1\n")
-    starts = [int(v) for v in re.findall(r"^START=(\d+)$", meta, flags=re.M)]
-    stops = [int(v) for v in re.findall(r"^END=(\d+)$", meta, flags=re.M)]
-    assert list(zip(starts, stops)) == expected
+    starts = [round(int(v) / 1000) for v in re.findall(r"^START=(\d+)$", meta, flags=re.M)]
+    stops = [round(int(v) / 1000) for v in re.findall(r"^END=(\d+)$", meta, flags=re.M)]
+    assert "TIMEBASE=1/1000000" in meta and list(zip(starts, stops)) == expected
     # Each kept range starts on a scene cut (multiples of 4 s here).
     assert all(a % 4000 == 0 for a, _ in expected)
 
 
 def _document(avg_fps, shots, has_audio=False):
     return {"input": {"path": "/videos/a b.mov", "file_name": "a b.mov", "n_frames": shots[-1][1],
-                      "avg_fps": avg_fps, "has_audio": has_audio},
+                      "duration": shots[-1][1] / avg_fps, "avg_fps": avg_fps, "has_audio": has_audio},
             "method": {"name": "contrastive"}, "selection": {"budget": 0.1},
             "shots": [{"index": i, "start_frame": a, "end_frame": b, "start": a / avg_fps, "end": b / avg_fps,
                        "score": 0.1 * (i + 1), "selected": sel} for i, (a, b, sel) in enumerate(shots)]}
@@ -159,13 +161,14 @@ def test_touching_kept_shots_are_one_event_and_ntsc_time_codes_drop_frames():
     timeline = otio.adapters.read_from_string(edl, "cmx_3600", rate=30000 / 1001)
     assert [(c.source_range.start_time.to_frames(), c.source_range.duration.to_frames())
             for c in timeline.find_clips()] == [(100, 107900), (120000, 300)]
-    assert ffmetadata_chapters(document).count("[CHAPTER]") == 2
+    assert ffmetadata(document).count("[CHAPTER]") == 2
 
 
 def test_time_code_rates_and_format_names():
-    assert nominal_rate(29.97) == pytest.approx(30000 / 1001)
-    assert nominal_rate(25.0) == 25 and nominal_rate(24.0) == 24 and nominal_rate(59.94006) == pytest.approx(60000 / 1001)
-    assert nominal_rate(12.5) == 12 or nominal_rate(12.5) == 13  # no nominal rate: the nearest whole one
+    assert edit_rate(29.97).fps == pytest.approx(30000 / 1001)
+    assert edit_rate(25.0).fps == 25 and edit_rate(24.0).fps == 24 and edit_rate(59.94006).fps == pytest.approx(60000 / 1001)
+    # No time code runs at 12.5 fps: edited at 25, two time-code frames a source frame.
+    assert (edit_rate(12.5).fps, edit_rate(12.5).per_frame) == (25, 2)
     assert parse_formats("edl, OTIO,chapters,edl") == ["edl", "otio", "chapters"]
     with pytest.raises(UsageError, match="unknown --export format 'mp3'"):
         parse_formats("edl,mp3")

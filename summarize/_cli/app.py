@@ -17,6 +17,7 @@ import sys
 from typing import Any
 
 import typer
+from typer._click import exceptions as click_exceptions
 from typer.core import TyperCommand, TyperGroup
 
 from .._version import __version__
@@ -25,7 +26,8 @@ from ..loading import import_native
 from . import batch as _batch
 from . import eval as _eval
 from . import video as _video
-from .exits import INTERRUPTED, fail
+from .exits import INTERRUPTED, exit_now, fail
+from .signals import interrupt_on_signals
 
 __all__ = ["app", "fail", "main", "run"]
 
@@ -91,8 +93,6 @@ class DefaultCommandGroup(_BoolHelp, TyperGroup):
 
 
 def _missing_video(ctx):
-    from typer._click import exceptions as click_exceptions
-
     return click_exceptions.UsageError("missing VIDEO (or a command: " + ", ".join(
         name for name in ctx.command.list_commands(ctx) if name != DEFAULT_COMMAND) + ")", ctx=ctx)
 
@@ -149,14 +149,14 @@ add_command(_eval.eval_command, "eval", _eval.HELP, _eval.SHORT_HELP)
 
 def main(argv: list[str] | None = None) -> Any:
     """Console entry point: expected failures end with one line and a non-zero exit code."""
-    from typer._click import exceptions as click_exceptions
-
     args = list(sys.argv[1:] if argv is None else argv)
     try:
         command = typer.main.get_command(app)
         # Not ``command.main``: Click and Typer turn Ctrl-C into a bare exit 130 (or an empty
         # line); here it is one line like every other stop.
-        with command.make_context("summarize", list(args)) as ctx:
+        # SIGTERM and SIGHUP stop every command as Ctrl-C does (one line, exit 130), from the
+        # moment the command line is read; the commands catch it where they have more to say.
+        with interrupt_on_signals(), command.make_context("summarize", list(args)) as ctx:
             result = command.invoke(ctx)
     except typer.Exit as exc:
         result = exc.exit_code
@@ -181,11 +181,20 @@ def main(argv: list[str] | None = None) -> Any:
 
 def run() -> None:
     """The program's entry point (``summarize``, ``python -m summarize``): ``main``, then the
-    interpreter's own teardown with Ctrl-C ignored. PyTorch's teardown takes most of a
-    second, and Python hands SIGINT back to the system before it: a Ctrl-C then would kill a
-    run whose outputs are complete, with no message and no exit code of its own."""
+    end of the process with Ctrl-C ignored and without the interpreter's teardown
+    (``exits.exit_now``: it took 15-40 s after the outputs were written on a busy machine).
+    Python hands SIGINT back to the system before it exits: a Ctrl-C then would kill a run
+    whose outputs are complete, with no message and no exit code of its own. An unexpected
+    exception (a bug) ends the usual way, with its traceback."""
     try:
-        main()
+        try:
+            main()
+        except KeyboardInterrupt:  # in the instants before main's own handling starts
+            fail(INTERRUPTED, 130)
+        code: object = 0
+    except SystemExit as exc:
+        code = exc.code
     finally:
         with contextlib.suppress(ValueError, OSError):
             signal.signal(signal.SIGINT, signal.SIG_IGN)
+    exit_now(code)

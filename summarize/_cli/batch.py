@@ -17,12 +17,14 @@ from rich.text import Text
 from rich.table import Table
 
 from ..loading import signals_held
+from ..paths import shown
 from .exits import fail
 from .logs import debug_log
-from .options import (ADAPT, BACKBONE, BATCH_SIZE, BUDGET, CHECKPOINT, CRF, CUT, DECODER, DEVICE, EXPORT, FPS, LOG_FILE,
-                      METHOD, NO_CACHE, NO_VIDEO, PLOT, PRESET, PROGRESS, QUIET, RAY, RETRIES, SALVAGE, SEED, STRIDE,
-                      VARIANT, VERBOSE, WEIGHTS, BackboneName, Cut, Decoder, Device, Method, Preset, ProgressMode,
-                      Variant, options_from_cli)
+from .options import (ADAPT, BACKBONE, BATCH_SIZE, BUDGET, CHECKPOINT, CRF, CUT, DECODER, DEVICE, DURATION, EXPORT,
+                      FPS, LOG_FILE, METHOD, MIN_SHOT, NO_CACHE, NO_VIDEO, PLOT, PRESET, PROGRESS, QUIET, RAY, RETRIES,
+                      RUNTIME, SALVAGE, SAMPLING, SEED, SELECTION, STRIDE, VARIANT, VERBOSE, WEIGHTS, BackboneName, Cut,
+                      Decoder, Device, Method, Preset, ProgressMode, Runtime, Sampling, SelectionRule, Variant,
+                      check_request, declared_params, options_from_cli)
 from .progress import (JSON_EVERY, PLAIN_EVERY, STAGE_LABELS, STAGE_WEIGHTS, LineWriter, clock, failure,
                        progress_mode, stderr_console, time_left)
 from .signals import interrupt_on_signals
@@ -65,7 +67,7 @@ class RichBatchProgress:  # a summarize.batch.BatchProgress (not imported here: 
         if worker not in self.workers:  # a Ray cluster may run more workers than --jobs
             self.workers[worker] = self.progress.add_task("", total=100, file="", detail="", visible=False)
         where = self.where.get(worker)
-        name = _short(item.name if where is None else f"{where} {item.name}")
+        name = _short(shown(item.name if where is None else f"{where} {item.name}"))
         # reset, not update: the row's elapsed time is this video's
         self.progress.reset(self.workers[worker], total=100, description=name, visible=True,
                             file=STAGE_LABELS["features"], detail="")
@@ -83,7 +85,7 @@ class RichBatchProgress:  # a summarize.batch.BatchProgress (not imported here: 
         self.done += 1
         self.progress.update(self.overall, advance=1, detail=f"{self.done}/{self.total}")
         if entry.status == "failed" and not self.progress.disable:
-            self.progress.console.print(Text.assemble(("failed", "red"), f" {item.name}: {entry.reason}"))
+            self.progress.console.print(Text.assemble(("failed", "red"), shown(f" {item.name}: {entry.reason}")))
 
     def stopping(self) -> None:
         if not self.progress.disable:
@@ -104,6 +106,9 @@ class LineBatchProgress:  # a summarize.batch.BatchProgress
         self.lock = threading.Lock()  # workers report from their threads
         self.total = self.done = self.done_at_start = 0
         self.current: dict[int, tuple[BatchItem, str, float]] = {}  # worker -> (video, stage, fraction)
+        # Videos whose worker took the next one before their result was recorded: still counted.
+        self.leaving: dict[int, tuple[BatchItem, str, float]] = {}  # id(video) -> (video, stage, fraction)
+        self.reported = 0.0  # the largest fraction told: fractions never go back
         self.where: dict[int, str] = {}
         self.last_line = -math.inf
         self.last_json: dict[int, float] = {}
@@ -123,10 +128,18 @@ class LineBatchProgress:  # a summarize.batch.BatchProgress
 
     def video_started(self, worker: int, item: BatchItem) -> None:
         with self.lock:
+            self._move_on(worker, item)
             self.current[worker] = (item, "features", 0.0)
+
+    def _move_on(self, worker: int, item: BatchItem) -> None:
+        """The worker takes ``item``: the video it held stays counted until its result is recorded."""
+        previous = self.current.get(worker)
+        if previous is not None and previous[0] is not item:
+            self.leaving[id(previous[0])] = previous
 
     def stage(self, worker: int, item: BatchItem, stage: str, fraction: float) -> None:
         with self.lock:
+            self._move_on(worker, item)
             previous = self.current.get(worker)
             self.current[worker] = (item, stage, min(max(fraction, 0.0), 1.0))
             now = time.monotonic()
@@ -146,7 +159,9 @@ class LineBatchProgress:  # a summarize.batch.BatchProgress
         with self.lock:
             if worker is not None:
                 self.done += 1
-                self.current.pop(worker, None)
+                if worker in self.current and self.current[worker][0] is item:
+                    self.current.pop(worker)
+                self.leaving.pop(id(item), None)
             if self.mode == "json":  # (videos up to date are told before the plan: no totals yet)
                 self.out.json("video", video=item.name, status=entry.status, reason=entry.reason,
                               seconds=entry.seconds, **(self._totals(time.monotonic()) if self.total else {}))
@@ -181,14 +196,14 @@ class LineBatchProgress:  # a summarize.batch.BatchProgress
             return 1.0
         weight = sum(VIDEO_STAGES.values())
         partial = 0.0
-        for _, stage, fraction in self.current.values():
+        for _, stage, fraction in [*self.current.values(), *self.leaving.values()]:
             names = list(VIDEO_STAGES)
             before = sum(VIDEO_STAGES[s] for s in names[:names.index(stage)]) if stage in VIDEO_STAGES else 0
             partial += (before + VIDEO_STAGES.get(stage, 0) * fraction) / weight
         return min((self.done + partial) / self.total, 1.0)
 
     def _totals(self, now: float) -> dict:
-        fraction = self._fraction()
+        fraction = self.reported = max(self.reported, self._fraction())
         start = self.done_at_start / self.total if self.total else 0.0
         eta = time_left(now - self.started, (fraction - start) / (1 - start)) if start < 1 else 0.0
         return {"videos_done": self.done, "videos_total": self.total, "fraction": round(fraction, 4),
@@ -212,6 +227,15 @@ def _short(name: str, width: int = 40) -> str:
     return name if len(name) <= width else "..." + name[-(width - 3):]
 
 
+def _check_folder(folder: Path, recursive: bool, pattern: str | None, output_dir: Path | None) -> None:
+    """The folder exists and holds videos (the run finds them again when it starts)."""
+    from ..batch.discover import find_videos, require_videos
+
+    unreadable: list = []
+    videos = find_videos(folder, recursive=recursive, pattern=pattern, exclude=output_dir, unreadable=unreadable)
+    require_videos(videos, folder, recursive=recursive, pattern=pattern, unreadable=unreadable)
+
+
 def summary_table(report: BatchReport, seconds: float) -> Table:
     table = Table(show_header=False, box=None, pad_edge=False)
     table.add_column(style="bold")
@@ -222,11 +246,11 @@ def summary_table(report: BatchReport, seconds: float) -> Table:
     table.add_row("Failed", str(failed))
     folders = [e.input for e in report.entries if e.reason.startswith("folder cannot be read")]
     if folders:
-        table.add_row("Unreadable folders", ", ".join(folders))
+        table.add_row("Unreadable folders", shown(", ".join(folders)))
     if report.interrupted:
         table.add_row("Not done", f"{report.index.total - len(report.entries)} (interrupted)")
     json_path, csv_path = report.index_paths
-    table.add_row("Index", f"{json_path} (and {csv_path.name})")
+    table.add_row("Index", shown(f"{json_path} (and {csv_path.name})"))
     table.add_row("Time taken", f"{seconds:.1f} s")
     return table
 
@@ -249,6 +273,9 @@ def batch_command(
     force: bool = typer.Option(False, "--force", help="Redo videos whose summaries are up to date."),
     method: Method = METHOD,
     budget: float = BUDGET,
+    duration: str = DURATION,
+    selection: SelectionRule = SELECTION,
+    min_shot: float = MIN_SHOT,
     fps: float = FPS,
     backbone: BackboneName = BACKBONE,
     weights: Path = WEIGHTS,
@@ -262,6 +289,8 @@ def batch_command(
     no_video: bool = NO_VIDEO,
     cut: Cut = CUT,
     decoder: Decoder = DECODER,
+    sampling: Sampling = SAMPLING,
+    runtime: Runtime = RUNTIME,
     preset: Preset = PRESET,
     crf: int = CRF,
     report: bool = typer.Option(False, "--report", help="Also a report page per video (NAME.summary.html) and "
@@ -279,25 +308,29 @@ def batch_command(
 ) -> None:
     mode = progress_mode(show, quiet)
     debug_log(verbose, log_file)
+    # What the command line and the folder can tell is checked first: a wrong value or a
+    # folder without videos is answered before PyTorch loads (seconds).
+    if ray is not None and jobs is not None and jobs < 1:
+        fail(f"--jobs must be at least 1, got {jobs}", 2)
+    options = options_from_cli(method, budget, fps, backbone, weights, device, batch_size, variant, no_cache, preset,
+                               crf, checkpoint, stride, adapt, seed, salvage, cut=cut, decoder=decoder,
+                               sampling=sampling, runtime=runtime, duration=duration, selection=selection,
+                               min_shot=min_shot)
+    extras = check_request(options, export, report, plot)
+    executor = None
+    if ray is not None:  # a command line asking for a missing Ray is wrong whatever the folder holds
+        with signals_held():
+            from ..batch.ray_executor import RayExecutor
+
+        executor = RayExecutor(ray, jobs or 0, retries=retries)
+    _check_folder(folder, recursive, pattern, output_dir)
     with signals_held():  # here, not at the top: --help must not wait for PyTorch
         from ..batch import run_batch
-        from ..outputs.exports import parse_formats
         from ..outputs.extras import write_batch_extras
         from ..pipeline import Summarizer
 
     started = time.perf_counter()
-    executor = None
-    if ray is not None:
-        with signals_held():
-            from ..batch.ray_executor import RayExecutor
-
-        if jobs is not None and jobs < 1:
-            fail(f"--jobs must be at least 1, got {jobs}", 2)
-        executor = RayExecutor(ray, jobs or 0, retries=retries)
-    extras = {"report": report, "plot": plot, "exports": parse_formats(export)}
-    summarizer = Summarizer(options_from_cli(method, budget, fps, backbone, weights, device, batch_size, variant,
-                                             no_cache, preset, crf, checkpoint, stride, adapt, seed, salvage,
-                                             cut=cut, decoder=decoder))
+    summarizer = Summarizer(declared_params(options))
     jobs_here = 1 if jobs is None else jobs
     if mode in ("plain", "json"):
         listener, display = LineBatchProgress(mode), contextlib.nullcontext()
@@ -328,13 +361,14 @@ def batch_command(
         with stderr_console.status("Writing reports and exports...") if mode == "bar" else contextlib.nullcontext():
             _, extra_failures = write_batch_extras(run.entries, run.index.folder, **extras)
         for name, reason in extra_failures:
-            sys.stderr.write(f"summarize: error: extras of {name}: {reason}\n")
+            sys.stderr.write(shown(f"summarize: error: extras of {name}: {reason}\n"))
     for name, trace in run.internal_errors:
-        sys.stderr.write(f"summarize: internal error on {name} (a bug; please report it with this trace):\n{trace}")
+        sys.stderr.write(shown(f"summarize: internal error on {name} (a bug; please report it with this trace):\n"
+                               f"{trace}"))
     if not quiet:
         table = summary_table(run, time.perf_counter() - started)
         if report:
-            table.add_row("Report", str(run.index.folder / "index.html"))
+            table.add_row("Report", shown(run.index.folder / "index.html"))
         Console().print(table)
     if hasattr(listener, "finished"):
         listener.finished(run)

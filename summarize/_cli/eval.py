@@ -11,9 +11,12 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
+from ..device import check_device
 from ..errors import UsageError
 from ..loading import signals_held
-from .names import BASELINES, DATASETS, DEFAULT_METHOD, METHOD_NAMES, REFERENCES
+from ..names import BASELINES, DATASETS, DEFAULT_METHOD, METHOD_NAMES, REFERENCES
+from ..outputs.atomic import ensure_writable_dir
+from ..paths import shown
 from .logs import debug_log
 from .progress import progress_mode, stage_progress
 from .options import LOG_FILE, PROGRESS, RAY, RETRIES, VERBOSE, BackboneName, Device, ProgressMode, _value
@@ -114,10 +117,7 @@ def eval_command(
 ) -> None:
     mode = progress_mode(show, quiet)
     debug_log(verbose, log_file)
-    with signals_held():  # here, not at the top: --help must not wait for PyTorch
-        from ..evaluation import evaluate
-        from ..outputs import ensure_writable_dir
-
+    # What the command line can tell is checked before PyTorch loads (seconds).
     options = {"backbone": _value(backbone) if backbone is not None else None,
                "weights": str(weights) if weights else None, "fps": fps, "batch_size": batch_size}
     options = {k: v for k, v in options.items() if v is not None}
@@ -126,10 +126,13 @@ def eval_command(
         options["cache"] = False
     if quiet and json_path is None:
         raise UsageError("--quiet prints no results, so it needs --json FILE to keep them")
+    check_device(options["device"])
     if json_path is not None:  # fail before a long run, not after it
         if json_path.is_dir():
             raise UsageError(f"--json {json_path} is a folder; give a file name")
         ensure_writable_dir(json_path.parent)
+    with signals_held():  # here, not at the top: --help must not wait for PyTorch
+        from ..evaluation import evaluate
     with stage_progress(mode, command="eval", stages=("videos",)) as progress:
         result = evaluate(
             _value(dataset), data_dir=data_dir, videos=videos, annotations=annotations,
@@ -148,6 +151,6 @@ def eval_command(
     console.print(f"Protocol: {result.protocol.name} (every rule is in the JSON); "
                   f"{result.timings['total']:.1f} s on {result.device}")
     for note in result.notes:
-        console.print(f"Note: {note}", highlight=False)
+        console.print(shown(f"Note: {note}"), highlight=False)
     if json_path is not None:
-        console.print(f"Results (JSON): {json_path}")
+        console.print(f"Results (JSON): {shown(json_path)}")

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import enum
+import re
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
 
-from .names import (BACKBONE_NAMES, CUT_MODES, DECODERS, DEFAULT_BACKBONE, DEFAULT_CUT, DEFAULT_METHOD, DEVICE_CHOICES,
-                    METHOD_NAMES, VARIANTS, X264_PRESETS)
+from ..names import (BACKBONE_NAMES, CUT_MODES, DECODERS, DEFAULT_BACKBONE, DEFAULT_CUT, DEFAULT_METHOD,
+                     DEFAULT_MIN_SHOT, DEVICE_CHOICES, METHOD_NAMES, RUNTIMES, SAMPLING_MODES, SELECTIONS, VARIANTS,
+                     X264_PRESETS)
 
 if TYPE_CHECKING:
-    from ..pipeline import SummaryOptions
+    from ..options import SummaryOptions
 
 Method = enum.Enum("Method", {name: name for name in METHOD_NAMES}, type=str)
 BackboneName = enum.Enum("BackboneName", {name: name for name in BACKBONE_NAMES}, type=str)
@@ -21,9 +24,26 @@ Variant = enum.Enum("Variant", {name: name for name in VARIANTS}, type=str)
 Preset = enum.Enum("Preset", {name: name for name in X264_PRESETS}, type=str)
 Cut = enum.Enum("Cut", {name: name for name in CUT_MODES}, type=str)
 Decoder = enum.Enum("Decoder", {name: name for name in DECODERS}, type=str)
+Sampling = enum.Enum("Sampling", {name: name for name in SAMPLING_MODES}, type=str)
+Runtime = enum.Enum("Runtime", {name: name for name in RUNTIMES}, type=str)
+SelectionRule = enum.Enum("SelectionRule", {name: name for name in SELECTIONS}, type=str)
+DEFAULT_BUDGET = 0.15
 
 METHOD = typer.Option(DEFAULT_METHOD, "--method", "-m", help="How frames are scored.")
-BUDGET = typer.Option(0.15, "--budget", "-b", help="Length of the summary as a fraction of the video, 0 < b <= 1.")
+BUDGET = typer.Option(None, "--budget", "-b", show_default=False,
+                      help="Length of the summary as a fraction of the video, 0 < b <= 1.  "
+                      f"[default: {DEFAULT_BUDGET}]")
+DURATION = typer.Option(None, "--duration", metavar="TIME",
+                        help="Length of the summary as a time instead of --budget: 60, 60s, 1:30, 1m30s, 2m, 1:02:03.")
+START = typer.Option(None, "--start", metavar="TIME",
+                     help="Summarize the file from TIME (written as for --duration); the JSON's times stay the file's.")
+END = typer.Option(None, "--end", metavar="TIME", help="Summarize the file up to TIME (written as for --duration).")
+SELECTION = typer.Option(SELECTIONS[0], "--selection",
+                         help="How shots are chosen: total keeps the shots that hold the most importance in all (long "
+                         "shots cut where they matter least, none shorter than --min-shot); benchmark is the "
+                         "published rule of summarize eval (a shot is worth its mean score; shots halved to fill).")
+MIN_SHOT = typer.Option(DEFAULT_MIN_SHOT, "--min-shot", metavar="SECONDS",
+                        help="--selection total: no kept shot is shorter (unless the video has none this long).")
 FPS = typer.Option(2.0, "--fps", help="Frames sampled per second for scoring (2 is the benchmark rate).")
 BACKBONE = typer.Option(DEFAULT_BACKBONE, "--backbone", help="ImageNet CNN that turns frames into features.")
 WEIGHTS = typer.Option(None, "--weights", metavar="PATH",
@@ -45,6 +65,14 @@ DECODER = typer.Option("auto", "--decoder",
                       help="Video decoder: auto is PyAV on a CPU and NVDEC beside a GPU (PyAV on the CPU when "
                       "NVDEC cannot be used, as for files decord cannot read; the JSON says so). All sample the "
                       "same frames.")
+SAMPLING = typer.Option("uniform", "--sampling",
+                       help="Which frames are scored: uniform samples --fps frames a second; keyframes (triage) "
+                       "takes one sample per keyframe and decodes nothing else, several times faster on a CPU "
+                       "for a coarser summary (samples every few seconds, where the encoder put keyframes).")
+RUNTIME = typer.Option("auto", "--runtime",
+                      help="What runs the network on a CPU: onnxruntime (about twice as fast; pip install "
+                      "'summarize[onnx]'), torch, or auto (ONNX Runtime when installed). Features agree to float "
+                      "rounding; on a GPU it is always torch.")
 CRF = typer.Option(23, "--crf", help="x264 quality for the summary MP4, 0-51 (lower is better, larger).")
 NO_CACHE = typer.Option(False, "--no-cache", help="Neither read nor write the feature cache.")
 QUIET = typer.Option(False, "--quiet", "-q", help="No progress bars and no final table.")
@@ -69,6 +97,35 @@ def _value(choice) -> str:
     return choice.value if isinstance(choice, enum.Enum) else str(choice)
 
 
+def options_from_cli(method, budget, fps, backbone, weights: Path | None, device, batch_size, variant, no_cache,
+                     preset="superfast", crf=23, checkpoint=None, stride=2, adapt=0, seed=0,
+                     salvage=False, cut=DEFAULT_CUT, decoder="auto", sampling="uniform",
+                     runtime="auto", duration: str | None = None, selection=SELECTIONS[0],
+                     min_shot=DEFAULT_MIN_SHOT, start: str | None = None, end: str | None = None) -> SummaryOptions:
+    """The summary options of the command line, checked: a wrong value is answered before
+    PyTorch is imported. ``method_params`` holds every method option until
+    ``declared_params`` keeps those of the chosen method (that needs the registry)."""
+    from ..options import SummaryOptions
+
+    if budget is not None and duration is not None:
+        raise typer.BadParameter("give the summary's length once: --budget (a fraction) or --duration (a time)",
+                                 param_hint="--duration")
+    return SummaryOptions(
+        method=_value(method),
+        method_params={"variant": _value(variant) if variant is not None else None,
+                       "checkpoint": str(checkpoint) if checkpoint else None, "stride": stride, "adapt": adapt,
+                       "seed": seed},
+        budget=DEFAULT_BUDGET if budget is None else budget,
+        duration=None if duration is None else parse_duration(duration),
+        selection=_value(selection), min_shot=min_shot, fps=fps,
+        backbone=_value(backbone), weights=str(weights) if weights else None, device=_value(device),
+        batch_size=batch_size, cache=not no_cache, video_preset=_value(preset), video_crf=crf, salvage=salvage,
+        video_cut=_value(cut), decoder=_value(decoder), sampling=_value(sampling), runtime=_value(runtime),
+        start=0.0 if start is None else parse_duration(start, "--start"),
+        end=None if end is None else parse_duration(end, "--end"),
+    ).validate()
+
+
 def method_params(method: str, variant: str | None = None, checkpoint: Path | None = None, stride: int = 2,
                   adapt: int = 0, seed: int = 0) -> dict:
     """The options the chosen method declares (``Scorer.cli_params``); the others are ignored."""
@@ -79,20 +136,51 @@ def method_params(method: str, variant: str | None = None, checkpoint: Path | No
     return {name: values[name] for name in SCORERS[method].cli_params}
 
 
-def options_from_cli(method, budget, fps, backbone, weights: Path | None, device, batch_size, variant, no_cache,
-                     preset="superfast", crf=23, checkpoint=None, stride=2, adapt=0, seed=0,
-                     salvage=False, cut=DEFAULT_CUT, decoder="auto") -> SummaryOptions:
-    from ..pipeline import SummaryOptions
+def declared_params(options: SummaryOptions) -> SummaryOptions:
+    """``options`` (from ``options_from_cli``) with only the method options its method declares."""
+    return replace(options, method_params=method_params(options.method, **options.method_params))
 
-    method = _value(method)
-    return SummaryOptions(
-        method=method, method_params=method_params(method, _value(variant) if variant is not None else None,
-                                                   checkpoint, stride, adapt, seed),
-        budget=budget, fps=fps,
-        backbone=_value(backbone), weights=str(weights) if weights else None, device=_value(device),
-        batch_size=batch_size, cache=not no_cache, video_preset=_value(preset), video_crf=crf, salvage=salvage,
-        video_cut=_value(cut), decoder=_value(decoder),
-    )
+
+def check_request(options: SummaryOptions, export: str | None, report: bool, plot: bool) -> dict:
+    """What can be checked before PyTorch loads: the device and the extras asked for (formats
+    known, their libraries installed). Returns the extras' options (``write_extras``'s)."""
+    from ..device import check_device
+    from ..loading import signals_held
+
+    with signals_held():  # NumPy loads here
+        from ..outputs.exports import parse_formats
+        from ..outputs.extras import check_extras_available
+
+    extras = {"report": report, "plot": plot, "exports": parse_formats(export)}
+    check_device(options.device)
+    check_extras_available(**extras)
+    return extras
+
+
+_DURATION = re.compile(r"^(?:(?P<h>\d+(?:\.\d*)?)h)?(?:(?P<m>\d+(?:\.\d*)?)m)?(?:(?P<s>\d+(?:\.\d*)?)s?)?$")
+
+
+def parse_duration(text: str, option: str = "--duration") -> float:
+    """Seconds in ``text``: 90, 90s, 1.5m, 1m30s, 1h5m, 1:30 (minutes:seconds), 1:30.5 or
+    1:02:03 (the minutes and seconds after a colon below 60); ``option`` names it in errors."""
+    value = text.strip().lower()
+    if ":" in value:
+        parts = value.split(":")
+        if len(parts) <= 3 and all(re.fullmatch(r"\d+(?:\.\d*)?", p) for p in parts):
+            if any(float(p) >= 60 for p in parts[1:]):
+                raise typer.BadParameter(f"{text!r}: the minutes and seconds after a colon must be below 60",
+                                         param_hint=option)
+            seconds = 0.0
+            for part in parts:
+                seconds = seconds * 60 + float(part)
+            return seconds
+    else:
+        match = _DURATION.match(value)
+        if value and match:
+            h, m, s = (float(match.group(k) or 0) for k in "hms")
+            return h * 3600 + m * 60 + s
+    raise typer.BadParameter(f"{text!r} is not a time: write seconds (90, 90s), minutes (1m30s, 1:30) "
+                             f"or hours (1h5m, 1:02:03)", param_hint=option)
 
 
 REPORT = typer.Option(False, "--report", help="Also write NAME.summary.html: the importance plot, a keyframe per "
@@ -100,7 +188,9 @@ REPORT = typer.Option(False, "--report", help="Also write NAME.summary.html: the
 PLOT = typer.Option(False, "--plot", help="Also write NAME.summary.png: the importance curve with the shots.")
 EXPORT = typer.Option(None, "--export", metavar="FORMATS",
                       help="Also write the kept shots for editors, comma-separated: edl (CMX 3600), otio "
-                      "(OpenTimelineIO), fcpxml (Final Cut Pro 7 XML), chapters (WebVTT + FFmetadata).")
+                      "(OpenTimelineIO), fcp7xml (Final Cut Pro 7 XML; old name fcpxml), fcpx (Final Cut Pro X "
+                      "FCPXML), chapters (WebVTT + FFmetadata), chapters-mp4 / chapters-mkv (a copy of the video "
+                      "with chapters), csv (the shot list).")
 
 # Progress and logging (every command).
 ProgressMode = enum.Enum("ProgressMode", {name: name for name in ("auto", "bar", "plain", "json", "none")}, type=str)

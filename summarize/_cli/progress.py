@@ -20,6 +20,8 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, ProgressColumn, TaskProgressColumn, TextColumn
 from rich.text import Text
 
+from ..paths import shown, text_safe
+
 ProgressFn = Callable[[str, float], None]  # as summarize.pipeline.ProgressFn, without importing it
 
 PROGRESS_MODES = ("auto", "bar", "plain", "json", "none")
@@ -30,7 +32,7 @@ STAGE_LABELS = {
     "model": "Loading model",
     "features": "Decoding + features",
     "scoring": "Scoring",
-    "segmentation": "Shots (KTS)",
+    "segmentation": "Shots + cut frames",
     "selection": "Selecting shots",
     "writing": "Writing summary",
     "extras": "Report + exports",
@@ -39,8 +41,9 @@ STAGE_LABELS = {
     "steps": "Training",
 }
 # Rough shares of a run's time per stage (the 2-core CPU's timings: decoding and features
-# dominate), for the whole run's fraction and time left; stages not run do not count.
-STAGE_WEIGHTS = {"model": 3, "features": 75, "scoring": 2, "segmentation": 2, "selection": 1, "writing": 12,
+# dominate; finding the cut frames is about 18% of the analysis, README "Speed"), for the
+# whole run's fraction and time left; stages not run do not count.
+STAGE_WEIGHTS = {"model": 3, "features": 75, "scoring": 2, "segmentation": 17, "selection": 1, "writing": 12,
                  "extras": 5}
 
 stderr_console = Console(stderr=True)
@@ -91,11 +94,11 @@ class LineWriter:
         self.mode, self.command = mode, command
 
     def json(self, event: str, **fields: Any) -> None:
-        self.write(json.dumps({"event": event, "command": self.command, **fields}, ensure_ascii=False))
+        self.write(json.dumps(text_safe({"event": event, "command": self.command, **fields}), ensure_ascii=False))
 
     def write(self, line: str) -> None:
         stream = sys.stderr
-        stream.write(line + "\n")
+        stream.write(shown(line) + "\n")  # a file name that is not UTF-8 as paths.shown writes it
         stream.flush()
 
 

@@ -25,6 +25,7 @@ from ..errors import UsageError
 from ..features import FeatureCache
 from ..networks.mae import DEFAULT_SIZE, SIZES, MAEConfig
 from ..networks.contrastive import ContrastiveConfig
+from ..paths import shown
 from ..training import TrainOptions, distributed, train_mae, training_sequences
 from ..training.contrastive import ContrastiveOptions, train_contrastive
 from ..training.data import check_sequences, describe
@@ -116,7 +117,7 @@ def _train(kind: str, out: Path, videos: Path | None, features: list[Path], back
             lines.done(checkpoint=str(Path(result.path).resolve()))
         if show:
             meta = result.meta
-            Console().print(f"wrote {result.path}: {kind} model {meta.size}, {meta.num_params:,} parameters, "
+            Console().print(f"wrote {shown(result.path)}: {kind} model {meta.size}, {meta.num_params:,} parameters, "
                             f"{meta.steps} steps on {describe(sequences, None)}, final loss "
                             f"{result.final_loss:.4f}, {meta.train_seconds:.0f} s training on {meta.device}")
 

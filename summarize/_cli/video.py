@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -11,15 +10,15 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from ..errors import UsageError
 from ..loading import signals_held
-from ..naming import summary_paths
+from ..paths import shown
 from .exits import fail
 from .logs import debug_log
-from .options import (ADAPT, BACKBONE, BATCH_SIZE, BUDGET, CHECKPOINT, CRF, CUT, DECODER, DEVICE, EXPORT, FPS, LOG_FILE,
-                      METHOD, NO_CACHE, NO_VIDEO, PLOT, PRESET, PROGRESS, QUIET, REPORT, SALVAGE, SEED, STRIDE, VARIANT,
-                      VERBOSE, WEIGHTS, BackboneName, Cut, Decoder, Device, Method, Preset, ProgressMode,
-                      Variant, options_from_cli)
+from .options import (ADAPT, BACKBONE, BATCH_SIZE, BUDGET, CHECKPOINT, CRF, CUT, DECODER, DEVICE, DURATION, END,
+                      EXPORT, FPS, LOG_FILE, METHOD, MIN_SHOT, NO_CACHE, NO_VIDEO, PLOT, PRESET, PROGRESS, QUIET,
+                      REPORT, RUNTIME, SALVAGE, SAMPLING, SEED, SELECTION, START, STRIDE, VARIANT, VERBOSE, WEIGHTS,
+                      BackboneName, Cut, Decoder, Device, Method, Preset, ProgressMode, Runtime, Sampling,
+                      SelectionRule, Variant, check_request, declared_params, options_from_cli)
 from .progress import progress_mode, stage_progress
 from .signals import interrupt_on_signals
 
@@ -35,48 +34,42 @@ def result_table(result: SummaryResult, extras: list[Path] = ()) -> Table:
     table.add_column()
     table.add_row("Input", f"{info['file_name']}  ({_clock(info['duration'])}, {info['width']}x{info['height']})")
     found = doc["segmentation"]["n_shots"]
-    table.add_row("Shots found", _count(found, "shot") + " by KTS"
-                  + (f", split into {len(doc['shots'])} to fit the budget" if sel["shots_split"] else ""))
+    cuts = doc["segmentation"]["boundaries"]["cut"]
+    why = "to fit the budget" if sel["rule"] == "benchmark" else "where they matter least"
+    on_cuts = f" ({cuts} starting on a picture cut)" if cuts else ""
+    table.add_row("Shots found", _count(found, "shot") + " by KTS" + on_cuts
+                  + (f", cut into {len(doc['shots'])} pieces {why}" if sel["shots_split"] else ""))
     table.add_row("Kept", f"{_clock(doc['summary']['duration'])} in {_count(doc['summary']['n_shots'], 'shot')} "
                   f"({100 * sel['achieved']:.1f}% of the duration; budget {100 * sel['budget']:.1f}%)")
     if doc.get("sampling", {}).get("range"):
         span = doc["sampling"]["range"]
         table.add_row("Range", f"{_clock(span['start'])} to {_clock(span['end'])} of the file")
     if result.video_path is not None:
-        table.add_row("Summary video", str(result.video_path))
+        table.add_row("Summary video", shown(result.video_path))
     for key, label, noun in (("clips", "Shot clips", "clip"), ("images", "Shot images", "image")):
         files = doc["outputs"].get(key)
         if files is not None:
-            where = str(result.json_path.parent / _shot_pattern(files[0]['path'])) if files else ""
+            where = shown(result.json_path.parent / _shot_pattern(files[0]["path"])) if files else ""
             table.add_row(label, f"{_count(len(files), noun)}  {where}".rstrip())
-    table.add_row("Scores (JSON)", str(result.json_path))
+    table.add_row("Scores (JSON)", shown(result.json_path))
+    base = result.json_path.name.removesuffix(".json")  # NAME.summary, or short for -o short.mp4
     for path in extras:
-        table.add_row(_EXTRA_LABELS.get(path.name.rsplit(".summary", 1)[-1], "Export"), str(path))
+        table.add_row(_EXTRA_LABELS.get(path.name.removeprefix(base), "Export"), shown(path))
+    if info.get("audio_note"):
+        table.add_row("Note", info["audio_note"][0].upper() + info["audio_note"][1:])
     cache = " (features from cache)" if doc["run"]["feature_cache"] == "hit" else ""
     table.add_row("Time taken", f"{timings['total']:.1f} s on {doc['run']['device']}{cache}")
     return table
 
 
 _EXTRA_LABELS = {".html": "Report", ".png": "Plot", ".edl": "EDL", ".otio": "OpenTimelineIO",
-                 ".fcp.xml": "FCP XML", ".chapters.vtt": "Chapters", ".ffmetadata": "Chapters"}
+                 ".fcp.xml": "FCP 7 XML", ".fcpxml": "FCPXML", ".chapters.vtt": "Chapters", ".ffmetadata": "Chapters",
+                 ".chapters.mp4": "Chaptered copy", ".chapters.mkv": "Chaptered copy", ".shots.csv": "Shot list"}
 
 
 def _shot_pattern(path: str) -> str:
     """``/out/talk-shot-003.mp4`` -> ``talk-shot-NNN.mp4``."""
     return re.sub(r"-shot-\d+(\.\w+)$", r"-shot-NNN\1", Path(path).name)
-
-
-def parse_time(text: str | None, option: str) -> float | None:
-    """Seconds from ``90``, ``90.5``, ``1:30``, ``1:30.5`` or ``0:01:30.500`` (as ffmpeg's -ss)."""
-    if text is None:
-        return None
-    match = re.fullmatch(r"\s*(?:(?:(\d+):)?(\d+):)?(\d+(?:\.\d*)?|\.\d+)\s*", text)
-    if not match:
-        raise UsageError(f"{option} {text!r}: give seconds (90.5) or [HH:]MM:SS[.ms] (1:30.5)")
-    hours, minutes, seconds = match.groups()
-    if minutes is not None and float(seconds) >= 60:
-        raise UsageError(f"{option} {text!r}: seconds must be below 60 in MM:SS")
-    return int(hours or 0) * 3600 + int(minutes or 0) * 60 + float(seconds)
 
 
 def _count(n: int, noun: str) -> str:
@@ -97,6 +90,9 @@ def video_command(
                                  exists=False, dir_okay=True),
     method: Method = METHOD,
     budget: float = BUDGET,
+    duration: str = DURATION,
+    selection: SelectionRule = SELECTION,
+    min_shot: float = MIN_SHOT,
     fps: float = FPS,
     backbone: BackboneName = BACKBONE,
     weights: Path = WEIGHTS,
@@ -114,6 +110,8 @@ def video_command(
     no_video: bool = NO_VIDEO,
     cut: Cut = CUT,
     decoder: Decoder = DECODER,
+    sampling: Sampling = SAMPLING,
+    runtime: Runtime = RUNTIME,
     preset: Preset = PRESET,
     crf: int = CRF,
     overwrite: bool = typer.Option(False, "--overwrite", "-y", help="Replace existing outputs."),
@@ -121,10 +119,8 @@ def video_command(
                                "(NNN: the shot's number in the JSON), cut as --cut says."),
     save_images: bool = typer.Option(False, "--save-images", help="Also write the middle frame of every shot (kept "
                                      "or not) as NAME-shot-NNN.jpg, at the video's size."),
-    start: str = typer.Option(None, "--start", metavar="TIME", help="Summarize the file from TIME (seconds or "
-                              "[HH:]MM:SS[.ms]); the JSON's times stay the file's."),
-    end: str = typer.Option(None, "--end", metavar="TIME", help="Summarize the file up to TIME (seconds or "
-                            "[HH:]MM:SS[.ms])."),
+    start: str = START,
+    end: str = END,
     report: bool = REPORT,
     plot: bool = PLOT,
     export: str = EXPORT,
@@ -135,44 +131,56 @@ def video_command(
     verbose: bool = VERBOSE,
     log_file: Path = LOG_FILE,
 ) -> None:
-    span = {"start": parse_time(start, "--start") or 0.0, "end": parse_time(end, "--end")}
-    json_path = summary_paths(video, output)[1]  # a wrong -o is a usage error before any loading
+    # What the command line and the files named can tell is checked first: a wrong value,
+    # a missing file or existing outputs are answered before PyTorch loads (seconds).
     mode = progress_mode(show, quiet)
     debug_log(verbose, log_file)
+    options = options_from_cli(method, budget, fps, backbone, weights, device, batch_size, variant, no_cache,
+                               preset, crf, checkpoint, stride, adapt, seed, salvage, cut=cut, decoder=decoder,
+                               sampling=sampling, runtime=runtime, duration=duration,
+                               selection=selection, min_shot=min_shot, start=start, end=end)
+    extras = check_request(options, export, report, plot)
+    _check_files(video, output, overwrite, not no_video, extras, split, save_images)
     with signals_held():  # here, not at the top: --help must not wait for PyTorch
-        from ..outputs.exports import parse_formats
-        from ..outputs.extras import check_extras_free, write_extras
         from ..pipeline import STAGES, Summarizer
 
-    options = options_from_cli(method, budget, fps, backbone, weights, device, batch_size, variant, no_cache,
-                               preset, crf, checkpoint, stride, adapt, seed, salvage, cut=cut, decoder=decoder)
-    options = dataclasses.replace(options, **span)
-
-    extras = {"report": report, "plot": plot, "exports": parse_formats(export)}
-    if not overwrite:
-        check_extras_free(json_path, **extras)
     stages = STAGES + (("extras",) if any(extras.values()) else ())
     try:
         with interrupt_on_signals():
-            summarizer = Summarizer(options)
-            with stage_progress(mode, command="video", video=video.name, stages=stages) as progress:
+            summarizer = Summarizer(declared_params(options))
+            with stage_progress(mode, command="video", video=shown(video.name), stages=stages) as progress:
                 result = summarizer.summarize(video, output, write_video=not no_video, overwrite=overwrite,
-                                              progress=progress, split=split, images=save_images)
-                written = []
-                if any(extras.values()):
-                    progress("extras", 0.0)
-                    written = write_extras(result.document, result.json_path, **extras).paths
-                    progress("extras", 1.0)
-                progress.done(outputs=_outputs(result, written))
+                                              progress=progress, extras=extras, split=split, images=save_images)
+                progress.done(outputs=_outputs(result))
     except KeyboardInterrupt:  # Ctrl-C, SIGTERM or SIGHUP (Typer would turn it into a silent exit 130)
         fail("interrupted; no partial outputs were left behind", 130)
     if not quiet:
-        Console().print(result_table(result, written))
+        Console().print(result_table(result, result.extras))
 
 
-def _outputs(result: SummaryResult, extras: list[Path]) -> list[str]:
+def _outputs(result: SummaryResult) -> list[str]:
     """Every file the run wrote, for the last ``--progress json`` line."""
     files = result.document["outputs"]
     return ([p for p in (files["video"], files["json"]) if p is not None]
             + [f["path"] for f in files.get("clips", []) + files.get("images", [])]
-            + [str(p.resolve()) for p in extras])
+            + [shown(p.resolve()) for p in result.extras])
+
+
+def _check_files(video: Path, output: str | None, overwrite: bool, write_video: bool, extras: dict,
+                 split: bool, images: bool) -> None:
+    """The input is a file we may read, ``-o`` a name we can use, and (without --overwrite)
+    no output exists yet: the names are the pipeline's (``paths.summary_paths``,
+    ``outputs.extras.planned_outputs``)."""
+    with signals_held():  # PyAV and decord load here
+        from ..decoding.probe import check_path
+    from ..outputs.atomic import check_absent
+    from ..outputs.extras import planned_outputs
+    from ..paths import summary_paths
+
+    video_path, json_path = summary_paths(video, output, write_video)  # a wrong -o is a usage error
+    check_path(video)
+    from ..outputs.exports import preflight
+
+    preflight(video, extras["exports"])  # a format this video cannot have is refused before decoding
+    if not overwrite:
+        check_absent(planned_outputs(json_path, video_path if write_video else None, extras, split, images))

@@ -55,6 +55,10 @@ class Backbone(nn.Module, abc.ABC):
         self.weights_meta = self.default_weights
         self.weights_file: str | None = None
         self.weights_digest: str | None = None
+        # The network's CPU runtime: "torch" (``forward``) or "onnxruntime" (``cpu_net``, the
+        # same network on ONNX Runtime, set by ``load_backbone``).
+        self.runtime = "torch"
+        self.cpu_net = None
 
     @property
     def feature_dim(self) -> int:
@@ -62,8 +66,10 @@ class Backbone(nn.Module, abc.ABC):
 
     @property
     def identity(self) -> str:
-        """Names these exact weights (for caches): the default ones, or a file by its content."""
-        return f"{self.name}:{self.weights_digest or 'default'}"
+        """Names these exact weights (for caches): the default ones, or a file by its content,
+        and the runtime when it is not PyTorch (its features differ in their last bits)."""
+        runtime = "" if self.runtime == "torch" else f"+{self.runtime}"
+        return f"{self.name}:{self.weights_digest or 'default'}{runtime}"
 
     def load_weights_file(self, path: str | Path, strict_prefixes_to_drop: tuple[str, ...] = (),
                           key_prefix: str = "") -> None:
@@ -131,8 +137,12 @@ class Backbone(nn.Module, abc.ABC):
         std = torch.tensor(self.weights_meta.std, device=param.device).view(1, 3, 1, 1) * 255.0
         x = frames.to(param.device, non_blocking=True).permute(0, 3, 1, 2)
         x = centre_crop(x, self.weights_meta.crop)
-        x = ((x.float() - mean) / std).to(param.dtype).contiguous(memory_format=torch.channels_last)
-        return torch.nn.functional.normalize(self(x).float(), dim=1).cpu()
+        x = ((x.float() - mean) / std).to(param.dtype)
+        if self.cpu_net is not None and param.device.type == "cpu":
+            y = self.cpu_net(x.contiguous())
+        else:
+            y = self(x.contiguous(memory_format=torch.channels_last))
+        return torch.nn.functional.normalize(y.float(), dim=1).cpu()
 
 
 def centre_crop(x: torch.Tensor, size: int) -> torch.Tensor:

@@ -14,6 +14,30 @@ from ..loading import import_native
 from .base import Backbone, BackboneWeights
 
 
+def _version(package: str) -> str:
+    from importlib import metadata
+
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return "(not installed)"
+
+
+def torchvision_models():
+    """``torchvision.models``, or one line when torchvision cannot load beside this PyTorch
+    (a torchvision built for another torch fails in its C++ operators: ``operator
+    torchvision::nms does not exist``, an undefined symbol, ...)."""
+    try:
+        return import_native("torchvision.models")
+    except (ImportError, OSError, RuntimeError, AttributeError) as exc:
+        import torch
+
+        raise InputError(
+            f"torchvision {_version('torchvision')} cannot be used with torch {torch.__version__} "
+            f"({' '.join(str(exc).split())[:200]}); install the torchvision release made for this torch "
+            f"(pip install --upgrade torch torchvision)") from None
+
+
 def _download_weights(enum_member, name: str):
     """torchvision's own weights, or one clear line telling how to proceed offline."""
     try:
@@ -40,7 +64,7 @@ class GoogLeNet(Backbone):
     )
 
     def __init__(self, weights_path: str | None = None) -> None:
-        models = import_native("torchvision.models")  # imported on use: 160 MB the default backbone never needs
+        models = torchvision_models()  # imported on use: 160 MB the default backbone never needs
 
         super().__init__()
 
@@ -75,7 +99,7 @@ class ResNet50(Backbone):
     )
 
     def __init__(self, weights_path: str | None = None) -> None:
-        models = import_native("torchvision.models")
+        models = torchvision_models()
 
         super().__init__()
 

@@ -5,32 +5,46 @@
 
 Each step is usable alone: ``find_videos``, ``plan_outputs``, ``check_outputs``,
 ``RunIndex``; ``run_batch`` puts them together. An executor runs the videos:
-``LocalExecutor`` (threads, the default) or ``RayExecutor`` (a Ray cluster).
+``LocalExecutor`` (threads, the default) or ``RayExecutor`` (a Ray cluster). The names
+load their module on first use: the command line finds the videos (``discover``) before
+it loads PyTorch.
 """
 
-from .discover import VIDEO_EXTENSIONS, find_videos, is_candidate
-from .executor import Executor, LocalExecutor
-from .index import COLUMNS, INDEX_FORMAT, IndexEntry, RunIndex
-from .plan import BatchItem, Freshness, check_outputs, plan_outputs
-from .ray_executor import RayExecutor
-from .runner import BatchProgress, BatchReport, run_batch
+from __future__ import annotations
 
-__all__ = [
-    "COLUMNS",
-    "INDEX_FORMAT",
-    "VIDEO_EXTENSIONS",
-    "BatchItem",
-    "BatchProgress",
-    "BatchReport",
-    "Executor",
-    "Freshness",
-    "IndexEntry",
-    "LocalExecutor",
-    "RayExecutor",
-    "RunIndex",
-    "check_outputs",
-    "find_videos",
-    "is_candidate",
-    "plan_outputs",
-    "run_batch",
-]
+import importlib
+from typing import Any
+
+_HOMES = {
+    "COLUMNS": "index",
+    "INDEX_FORMAT": "index",
+    "VIDEO_EXTENSIONS": "discover",
+    "BatchItem": "plan",
+    "BatchProgress": "runner",
+    "BatchReport": "runner",
+    "Executor": "executor",
+    "Freshness": "plan",
+    "IndexEntry": "index",
+    "LocalExecutor": "executor",
+    "RayExecutor": "ray_executor",
+    "RunIndex": "index",
+    "check_outputs": "plan",
+    "find_videos": "discover",
+    "is_candidate": "discover",
+    "plan_outputs": "plan",
+    "run_batch": "runner",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{home}"), name)
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_HOMES])
+
+
+__all__ = sorted(_HOMES)

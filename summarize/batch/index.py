@@ -18,7 +18,8 @@ from typing import Any
 
 from .._version import __version__
 from ..errors import OutputError
-from ..outputs import atomic_output
+from ..outputs.atomic import atomic_output
+from ..paths import exact_bytes, text_safe
 
 INDEX_FORMAT = "summarize.batch-index"
 INDEX_FORMAT_VERSION = 1
@@ -46,7 +47,15 @@ class IndexEntry:
     finished: str  # when (UTC, ISO 8601)
 
 
-COLUMNS = [f.name for f in fields(IndexEntry)]
+# input_bytes: the exact bytes (base64) of an input whose path is not UTF-8, which ``input``
+# writes with \xNN for each byte that is not (see summarize/paths.py); empty otherwise.
+COLUMNS = [f.name for f in fields(IndexEntry)] + ["input_bytes"]
+EARLIER_COLUMNS = COLUMNS[:-1]  # the header of indexes written before input_bytes
+
+
+def _row(entry: IndexEntry) -> dict[str, Any]:
+    """An index row as written: every text as UTF-8, the input's exact bytes beside it."""
+    return {**text_safe(asdict(entry)), "input_bytes": exact_bytes(entry.input)}
 
 
 class RunIndex:
@@ -79,7 +88,7 @@ class RunIndex:
                               f"move it or choose another folder with -o")
         try:
             with open(self.csv_path, newline="", encoding="utf-8") as fh:
-                ours = next(csv.reader(fh), None) == COLUMNS
+                ours = next(csv.reader(fh), None) in (COLUMNS, EARLIER_COLUMNS)
         except FileNotFoundError:
             pass
         except (OSError, UnicodeDecodeError, csv.Error):
@@ -126,12 +135,12 @@ class RunIndex:
             "format": INDEX_FORMAT,
             "format_version": INDEX_FORMAT_VERSION,
             "tool": {"name": "summarize", "version": __version__},
-            **self.header,
+            **text_safe(self.header),
             "started": self.started,
             "updated": now_iso(),
             "complete": complete,
             "counts": self.counts(),
-            "videos": [asdict(e) for e in self.ordered()],
+            "videos": [_row(e) for e in self.ordered()],
         }
 
     def write(self, complete: bool = False) -> None:
@@ -140,7 +149,7 @@ class RunIndex:
         writer = csv.writer(text, lineterminator="\n")
         writer.writerow(COLUMNS)
         for entry in self.ordered():
-            writer.writerow(["" if v is None else v for v in asdict(entry).values()])
+            writer.writerow(["" if v is None else v for v in _row(entry).values()])
         document = json.dumps(self.document(complete), indent=2, ensure_ascii=False) + "\n"
         for path, content in ((self.csv_path, text.getvalue()), (self.json_path, document)):
             for attempt in range(WRITE_ATTEMPTS):

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from ..outputs import FORMAT_VERSION
-from ..pipeline import output_paths
+from ..paths import output_paths
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from typing import Any
 from ..errors import OutputError, SummarizeError, UsageError
 from ..outputs import ensure_writable_dir
 from ..pipeline import Summarizer, SummaryOptions
-from .discover import find_videos
+from .discover import find_videos, require_videos
 from .executor import Executor, LocalExecutor
 from .index import IndexEntry, RunIndex, now_iso
 from .plan import BatchItem, check_outputs, plan_outputs
@@ -106,6 +106,7 @@ def _run_batch(folder: Path, output_dir: str | Path | None, summarizer: Summariz
     out = Path(output_dir) if output_dir is not None else None
     unreadable: list[tuple[Path, str]] = []
     videos = find_videos(folder, recursive=recursive, pattern=pattern, exclude=out, unreadable=unreadable)
+    require_videos(videos, folder, recursive=recursive, pattern=pattern, unreadable=unreadable)  # nothing written
     items = plan_outputs(videos, folder, out, write_video=write_video)
     unreadable_names = [_folder_name(path, folder) for path, _ in unreadable]
     options = {"fingerprint": summarizer.options_fingerprint(), "values": summarizer.output_options()}

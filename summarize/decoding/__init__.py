@@ -13,6 +13,7 @@ import av
 from ..errors import InputError
 from .base import Decoder, FrameBatch, SamplingPlan, SourceFrame, VideoInfo, plan_samples
 from .decord_backend import DecordDecoder
+from .keyframe_sampling import SAMPLING_MODES, KeyframeDecoder
 from .nvdec_backend import NvdecDecoder, NvdecUnavailable
 from .probe import check_complete, check_path, probe
 from .pyav_backend import PyAVDecoder
@@ -36,7 +37,8 @@ def scaled_size(width: int, height: int, short_side: int | None) -> tuple[int, i
 
 
 def open_video(path: str | Path, *, short_side: int | None = None, backend: str = "auto",
-               threads: int = 0, salvage: bool = False, workers: int | None = None) -> Decoder:
+               threads: int = 0, salvage: bool = False, workers: int | None = None,
+               sampling: str = "uniform") -> Decoder:
     """Open ``path`` for sampling; frames come scaled so their shorter side is ``short_side``.
 
     Raises ``UsageError`` for a missing path or a directory and ``InputError`` for a file
@@ -46,6 +48,8 @@ def open_video(path: str | Path, *, short_side: int | None = None, backend: str 
 
     PyAV and NVDEC decoders sample long videos by decoding keyframe ranges concurrently
     (``ranges.py``): ``workers`` ranges at once, None or 0 for ``decode_workers``'s choice.
+    ``sampling="keyframes"``: a ``KeyframeDecoder`` (PyAV on the CPU whatever ``backend``
+    says: it decodes the keyframes alone), whose ``plan()`` gives the samples.
     """
     path = check_path(Path(path))
     if backend not in ("auto", *BACKENDS):
@@ -55,8 +59,10 @@ def open_video(path: str | Path, *, short_side: int | None = None, backend: str 
     if stream.rotation in (90, 270):
         width, height = height, width
     size = scaled_size(width, height, short_side)
-    if salvage:
-        decoder: Decoder = PyAVDecoder(path, size, threads, salvage=True)
+    if sampling == "keyframes":
+        decoder: Decoder = KeyframeDecoder(path, size, threads, salvage=salvage)
+    elif salvage:
+        decoder = PyAVDecoder(path, size, threads, salvage=True)
     elif backend == "nvdec":
         try:
             decoder = NvdecDecoder(path, size, threads)
@@ -74,15 +80,18 @@ def open_video(path: str | Path, *, short_side: int | None = None, backend: str 
     else:
         decoder = PyAVDecoder(path, size, threads)
     try:
-        check_complete(path, decoder.info.duration, stream.declared_duration)
+        check_complete(path, decoder.frame_times, decoder.info.duration, stream)
     except InputError:
         if salvage:
             if not decoder.missing:
                 decoder.missing.append((decoder.info.duration, float(stream.declared_duration or 0.0)))
+            else:  # the frame count said so first: the declared time says where the data ends
+                start, end = decoder.missing[0]
+                decoder.missing[0] = (start, max(end, float(stream.declared_duration or 0.0)))
             return decoder
         decoder.close()
         raise
-    if isinstance(decoder, PyAVDecoder) and not salvage:
+    if isinstance(decoder, PyAVDecoder) and not salvage and not decoder.keyframes_only:
         count = decode_workers(threads, workers)
         if count > 1:
             decoder = RangeDecoder(decoder, count, max(1, (threads or available_cores()) // count),
@@ -94,6 +103,8 @@ __all__ = [
     "BACKENDS",
     "Decoder",
     "FrameBatch",
+    "KeyframeDecoder",
+    "SAMPLING_MODES",
     "SamplingPlan",
     "SourceFrame",
     "VideoInfo",

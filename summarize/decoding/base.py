@@ -32,6 +32,7 @@ class VideoInfo:
     damaged: tuple = ()
     missing: tuple = ()
     decoder_note: str | None = None  # why the decoder asked for was not used (e.g. no NVDEC)
+    audio_note: str | None = None  # why the file's audio is not in the summary (an empty track, ...)
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,10 @@ class DecordDecoder(Decoder):
             # decord 0.6 rotates frames itself, but combined with its scaler it returns
             # unrotated or 4-channel frames: rotated videos go to the PyAV backend.
             raise InputError(f"decord cannot scale rotated videos reliably ({path} is turned {stream.rotation} deg)")
+        if stream.lead_in:
+            # decord 0.6 counts the pictures an edit list leaves out as frames: its frame
+            # numbers would name the frames after the ones wanted.
+            raise InputError(f"decord cannot follow the edit list of {path}")
         self._kwargs = {"num_threads": threads}
         if size is not None:
             self._kwargs.update(width=size[0], height=size[1])
@@ -83,6 +87,7 @@ class DecordDecoder(Decoder):
             rotation=0,
             has_audio=stream.has_audio,
             backend=self.name,
+            audio_note=stream.audio_note,
         )
 
     def _open(self):

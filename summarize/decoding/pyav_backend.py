@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from fractions import Fraction
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import ClassVar, Iterator, Sequence
 
 import av
 import numpy as np
 
 from ..errors import InputError
 from .base import Decoder, FrameBatch, SamplingPlan, SourceFrame, VideoInfo
-from .probe import _reason, normalize_rotation, usable_audio
+from .clock import NO_DTS, unwrap_restarts
+from .probe import _reason, audio_status, normalize_rotation
 from .keyframes import clean_cut_points
 from .scaler import to_rgb
 
@@ -30,32 +31,10 @@ def coded_size(size: tuple[int, int] | None, rotation: int) -> tuple[int, int] |
     return size[1], size[0]
 
 
-# A timestamp this far (seconds) behind the latest one seen is a restart, not B-frame reordering.
-RESTART_GAP = 1.0
-
-
-def unwrap_restarts(pts: np.ndarray, time_base: float) -> np.ndarray:
-    """Packet timestamps (decoding order) made to run on after every restart of the clock:
-    each restart continues one frame after the latest timestamp before it."""
-    pts = np.asarray(pts, dtype=np.int64)
-    if len(pts) < 2:
-        return pts
-    gap = max(int(RESTART_GAP / time_base), 1)
-    out = pts.copy()
-    offset, latest = 0, int(pts[0])
-    step = int(np.median(np.diff(np.sort(pts[: min(len(pts), 64)])))) if len(pts) > 2 else 1
-    for i in range(1, len(pts)):
-        value = int(pts[i]) + offset
-        if value < latest - gap:
-            offset += latest + max(step, 1) - value
-            value = int(pts[i]) + offset
-        out[i] = value
-        latest = max(latest, value)
-    return out
-
-
 class PyAVDecoder(Decoder):
     name = "pyav"
+    # Only the sampled keyframes' packets reach the decoder (``keyframe_sampling.py``).
+    keyframes_only: ClassVar[bool] = False
 
     def __init__(self, path: Path, size: tuple[int, int] | None, threads: int = 0, salvage: bool = False) -> None:
         self.path = Path(path)
@@ -97,13 +76,14 @@ class PyAVDecoder(Decoder):
         avg_rate = stream.average_rate or stream.guessed_rate or Fraction(25)
         last_duration = durations[order][-1] * tb if durations[order][-1] > 0 else 1.0 / float(avg_rate)
         duration = float(self.frame_times[-1] + last_duration)
-        self._check_complete(stream, len(pts), duration)
+        self._check_complete(stream, duration)
         first = self._first_frame()
         self._rotation = normalize_rotation(getattr(first, "rotation", 0))
         width, height = first.width, first.height
         if self._rotation in (90, 270):
             width, height = height, width
         self._size = coded_size(size, self._rotation)
+        audio, audio_note = audio_status(self._container)
         self.info = VideoInfo(
             path=str(path),
             width=width,
@@ -113,21 +93,29 @@ class PyAVDecoder(Decoder):
             avg_fps=len(pts) / duration if duration > 0 else float(avg_rate),
             start_time=self._start_pts * tb,
             rotation=self._rotation,
-            has_audio=usable_audio(self._container) is not None,
+            has_audio=audio is not None,
             backend=self.name,
+            audio_note=audio_note,
         )
 
     def _open(self, path: Path):
         return av.open(str(path), metadata_errors="ignore")
 
     def _index(self, stream) -> tuple[np.ndarray, np.ndarray]:
-        """Timestamps of every video packet, read without decoding."""
-        pts, durations, keys = [], [], []
+        """Timestamps of every video packet that is shown, read without decoding. Packets an
+        edit list leaves out (before its start: decoded for their references, never shown)
+        are counted in ``_packets`` only."""
+        pts, dts, durations, keys = [], [], [], []
+        self._packets = 0
         try:
             for packet in self._container.demux(stream):
                 if packet.size == 0 or packet.pts is None:
                     continue
+                self._packets += 1
+                if packet.is_discard:
+                    continue
                 pts.append(packet.pts)
+                dts.append(NO_DTS if packet.dts is None else packet.dts)
                 durations.append(packet.duration or 0)
                 keys.append(packet.is_keyframe)
         except av.error.FFmpegError:
@@ -135,31 +123,32 @@ class PyAVDecoder(Decoder):
         if pts:
             self._container.seek(0, stream=stream)
         pts_array = self._raw_pts = np.asarray(pts, dtype=np.int64)
-        unwrapped = unwrap_restarts(pts_array, float(stream.time_base))
+        unwrapped = unwrap_restarts(pts_array, np.asarray(dts, dtype=np.int64))
         # Timestamps that restart mid-file (concatenated transport streams) repeat: frames
         # are then known by their place in the decoding order, not by their timestamp.
         self._by_count = not np.array_equal(unwrapped, pts_array)
         # Where decoding may start for range-parallel decoding (ranges.py).
         self._cut_points = clean_cut_points(unwrapped, np.asarray(keys, dtype=bool))
+        self._keyframe_pts = np.sort(unwrapped[np.asarray(keys, dtype=bool)])  # for keyframe sampling
         return unwrapped, np.asarray(durations, dtype=np.int64)
 
-    def _check_complete(self, stream, n_packets: int, duration: float) -> None:
-        """A file cut short keeps its header: fewer frames than it declares means truncation."""
+    def _check_complete(self, stream, duration: float) -> None:
+        """A file cut short keeps its header: fewer frames than it declares means truncation.
+        (The time it declares is checked for every decoder, ``probe.check_complete``.)"""
         # An AVI header counts time slots, not frames (a file whose clock is finer than its
         # frame rate declares thousands), so only the time it covers can tell truncation.
-        declared_frames = (stream.frames or 0) if self._container.format.name != "avi" else 0
-        declared_duration = float(stream.duration * stream.time_base) if stream.duration else 0.0
-        short_frames = declared_frames > 0 and n_packets < declared_frames
-        short_time = declared_duration > 0 and duration < declared_duration - max(2.0, 0.02 * declared_duration)
-        if (short_frames or short_time) and self.salvage:
-            self.missing.append((duration, declared_duration or duration))
-        elif short_frames or short_time:
-            self._container.close()
-            expected = f"{declared_frames} frames" if short_frames else f"{declared_duration:.1f} s"
-            raise InputError(
-                f"{self.path} is truncated: it declares {expected} but its data ends after "
-                f"{n_packets} frames ({duration:.1f} s)"
-            )
+        declared = (stream.frames or 0) if self._container.format.name != "avi" else 0
+        if declared <= 0 or self._packets >= declared:
+            return
+        if self.salvage:
+            stated = float(stream.duration * stream.time_base) if stream.duration else duration
+            self.missing.append((duration, max(stated, duration)))
+            return
+        self._container.close()
+        raise InputError(
+            f"{self.path} is truncated: it declares {declared} frames but its data ends after "
+            f"{self._packets} frames ({duration:.1f} s)"
+        )
 
     def _first_frame(self):
         try:
@@ -196,6 +185,9 @@ class PyAVDecoder(Decoder):
         context = stream.codec_context
         try:
             for packet in container.demux(stream):
+                if self.keyframes_only and packet.size and (
+                        not packet.is_keyframe or (needed is not None and packet.pts not in needed)):
+                    continue
                 if packet.pts is not None:
                     last_time = (packet.pts - self._start_pts) * tb
                 if needed is not None:

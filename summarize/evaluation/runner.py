@@ -431,6 +431,8 @@ def evaluate(dataset: str, *, data_dir: str | Path | None = None, videos: str | 
             parameters["raw_video"] = {"backbone": opts.backbone, "weights": opts.weights or "default", "fps": opts.fps,
                                        "decoder": opts.decoder, "batch_size": opts.batch_size,
                                        "feature_cache": opts.cache}
+            if opts.sampling != "uniform":  # --sampling keyframes: other samples, other numbers
+                parameters["raw_video"]["sampling"] = opts.sampling
             if source.missing:
                 notes.append(f"{len(source.missing)} annotated videos not found in {videos}, not evaluated")
         results = [_summarise(spec, runner.params(spec), per_video, folds, random_draws,

@@ -28,6 +28,7 @@ import torch
 from .._version import __version__
 from ..digest import file_digest
 from ..errors import InputError, UsageError
+from ..outputs.atomic import atomic_output
 from .contrastive import ContrastiveConfig, RefinementNet
 from .mae import MAEConfig, MaskedAutoencoder
 
@@ -181,8 +182,6 @@ def checkpoint_dict(model: torch.nn.Module, meta: TrainedWeights,
 def save_checkpoint(path: str | Path, model: torch.nn.Module, meta: TrainedWeights,
                     training: dict[str, Any] | None = None) -> None:
     """Write atomically: a crash mid-save leaves the previous checkpoint intact."""
-    from ..outputs import atomic_output
-
     path = Path(path)
     with atomic_output(path) as tmp:
         torch.save(checkpoint_dict(model, meta, training), tmp)

@@ -1,18 +1,40 @@
-"""Writers for what a run produces: the summary video and the summary JSON."""
+"""Writers for what a run produces: the summary video and the summary JSON.
 
-from .atomic import atomic_output, atomic_outputs, ensure_writable_dir
-from .summary_json import FORMAT, FORMAT_VERSION, dumps, schema, write_json
-from .video import VideoWriteStats, write_summary_video
+The names below load their module on first use, so that importing one light module of
+this package (``summarize.outputs.atomic``, ``summarize.outputs.exports``) does not load
+PyAV and NumPy with the video writer: the command line checks its options with them
+before PyTorch is imported, and ``summarize.networks.checkpoint`` writes atomically
+without the package importing it back.
+"""
 
-__all__ = [
-    "FORMAT",
-    "FORMAT_VERSION",
-    "VideoWriteStats",
-    "atomic_output",
-    "atomic_outputs",
-    "dumps",
-    "ensure_writable_dir",
-    "schema",
-    "write_json",
-    "write_summary_video",
-]
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_HOMES = {
+    "FORMAT": "summary_json",
+    "FORMAT_VERSION": "summary_json",
+    "VideoWriteStats": "video",
+    "atomic_output": "atomic",
+    "atomic_outputs": "atomic",
+    "dumps": "summary_json",
+    "ensure_writable_dir": "atomic",
+    "schema": "summary_json",
+    "write_json": "summary_json",
+    "write_summary_video": "video",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{home}"), name)
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_HOMES])
+
+
+__all__ = sorted(_HOMES)

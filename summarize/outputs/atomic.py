@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import glob
 import os
 import re
 import secrets
 from pathlib import Path
-from typing import Iterator
+from typing import Iterable, Iterator, Sequence
 
 from ..errors import OutputError
 
@@ -20,7 +19,8 @@ def temporary_sibling(final: Path, kind: str = "partial") -> Path:
     return final.with_name(f".{final.stem}.{kind}-{os.getpid()}-{secrets.token_hex(4)}{final.suffix}")
 
 
-_LEFTOVER = re.compile(r"\.(?:partial|replaced)-(\d+)-[0-9a-f]{8}$")
+# The mark temporary_sibling puts in a name: what follows it is the final name's suffix, if any.
+_MARK = re.compile(r"\.(?:partial|replaced)-(\d+)-[0-9a-f]{8}(?=\.|$)")
 
 
 # What a file system without hard links answers to link().
@@ -39,6 +39,21 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def _leftover_pids(name: str, final: str) -> list[int] | None:
+    """The writing processes named in ``name`` when it is a temporary name made for ``final``
+    (``.STEM.partial-PID-XXXXXXXX.SUFFIX`` for any split of ``final`` into a stem and suffixes,
+    so an extra written beside a temporary JSON counts, and a temporary name of such a name
+    too); None for any other name."""
+    if not name.startswith("."):
+        return None
+    for mark in _MARK.finditer(name):
+        rest = name[1:mark.start()] + name[mark.end():]
+        inner = [] if rest == final else _leftover_pids(rest, final)
+        if inner is not None:
+            return [int(mark.group(1)), *inner]
+    return None
+
+
 def remove_stale_partials(final: Path) -> list[Path]:
     """Remove the temporary files a killed run (SIGKILL, power loss) left beside ``final``.
 
@@ -48,17 +63,27 @@ def remove_stale_partials(final: Path) -> list[Path]:
     final = Path(final)
     removed = []
     try:
-        candidates = list(final.parent.glob(f".{glob.escape(final.stem)}.*{glob.escape(final.suffix)}"))
+        candidates = [entry for entry in os.scandir(final.parent) if entry.name.startswith(".")]
     except OSError:
         return removed
-    for path in candidates:
-        name = path.name[len(final.stem) + 1 : len(path.name) - len(final.suffix)]
-        match = _LEFTOVER.fullmatch(name)
-        if match and not _alive(int(match.group(1))):
+    for entry in candidates:
+        pids = _leftover_pids(entry.name, final.name)
+        if pids and not any(_alive(pid) for pid in pids):
             with contextlib.suppress(OSError):
-                path.unlink()
-                removed.append(path)
+                os.unlink(entry.path)
+                removed.append(Path(entry.path))
     return removed
+
+
+def _exists_error(final: Path) -> OutputError:
+    return OutputError(f"{final} already exists (use --overwrite to replace it)")
+
+
+def check_absent(finals: Iterable[Path]) -> None:
+    """Refuse, before any work, outputs that exist already (the run has no --overwrite)."""
+    for final in finals:
+        if Path(final).exists():
+            raise _exists_error(final)
 
 
 def _claim(tmp: Path, final: Path) -> None:
@@ -67,7 +92,7 @@ def _claim(tmp: Path, final: Path) -> None:
     try:
         os.link(tmp, final)
     except FileExistsError:
-        raise OutputError(f"{final} already exists (use --overwrite to replace it)") from None
+        raise _exists_error(final) from None
     except OSError as exc:
         if exc.errno not in _NO_LINKS:
             raise
@@ -80,9 +105,12 @@ def _claim(tmp: Path, final: Path) -> None:
 
 
 @contextlib.contextmanager
-def atomic_outputs(*finals: Path, overwrite: bool = True) -> Iterator[list[Path]]:
+def atomic_outputs(*finals: Path, overwrite: bool = True,
+                   temps: Sequence[Path] | None = None) -> Iterator[list[Path]]:
     """Yield temporary paths for ``finals``; on success they replace the final names as one
     unit, in the order given (so the last one appearing means all are complete).
+    ``temps``: the temporary names to use (beside their finals, made by
+    ``temporary_sibling`` or named after one, as ``_leftover_pids`` knows), else new ones.
 
     On failure or interruption every temporary file is removed and no final name is
     touched. When a rename fails half-way, the outputs already renamed are put back as
@@ -94,7 +122,9 @@ def atomic_outputs(*finals: Path, overwrite: bool = True) -> Iterator[list[Path]
     finals = tuple(Path(f) for f in finals)
     for final in finals:
         remove_stale_partials(final)
-    temps = [temporary_sibling(f) for f in finals]
+    temps = [Path(t) for t in temps] if temps is not None else [temporary_sibling(f) for f in finals]
+    if len(temps) != len(finals):
+        raise ValueError("atomic_outputs: one temporary name per output")
     backups: dict[Path, Path] = {}
     done: list[Path] = []
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import OutputError
+from ..paths import existing_shot_files
 from . import exports as _exports
 from . import report as _report
 
@@ -25,17 +25,33 @@ def extra_paths(json_path: Path, *, report: bool = False, plot: bool = False,
     return paths + [p for fmt in exports for p in _exports.export_paths(json_path, fmt)]
 
 
-def check_extras_free(json_path: Path, **options: Any) -> None:
-    """Refuse, before any work, to replace an existing report, plot or export."""
-    for path in extra_paths(json_path, **options):
-        if path.exists():
-            raise OutputError(f"{path} already exists (use --overwrite to replace it)")
+def planned_outputs(json_path: Path, video_path: Path | None, extras: dict[str, Any] | None = None,
+                    split: bool = False, images: bool = False) -> list[Path]:
+    """The files a run would write that must not exist yet without ``--overwrite``: the JSON,
+    the video, the extras, and with ``split`` (``images``) every clip (image) of an earlier
+    run beside the JSON, whose shots are not known before the run."""
+    return [Path(json_path), *([Path(video_path)] if video_path is not None else []),
+            *extra_paths(json_path, **(extras or {})), *existing_shot_files(json_path, clips=split, images=images)]
+
+
+def check_extras_available(*, report: bool = False, plot: bool = False,
+                           exports: list[str] | tuple[str, ...] = ()) -> None:
+    """Refuse, before any work, extras whose library is not installed (matplotlib for the
+    report and plot, OpenTimelineIO for the edit formats): they are written with the summary
+    as one unit, so a missing library found at the end would cost the whole run."""
+    if report or plot:
+        _report._figure()
+    _exports.check_available(list(exports))
 
 
 def write_extras(document: dict[str, Any], json_path: Path, *, report: bool = False, plot: bool = False,
                  exports: list[str] | tuple[str, ...] = ()) -> ExtraOutputs:
     """``NAME.summary.html`` (``report``), ``NAME.summary.png`` (``plot``) and the ``exports``
-    formats (see ``summarize.outputs.exports``), each written under a temporary name first."""
+    formats (see ``summarize.outputs.exports``), each written under a temporary name first.
+
+    Writes exactly ``extra_paths(json_path, ...)`` and takes nothing else from ``json_path``
+    than its folder and name: the pipeline passes the JSON's temporary name, so the extras
+    are renamed into place with the summary as one unit (``Summarizer.write``)."""
     out = ExtraOutputs()
     json_path = Path(json_path)
     if plot:

@@ -20,7 +20,9 @@ import numpy as np
 
 from ..errors import OutputError, UsageError
 from ..loading import import_native
+from ..paths import shown, url
 from .atomic import atomic_output
+from .summary_json import source_path, summary_video_path
 
 THUMB_SHORT_SIDE = 144
 _MPL_HINT = "pip install 'summarize[report]' (or: pip install matplotlib)"
@@ -90,7 +92,7 @@ def keyframes(document: dict[str, Any], short_side: int = THUMB_SHORT_SIDE) -> l
 
     bounds = np.array([(s["start_frame"], s["end_frame"]) for s in document["shots"]], dtype=np.int64)
     images: list[bytes] = [b""] * len(bounds)
-    for shot, frame in middle_frames(document["input"]["path"], bounds, short_side):
+    for shot, frame in middle_frames(source_path(document), bounds, short_side):
         images[shot] = jpeg(frame, 82)
     return images
 
@@ -100,8 +102,9 @@ def _data_uri(data: bytes, mime: str) -> str:
 
 
 def _rel(target: Path, start: Path) -> str:
+    """The link from a page in ``start`` to ``target`` (percent-encoded: any name opens)."""
     try:
-        return Path(os.path.relpath(target, start)).as_posix()
+        return url(os.path.relpath(target, start))
     except ValueError:  # another drive on Windows
         return Path(target).resolve().as_uri()
 
@@ -171,8 +174,8 @@ def report_html(document: dict[str, Any], html_path: Path, thumbnails: list[byte
              f'<p class="sub">{html.escape(info["path"])}</p>',
              f'<img class="plot" id="plot" alt="importance over time with shots and kept shots" '
              f'src="{_data_uri(plot, "image/png")}">', '<div class="top">']
-    video = (document.get("outputs") or {}).get("video")
-    if video:
+    video = summary_video_path(document)
+    if video is not None:
         src = html.escape(_rel(Path(video), Path(html_path).resolve().parent))
         parts.append(f'<div><h2>Summary video</h2><video id="summary-video" controls preload="metadata">'
                      f'<source src="{src}" type="video/mp4"></video></div>')
@@ -214,16 +217,17 @@ def index_html(rows: Iterable[dict[str, Any]], title: str) -> str:
     Each row: ``input``, ``status``, ``reason``, ``duration``, ``kept_seconds``, and
     optional ``thumbnail`` (JPEG bytes), ``report``/``video``/``json`` (relative links).
     """
+    title = shown(title)
     body = [f"<h1>{html.escape(title)}</h1>", '<table class="index" id="videos"><thead><tr><th></th>'
             "<th>Video</th><th>Status</th><th>Length</th><th>Kept</th><th>Outputs</th></tr></thead><tbody>"]
     for row in rows:
         thumb = (f'<img alt="" src="{_data_uri(row["thumbnail"], "image/jpeg")}">' if row.get("thumbnail") else "")
-        links = " &middot; ".join(f'<a href="{html.escape(row[key])}">{label}</a>'
+        links = " &middot; ".join(f'<a href="{html.escape(url(row[key]))}">{label}</a>'
                                   for key, label in (("report", "report"), ("video", "summary"), ("json", "JSON"))
                                   if row.get(key))
-        reason = f'<div class="muted">{html.escape(row["reason"])}</div>' if row.get("reason") else ""
+        reason = f'<div class="muted">{html.escape(shown(row["reason"]))}</div>' if row.get("reason") else ""
         body.append(
-            f'<tr data-status="{html.escape(row["status"])}"><td>{thumb}</td><td>{html.escape(row["input"])}'
+            f'<tr data-status="{html.escape(row["status"])}"><td>{thumb}</td><td>{html.escape(shown(row["input"]))}'
             f'{reason}</td><td class="{html.escape(row["status"])}">{html.escape(row["status"])}</td>'
             f'<td>{_clock(row["duration"]) if row.get("duration") is not None else ""}</td>'
             f'<td>{_clock(row["kept_seconds"]) if row.get("kept_seconds") is not None else ""}</td>'

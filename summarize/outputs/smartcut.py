@@ -35,10 +35,10 @@ import numpy as np
 
 from ..decoding.keyframes import clean_cut_points, clean_prefix_ends
 from ..decoding.probe import _reason, usable_audio
-from ..errors import InputError
-from . import video as _video
 from ..ahead import Ahead
-from .video import TIME_TOLERANCE, VideoWriteStats, _add_audio, _Cutter, _cut_audio, _drain, write_mp4
+from ..errors import InputError
+from .video import (TIME_TOLERANCE, Cutter, VideoWriteStats, add_audio, cut_audio, drain, write_mp4,
+                    write_summary_video)
 
 CUT_MODES = ("exact", "keyframe", "reencode")
 DEFAULT_CUT = "exact"
@@ -104,8 +104,8 @@ def write_cut_video(source: str | Path, segments: Sequence[tuple[float, float]],
                     cut: str = DEFAULT_CUT, start_time: float = 0.0, rotation: int = 0, preset: str = "superfast",
                     crf: int = 23, progress: Callable[[float], None] | None = None, threads: int = 0,
                     nvenc: bool = False) -> CutStats:
-    """``write_summary_video`` with a choice of how: ``cut`` is one of ``CUT_MODES`` (what
-    ``write_summary_video(..., cut=...)`` runs). ``nvenc``: a full re-encode is encoded on
+    """``video.write_summary_video`` with a choice of how: ``cut`` is one of ``CUT_MODES``
+    (``reencode`` is ``write_summary_video`` itself). ``nvenc``: a full re-encode is encoded on
     the GPU's NVENC when it opens; the pieces of a smart cut stay on x264 (see ``nvenc.py``)."""
     if cut not in CUT_MODES:
         raise ValueError(f"unknown cut {cut!r}; choose one of: {', '.join(CUT_MODES)}")
@@ -120,7 +120,7 @@ def write_cut_video(source: str | Path, segments: Sequence[tuple[float, float]],
             return stats
         except CannotCopy as exc:  # the destination is a temporary file: start it again
             note = f"{cut} cut not possible ({exc}): re-encoded"
-    stats = _video.write_summary_video(source, segments, destination, nvenc=nvenc, **kwargs)  # every frame
+    stats = write_summary_video(source, segments, destination, nvenc=nvenc, **kwargs)  # every frame
     return CutStats(**asdict(stats), cut="reencode", reencoded_frames=stats.frames,
                     segments=[(float(a), float(b)) for a, b in segments], note=note)
 
@@ -318,7 +318,7 @@ class _SmartCut:
                 stack.callback(reader.close)
                 vs = reader.streams.video[0]
                 self._check(vs, reader)
-                audio = _Cutter(self.source, "audio") if usable_audio(reader) is not None else None
+                audio = Cutter(self.source, "audio") if usable_audio(reader) is not None else None
                 if audio is not None:
                     stack.callback(audio.close)
             except av.error.FFmpegError as exc:
@@ -361,7 +361,7 @@ class _SmartCut:
         ov.time_base = tb
         if self.rotation:
             ov.set_display_rotation(-self.rotation)
-        oa, resampler, fifo, sample_rate = _add_audio(out, audio)
+        oa, resampler, fifo, sample_rate = add_audio(out, audio)
         self.ov, self.out, self.vs = ov, out, vs
         self.last_dts: int | None = None
         self.extradata_set = False
@@ -386,7 +386,7 @@ class _SmartCut:
                 self._probe_parameter_sets()  # they go into the file header, before any piece
             pieces_ahead = stack.enter_context(Ahead(
                 encodes, self._encode, workers=workers,
-                setup=lambda: _Cutter(self.source, "video", self.codec_threads), teardown=_Cutter.close))
+                setup=lambda: Cutter(self.source, "video", self.codec_threads), teardown=Cutter.close))
             done = samples = 0
             for number, ((a, b), at, shift, pieces) in enumerate(plan):
                 for piece in pieces:
@@ -433,11 +433,11 @@ class _SmartCut:
         ``job`` None, the last packets."""
         sink = _Sink(put)
         if job is None:
-            _drain(fifo, oa, sink, final=True)
+            drain(fifo, oa, sink, final=True)
             sink.mux(oa.encode(None))
             return
         (a, b), clock = job
-        put(_cut_audio(audio, resampler, fifo, oa, sink, self.start_time + a, self.start_time + b, clock,
+        put(cut_audio(audio, resampler, fifo, oa, sink, self.start_time + a, self.start_time + b, clock,
                        sample_rate))
 
     def _mux(self, packet, pts: int, dts: int, duration: int) -> None:
@@ -504,7 +504,7 @@ class _SmartCut:
             raise CannotCopy("the copied pictures are not those of the plan")
         self.copied += copied
 
-    def _encode(self, video: _Cutter, job, put) -> None:
+    def _encode(self, video: Cutter, job, put) -> None:
         """(On a piece thread.) Decode the source's frames of the piece and encode them as one
         closed GOP: put (data, keyframe, pts, duration) for each coded picture."""
         piece, shift, clock = job

@@ -30,6 +30,8 @@ def output_frame_times(path: str | Path) -> np.ndarray:
     """Presentation times (seconds, sorted) of every video frame in ``path``. A summary's
     clock starts at 0: a first frame later than that is a shot that starts late."""
     with av.open(str(path), metadata_errors="ignore") as container:
+        if not container.streams.video:  # the muxer leaves out a track no frame was written to
+            return np.empty(0, dtype=np.float64)
         stream = container.streams.video[0]
         tb = stream.time_base
         times = [float(p.pts * tb) for p in container.demux(stream) if p.size and p.pts is not None]
@@ -41,7 +43,7 @@ def check_summary_video(path: str | Path, shots: Sequence[ExpectedShot]) -> str 
     frame); otherwise one line saying which shot differs and how."""
     try:
         times = output_frame_times(path)
-    except (av.error.FFmpegError, IndexError) as exc:
+    except av.error.FFmpegError as exc:
         return f"the written file cannot be read back ({exc})"
     expected_total = sum(s.frames for s in shots)
     if abs(len(times) - expected_total) > len(shots):

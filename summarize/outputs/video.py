@@ -18,7 +18,7 @@ import numpy as np
 from ..errors import InputError, OutputError
 from ..decoding.base import SourceFrame
 from ..decoding.probe import _reason, usable_audio
-from ..decoding.pyav_backend import RESTART_GAP
+from ..decoding.clock import ClockWatch
 from .nvenc import NVENC, choose_encoder, nvenc_options
 
 # Keep decoding forward instead of seeking when the next shot starts within this many
@@ -90,28 +90,24 @@ def _decode_tolerant(container, stream, skip_before: Callable[[], int | None] | 
             return
 
 
-def _with_epochs(frames: Iterator, time_base) -> Iterator[tuple[int, Any]]:
-    """(epoch, frame): how many times the clock restarted (jumped back by more than
-    ``RESTART_GAP``, as in concatenated transport streams) before each frame."""
-    epoch, latest = 0, -np.inf
+def _with_epochs(frames: Iterator) -> Iterator[tuple[int, Any]]:
+    """(epoch, frame): how many times the clock restarted (as in concatenated transport
+    streams; told as the decoder's index tells it, ``decoding.clock``) before each frame."""
+    epoch, watch = 0, ClockWatch()
     for frame in frames:
-        if frame.pts is not None:
-            time = float(frame.pts * time_base)
-            if time < latest - RESTART_GAP:
-                epoch, latest = epoch + 1, time
-            latest = max(latest, time)
+        if watch.restarts(frame.pts, frame.dts):
+            epoch += 1
         yield epoch, frame
 
 
-class _Cutter:
+class Cutter:
     """Decodes one stream of the source and yields its frames inside successive time ranges."""
 
     def __init__(self, path: Path, kind: str, threads: int = 0) -> None:
+        self.path, self.threads = path, threads
         self.container = av.open(str(path), metadata_errors="ignore")
         self.stream = usable_audio(self.container) if kind == "audio" else self.container.streams.video[0]
-        self.stream.thread_type = "AUTO"
-        if threads:
-            self.stream.thread_count = threads
+        self._configure()
         self.frames: _Peekable | None = None
         self.skip_before: int | None = None  # video: nothing shown before this pts is wanted
         self.position = -np.inf
@@ -122,7 +118,7 @@ class _Cutter:
     def frames_between(self, start: float, stop: float) -> Iterator:
         """Frames with start <= time < stop (absolute container seconds)."""
         if self.frames is None or start < self.position - TIME_TOLERANCE or start - self.position > SEEK_GAP:
-            self.container.seek(max(int(start / self.stream.time_base), 0), stream=self.stream, backward=True)
+            self._seek(max(int(start / self.stream.time_base), 0))
             skip = (lambda: self.skip_before) if self.stream.type == "video" else None
             self.frames = _Peekable(_decode_tolerant(self.container, self.stream, skip))
         if self.stream.type == "video":
@@ -140,6 +136,30 @@ class _Cutter:
                     yield frame
                 return
             yield frame
+
+    def _configure(self) -> None:
+        self.stream.thread_type = "AUTO"
+        if self.threads:
+            self.stream.thread_count = self.threads
+
+    def _seek(self, target: int) -> None:
+        """Seek to ``target`` (stream ticks), or read the stream from the start where it cannot
+        be sought (FFmpeg has no index for it: a track of some Matroska files): frames before
+        the target are then decoded and passed over."""
+        try:
+            self.container.seek(target, stream=self.stream, backward=True)
+            return
+        except av.error.FFmpegError:
+            pass
+        index = self.stream.index
+        self.container.close()
+        try:
+            self.container = av.open(str(self.path), metadata_errors="ignore")
+        except av.error.FFmpegError as exc:
+            raise InputError(f"cannot re-read {self.path} to write its summary ({_reason(exc)})") from None
+        self.stream = self.container.streams[index]
+        self._configure()
+        self.frames = self.sequential = None  # they read the closed container
 
     def _place(self, frame, start: float, stop: float) -> str:
         """Where ``frame`` lies against [start, stop): before, inside, across the stop (audio
@@ -159,10 +179,9 @@ class _Cutter:
         return "inside"
 
     def _from_start(self) -> _Peekable:
-        self.container.seek(0, stream=self.stream, backward=True)
+        self._seek(0)
         self.count, self.sequential_at = 0, (0, -np.inf)
-        self.sequential = _Peekable(_with_epochs(_decode_tolerant(self.container, self.stream),
-                                                 self.stream.time_base))
+        self.sequential = _Peekable(_with_epochs(_decode_tolerant(self.container, self.stream)))
         return self.sequential
 
     def frames_by_index(self, first: int, stop: int) -> Iterator[SourceFrame]:
@@ -215,8 +234,8 @@ def write_summary_video(source: str | Path, segments: Sequence[tuple[float, floa
                         *, start_time: float = 0.0, rotation: int = 0, preset: str = "superfast",
                         crf: int = 23, progress: Callable[[float], None] | None = None,
                         threads: int = 0, exact_frames: Sequence[tuple[int, int]] | None = None,
-                        frame_times: np.ndarray | None = None, cut: str | None = None,
-                        conceal: bool = False, nvenc: bool = False) -> VideoWriteStats:
+                        frame_times: np.ndarray | None = None, conceal: bool = False,
+                        nvenc: bool = False) -> VideoWriteStats:
     """Write ``segments`` ([start, stop) seconds from the first frame) of ``source`` to ``destination``.
 
     Shots keep their own frame timing (variable frame rate included); the output clock
@@ -233,23 +252,17 @@ def write_summary_video(source: str | Path, segments: Sequence[tuple[float, floa
     as the shot lasts: the sound follows the frames written. With ``conceal`` (--salvage)
     frames are known by their timestamps as the salvage decoder indexed them, and a frame
     that does not decode is shown as the last one that did (``VideoWriteStats.concealed``
-    says where). Otherwise ``cut`` (exact, keyframe or reencode) hands the job to
-    ``smartcut.write_cut_video``, which copies what it can of H.264 sources; None
-    re-encodes every frame here. ``nvenc``: encode on the GPU's NVENC when it opens (see
-    ``nvenc.py``), else with libx264 and a note.
+    says where). Otherwise every frame is re-encoded (``smartcut.write_cut_video`` copies
+    what it can of H.264 sources, and calls this for the rest). ``nvenc``: encode on the
+    GPU's NVENC when it opens (see ``nvenc.py``), else with libx264 and a note.
     """
-    if cut is not None and exact_frames is None:
-        from .smartcut import write_cut_video
-
-        return write_cut_video(source, segments, destination, cut=cut, start_time=start_time, rotation=rotation,
-                               preset=preset, crf=crf, progress=progress, threads=threads, nvenc=nvenc)
     source, destination = Path(source), Path(destination)
     with contextlib.ExitStack() as stack:
         try:
-            video = _Cutter(source, "video", threads)
+            video = Cutter(source, "video", threads)
             stack.callback(video.close)
             if usable_audio(video.container) is not None:
-                audio = _Cutter(source, "audio")
+                audio = Cutter(source, "audio")
                 stack.callback(audio.close)
             else:
                 audio = None
@@ -300,7 +313,7 @@ def write_mp4(source: Path, destination: Path, write: Callable[[Any], Any]) -> A
                 out.close()
 
 
-def _write(video: _Cutter, audio: _Cutter | None, out, segments, start_time, rotation, preset, crf,
+def _write(video: Cutter, audio: Cutter | None, out, segments, start_time, rotation, preset, crf,
            progress, threads=0, exact=None, nvenc=False) -> VideoWriteStats:
     vs = video.stream
     rate = vs.average_rate or vs.guessed_rate or Fraction(30)
@@ -318,12 +331,13 @@ def _write(video: _Cutter, audio: _Cutter | None, out, segments, start_time, rot
     if rotation:
         ov.set_display_rotation(-rotation)  # display matrices turn counter-clockwise
 
-    oa, resampler, fifo, sample_rate = _add_audio(out, audio)
+    oa, resampler, fifo, sample_rate = add_audio(out, audio)
 
     tb = float(vs.time_base)
     total = sum(stop - start for start, stop in segments) or 1.0
     clock = 0.0  # output seconds written so far
     frames = samples = 0
+    last_pts = -1
     concealed: list[int] = []
     for number, (start, stop) in enumerate(segments):
         abs_start, abs_stop = start_time + start, start_time + stop
@@ -331,7 +345,10 @@ def _write(video: _Cutter, audio: _Cutter | None, out, segments, start_time, rot
         for offset, frame in _shot_frames(video, abs_start, abs_stop, exact, number, shot):
             if frame.format.name != "yuv420p" or frame.width != ov.width or frame.height != ov.height:
                 frame = frame.reformat(width=ov.width, height=ov.height, format="yuv420p")
-            frame.pts = int(round((clock + max(offset, 0.0)) / tb))
+            # Never a time already written: a source whose timestamps repeat or go back (a
+            # looped copy, a bogus AVI) would make the muxer refuse the file; the check after
+            # writing tells whether the shot still holds what it should.
+            frame.pts = last_pts = max(int(round((clock + max(offset, 0.0)) / tb)), last_pts + 1)
             frame.time_base = vs.time_base
             frame.pict_type = 0  # let x264 place its own keyframes
             out.mux(ov.encode(frame))
@@ -341,12 +358,12 @@ def _write(video: _Cutter, audio: _Cutter | None, out, segments, start_time, rot
         concealed += shot.get("concealed", [])
         if oa is not None:
             epoch, audio_start = shot.get("anchor", (None, abs_start))  # exact path: from the frames written
-            samples += _cut_audio(audio, resampler, fifo, oa, out, audio_start, audio_start + stop - start, clock,
+            samples += cut_audio(audio, resampler, fifo, oa, out, audio_start, audio_start + stop - start, clock,
                                   sample_rate, epoch=epoch)
         clock += stop - start
     out.mux(ov.encode(None))
     if oa is not None:
-        _drain(fifo, oa, out, final=True)
+        drain(fifo, oa, out, final=True)
         out.mux(oa.encode(None))
     if progress is not None:
         progress(1.0)
@@ -355,7 +372,7 @@ def _write(video: _Cutter, audio: _Cutter | None, out, segments, start_time, rot
                            encoder=encoder, encoder_note=encoder_note)
 
 
-def _shot_frames(video: _Cutter, abs_start: float, abs_stop: float, exact, number: int,
+def _shot_frames(video: Cutter, abs_start: float, abs_stop: float, exact, number: int,
                  shot: dict[str, Any]) -> Iterator:
     """(seconds from the shot's start, frame) for every frame of one shot. On the exact path
     ``shot`` receives ``anchor``, the (epoch, container time) the shot's first frame was
@@ -389,7 +406,7 @@ def _index_ranges(indices: Sequence[int], frame_times: np.ndarray) -> list[tuple
         else:
             ranges.append([start, end])
     return [(round(a, 6), round(b, 6)) for a, b in ranges]
-def _add_audio(out, audio: _Cutter | None):
+def add_audio(out, audio: Cutter | None):
     """The summary's AAC stream for ``audio``'s source stream: (stream, resampler, FIFO, rate)."""
     if audio is None:
         return None, None, None, None
@@ -403,10 +420,10 @@ def _add_audio(out, audio: _Cutter | None):
     return oa, av.AudioResampler(format="fltp", layout=layout, rate=sample_rate), av.AudioFifo(), sample_rate
 
 
-def _cut_audio(audio: _Cutter, resampler, fifo, oa, out, abs_start, abs_stop, clock, rate,
+def cut_audio(audio: Cutter, resampler, fifo, oa, out, abs_start, abs_stop, clock, rate,
                epoch: int | None = None) -> int:
     """Append exactly the samples of [abs_start, abs_stop) to the FIFO, padding with silence
-    (on the clock's ``epoch``-th run when given, see ``_Cutter.frames_in_epoch``)."""
+    (on the clock's ``epoch``-th run when given, see ``Cutter.frames_in_epoch``)."""
     wanted = int(round((clock + abs_stop - abs_start) * rate)) - int(round(clock * rate))
     written = 0
     layout = oa.codec_context.layout.name
@@ -432,7 +449,7 @@ def _cut_audio(audio: _Cutter, resampler, fifo, oa, out, abs_start, abs_stop, cl
             break
     if written < wanted:  # the audio track is shorter than the picture here: keep sync with silence
         _push(fifo, np.zeros((channels, wanted - written), dtype=np.float32), layout, rate)
-    _drain(fifo, oa, out, final=False)
+    drain(fifo, oa, out, final=False)
     return wanted
 
 
@@ -443,7 +460,7 @@ def _push(fifo, data: np.ndarray, layout: str, rate: int) -> None:
     fifo.write(frame)
 
 
-def _drain(fifo, oa, out, final: bool) -> None:
+def drain(fifo, oa, out, final: bool) -> None:
     size = oa.codec_context.frame_size or 1024
     while fifo.samples >= size or (final and fifo.samples > 0):
         frame = fifo.read(min(size, fifo.samples) if final else size)

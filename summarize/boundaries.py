@@ -1,0 +1,267 @@
+"""Frame-accurate shot boundaries: each KTS change point moved to the picture cut it stands for.
+
+KTS runs on the samples (2 a second), so a change point says only that the picture changed
+somewhere between two samples: the shot it starts begins at the later sample, up to one
+sampling interval after the real cut. Here the frames of that interval are decoded again
+(and one frame either side) and the boundary moves to the cut frame, the first frame of
+the new shot, when the interval holds a *clear cut*:
+
+* the picture change between consecutive frames is PySceneDetect's content value: the
+  mean absolute difference of hue, saturation and value (8-bit HSV, hue 0-179 as in
+  OpenCV), averaged over the three channels, on a small thumbnail of every frame;
+* the cut is the frame whose change from the frame before is the largest in the interval
+  (the earliest on a tie), and it is clear when that change is at least ``MIN_CHANGE``
+  and at least ``RATIO`` times every other consecutive change in the window (the
+  interval and one frame either side).
+
+A dissolve or a fade spreads its change over many frames and a camera move changes every
+frame a little, so none stands out: the boundary stays on the sample ("sample"). A flash
+changes the picture twice, into it and out of it, so its largest change never stands
+alone either: a static shot with a flash does not invent a cut. Without a clear cut (or
+when the frames cannot be decoded again as the first pass indexed them) KTS's position
+is kept.
+
+The frames are found by seeking (``outputs.video.Cutter``, the writer's reader): to the
+keyframe before each interval, decoding from there only the pictures that others refer
+to. The public ``open_video(...).iter_batches`` decodes from the start of the file, which
+costs about as much as the first pass (``benchmarks/bench_boundaries.py``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import av
+import numpy as np
+
+from .decoding import decode_workers
+from .digest import text_digest
+
+# PySceneDetect's adaptive detector: a frame is a cut when its content value is at least
+# min_content_val = 15 and 3 times the average of its neighbours'. Here it must be 3 times
+# the largest other change in the window, which also rejects flashes (two equal changes).
+MIN_CHANGE = 15.0
+MIN_COLOUR_CHANGE = 15.0  # percent of the colour histogram that moves
+RATIO = 3.0
+THUMBNAIL_WIDTH = 160  # pixels; the height keeps the aspect ratio (narrower ones alias fine textures)
+TIME_TOLERANCE = 1e-4  # seconds: a decoded frame is the indexed frame whose start is this close
+
+CUT, SAMPLE = "cut", "sample"
+FORMAT = 1  # of the cached cuts: bump when the test or the thumbnails change
+
+
+@dataclass(frozen=True)
+class Boundary:
+    frame: int  # first frame of the shot that starts here
+    kind: str  # CUT (moved to the picture cut) or SAMPLE (KTS's sample kept)
+
+
+def hsv(rgb: np.ndarray) -> np.ndarray:
+    """(..., 3) uint8 RGB to float32 HSV as OpenCV's 8-bit conversion gives it: H in [0, 180), S, V in [0, 255]."""
+    rgb = rgb.astype(np.float32)
+    r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
+    v = rgb.max(axis=-1)
+    spread = v - rgb.min(axis=-1)
+    s = np.where(v > 0, 255.0 * spread / np.maximum(v, 1e-6), 0.0)
+    safe = np.maximum(spread, 1e-6)
+    h = np.where(v == r, 60.0 * (g - b) / safe,
+                 np.where(v == g, 120.0 + 60.0 * (b - r) / safe, 240.0 + 60.0 * (r - g) / safe))
+    h = np.where(spread > 0, np.mod(h, 360.0), 0.0) / 2.0
+    return np.stack([h, s, v], axis=-1)
+
+
+def picture_changes(frames: np.ndarray) -> np.ndarray:
+    """PySceneDetect's content value between consecutive frames ((N, H, W, 3) RGB): N - 1 values in [0, 255]."""
+    if len(frames) < 2:
+        return np.zeros(0)
+    return np.abs(np.diff(hsv(frames), axis=0)).mean(axis=(1, 2, 3))
+
+
+def colour_changes(frames: np.ndarray) -> np.ndarray:
+    """How much of the colour distribution moves between consecutive frames: half the L1
+    distance of hue x saturation (16 x 8 bins) and of value (16 bins) histograms, averaged,
+    in percent (0: same colours, 100: none in common). Blind to where colours are, so
+    camera and subject motion barely change it."""
+    if len(frames) < 2:
+        return np.zeros(0)
+    x = hsv(frames).reshape(len(frames), -1, 3)
+    h = np.minimum((x[..., 0] * (16 / 180)).astype(np.int64), 15)
+    s = np.minimum((x[..., 1] * (8 / 256)).astype(np.int64), 7)
+    v = np.minimum((x[..., 2] * (16 / 256)).astype(np.int64), 15)
+    rows = np.arange(len(frames))[:, None]
+    hs = np.bincount((rows * 128 + h * 8 + s).ravel(), minlength=len(frames) * 128).reshape(-1, 128)
+    vv = np.bincount((rows * 16 + v).ravel(), minlength=len(frames) * 16).reshape(-1, 16)
+    pixels = x.shape[1]
+    return 25.0 * (np.abs(np.diff(hs, axis=0)).sum(axis=1) + np.abs(np.diff(vv, axis=0)).sum(axis=1)) / pixels
+
+
+def _clear(changes: np.ndarray, positions: list[int], minimum: float) -> int | None:
+    """The position among ``positions`` whose change stands out: the largest (the earliest on
+    a tie), at least ``minimum`` and ``RATIO`` times every other change; else None."""
+    best = max(positions, key=lambda p: (changes[p], -p))
+    others = np.delete(changes, best)
+    if changes[best] >= minimum and changes[best] >= RATIO * (float(others.max()) if len(others) else 0.0):
+        return best
+    return None
+
+
+def find_cut(frames: np.ndarray, first: int, candidates: Sequence[int]) -> int | None:
+    """The frame number of a clear cut among ``candidates`` (frames whose change from the frame
+    before may be the cut), or None. ``frames`` are consecutive, the first numbered ``first``.
+
+    The cut must stand out by the picture (content value) or by its colours (histograms):
+    motion blurs the first, a cut between scenes of the same colours the second. Both
+    standing out at different frames is no clear cut."""
+    positions = [c - first - 1 for c in candidates if 0 <= c - first - 1 < len(frames) - 1]
+    if not positions:
+        return None
+    found = {_clear(picture_changes(frames), positions, MIN_CHANGE),
+             _clear(colour_changes(frames), positions, MIN_COLOUR_CHANGE)} - {None}
+    return first + found.pop() + 1 if len(found) == 1 else None
+
+
+def _windows(change_points: Iterable[int], sample_frames: np.ndarray, n_frames: int) -> list[tuple[int, int, int]]:
+    """(change point, first, last frame to decode) for each change point: the frames from its
+    sample interval's start to its end, one more either side."""
+    out = []
+    for c in change_points:
+        lo, hi = int(sample_frames[c - 1]), int(sample_frames[c])
+        out.append((int(c), max(lo - 1, 0), min(hi + 1, n_frames - 1)))
+    return out
+
+
+def _ranges(windows: list[tuple[int, int, int]]) -> list[tuple[int, int]]:
+    """Windows merged where they overlap or touch: each range is decoded once."""
+    merged: list[list[int]] = []
+    for _, first, last in sorted(windows, key=lambda w: w[1]):
+        if merged and first <= merged[-1][1] + 1:
+            merged[-1][1] = max(merged[-1][1], last)
+        else:
+            merged.append([first, last])
+    return [(a, b) for a, b in merged]
+
+
+def _thumbnail_size(width: int, height: int) -> tuple[int, int]:
+    w = min(THUMBNAIL_WIDTH, width)
+    return w, max(8, round(w * height / max(width, 1)))
+
+
+def _decode_range(reader, first: int, last: int, times: np.ndarray, end: float) -> np.ndarray | None:
+    """Thumbnails of frames ``first`` to ``last``, or None when the frames decoded are not
+    exactly those (a seek that lands elsewhere, damage, timestamps that restart)."""
+    stop = times[last + 1] if last + 1 < len(times) else end
+    thumbs, got = [], []
+    for frame in reader.frames_between(float(times[first]), float(stop)):
+        got.append(float(frame.pts * reader.stream.time_base))
+        width, height = _thumbnail_size(frame.width, frame.height)  # coded size: the rotation does not matter
+        thumbs.append(frame.to_ndarray(width=width, height=height, format="rgb24"))
+    expected = times[first : last + 1]
+    if len(got) != len(expected) or np.max(np.abs(np.asarray(got) - expected), initial=0.0) > TIME_TOLERANCE:
+        return None
+    return np.stack(thumbs)
+
+
+class BoundaryCache:
+    """Cuts already looked for, per file content: a second run on the same video (another
+    budget, another method) does not decode again. One JSON file per (content, the test's
+    parameters, frame count); entries "first:last" -> the cut frame or null."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = Path(directory)
+
+    def _path(self, digest: str, n_frames: int) -> Path:
+        key = [FORMAT, digest, n_frames, MIN_CHANGE, MIN_COLOUR_CHANGE, RATIO, THUMBNAIL_WIDTH]
+        return self.directory / f"{text_digest(json.dumps(key), 40)}.json"
+
+    def load(self, digest: str, n_frames: int) -> dict[str, int | None]:
+        try:
+            found = json.loads(self._path(digest, n_frames).read_text())
+            return {str(k): (None if v is None else int(v)) for k, v in found.items()}
+        except (OSError, ValueError, TypeError, AttributeError):  # none yet, or damaged: looked for again
+            return {}
+
+    def save(self, digest: str, n_frames: int, found: dict[str, int | None]) -> None:
+        """Best effort, as the feature cache: a cache that cannot be written never fails a run."""
+        path = self._path(digest, n_frames)
+        tmp = path.with_name(f".{path.stem}.{os.getpid()}.{threading.get_ident()}.tmp")
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            tmp.write_text(json.dumps(found))
+            os.replace(tmp, path)
+        except OSError:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+
+
+def _look(path, ranges: list[tuple[int, int]], windows, sample_frames, times, end, threads) -> dict[str, int | None]:
+    """Decode ``ranges`` (frame numbers) with one reader and look for the cut of every window in them."""
+    from .outputs.video import Cutter  # the writer's seeking reader (one copy of the mechanism)
+
+    found: dict[str, int | None] = {}
+    try:
+        reader = Cutter(path, "video", threads)
+    except av.error.FFmpegError:
+        return found
+    try:
+        for first, last in ranges:
+            try:
+                thumbs = _decode_range(reader, first, last, times, end)
+            except av.error.FFmpegError:
+                thumbs = None
+            if thumbs is None:
+                continue  # not recorded: looked for again next time
+            for c, a, b in windows:
+                if first <= a and b <= last:
+                    lo, hi = int(sample_frames[c - 1]), int(sample_frames[c])
+                    found[f"{a}:{b}"] = find_cut(thumbs[a - first : b - first + 1], a, range(lo + 1, hi + 1))
+    finally:
+        reader.close()
+    return found
+
+
+def refine_boundaries(path, frame_times: np.ndarray, start_time: float, duration: float, sample_frames: np.ndarray,
+                      change_points: Sequence[int], threads: int = 0, cache: BoundaryCache | None = None,
+                      digest: str | None = None) -> list[Boundary]:
+    """Where the shots that start at ``change_points`` (sample indices) really start.
+
+    ``frame_times`` (seconds from the first frame) and ``start_time`` (the first frame's time
+    on the container's clock) are the decoder's index of ``path``; ``duration`` the end of
+    the last frame (seconds from the first). With ``cache`` and the file's content
+    ``digest``, cuts looked for before are not decoded again. Where several cores are free
+    (``decoding.decode_workers``) the intervals are decoded side by side.
+    """
+    sample_frames = np.asarray(sample_frames, dtype=np.int64)
+    n_frames = len(frame_times)
+    windows = _windows(change_points, sample_frames, n_frames)
+    found = cache.load(digest, n_frames) if cache is not None and digest else {}
+    todo = [w for w in windows if f"{w[1]}:{w[2]}" not in found]
+    times = np.asarray(frame_times, dtype=np.float64) + start_time
+    ranges = _ranges(todo)
+    if ranges:
+        workers = min(decode_workers(threads), len(ranges))
+        parts = [ranges[i::workers] for i in range(workers)]
+        each = 2 if workers > 1 else threads  # two frame threads a reader, as range decoding has
+        with ThreadPoolExecutor(workers, thread_name_prefix="summarize-cuts") as pool:
+            for part in pool.map(lambda part: _look(path, part, todo, sample_frames, times, start_time + duration,
+                                                    each), parts):
+                found.update(part)
+        if cache is not None and digest:
+            cache.save(digest, n_frames, found)
+    out = []
+    for c, a, b in windows:
+        cut = found.get(f"{a}:{b}")
+        out.append(Boundary(cut, CUT) if cut is not None else Boundary(int(sample_frames[c]), SAMPLE))
+    return out
+
+
+def boundary_counts(boundaries: Sequence[Boundary]) -> dict:
+    """What the summary JSON records of the boundaries (``segmentation.boundaries``)."""
+    return {"cut": sum(b.kind == CUT for b in boundaries), "sample": sum(b.kind != CUT for b in boundaries),
+            "params": {"min_change": MIN_CHANGE, "min_colour_change": MIN_COLOUR_CHANGE, "ratio": RATIO}}

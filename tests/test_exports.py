@@ -1,0 +1,468 @@
+"""The exports for editors, read back with independent readers (OpenTimelineIO's adapters,
+ElementTree, PyAV and ffprobe): every format lands on the kept shots' frames, counted
+from the source's own time code, at every frame rate, or refuses the format in one line.
+
+Most tests build a summary document by hand (fast); the ``slow`` ones summarize generated
+videos through the command line.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import re
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import jsonschema
+import numpy as np
+import opentimelineio as otio
+import pytest
+
+from summarize.decoding.timecode import read_timecode, timecode_seconds
+from summarize.errors import InputError
+from summarize.outputs import schema
+from summarize.outputs.exports import FORMATS, edit_rate, parse_formats, write_exports
+from summarize.outputs.exports import chapters, edl, fcp7xml, fcpx, shots_csv
+from summarize.outputs.exports import otio as otio_json
+from summarize.outputs.exports.rates import source_clock
+
+# Rates (frames a second) an editor may meet; "vfr": 10 s at 60 fps, then 50 s at 1 fps;
+# "vfr20": frames of 1/30 and 2/30 s in turn (an average of 20 fps, which divides 60).
+RATES = [2, 10, 12.5, 15, 24000 / 1001, 25, 30000 / 1001, 50, 60000 / 1001, 120, 0.1, 1000, "vfr", "vfr20"]
+HOUR_DF = {"start": "01:00:00;00", "rate": 29.97003, "drop_frame": True, "seconds": 3599.9964}
+
+
+def _frame_times(rate, seconds=60.0):
+    """Start of every frame and the end of the last one."""
+    if rate == "vfr":
+        return np.concatenate([np.arange(600) / 60, 10 + np.arange(51.0)])
+    if rate == "vfr20":
+        return np.cumsum([0.0] + [1 / 30 if k % 2 == 0 else 2 / 30 for k in range(1200)])
+    n = max(int(round(seconds * rate)), 6)
+    return np.arange(n + 1) / rate
+
+
+def _document(times, bounds, kept, has_audio=True, timecode=None):
+    """A summary document over frames starting at ``times`` (last entry: the end), shots at
+    frame ``bounds`` (start of each, then the end), ``kept`` flags."""
+    n = len(times) - 1
+    info = {"path": "/videos/clip one.mov", "file_name": "clip one.mov", "n_frames": n,
+            "duration": round(float(times[-1]), 6), "avg_fps": round(n / float(times[-1]), 6), "width": 320,
+            "height": 240, "has_audio": has_audio, **({"timecode": timecode} if timecode else {})}
+    shots = [{"index": i, "start_frame": a, "end_frame": b, "start": round(float(times[a]), 6),
+              "end": round(float(times[b]), 6), "score": round(0.1 * (i + 1), 6), "selected": bool(k)}
+             for i, (a, b, k) in enumerate(zip(bounds[:-1], bounds[1:], kept))]
+    return {"input": info, "method": {"name": "contrastive"}, "selection": {"budget": 0.15}, "shots": shots}
+
+
+def _shots_document(rate, has_audio=True, timecode=None):
+    """Six shots, the 2nd, 3rd (touching: one event) and 5th kept, cut at frames that are
+    neither round numbers nor round times."""
+    times = _frame_times(rate)
+    n = len(times) - 1
+    bounds = sorted({0, *(int(n * f) for f in (0.13, 0.29, 0.41, 0.67, 0.83)), n})
+    return _document(times, bounds, [0, 1, 1, 0, 1, 0], has_audio, timecode), times
+
+
+def _kept_runs(document):
+    """Kept shots merged where they touch, independently of the exporter: source frames."""
+    runs = []
+    for shot in document["shots"]:
+        if shot["selected"]:
+            if runs and runs[-1][1] == shot["start_frame"]:
+                runs[-1][1] = shot["end_frame"]
+            else:
+                runs.append([shot["start_frame"], shot["end_frame"]])
+    return [tuple(r) for r in runs]
+
+
+def _frame_at(times, seconds):
+    """The source frame on screen at ``seconds`` (the end: one past the last frame)."""
+    return int(np.searchsorted(times, seconds + 1e-9, side="right") - 1)
+
+
+def _clips(timeline, kind=otio.schema.TrackKind.Video):
+    """(start, end) of the clips of the first track of ``kind``, as RationalTimes."""
+    tracks = [t for t in timeline.tracks if t.kind == kind]
+    return [(c.source_range.start_time, c.source_range.end_time_exclusive()) for c in tracks[0].find_clips()]
+
+
+def _assert_lands_on_the_kept_frames(document, times, edges, origin_seconds=0.0):
+    """Each (in, out) edit time, less the time-code origin, shows the kept run's first frame
+    and the frame after its last; at the rates time code counts at (or a whole fraction of
+    them), exactly at the frame's start."""
+    runs = _kept_runs(document)
+    assert len(edges) == len(runs)
+    exact = source_clock(document).rate.per_frame is not None
+    for (a, b), (start, end) in zip(runs, edges):
+        for frame, edit in ((a, start), (b, end)):
+            seconds = edit - origin_seconds
+            assert _frame_at(times, seconds) == frame, (frame, seconds)
+            if exact:
+                assert seconds == pytest.approx(times[frame], abs=1e-6)
+
+
+# ---- defect 3: every rate gives each edit format, or refuses it in one line ----
+
+
+@pytest.mark.parametrize("rate", RATES, ids=str)
+def test_every_rate_gives_edits_on_the_kept_frames_or_one_line_refusal(rate):
+    document, times = _shots_document(rate)
+    fps = document["input"]["avg_fps"]
+    readers = {"edl": lambda: otio.adapters.read_from_string(edl.text(document), "cmx_3600",
+                                                                  rate=source_clock(document).rate.fps),
+               "fcp7xml": lambda: otio.adapters.read_from_string(fcp7xml.text(document), "fcp_xml"),
+               "otio": lambda: otio.adapters.read_from_string(otio_json.text(document), "otio_json")}
+    if fps > 60.01:  # frames shorter than any time-code frame: refused, OpenTimelineIO counts them
+        for fmt, module in (("edl", edl), ("fcp7xml", fcp7xml), ("fcpx", fcpx)):
+            with pytest.raises(InputError) as refused:
+                module.text(document)
+            assert f"--export {fmt}:" in str(refused.value) and "\n" not in str(refused.value)
+        readers = {"otio": readers["otio"]}
+    for fmt, read in readers.items():
+        edges = [(a.to_seconds(), b.to_seconds()) for a, b in _clips(read())]
+        _assert_lands_on_the_kept_frames(document, times, edges)
+    if fps <= 60.01:
+        _assert_lands_on_the_kept_frames(document, times, _fcpx_edges(fcpx.text(document)))
+
+
+def test_time_code_rates_each_source_rate_is_edited_at():
+    expected = {2: (24, 12), 10: (30, 3), 12.5: (25, 2), 15: (30, 2), 0.1: (24, 240), 25: (25, 1),
+                24000 / 1001: (24000 / 1001, 1), 30000 / 1001: (30000 / 1001, 1), 50: (50, 1), 10.833333: (60, None)}
+    for fps, (rate, per_frame) in expected.items():
+        chosen = edit_rate(fps)
+        assert (chosen.fps, chosen.per_frame, chosen.timecode) == (pytest.approx(rate), per_frame, True), fps
+    assert [edit_rate(r).drop_frame for r in (30000 / 1001, 60000 / 1001, 30, 10)] == [True, True, False, False]
+    assert not edit_rate(120).timecode and not edit_rate(1000).timecode
+    # A variable rate averaging 20 fps: its cuts are off the 1/20 s grid, so placed by time at 60.
+    times = np.cumsum([0.0] + [1 / 30 if k % 2 == 0 else 2 / 30 for k in range(10)])
+    assert edit_rate(20.0, [(f, times[f]) for f in range(0, 10, 3)]).per_frame is None
+    assert edit_rate(20.0, [(f, f / 20) for f in range(0, 10, 3)]).per_frame == 3
+
+
+def test_a_refused_format_leaves_no_export_written(tmp_path):
+    document, _ = _shots_document(1000)
+    json_path = tmp_path / "clip.summary.json"
+    with pytest.raises(InputError, match="--export edl: clip one.mov runs at 1000 fps"):
+        write_exports(document, json_path, ["otio", "csv", "edl"])
+    assert list(tmp_path.iterdir()) == []
+
+
+# ---- defect 4: the source's time code, the audio, drop-frame, the names ----
+
+
+def test_the_source_time_code_is_the_origin_of_every_edit():
+    document, times = _shots_document(30000 / 1001, timecode=HOUR_DF)
+    origin = 107892  # 01:00:00;00 at 29.97 drop-frame
+    first = _kept_runs(document)[0][0]
+    text = edl.text(document)
+    start_tc = otio.opentime.to_timecode(otio.opentime.RationalTime(origin + first, 30000 / 1001), 30000 / 1001)
+    assert start_tc.startswith("01:00:") and f" {start_tc} " in text
+    rate = 30000 / 1001
+    for timeline in (otio.adapters.read_from_string(text, "cmx_3600", rate=rate),
+                     otio.adapters.read_from_string(fcp7xml.text(document), "fcp_xml"),
+                     otio.adapters.read_from_string(otio_json.text(document), "otio_json")):
+        edges = [(a.to_seconds(), b.to_seconds()) for a, b in _clips(timeline)]
+        _assert_lands_on_the_kept_frames(document, times, edges, origin_seconds=origin / rate)
+    clip = otio.adapters.read_from_string(otio_json.text(document), "otio_json").find_clips()[0]
+    assert clip.media_reference.available_range.start_time.to_frames() == origin
+    xml = ET.fromstring(fcp7xml.text(document))
+    assert {e.text for e in xml.iter("string")} >= {"01:00:00;00"}  # the file's own time code
+    asset = ET.fromstring(fcpx.text(document)).find("resources/asset")
+    assert _fcpx_time(asset.get("start")) == Fraction(origin * 1001, 30000)
+    _assert_lands_on_the_kept_frames(document, times, _fcpx_edges(fcpx.text(document)),
+                                     origin_seconds=origin / rate)
+
+
+def test_an_edl_carries_the_sound_of_a_source_that_has_it():
+    with_sound, _ = _shots_document(25, has_audio=True)
+    silent, _ = _shots_document(25, has_audio=False)
+    events = re.findall(r"^\d{3}  \S+\s+(\S+)\s+C ", edl.text(with_sound), flags=re.M)
+    assert events == ["AA/V"] * 2
+    assert re.findall(r"^\d{3}  \S+\s+(\S+)\s+C ", edl.text(silent), flags=re.M) == ["V"] * 2
+    timeline = otio.adapters.read_from_string(edl.text(with_sound), "cmx_3600", rate=25)
+    kinds = sorted(t.kind for t in timeline.tracks)
+    assert kinds == ["Audio", "Audio", "Video"]
+    assert _clips(timeline, otio.schema.TrackKind.Audio) == _clips(timeline)
+
+
+@pytest.mark.parametrize("rate, mode", [(30000 / 1001, "DF"), (60000 / 1001, "DF"), (25, "NDF"), (10, "NDF")])
+def test_fcp7_xml_counts_time_code_as_the_edl_does(rate, mode):
+    document, _ = _shots_document(rate, timecode=HOUR_DF if mode == "DF" else None)
+    text = edl.text(document)
+    assert ("FCM: DROP FRAME" if mode == "DF" else "FCM: NON-DROP FRAME") in text
+    edl_drop = ";" in re.findall(r"^001 .* (\S+) \S+ \S+ \S+$", text, flags=re.M)[0]
+    xml = ET.fromstring(fcp7xml.text(document))
+    formats = {e.text for e in xml.iter("displayformat")}
+    strings = [e.text for e in xml.iter("string")]
+    assert formats == {mode} and edl_drop == (mode == "DF")
+    assert all((";" in s) == (mode == "DF") for s in strings)
+    sequence = ET.fromstring(fcpx.text(document)).find(".//sequence")
+    assert sequence.get("tcFormat") == mode
+
+
+def test_fcpxml_is_the_old_name_of_fcp7xml_and_fcpx_is_final_cut_pro_x(capsys):
+    assert parse_formats("fcpxml,edl") == ["fcp7xml", "edl"]
+    note = capsys.readouterr().err
+    assert note.count("\n") == 1 and "Final Cut Pro 7 XML" in note and "--export fcpx" in note
+    assert parse_formats("fcpx, fcp7xml") == ["fcpx", "fcp7xml"] and capsys.readouterr().err == ""
+    document, _ = _shots_document(25)
+    root = ET.fromstring(fcpx.text(document))
+    assert root.tag == "fcpxml" and root.find("library/event/project/sequence/spine") is not None
+    assert ET.fromstring(fcp7xml.text(document)).tag == "xmeml"
+
+
+def _fcpx_time(text):
+    return Fraction(text.removesuffix("s"))
+
+
+def _fcpx_edges(text):
+    """(in, out) source seconds of each asset-clip of an FCPXML, and a check that the clips
+    are back to back on frame boundaries of the sequence."""
+    root = ET.fromstring(text)
+    formats = {f.get("id"): _fcpx_time(f.get("frameDuration")) for f in root.iter("format")}
+    sequence = root.find(".//sequence")
+    frame = formats[sequence.get("format")]
+    edges, offset = [], Fraction(0)
+    for clip in root.find(".//spine"):
+        start, duration = _fcpx_time(clip.get("start")), _fcpx_time(clip.get("duration"))
+        assert _fcpx_time(clip.get("offset")) == offset
+        assert (start / frame).denominator == 1 and (duration / frame).denominator == 1
+        edges.append((float(start), float(start + duration)))
+        offset += duration
+    assert _fcpx_time(sequence.get("duration")) == offset
+    return edges
+
+
+# ---- the shot list and the chapter text ----
+
+
+def test_the_csv_lists_every_shot_as_scenedetect_does():
+    document, _ = _shots_document(30000 / 1001)
+    rows = list(csv.DictReader(io.StringIO(shots_csv.text(document))))
+    assert tuple(rows[0]) == shots_csv.COLUMNS
+    assert len(rows) == len(document["shots"])
+    for row, shot in zip(rows, document["shots"]):
+        assert int(row["shot"]) == shot["index"] + 1
+        assert (int(row["start_frame"]), int(row["end_frame"])) == (shot["start_frame"], shot["end_frame"])
+        assert int(row["length_frames"]) == shot["end_frame"] - shot["start_frame"]
+        assert float(row["start_seconds"]) == shot["start"] and float(row["end_seconds"]) == shot["end"]
+        assert float(row["length_seconds"]) == pytest.approx(shot["end"] - shot["start"], abs=2e-6)
+        assert float(row["score"]) == shot["score"] and row["kept"] == str(int(shot["selected"]))
+        h, m, s = row["start_timecode"].split(":")
+        assert int(h) * 3600 + int(m) * 60 + float(s) == pytest.approx(shot["start"], abs=5e-4)
+
+
+def test_chapter_times_are_rounded_not_truncated():
+    # Neither multiples of 4 s nor of any round number: 1.0005 s rounds up, 2.9996 s too.
+    times = np.array([0.0, 1.0005, 2.9996, 4.2, 5.0])
+    document = _document(times, [0, 1, 2, 3, 4], [0, 1, 0, 1])
+    vtt = chapters.webvtt(document)
+    assert re.findall(r"^(\S+) --> (\S+)$", vtt, flags=re.M) == [("00:00:01.001", "00:00:03.000"),
+                                                                ("00:00:04.200", "00:00:05.000")]
+    meta = chapters.ffmetadata(document)
+    assert re.findall(r"^START=(\d+)$", meta, flags=re.M) == ["1000500", "4200000"]
+    assert re.findall(r"^END=(\d+)$", meta, flags=re.M) == ["2999600", "5000000"]
+    csv_rows = list(csv.DictReader(io.StringIO(shots_csv.text(document))))
+    assert [r["start_timecode"] for r in csv_rows] == ["00:00:00.000", "00:00:01.001", "00:00:03.000",
+                                                       "00:00:04.200"]
+
+
+# ---- the time code module ----
+
+
+@pytest.mark.parametrize("text, rate", [("01:00:00;00", 30000 / 1001), ("00:01:00;02", 30000 / 1001),
+                                        ("00:10:00;00", 30000 / 1001), ("23:59:59;29", 30000 / 1001),
+                                        ("10:10:00;04", 60000 / 1001), ("01:00:00:00", 25), ("00:59:59:23", 24)])
+def test_time_code_seconds_agree_with_opentimelineio(text, rate):
+    rational = Fraction(rate).limit_denominator(1001)
+    frames = otio.opentime.from_timecode(text, rate).value
+    assert timecode_seconds(text, rational) == pytest.approx(frames / rate, abs=1e-9)
+
+
+@pytest.mark.parametrize("text", ["", "1:00", "01:60:00:00", "01:00:00:30", "junk", "01:00:00:00:00"])
+def test_a_tag_that_is_no_time_code_is_ignored(text):
+    assert timecode_seconds(text, Fraction(30)) is None
+
+
+def test_every_format_is_one_module_found_by_its_name():
+    import importlib
+
+    for name, module in FORMATS.items():
+        found = importlib.import_module(f"summarize.outputs.exports.{module}")
+        assert found.SUFFIXES and (callable(getattr(found, "text", None)) or callable(getattr(found, "write", None)))
+
+
+# ---- end to end: generated videos through the command line (slow) ----
+
+
+def _ffmpeg(*args):
+    subprocess.run(["ffmpeg", "-v", "error", "-y", *map(str, args)], check=True)
+
+
+def _packet_frame_times(path):
+    """Start of every video frame (seconds from the first) and the end of the last, from the
+    container's packets (the oracle: not through summarize.decoding)."""
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        packets = [(p.pts, p.duration or 0) for p in container.demux(stream) if p.pts is not None]
+        base = stream.time_base
+    packets.sort()
+    starts = np.array([float(p * base) for p, _ in packets])
+    end = float((packets[-1][0] + packets[-1][1]) * base)
+    return np.append(starts, end) - starts[0]
+
+
+def _cases(folder):
+    from tests.synthetic import write_video
+
+    scenes = [(0, 3.0), (1, 3.0), (2, 3.0), (3, 3.0), (4, 3.0)]
+    ten = write_video(folder / "ten.mp4", scenes, fps=10, width=160, height=120, preset="medium")  # B-frames
+    ntsc = write_video(folder / "ntsc.mp4", scenes[:4], fps=Fraction(30000, 1001), width=160, height=120)
+    _ffmpeg("-i", ntsc.path, "-c", "copy", "-timecode", "01:00:00;00", folder / "ntsc-tmcd.mov")
+    vfr = write_video(folder / "vfr.mkv", scenes, fps=30, width=160, height=120, variable_frame_rate=True,
+                      audio=False)
+    _ffmpeg("-i", vfr.path, "-c", "copy", "-timecode", "10:00:00:00", folder / "vfr-tc.mkv")
+    return {"10fps-mp4": (ten.path, None), "29.97-mov-tmcd": (folder / "ntsc-tmcd.mov", "01:00:00;00"),
+            "vfr-mkv-tag": (folder / "vfr-tc.mkv", "10:00:00:00")}
+
+
+EVERY_FORMAT = "edl,otio,fcp7xml,fcpx,chapters,chapters-mp4,chapters-mkv,csv"
+
+
+@pytest.fixture(scope="module")
+def summarized(tmp_path_factory):
+    from summarize._cli import main
+
+    folder = tmp_path_factory.mktemp("exports")
+    out = {}
+    for name, (video, timecode) in _cases(folder).items():
+        target = folder / name
+        with pytest.raises(SystemExit) as exit_info:
+            main([str(video), "-o", str(target), "--budget", "0.4", "--no-video", "--no-cache", "-q",
+                  "--export", EVERY_FORMAT])
+        assert exit_info.value.code == 0, name
+        stem = video.stem + ".summary"
+        document = json.loads((target / f"{stem}.json").read_text())
+        out[name] = (video, timecode, target, stem, document)
+    return out
+
+
+CASES = ["10fps-mp4", "29.97-mov-tmcd", "vfr-mkv-tag"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", CASES)
+def test_edits_of_a_summarized_video_land_on_its_kept_frames_from_its_time_code(summarized, case):
+    video, timecode, folder, stem, document = summarized[case]
+    times = _packet_frame_times(video)
+    assert document["input"]["n_frames"] == len(times) - 1
+    assert (document["input"].get("timecode") or {}).get("start") == timecode
+    jsonschema.validate(document, schema())  # input.timecode is part of the format
+    clock = source_clock(document)
+    origin = clock.origin / clock.rate.fps
+    if timecode == "01:00:00;00":
+        assert clock.origin == 107892 and clock.rate.drop_frame
+    assert _kept_runs(document), "nothing kept"
+    readers = [otio.adapters.read_from_file(str(folder / f"{stem}.edl"), "cmx_3600", rate=clock.rate.fps),
+               otio.adapters.read_from_file(str(folder / f"{stem}.fcp.xml"), "fcp_xml"),
+               otio.adapters.read_from_file(str(folder / f"{stem}.otio"))]
+    for timeline in readers:
+        edges = [(a.to_seconds(), b.to_seconds()) for a, b in _clips(timeline)]
+        _assert_lands_on_the_kept_frames(document, times, edges, origin_seconds=origin)
+        assert bool(timeline.audio_tracks()) == document["input"]["has_audio"]
+    fcpx_text = (folder / f"{stem}.fcpxml").read_text()
+    _assert_lands_on_the_kept_frames(document, times, _fcpx_edges(fcpx_text), origin_seconds=origin)
+    rows = list(csv.DictReader(io.StringIO((folder / f"{stem}.shots.csv").read_text())))
+    assert [(int(r["start_frame"]), int(r["end_frame"]), r["kept"] == "1") for r in rows] == \
+        [(s["start_frame"], s["end_frame"], s["selected"]) for s in document["shots"]]
+
+
+def _ffprobe_chapters(path):
+    result = subprocess.run(["ffprobe", "-v", "error", "-show_chapters", "-of", "json", str(path)],
+                            check=True, capture_output=True, text=True)
+    return [(float(c["start_time"]), float(c["end_time"]), c.get("tags", {}).get("title"))
+            for c in json.loads(result.stdout)["chapters"]]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", CASES)
+def test_chaptered_copies_hold_the_source_and_chapters_at_the_kept_shots(summarized, case):
+    video, timecode, folder, stem, document = summarized[case]
+    runs = [(_seconds(document, a), _seconds(document, b)) for a, b in _kept_runs(document)]
+    source_packets = _packet_frame_times(video)
+    for suffix in (".chapters.mkv", ".chapters.mp4"):
+        copy = folder / f"{stem}{suffix}"
+        copied = _packet_frame_times(copy)
+        assert len(copied) == len(source_packets) and np.allclose(copied, source_packets, atol=1e-3)
+        with av.open(str(copy)) as container:
+            first = float(container.streams.video[0].start_time * container.streams.video[0].time_base)
+            assert len(container.streams.audio) == int(document["input"]["has_audio"])
+        assert 0 <= first < 0.05  # no lead-in before the picture (B-frames decode before 0; AAC priming aside)
+        chapters_read = [(a - first, b - first, t) for a, b, t in _ffprobe_chapters(copy)]
+        ms = pytest.approx  # chapters and timestamps are stored in milliseconds
+        if suffix == ".chapters.mkv":  # start and end of each kept run
+            assert [(a, b) for a, b, _ in chapters_read] == [(ms(a, abs=1.5e-3), ms(b, abs=1.5e-3)) for a, b in runs]
+        else:  # starts only: kept and skipped stretches cover the video
+            starts = [a for a, _, _ in chapters_read]
+            kept = [a for a, _, t in chapters_read if t.startswith("Kept")]
+            # The first chapter starts the file (MP4 moves it there): a run kept from the first frame.
+            assert kept == [ms(a if a > 0 else -first, abs=1.5e-3) for a, _ in runs]
+            assert starts[0] == ms(-first, abs=1e-6) and starts == sorted(starts)
+            titles = [t for _, _, t in chapters_read]
+            assert all(a != b for a, b in zip(titles, titles[1:]) if "Skipped" in (a, b))
+            assert chapters_read[-1][1] == pytest.approx(document["input"]["duration"], abs=0.05)
+        if timecode and suffix == ".chapters.mp4":  # the time code travels with the copy
+            assert read_timecode(copy)["start"] == timecode
+
+
+def _seconds(document, frame):
+    for shot in document["shots"]:
+        if shot["start_frame"] == frame:
+            return shot["start"]
+        if shot["end_frame"] == frame:
+            return shot["end"]
+    raise AssertionError(frame)
+
+
+@pytest.fixture(scope="module")
+def fast_video(tmp_path_factory):
+    from tests.synthetic import write_video
+
+    folder = tmp_path_factory.mktemp("fast")
+    return write_video(folder / "fast.mp4", [(0, 1.0), (1, 1.0)], fps=120, width=64, height=48).path
+
+
+@pytest.mark.slow
+def test_the_cli_refuses_a_time_code_format_in_one_line_and_writes_nothing(fast_video):
+    before = set(fast_video.parent.iterdir())
+    result = subprocess.run([sys.executable, "-m", "summarize", str(fast_video), "--export", "otio,fcpxml", "-q"],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 1  # the command is right; this file cannot have that format
+    lines = result.stderr.splitlines()
+    assert lines[-1].startswith("summarize: error: --export fcp7xml: fast.mp4 runs at 120 fps")
+    assert len(lines) == 2 and lines[0].startswith("summarize: note: --export fcpxml writes Final Cut Pro 7")
+    assert "Traceback" not in result.stderr
+    assert set(fast_video.parent.iterdir()) == before
+
+
+@pytest.mark.slow
+def test_the_refusal_comes_before_the_video_is_decoded(fast_video, monkeypatch, capsys):
+    from summarize import pipeline
+    from summarize._cli import main
+
+    def no_work(*args, **kwargs):
+        raise AssertionError("the summary started before the export was refused")
+
+    monkeypatch.setattr(pipeline.Summarizer, "summarize", no_work)
+    with pytest.raises(SystemExit) as exit_info:
+        main([str(fast_video), "--export", "edl", "--no-cache", "-q"])
+    assert exit_info.value.code == 1
+    assert "--export edl: fast.mp4 runs at 120 fps" in capsys.readouterr().err
