@@ -14,7 +14,7 @@ from rich.text import Text
 from rich.table import Table
 
 from ..loading import signals_held
-from .exits import fail
+from .exits import fail, note
 from .options import (ADAPT, BACKBONE, BATCH_SIZE, BUDGET, CHECKPOINT, CRF, CUT, DECODER, DEVICE, EXPORT, FPS, METHOD,
                       NO_CACHE, NO_VIDEO, PLOT, PRESET, QUIET, RAY, RETRIES, SALVAGE, SEED, STRIDE, VARIANT, WEIGHTS,
                       BackboneName, Cut, Decoder, Device, Method, Preset, Variant, options_from_cli)
@@ -171,6 +171,7 @@ def batch_command(
     summarizer = Summarizer(options_from_cli(method, budget, fps, backbone, weights, device, batch_size, variant,
                                              no_cache, preset, crf, checkpoint, stride, adapt, seed, salvage,
                                              cut=cut, decoder=decoder))
+    note(summarizer.scorer.note, quiet)
     progress = Progress(
         TextColumn("{task.description:<40}"), TextColumn("{task.fields[file]:<20}"), BarColumn(),
         TextColumn("{task.fields[detail]:>9}"), TimeElapsedColumn(), _EtaColumn(),

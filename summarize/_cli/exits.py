@@ -12,3 +12,10 @@ def fail(message: str, code: int) -> None:
     sys.stderr.write(f"summarize: error: {message}\n")
     sys.stderr.flush()
     raise SystemExit(code)
+
+
+def note(message: str | None, quiet: bool) -> None:
+    """One line on stderr that a user should read before trusting the result (not with -q)."""
+    if message and not quiet:
+        sys.stderr.write(f"summarize: note: {message}\n")
+        sys.stderr.flush()

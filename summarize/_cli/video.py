@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ..loading import signals_held
-from .exits import fail
+from .exits import fail, note
 from .options import (ADAPT, BACKBONE, BATCH_SIZE, BUDGET, CHECKPOINT, CRF, CUT, DECODER, DEVICE, EXPORT, FPS, METHOD,
                       NO_CACHE, NO_VIDEO, PLOT, PRESET, QUIET, REPORT, SALVAGE, SEED, STRIDE, VARIANT, WEIGHTS,
                       BackboneName, Cut, Decoder, Device, Method, Preset,
@@ -105,6 +105,7 @@ def video_command(
     try:
         with interrupt_on_signals():
             summarizer = Summarizer(options)
+            note(summarizer.scorer.note, quiet)
             with stage_progress(enabled=not quiet) as progress:
                 result = summarizer.summarize(video, output_dir, write_video=not no_video, overwrite=overwrite,
                                               progress=progress)

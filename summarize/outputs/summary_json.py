@@ -109,7 +109,8 @@ def summary_document(summarizer: "Summarizer", analysis: "Analysis", json_path: 
             "resize": meta.resize,
             "crop": meta.crop,
         },
-        "method": {"name": summarizer.scorer.name, "params": summarizer.scorer.params},
+        "method": {"name": summarizer.scorer.name, "params": summarizer.scorer.params,
+                   **({"note": summarizer.scorer.note} if summarizer.scorer.note else {})},
         "options": {"fingerprint": summarizer.options_fingerprint(), "values": summarizer.output_options()},
         "segmentation": {
             "method": "kts",
