@@ -53,6 +53,12 @@ def write_json(document: dict[str, Any], path: Path, final: Path | None = None) 
         raise OutputError(f"cannot write {final or path} ({exc.strerror or exc})") from None
 
 
+def _method_section(scorer) -> dict[str, Any]:
+    """The scorer, its parameters and, when it has one, its note (what its model is worth)."""
+    note = getattr(scorer, "note", None)  # a scorer need not derive from Scorer
+    return {"name": scorer.name, "params": scorer.params, **({"note": note} if note else {})}
+
+
 def _input_section(analysis: "Analysis", salvage: bool) -> dict[str, Any]:
     info = analysis.features.info
     source = Path(info.path)
@@ -109,8 +115,7 @@ def summary_document(summarizer: "Summarizer", analysis: "Analysis", json_path: 
             "resize": meta.resize,
             "crop": meta.crop,
         },
-        "method": {"name": summarizer.scorer.name, "params": summarizer.scorer.params,
-                   **({"note": summarizer.scorer.note} if summarizer.scorer.note else {})},
+        "method": _method_section(summarizer.scorer),
         "options": {"fingerprint": summarizer.options_fingerprint(), "values": summarizer.output_options()},
         "segmentation": {
             "method": "kts",
