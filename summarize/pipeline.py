@@ -31,7 +31,7 @@ from .outputs.atomic import check_absent, temporary_sibling
 from .outputs.extras import extra_paths, planned_outputs, write_extras
 from .options import RUN_ONLY_OPTIONS, SummaryOptions
 from .outputs.smartcut import write_cut_video
-from .outputs.summary_json import SummaryFacts, summary_document
+from .outputs.summary_json import SummaryFacts, method_section, summary_document
 from .outputs.verify import ExpectedShot, check_summary_video
 from .paths import existing_shot_files, shot_path, shown, summary_paths
 from .scoring import Scorer, get_scorer
@@ -520,7 +520,7 @@ class Summarizer:
             sample_times=feats.times, sample_frames=feats.frame_indices, scores=analysis.scores,
             n_kts_shots=len(analysis.change_points) + 1, shot_times=analysis.shot_times(),
             selection=analysis.selection, kept_seconds=analysis.kept_seconds, backbone=backbone,
-            method={"name": self.scorer.name, "params": self.scorer.params},
+            method=method_section(self.scorer),
             fingerprint=self.options_fingerprint(), option_values=self.output_options(), device=str(self.device),
             feature_cache="off" if self.cache is None else ("hit" if feats.from_cache else "miss"),
             timings=analysis.timings, timecode=read_timecode(info.path),

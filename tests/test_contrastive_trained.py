@@ -93,6 +93,53 @@ def test_uniqueness_loss_compares_only_with_other_videos_segments():
         uniqueness_loss(z[:1], segments[:1])
 
 
+# Three videos of four frames, segments of two frames (m = 2): A's segments are e1 and e2, B's
+# are both the normalised mean of e1 and e2, (R, R), C's are -e1 and -e2.
+E1, E2 = [1.0, 0.0], [0.0, 1.0]
+THREE = torch.tensor([[E1, E1, E2, E2], [E1, E2, E1, E2], [[-1.0, 0.0]] * 2 + [[0.0, -1.0]] * 2],
+                     dtype=torch.float64)
+
+
+def test_uniqueness_loss_by_hand_with_and_without_the_frames_own_video():
+    segments = segment_means(THREE, 2)
+    assert np.allclose(segments.numpy(), [[E1, E2], [[R, R], [R, R]], [[-1, 0], [0, -1]]], atol=1e-12)
+    # exp(-beta ||z - s||^2) with beta = 2 and ||z - s||^2 = 2 - 2 cos: cos 1 -> 1, cos R -> exp(-4 + 2 sqrt2),
+    # cos 0 -> exp(-4), cos -1 -> exp(-8).
+    same, near, right, opposite = 1.0, math.exp(-4 + 2 * math.sqrt(2)), math.exp(-4), math.exp(-8)
+    other, ctvsum = uniqueness_loss(THREE, segments), uniqueness_loss(THREE, segments, target="ctvsum")
+    # A's first frame, e1: its own segments e1, e2 (same, right); B's (near, near); C's -e1, -e2 (opposite, right).
+    assert float(other[0, 0]) == pytest.approx(math.log((near + near + opposite + right) / 4), abs=1e-12)
+    assert float(ctvsum[0, 0]) == pytest.approx(math.log((same + right + near + near + opposite + right) / 6),
+                                                abs=1e-12)
+    # B's second frame, e2: own (near, near); A's e1, e2 (right, same); C's (right, opposite).
+    assert float(other[1, 1]) == pytest.approx(math.log((right + same + right + opposite) / 4), abs=1e-12)
+    assert float(ctvsum[1, 1]) == pytest.approx(math.log((near + near + right + same + right + opposite) / 6),
+                                                abs=1e-12)
+    # The authors' target makes a video's frames look common to itself: A's e1 frames look less unique than
+    # without their own segments, and the filter's target for them goes down.
+    assert float(ctvsum[0, 0]) > float(other[0, 0])
+    # With its own segments counted, a batch of one video has something to compare with.
+    alone = uniqueness_loss(THREE[:1], segments[:1], target="ctvsum")
+    assert alone[0].tolist() == pytest.approx([math.log((same + right) / 2)] * 2 + [math.log((right + same) / 2)] * 2)
+    with pytest.raises(ValueError, match="unknown uniqueness target"):
+        uniqueness_loss(THREE, segments, target="own")
+
+
+def test_full_loss_takes_the_uniqueness_target_it_is_given():
+    rng = np.random.default_rng(3)
+    x = torch.tensor(unit(rng.normal(size=(60, 6))).reshape(3, 20, 6))
+    z, logits = torch.tensor(rng.normal(size=(3, 20, 4))), torch.tensor(rng.normal(size=(3, 20)))
+    zn = torch.nn.functional.normalize(z, dim=-1)
+    for target in ("other", "ctvsum"):
+        _, terms = refinement_loss(FixedOutputs(z, logits), x, k=2, segment_length=5, unique_target=target)
+        unique = uniqueness_loss(zn, segment_means(zn, 5), target=target)
+        bce = torch.nn.functional.binary_cross_entropy_with_logits(logits, filter_target(unique))
+        assert terms["unique"] == pytest.approx(float(unique.mean()), rel=1e-12), target
+        assert terms["filter"] == pytest.approx(float(bce), rel=1e-12), target
+    assert refinement_loss(FixedOutputs(z, logits), x, 2, segment_length=5, unique_target="ctvsum")[1]["unique"] != \
+        refinement_loss(FixedOutputs(z, logits), x, 2, segment_length=5)[1]["unique"]
+
+
 def test_filter_target_is_one_minus_the_squeezed_min_max_of_the_uniqueness_loss():
     target = filter_target(torch.tensor([[-1.0, 3.0, 1.0]]))
     # min-max: 0, 1, 0.5 -> * 0.5 + 0.25: 0.25, 0.75, 0.5 -> y = 0.75, 0.25, 0.5
@@ -265,6 +312,53 @@ def test_a_run_needs_two_videos_and_batches_of_two():
     assert recipe.batch(0)[0].shape == (len(epoch[0]), 200, 8)
 
 
+def test_no_batch_holds_one_video_alone_unless_the_target_allows_it():
+    x = unit(np.random.default_rng(0).normal(size=(30, 8))).astype(np.float32)
+    # Three videos in batches of two would leave one alone (2 + 1): one batch of three instead.
+    recipe = contrastive_recipe([x] * 3, ContrastiveOptions(batch_size=2, epochs=2))
+    assert recipe.options.steps == 2 and [len(recipe.videos(s)) for s in (0, 1)] == [3, 3]
+    train_model(recipe)  # trains (a batch of one would fail in the uniqueness loss)
+    # The authors' target compares a video with its own segments too: one video is enough, batches of one too.
+    ctvsum = contrastive_recipe([x] * 3, ContrastiveOptions(batch_size=2, epochs=1, unique_target="ctvsum"))
+    assert sorted(len(ctvsum.videos(s)) for s in (0, 1)) == [1, 2]
+    alone = contrastive_recipe([x], ContrastiveOptions(batch_size=1, epochs=2, unique_target="ctvsum"))
+    assert alone.options.validate().steps == 2
+    train_model(alone)
+    with pytest.raises(UsageError, match="at least 2 training videos.*target, ctvsum"):
+        contrastive_recipe([x], ContrastiveOptions()).options.validate()
+    with pytest.raises(UsageError, match="unknown uniqueness target 'own'"):
+        contrastive_recipe([x] * 2, ContrastiveOptions(unique_target="own")).options.validate()
+
+
+def test_attention_has_64_d_heads_and_dropout_0_1_in_training_only():
+    net = RefinementNet(ContrastiveConfig(feature_dim=DIM, heads=8))
+    for block in [*net.blocks, net.unique_block]:
+        assert block.qkv.weight.shape == (3 * 8 * 64, 128) and block.out.weight.shape == (128, 8 * 64)
+        assert block.dropout == 0.1
+    assert RefinementNet(ContrastiveConfig(feature_dim=DIM)).blocks[0].qkv.weight.shape == (3 * 64, 128)
+    x = torch.tensor(unit(np.random.default_rng(0).normal(size=(50, DIM))), dtype=torch.float32)[None]
+    net.train()
+    torch.manual_seed(0)
+    first = net(x)[0]
+    torch.manual_seed(1)
+    assert not torch.allclose(first, net(x)[0])  # the attention weights drop out
+    torch.manual_seed(0)
+    assert torch.equal(first, net(x)[0])
+    net.eval()
+    assert torch.equal(net(x)[0], net(x)[0])
+
+
+def test_the_optimizer_is_adam_with_an_l2_penalty_on_every_weight():
+    x = unit(np.random.default_rng(0).normal(size=(30, 8))).astype(np.float32)
+    recipe = contrastive_recipe([x] * 2, ContrastiveOptions(weight_decay=3e-4))
+    model = recipe.new_model()
+    optimizer = recipe.optimizer(model)
+    assert type(optimizer) is torch.optim.Adam  # coupled L2 (the authors' torch.optim.Adam), not AdamW
+    (group,) = optimizer.param_groups
+    assert group["weight_decay"] == 3e-4 and group["lr"] == 1e-4
+    assert len(group["params"]) == len(list(model.parameters()))  # biases and LayerNorm gains too
+
+
 # ---- checkpoints and scoring ---------------------------------------------------------------
 
 
@@ -290,7 +384,7 @@ def test_checkpoint_records_what_it_is_and_round_trips_to_identical_scores(check
         "efficientnet-lite0", DIM, 2, 4, 4)
     assert (meta.alpha, meta.lambda_unique, meta.lambda_filter, meta.lr, meta.weight_decay) == (0.5, 0.1, 0.1, 1e-4, 1e-4)
     assert (meta.sequence_length, meta.segment_length, meta.neighbour_ratio) == (200, 10, 0.1)
-    assert meta.num_params == loaded.model.num_parameters and meta.size == "4x128/1h"
+    assert meta.num_params == loaded.model.num_parameters and meta.size == "4x128/1x64h"
     assert set(meta.metrics["last_step_terms"]) == {"align", "uniform", "unique", "filter"}
     x = small_corpus(1, 90, seed=9)[0].features
     first = ContrastiveScorer(checkpoint=checkpoint).score(x)
@@ -301,6 +395,68 @@ def test_checkpoint_records_what_it_is_and_round_trips_to_identical_scores(check
     # A checkpoint of the other kind is named, not misread.
     with pytest.raises(InputError, match="not a summarize MAE checkpoint.*--method contrastive"):
         load_checkpoint(checkpoint, "mae")
+
+
+def test_checkpoint_records_the_uniqueness_target(tmp_path):
+    path = tmp_path / "ctvsum.ckpt"
+    train_contrastive(small_corpus(3), path, backbone="efficientnet-lite0", sampling_fps=2.0,
+                      options=ContrastiveOptions(epochs=1, batch_size=2, unique_target="ctvsum"))
+    raw = torch.load(path, weights_only=True)
+    assert raw["format_version"] == 2 and raw["meta"]["unique_target"] == "ctvsum"
+    assert raw["config"]["head_dim"] == 64 and raw["config"]["attention_dropout"] == 0.1
+    meta = load_checkpoint(path, "contrastive").meta
+    assert (meta.unique_target, meta.optimizer) == ("ctvsum", "adam")
+    assert ContrastiveScorer(checkpoint=path).params["unique_target"] == "ctvsum"
+
+
+def version_1(path, model: RefinementNet, meta, training: dict | None = None):
+    """A checkpoint as the code before format 2 wrote it: its config and meta lacked the new
+    fields, and its network had d_model / heads-d heads and no dropout."""
+    from summarize.networks.checkpoint import checkpoint_dict
+
+    data = checkpoint_dict(model, meta, training)
+    data["format_version"] = 1
+    for key in ("head_dim", "attention_dropout"):
+        del data["config"][key]
+    for key in ("unique_target", "optimizer"):
+        del data["meta"][key]
+        if training is not None:
+            del data["training"]["options"][key]
+    torch.save(data, path)
+
+
+def test_version_1_checkpoints_load_and_score_as_they_were_trained(checkpoint, tmp_path):
+    from dataclasses import asdict, replace
+
+    old_shape = ContrastiveConfig(feature_dim=DIM, heads=2, head_dim=64, attention_dropout=0.0)
+    torch.manual_seed(0)
+    model = RefinementNet(old_shape).eval()  # 2 heads of 64 = d_model 128 / 2: the old layout
+    meta = load_checkpoint(checkpoint, "contrastive").meta
+    version_1(tmp_path / "old.ckpt", model, meta)
+    loaded = load_checkpoint(tmp_path / "old.ckpt", "contrastive")
+    assert loaded.model.config == old_shape and loaded.meta.optimizer == "adamw"
+    assert loaded.meta.unique_target == "other"  # the only target the code had
+    x = small_corpus(1, 90, seed=9)[0].features
+    scorer = ContrastiveScorer(checkpoint=tmp_path / "old.ckpt")
+    assert np.array_equal(scorer.score(x), ContrastiveScorer(refine=True).with_model(model).score(x))
+    assert scorer.params["unique_target"] == "other"
+    # One head of 128: the old code's heads split d_model; the config says so once loaded.
+    version_1(tmp_path / "one.ckpt", RefinementNet(replace(old_shape, heads=1, head_dim=128)), meta)
+    assert load_checkpoint(tmp_path / "one.ckpt", "contrastive").model.config.head_dim == 128
+    # An unfinished version-1 run resumes with the optimizer and target it began with.
+    options = asdict(ContrastiveOptions(epochs=2, batch_size=2, n_videos=4))
+    training = {"step": 1, "seconds": 1.0, "options": options, "data": "x", "optimizer": {}, "last_loss": 1.0}
+    version_1(tmp_path / "part.ckpt", model, meta, training)
+    resumed = ContrastiveOptions(**load_checkpoint(tmp_path / "part.ckpt", "contrastive").training["options"])
+    assert (resumed.optimizer, resumed.unique_target) == ("adamw", "other")
+    recipe = contrastive_recipe([s.features for s in small_corpus()], resumed)
+    assert type(recipe.optimizer(model)) is torch.optim.AdamW
+    # A newer format than this code knows is refused in one line.
+    data = torch.load(checkpoint, weights_only=True)
+    data["format_version"] = 3
+    torch.save(data, tmp_path / "new.ckpt")
+    with pytest.raises(InputError, match="newer summarize .*format 3"):
+        load_checkpoint(tmp_path / "new.ckpt", "contrastive")
 
 
 def test_variants_multiply_the_min_max_scaled_terms(checkpoint):
@@ -441,6 +597,39 @@ def test_eval_trains_one_model_per_fold_on_that_folds_training_videos(tmp_path):
         evaluate("tvsum", data_dir=tmp_path, methods=[label], references=())
 
 
+def test_refine_trains_in_batches_of_8_on_summe_and_32_on_tvsum_as_the_authors_code(tmp_path, monkeypatch):
+    from tests.eval_synthetic import write_dataset
+
+    from summarize.evaluation import evaluate
+    from summarize.evaluation.runner import MethodSpec
+    from summarize.training import contrastive as training
+
+    for dataset, size in (("summe", 8), ("tvsum", 32)):
+        spec = MethodSpec.parse("contrastive:refine=1,unique_target=ctvsum").for_dataset(dataset)
+        assert spec.params["batch_size"] == size and spec.label == "contrastive:refine=1,unique_target=ctvsum"
+    assert MethodSpec.parse("contrastive:refine=1,batch_size=5").for_dataset("summe").params["batch_size"] == 5
+    assert "batch_size" not in MethodSpec.parse("contrastive").for_dataset("summe").params
+    write_dataset(tmp_path, "summe", n_videos=12, seed=4, lengths=[600] * 12, dim=16)
+    keys = [f"video_{i}" for i in range(1, 13)]
+    splits = tmp_path / "splits.json"
+    splits.write_text(json.dumps([{"train_keys": keys[:10], "test_keys": keys[10:]}]))
+    made = []
+    real = training.contrastive_recipe
+    monkeypatch.setattr(training, "contrastive_recipe", lambda *a, **k: made.append(real(*a, **k)) or made[-1])
+    label = "contrastive:refine=1,epochs=1,unique_target=ctvsum,seed=2"
+    result = evaluate("summe", data_dir=tmp_path, methods=[label], references=(), splits=splits)
+    (recipe,) = made
+    opts = recipe.options
+    assert (opts.batch_size, opts.unique_target, opts.seed, opts.n_videos) == (8, "ctvsum", 2, 10)
+    assert [len(recipe.videos(step)) for step in range(opts.steps)] == [5, 5]  # 10 videos: 2 steps, not 1 of 10
+    params = result.method(label).params
+    assert (params["batch_size"], params["unique_target"], params["seed"]) == (8, "ctvsum", 2)
+    with pytest.raises(UsageError, match="unique_target is a training option"):
+        get_scorer("contrastive", unique_target="ctvsum")
+    with pytest.raises(UsageError, match="unknown unique_target 'own'"):
+        get_scorer("contrastive", refine=1, unique_target="own")
+
+
 # ---- the command line, end to end ------------------------------------------------------------
 
 
@@ -463,7 +652,7 @@ def test_train_then_summarize_and_evaluate_from_the_command_line(tmp_path, bikes
     trained = cli("train", "contrastive", "--features", tmp_path / "goog/eccv16_dataset_tvsum_google_pool5.h5",
                   "--backbone", "googlenet", "--epochs", "2", "--batch-size", "2", "-o", goog)
     assert trained.returncode == 0, trained.stderr
-    assert "wrote" in trained.stdout and "contrastive model 4x128/1h" in trained.stdout
+    assert "wrote" in trained.stdout and "contrastive model 4x128/1x64h" in trained.stdout
     trained = cli("train", "contrastive", "--features", tmp_path / "eff/eccv16_dataset_summe_google_pool5.h5",
                   "--epochs", "2", "--batch-size", "2", "-o", eff, "-q")
     assert trained.returncode == 0 and trained.stdout == "", trained.stderr

@@ -50,7 +50,7 @@ def test_a_checkpoint_gives_its_model_meta_digest_and_resolved_path(saved):
     assert all(torch.equal(v, tiny_model().state_dict()[k]) for k, v in scorer.model.state_dict().items())
     assert {k: scorer.params[k] for k in ("checkpoint", "checkpoint_sha256", "backbone", "model", "trained_on")} == {
         "checkpoint": str(saved), "checkpoint_sha256": scorer.digest, "backbone": "efficientnet-lite0",
-        "model": "1x16/1h", "trained_on": "by hand"}
+        "model": "1x16/1x64h", "trained_on": "by hand"}
     # The loaded model scores exactly as the same model given in memory.
     in_memory = ContrastiveScorer(refine=True).with_model(tiny_model())
     assert np.array_equal(scorer.score(X), in_memory.score(X))

@@ -394,6 +394,38 @@ def test_shipped_checkpoint_is_in_models_and_installs_with_the_package(tmp_path)
     assert "summarize/outputs/summary.schema.json" in names
 
 
+def test_the_shipped_checkpoint_says_what_it_is_worth(tmp_path):
+    note = get_scorer("mae").note
+    assert "trained on 8 generated videos" in note and "below chance" in note
+    assert note.endswith("summarize train mae --videos DIR") and "\n" not in note
+    # The card gives the figure the note quotes.
+    assert "-0.062" in DEFAULT_CHECKPOINT.with_suffix(".md").read_text() and "tau -0.06)" in note
+    # A checkpoint of one's own, and the other methods, have nothing to say.
+    assert get_scorer("mae", checkpoint=tiny_checkpoint(tmp_path / "own.ckpt")).note is None
+    assert get_scorer("contrastive").note is None and get_scorer("random").note is None
+
+
+@pytest.mark.slow  # two summaries of a generated video: about 10 s each on a busy 2-core machine
+def test_the_note_is_one_line_on_stderr_unless_quiet_and_always_in_the_json(tmp_path, capsys, four_scene_video):
+    from summarize._cli import main
+
+    note = get_scorer("mae").note
+
+    def run(*extra):
+        try:
+            main([str(four_scene_video.path), "--method", "mae", "-o", str(tmp_path), "--no-cache", "--no-video",
+                  "--overwrite", "--device", "cpu", *extra])
+        except SystemExit as stop:
+            assert stop.code in (0, None)
+        return capsys.readouterr().err, json.loads((tmp_path / "four_scenes.summary.json").read_text())
+
+    err, doc = run()
+    assert [line for line in err.splitlines() if "note" in line] == [f"summarize: note: {note}"]
+    assert doc["method"]["note"] == note and "note" not in doc["method"]["params"]
+    err, doc = run("-q")  # quiet: nothing on stderr, the JSON still says it
+    assert err == "" and doc["method"]["note"] == note
+
+
 @pytest.mark.slow
 def test_cli_summarizes_a_real_video_with_the_shipped_checkpoint(data_dir, tmp_path):
     video = data_dir / "summe" / "videos" / "paluma_jump.mp4"

@@ -18,7 +18,7 @@ from rich.table import Table
 
 from ..loading import signals_held
 from ..paths import shown
-from .exits import fail
+from .exits import fail, note
 from .logs import debug_log
 from .options import (ADAPT, BACKBONE, BATCH_SIZE, BUDGET, CHECKPOINT, CRF, CUT, DECODER, DEVICE, DURATION, EXPORT,
                       FPS, LOG_FILE, METHOD, MIN_SHOT, NO_CACHE, NO_VIDEO, PLOT, PRESET, PROGRESS, QUIET, RAY, RETRIES,
@@ -331,6 +331,7 @@ def batch_command(
 
     started = time.perf_counter()
     summarizer = Summarizer(declared_params(options))
+    note(summarizer.scorer.note, quiet or mode == "json")  # a JSON stream holds JSON lines only
     jobs_here = 1 if jobs is None else jobs
     if mode in ("plain", "json"):
         listener, display = LineBatchProgress(mode), contextlib.nullcontext()

@@ -41,3 +41,10 @@ def exit_now(code: object) -> NoReturn:
 
 
 run_exit_handlers = atexit._run_exitfuncs  # what the interpreter would run first on its way out
+
+
+def note(message: str | None, quiet: bool) -> None:
+    """One line on stderr that a user should read before trusting the result (not with -q)."""
+    if message and not quiet:
+        sys.stderr.write(f"summarize: note: {message}\n")
+        sys.stderr.flush()

@@ -24,7 +24,7 @@ from ..device import DEVICE_CHOICES
 from ..errors import UsageError
 from ..features import FeatureCache
 from ..networks.mae import DEFAULT_SIZE, SIZES, MAEConfig
-from ..networks.contrastive import ContrastiveConfig
+from ..networks.contrastive import UNIQUE_TARGETS, ContrastiveConfig
 from ..paths import shown
 from ..training import TrainOptions, distributed, train_mae, training_sequences
 from ..training.contrastive import ContrastiveOptions, train_contrastive
@@ -39,6 +39,7 @@ train_app = typer.Typer(help="Train a scorer's model without labels.", no_args_i
 BackboneName = enum.Enum("BackboneName", {name: name for name in BACKBONES}, type=str)
 Device = enum.Enum("Device", {name: name for name in DEVICE_CHOICES}, type=str)
 Size = enum.Enum("Size", {name: name for name in SIZES}, type=str)
+UniqueTarget = enum.Enum("UniqueTarget", {name: name for name in UNIQUE_TARGETS}, type=str)
 DEFAULTS = TrainOptions()
 CONTRASTIVE = ContrastiveOptions()
 
@@ -183,12 +184,17 @@ def train_contrastive_command(
     fps: float = FPS,
     epochs: int = typer.Option(CONTRASTIVE.epochs, "--epochs", help="Passes over the training videos."),
     batch_size: int = typer.Option(CONTRASTIVE.batch_size, "--batch-size", help="Videos per step."),
-    lr: float = typer.Option(CONTRASTIVE.lr, "--lr", help="AdamW learning rate (constant)."),
-    weight_decay: float = typer.Option(CONTRASTIVE.weight_decay, "--weight-decay", help="AdamW weight decay."),
+    lr: float = typer.Option(CONTRASTIVE.lr, "--lr", help="Adam learning rate (constant)."),
+    weight_decay: float = typer.Option(CONTRASTIVE.weight_decay, "--weight-decay",
+                                       help="L2 penalty on every weight (Adam's weight_decay, as the authors' code)."),
     length: int = typer.Option(CONTRASTIVE.sequence_length, "--length",
                                help="Samples each training video is resampled to."),
     alpha: float = typer.Option(CONTRASTIVE.alpha, "--alpha", help="Weight of the uniformity loss (lambda1)."),
-    heads: int = typer.Option(1, "--heads", help="Attention heads: 1 canonical, 8 for large corpora."),
+    heads: int = typer.Option(1, "--heads", help="Attention heads of 64-d: 1 canonical, 8 for large corpora."),
+    unique_target: UniqueTarget = typer.Option(
+        CONTRASTIVE.unique_target, "--unique-target",
+        help="Segments the uniqueness loss compares a frame with: other = the other videos' (the paper), "
+             "ctvsum = every video's, its own included (the authors' code, which made the published +unique rows)."),
     seed: int = SEED,
     save_every: int = SAVE_EVERY,
     init: Path = INIT,
@@ -204,10 +210,12 @@ def train_contrastive_command(
 ) -> None:
     debug_log(verbose, log_file)
     options = ContrastiveOptions(epochs=epochs, batch_size=batch_size, lr=lr, weight_decay=weight_decay,
-                                 sequence_length=length, alpha=alpha, seed=seed, save_every=save_every)
+                                 sequence_length=length, alpha=alpha, seed=seed, save_every=save_every,
+                                 unique_target=_name(unique_target))
 
     def validate(world_size: int) -> None:  # the data decide n_videos; check the rest now
-        ContrastiveOptions(**{**asdict(options), "n_videos": 2 * world_size}).validate(world_size)
+        least = options.videos_per_batch * world_size
+        ContrastiveOptions(**{**asdict(options), "n_videos": least}).validate(world_size)
 
     def run(sequences, feature_dim, dist, progress):
         sequences = check_sequences(sequences, feature_dim, 2, _name(backbone))

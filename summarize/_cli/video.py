@@ -12,7 +12,7 @@ from rich.table import Table
 
 from ..loading import signals_held
 from ..paths import shown
-from .exits import fail
+from .exits import fail, note
 from .logs import debug_log
 from .options import (ADAPT, BACKBONE, BATCH_SIZE, BUDGET, CHECKPOINT, CRF, CUT, DECODER, DEVICE, DURATION, END,
                       EXPORT, FPS, LOG_FILE, METHOD, MIN_SHOT, NO_CACHE, NO_VIDEO, PLOT, PRESET, PROGRESS, QUIET,
@@ -148,6 +148,7 @@ def video_command(
     try:
         with interrupt_on_signals():
             summarizer = Summarizer(declared_params(options))
+            note(summarizer.scorer.note, quiet or mode == "json")  # a JSON stream holds JSON lines only
             with stage_progress(mode, command="video", video=shown(video.name), stages=stages) as progress:
                 result = summarizer.summarize(video, output, write_video=not no_video, overwrite=overwrite,
                                               progress=progress, extras=extras, split=split, images=save_images)

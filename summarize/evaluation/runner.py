@@ -26,7 +26,7 @@ from ..errors import UsageError
 from ..outputs import atomic_output, dumps, ensure_writable_dir
 from ..pipeline import SummaryOptions
 from ..scoring import SCORERS, Scorer, get_scorer
-from ..scoring.contrastive import CTVSUM_POST
+from ..scoring.contrastive import CTVSUM_POST, REFINE_BATCH_SIZE
 from ..training.data import l2_normalised
 from ..selection import capacity_frames, frame_scores, select_shots
 from ..threads import one_torch_thread
@@ -67,11 +67,16 @@ class MethodSpec:
         return f"{self.name}:" + ",".join(f"{k}={v}" for k, v in self.params.items())
 
     def for_dataset(self, dataset: str) -> "MethodSpec":
-        """Parameters that name a dataset's convention, resolved (``post=ctvsum``: the authors'
-        post-processing for TVSum or for SumMe); the label stays as written."""
-        if self.params.get("post") != "ctvsum":
-            return self
-        return replace(self, params={**self.params, "post": CTVSUM_POST[dataset]}, text=self.label)
+        """Parameters that follow a dataset's convention, resolved: ``post=ctvsum`` (the authors'
+        post-processing for TVSum or for SumMe) and, for ``contrastive:refine=1`` without a
+        ``batch_size``, the videos per training step of the authors' code for the dataset (8 on
+        SumMe, 32 on TVSum). The label stays as written."""
+        params = dict(self.params)
+        if params.get("post") == "ctvsum":
+            params["post"] = CTVSUM_POST[dataset]
+        if self.name == "contrastive" and params.get("refine") and "batch_size" not in params:
+            params["batch_size"] = REFINE_BATCH_SIZE[dataset]
+        return self if params == self.params else replace(self, params=params, text=self.label)
 
     @classmethod
     def parse(cls, text: str, kind: str = "method") -> "MethodSpec":

@@ -4,12 +4,20 @@ torchvision's weights enums.
 A checkpoint is one ``torch.save`` file holding plain Python values and tensors only (it
 loads with ``weights_only=True``):
 
-    {"format": "summarize.mae" | "summarize.contrastive", "format_version": 1,
+    {"format": "summarize.mae" | "summarize.contrastive", "format_version": N,
      "meta": the kind's Weights fields, "config": the network's config, "model": state dict,
      "training": optimizer state and progress (only while a run is unfinished)}
 
-Each model kind (``KINDS``) names its format, config, network and ``Weights`` record; the
-loading, saving, digests and errors are shared. The project ships one default MAE
+Each model kind (``KINDS``) names its format, its version, config, network and ``Weights``
+record; the loading, saving, digests and errors are shared. A kind's version goes up when
+what its fields mean changes; a file of an older version is read through the kind's
+``upgrade``, which says in today's fields what the older code did, so it scores (and a
+run resumes) exactly as before. A newer version than this code knows is refused.
+
+Versions: MAE 1. Contrastive 2 (the uniqueness target, 64-d attention heads, attention
+dropout and Adam with an L2 penalty, as in the authors' code); a version-1 contrastive
+file was trained with the other videos' segments as target, ``d_model / heads``-d heads,
+no dropout and AdamW. The project ships one default MAE
 checkpoint (``DEFAULT_CHECKPOINT``) in its top-level ``models/`` folder with its model card
 (``mae-small-efficientnet-lite0.md``); installed, the folder is the package
 ``summarize.checkpoints``.
@@ -33,7 +41,7 @@ from .contrastive import ContrastiveConfig, RefinementNet
 from .mae import MAEConfig, MaskedAutoencoder
 
 FORMAT = "summarize.mae"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 1  # of the MAE format
 
 
 def shipped_checkpoint(name: str) -> Path:
@@ -117,6 +125,20 @@ class ContrastiveWeights(TrainedWeights):
     neighbour_ratio: float
     segment_length: int  # m, samples per segment in L_unique
     n_videos: int
+    unique_target: str = "other"  # L_unique against the other videos' segments, or all ("ctvsum")
+    optimizer: str = "adam"  # Adam with an L2 penalty (the authors'); "adamw" in version-1 files
+
+
+def _contrastive_from_v1(data: dict[str, Any]) -> dict[str, Any]:
+    """A version-1 contrastive checkpoint in version-2 fields: what the code that wrote it did."""
+    config = data["config"]
+    config = {**config, "head_dim": config["d_model"] // config["heads"], "attention_dropout": 0.0}
+    legacy = {"unique_target": "other", "optimizer": "adamw"}
+    data = {**data, "config": config, "meta": {**legacy, **data["meta"]}}
+    if data.get("training") is not None:  # an unfinished run resumes with the options it had
+        training = data["training"]
+        data["training"] = {**training, "options": {**legacy, **training["options"]}}
+    return data
 
 
 @dataclass(frozen=True)
@@ -129,12 +151,14 @@ class ModelKind:
     config: type
     network: type
     weights: type
+    version: int = 1
+    upgrades: tuple = ()  # upgrades[v - 1] turns version v's dict into version v + 1's
 
 
 KINDS = {
-    "mae": ModelKind("mae", "MAE", FORMAT, MAEConfig, MaskedAutoencoder, MAEWeights),
+    "mae": ModelKind("mae", "MAE", FORMAT, MAEConfig, MaskedAutoencoder, MAEWeights, FORMAT_VERSION),
     "contrastive": ModelKind("contrastive", "contrastive", "summarize.contrastive", ContrastiveConfig,
-                             RefinementNet, ContrastiveWeights),
+                             RefinementNet, ContrastiveWeights, 2, (_contrastive_from_v1,)),
 }
 
 
@@ -172,7 +196,8 @@ def now() -> str:
 def checkpoint_dict(model: torch.nn.Module, meta: TrainedWeights,
                     training: dict[str, Any] | None = None) -> dict[str, Any]:
     state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
-    data = {"format": kind_of(model).format, "format_version": FORMAT_VERSION, "meta": meta.to_dict(),
+    kind = kind_of(model)
+    data = {"format": kind.format, "format_version": kind.version, "meta": meta.to_dict(),
             "config": model.config.to_dict(), "model": state}
     if training is not None:
         data["training"] = training
@@ -206,10 +231,13 @@ def load_checkpoint(path: str | Path | None = None, kind: str = "mae") -> Checkp
         other = next((k for k in KINDS.values() if k.format == found), None)
         hint = f" (it is a {other.label} checkpoint: use it with --method {other.name})" if other else ""
         raise InputError(f"{path} is not a summarize {spec.label} checkpoint{hint}")
-    if data.get("format_version", 0) > FORMAT_VERSION:
+    version = data.get("format_version", 0)
+    if not isinstance(version, int) or version > spec.version:
         raise InputError(f"{path} was written by a newer summarize (checkpoint format "
                          f"{data['format_version']}); upgrade to read it")
     try:
+        for upgrade in spec.upgrades[max(version, 1) - 1:]:
+            data = upgrade(data)
         model = spec.network(spec.config(**data["config"]))
         model.load_state_dict(data["model"], strict=True)
         meta = spec.weights.from_dict(data["meta"])

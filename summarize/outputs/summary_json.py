@@ -120,6 +120,12 @@ def summary_video_path(document: dict[str, Any]) -> Path | None:
     return Path(from_record(outputs["video"], outputs.get("video_bytes"))) if outputs.get("video") else None
 
 
+def method_section(scorer) -> dict[str, Any]:
+    """The scorer, its parameters and, when it has one, its note (what its model is worth)."""
+    note = getattr(scorer, "note", None)  # a scorer need not derive from Scorer
+    return {"name": scorer.name, "params": scorer.params, **({"note": note} if note else {})}
+
+
 def _input_section(facts: SummaryFacts) -> dict[str, Any]:
     info, salvage = facts.info, facts.options.salvage
     source = Path(info.path).resolve()

@@ -33,6 +33,12 @@ class Scorer(abc.ABC):
         return None
 
     @property
+    def note(self) -> str | None:
+        """One line a user should read about this scorer's model (its known limits), or None.
+        The command line prints it; the summary JSON records it beside the parameters."""
+        return None
+
+    @property
     def stochastic(self) -> bool:
         """True when the scores depend on a random ``seed`` (evaluation then averages seeds)."""
         return False

@@ -18,7 +18,10 @@ chosen on the frozen features, the two terms are measured on the refined project
 (Eqs. 6, 7), and the variants ending in ``+unique`` multiply by the uniqueness filter's
 score H (min-max scaled too): the full Eq. 12 is ``align+uniform+unique``, the default
 with a checkpoint. ``refine=True`` asks ``summarize eval --splits`` to train a model on each
-fold's training videos (the paper's canonical setting).
+fold's training videos (the paper's canonical setting), seeded by ``seed``, in batches of
+``batch_size`` videos (``eval`` resolves it per dataset as the authors' code did: 8 on
+SumMe, 32 on TVSum) with L_unique's ``unique_target`` (``"other"``, the paper, or
+``"ctvsum"``, the authors' code; see ``summarize.networks.contrastive``).
 
 ``post`` reproduces the authors' evaluation code, which transforms the product before
 smoothing: ``exp`` gives exp(s - 1) (their TVSum), ``shift`` gives s + 0.05 (their SumMe),
@@ -43,12 +46,15 @@ from scipy.ndimage import gaussian_filter1d
 
 from ..errors import UsageError
 from ..networks.checkpoint import load_checkpoint
-from ..networks.contrastive import contrastive_terms
+from ..networks.contrastive import BATCH_SIZE, UNIQUE_TARGETS, contrastive_terms
 from .base import Scorer
 
 VARIANTS = ("align+uniform", "align", "align+unique", "align+uniform+unique")  # the paper's Table rows
 POSTS = ("none", "exp", "shift")
 CTVSUM_POST = {"tvsum": "exp", "summe": "shift"}  # post=ctvsum in summarize eval, per dataset
+# refine=1's videos per step in summarize eval, per dataset: the authors' main_ablations.py forces
+# 8 on SumMe and keeps its config's 32 elsewhere.
+REFINE_BATCH_SIZE = {"tvsum": 32, "summe": 8}
 
 # Memory for one chunk of similarity rows (the chunk, its exponentials, top-k buffers).
 _CHUNK_BYTES = 192 * 2**20
@@ -107,7 +113,8 @@ class ContrastiveScorer(Scorer):
 
     def __init__(self, variant: str | None = None, ratio: float = 0.1, beta: float = 2.0, sigma: float = 1.0,
                  epsilon: float = 1e-6, checkpoint: str | Path | None = None, refine: bool = False,
-                 post: str = "none", seed: int = 0, epochs: int = 40) -> None:
+                 post: str = "none", seed: int = 0, epochs: int = 40, unique_target: str | None = None,
+                 batch_size: int | None = None) -> None:
         trained = checkpoint is not None or bool(refine)
         variant = variant or ("align+uniform+unique" if trained else "align+uniform")
         if variant not in VARIANTS:
@@ -129,7 +136,17 @@ class ContrastiveScorer(Scorer):
         self.variant, self.ratio, self.beta, self.sigma, self.epsilon = variant, ratio, beta, sigma, epsilon
         if epochs < 1:
             raise UsageError(f"epochs must be at least 1, got {epochs}")
+        training = {"unique_target": unique_target, "batch_size": batch_size}
+        given = [name for name, value in training.items() if value is not None]
+        if given and not refine:
+            raise UsageError(f"{given[0]} is a training option: it goes with refine=1 (a checkpoint records its own; "
+                             f"`summarize train contrastive` sets it)")
+        if unique_target not in (None, *UNIQUE_TARGETS):
+            raise UsageError(f"unknown unique_target {unique_target!r}; choose one of: {', '.join(UNIQUE_TARGETS)}")
+        if batch_size is not None and (not isinstance(batch_size, int) or batch_size < 1):
+            raise UsageError(f"batch_size must be a whole number of videos, at least 1; got {batch_size!r}")
         self.post, self.refine, self.seed, self.epochs = post, bool(refine), seed, epochs
+        self.unique_target, self.batch_size = unique_target or "other", batch_size or BATCH_SIZE
         self.model = None
         self.meta = None
         self.checkpoint = self.digest = None
@@ -163,10 +180,11 @@ class ContrastiveScorer(Scorer):
                               "shift": "s + 0.05 before smoothing (CTVSUM's SumMe)"}[self.post]
         if self.checkpoint is not None:
             params.update(checkpoint=self.checkpoint, checkpoint_sha256=self.digest, backbone=self.meta.backbone,
-                          model=self.meta.size, trained_on=self.meta.trained_on)
+                          model=self.meta.size, trained_on=self.meta.trained_on,
+                          unique_target=self.meta.unique_target)
         if self.refine:
             params.update(refine="trained per evaluation fold on its training videos", seed=self.seed,
-                          epochs=self.epochs)
+                          epochs=self.epochs, batch_size=self.batch_size, unique_target=self.unique_target)
         return params
 
     def check_features(self, features: np.ndarray, backbone: str | None = None) -> None:
@@ -179,8 +197,9 @@ class ContrastiveScorer(Scorer):
         from ..training.contrastive import ContrastiveOptions, contrastive_recipe
         from ..training.loop import train_model
 
-        recipe = contrastive_recipe(sequences, ContrastiveOptions(seed=self.seed, epochs=self.epochs),
-                                    backbone=backbone)
+        options = ContrastiveOptions(seed=self.seed, epochs=self.epochs, batch_size=self.batch_size,
+                                     unique_target=self.unique_target)
+        recipe = contrastive_recipe(sequences, options, backbone=backbone)
         return self.with_model(train_model(recipe, device or "cpu").cpu(), description)
 
     def with_model(self, model: torch.nn.Module, trained_on: str = "") -> "ContrastiveScorer":

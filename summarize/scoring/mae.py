@@ -9,8 +9,12 @@ batches of ``batch_size``. The scores are then Gaussian-smoothed over time (sigm
 sample), like the contrastive scores, before shots and selection.
 
 ``adapt`` > 0 first trains a copy of the model for that many steps on this video's own
-features (unsupervised fine-tuning, Sec. 4.5), seeded by ``seed``; the loaded checkpoint
-is never modified, so one scorer can score many videos.
+features, seeded by ``seed`` (after the paper's unsupervised fine-tuning, Sec. 4.5, which
+fine-tunes once on a whole benchmark rather than on each video); the loaded checkpoint is
+never modified, so one scorer can score many videos.
+
+The shipped checkpoint ranks SumMe's frames below chance (its model card): ``note`` says
+so, and the command line and the summary JSON pass it on.
 """
 
 from __future__ import annotations
@@ -27,6 +31,11 @@ from ..networks.checkpoint import DEFAULT_CHECKPOINT, load_checkpoint
 from ..networks.clips import centred_clips
 from ..networks.mae import MaskedAutoencoder
 from .base import Scorer
+
+# What the shipped checkpoint is worth (models/mae-small-efficientnet-lite0.md): said wherever it is used.
+SHIPPED_NOTE = ("the shipped MAE checkpoint was trained on 8 generated videos and ranks SumMe's frames below "
+                "chance (Kendall's tau -0.06); for a useful model, train one on footage like yours: "
+                "summarize train mae --videos DIR")
 
 
 def reconstruction_scores(model: MaskedAutoencoder, features: np.ndarray, stride: int = 2, batch_size: int = 256,
@@ -78,6 +87,10 @@ class MAEScorer(Scorer):
     @property
     def required_backbone(self) -> str:  # type: ignore[override]
         return self.meta.backbone
+
+    @property
+    def note(self) -> str | None:
+        return SHIPPED_NOTE if self.checkpoint == "default" else None
 
     @property
     def stochastic(self) -> bool:

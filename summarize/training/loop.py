@@ -79,6 +79,11 @@ class Recipe(abc.ABC):
                 device: str, world_size: int) -> TrainedWeights:
         """The record saved with the weights after ``steps`` steps."""
 
+    def step_seed(self, step: int, rank: int = 0) -> int | None:
+        """A seed for what the model itself draws at ``step`` (dropout), so that a run resumes
+        exactly; None: the model draws nothing."""
+        return None
+
     def with_options(self, options: Any) -> "Recipe":
         """The same recipe with other options (those of the run being resumed)."""
         other = copy.copy(self)
@@ -102,7 +107,8 @@ def train_steps(model: torch.nn.Module, recipe: Recipe, optimizer: torch.optim.O
         lr = recipe.learning_rate(step)
         for group in optimizer.param_groups:
             group["lr"] = lr
-        loss = recipe.loss(model, batch)
+        with _seeded(recipe.step_seed(step, rank), device):
+            loss = recipe.loss(model, batch)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
@@ -114,6 +120,17 @@ def train_steps(model: torch.nn.Module, recipe: Recipe, optimizer: torch.optim.O
         if progress is not None:
             progress(step + 1, recipe.options.steps, loss_value, lr)
     return loss_value
+
+
+@contextlib.contextmanager
+def _seeded(seed: int | None, device: torch.device) -> Iterator[None]:
+    """PyTorch's generators seeded with ``seed`` inside, restored after (nothing without a seed)."""
+    if seed is None:
+        yield
+        return
+    with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
+        torch.manual_seed(seed)
+        yield
 
 
 # ---- processes ----------------------------------------------------------------------------
