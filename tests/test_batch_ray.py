@@ -193,6 +193,28 @@ def test_a_video_that_kills_every_worker_is_recorded_failed_and_the_others_finis
     _assert_actors_ended(ray_cluster)
 
 
+@pytest.mark.ray
+@pytest.mark.slow
+@pytest.mark.parametrize("times, retries, status", [(1, 2, "ok"), (None, 1, "failed")])
+def test_a_worker_killed_mid_write_leaves_no_temporary_files(tmp_path, clips, shared_summarizer, ray_cluster,
+                                                              times, retries, status):
+    # The worker dies with its temporary outputs on disk, named by its process id: the retry
+    # that writes the same outputs removes them, or, when every try dies, the driver does.
+    folder, out, markers = _folder(tmp_path, clips), tmp_path / "out", tmp_path / "markers"
+    markers.mkdir()
+    report = run_batch(folder, out, summarizer=shared_summarizer, executor=_ray(
+        on_stage=KillWorker("beta.mp4", markers, times=times, mid_write=True), retries=retries))
+    kills = sorted(markers.iterdir())
+    assert len(kills) == (times or retries + 1)
+    for kill in kills:  # each died mid-write: its own temporary summary video was on disk
+        pid = kill.name.rsplit("-", 1)[1]
+        assert re.fullmatch(rf"\.beta\.summary\.partial-{pid}-[0-9a-f]{{8}}\.mp4\n", kill.read_text()), kill
+    assert {e.input: e.status for e in report.entries} == {"alpha.mp4": "ok", "beta.mp4": status, "gamma.mp4": "ok"}
+    assert (out / "beta.summary.json").exists() == (status == "ok")
+    assert _leftovers(out) == []
+    _assert_actors_ended(ray_cluster)
+
+
 def test_without_ray_the_option_says_how_to_install_it(tmp_path, capsys, monkeypatch):
     monkeypatch.setitem(sys.modules, "ray", None)  # import ray fails as if not installed
     from summarize.batch.ray_executor import RayExecutor
