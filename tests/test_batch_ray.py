@@ -15,6 +15,7 @@ import pytest
 from summarize.batch import BatchProgress, run_batch
 from summarize.errors import UsageError
 from tests.ray_hooks import KillWorker
+from tests.test_batch import _index, assert_resumed_index
 from tests.test_batch import clips, shared_summarizer  # noqa: F401 (fixtures: the same three clips)
 from tests.synthetic import write_video
 from tests.test_cli import run_cli
@@ -147,7 +148,8 @@ def test_an_interrupted_run_leaves_no_partial_outputs_and_a_rerun_finishes_the_r
     else:
         assert run_batch(folder, out, summarizer=shared_summarizer, progress=listener, executor=_ray(),
                          stop=stop).interrupted
-    document = json.loads((out / "index.json").read_text())
+    first = _index(out)
+    document = first[0]
     done = [v["input"] for v in document["videos"] if v["status"] == "ok"]
     assert document["complete"] is False and listener.finished[0] in done and len(done) < 3
     assert sorted(p.name for p in out.glob("*.summary.*")) == sorted(
@@ -158,6 +160,7 @@ def test_an_interrupted_run_leaves_no_partial_outputs_and_a_rerun_finishes_the_r
     again = run_batch(folder, out, summarizer=shared_summarizer, executor=_ray())
     assert again.count("skipped") == len(done) and again.count("ok") == 3 - len(done)
     assert json.loads((out / "index.json").read_text())["complete"] is True
+    assert_resumed_index(first, _index(out), skipped=done)
 
 
 @pytest.mark.ray
