@@ -100,7 +100,10 @@ class FoldModel(Scorer):
     def trained_on(self) -> str:
         return f"videos {self.trained}"
 
+    fits: list = []  # (backbone, device, description) of every fit, in order
+
     def fitted(self, sequences, *, backbone="", device=None, description=""):
+        FoldModel.fits.append((backbone, device, description))
         return FoldModel(sorted(video_number(s) for s in sequences))
 
     def score(self, features, *, device=None):
