@@ -117,10 +117,16 @@ def test_a_pool_that_cannot_start_still_disconnects(monkeypatch):
 def test_each_ray_worker_builds_its_own_source_with_its_share_of_threads(monkeypatch):
     built = []
 
+    class Summarizer:
+        @property
+        def backbone(self):
+            built.append("model loaded")
+            return "loaded"
+
     class Source:
         def __init__(self, *args):
             built.append(args)
-            self.summarizer = type("S", (), {"backbone": "loaded"})()
+            self.summarizer = Summarizer()
 
         def load(self, key, report):
             report("features", 0.5)
@@ -137,7 +143,8 @@ def test_each_ray_worker_builds_its_own_source_with_its_share_of_threads(monkeyp
     finally:
         torch.set_num_threads(threads)
     source = FakeSource()
-    assert built == [("tvsum", source.videos_dir, source.annotations_path, replace(source.options, threads=1), 0.2)]
+    assert built == [("tvsum", source.videos_dir, source.annotations_path, replace(source.options, threads=1), 0.2),
+                     "model loaded"]  # when the worker is built: a model that cannot load fails the start
     reports = []
     video, seconds = worker("v2", lambda *a: reports.append(a), None)
     assert video.name == "v2" and 0 <= seconds < 5 and reports == [("features", 0.5)]
@@ -150,7 +157,7 @@ def test_each_ray_worker_builds_its_own_source_with_its_share_of_threads(monkeyp
         assert torch.get_num_threads() == 3
     finally:
         torch.set_num_threads(threads)
-    assert built[-1] == ("tvsum", source.videos_dir, source.annotations_path, FakeSource.options, 0.2)
+    assert built[-2] == ("tvsum", source.videos_dir, source.annotations_path, FakeSource.options, 0.2)
 
 
 def test_writable_copies_every_array_and_keeps_the_rest():
@@ -386,11 +393,15 @@ def test_human_rows_count_constant_annotators_and_need_two_users(tmp_path, score
         annotations.append(AnnotatedVideo(f"yt{n}", 300, scores, category="XX"))
     write_feature_file(tmp_path / "eccv16_dataset_tvsum_google_pool5.h5", videos)
     write_tvsum_tsv(tmp_path / "ydata-tvsum50-anno.tsv", annotations)
-    result = evaluate("tvsum", data_dir=tmp_path, methods=["oracle"], references=("human",), budget=0.2)
+    result = evaluate("tvsum", data_dir=tmp_path, methods=["human", "oracle"], references=("random",), budget=0.2,
+                      random_draws=2)
     assert "human" in result.per_video["video_1"] and "human" not in result.per_video["video_2"]
+    assert all("oracle" in scores and "random" in scores for scores in result.per_video.values())
     human = result.per_video["video_1"]["human"]
     assert human.constant_pairs == 4  # annotator 2 against 1 and 3, both ways
     assert result.method("human").n_videos == 1 and result.method("human").constant_pairs == 4
+    # Against each of the two draws, one annotator is constant: counted once per draw.
+    assert [result.per_video[k]["random"].constant_pairs for k in ("video_1", "video_2")] == [2, 2]
     write_feature_file(tmp_path / "eccv16_dataset_tvsum_google_pool5.h5", videos[1:] + [
         FeatureVideo("video_1", None, videos[0].features, videos[0].picks, videos[0].bounds, 300,
                      videos[0].user_summary[:1])])
@@ -536,10 +547,12 @@ def test_raw_videos_are_evaluated_with_their_options_recorded(tvsum, scorers, mo
     monkeypatch.setattr(runner, "VideoFolderSource", RawSource)
     monkeypatch.setattr(runner, "_loaded_on_ray", loaded_on_ray)
     seen = []
-    result = evaluate("tvsum", videos=tvsum, methods=["oracle"], references=(), budget=0.2, ray=ray, fps=1.0,
-                      sampling="keyframes", batch_size=4, progress=lambda *a: seen.append(a))
+    annotations = tvsum / "ydata-tvsum50-anno.tsv"
+    result = evaluate("tvsum", videos=tvsum, annotations=annotations, methods=["oracle"], references=(), budget=0.2,
+                      ray=ray, fps=1.0, sampling="keyframes", batch_size=4, progress=lambda *a: seen.append(a))
     options = SummaryOptions(fps=1.0, sampling="keyframes", batch_size=4).validate()
-    assert RawSource.made == [("tvsum", tvsum, None, options, 0.2)]
+    assert RawSource.made == [("tvsum", tvsum, annotations, options, 0.2)]
+    assert result.protocol.rule("samples").parameters["fps"] == 1.0
     assert on_ray == ([] if ray is None else [(["video_1", "video_2", "video_3"], "local", 0, 2)])
     assert result.parameters["raw_video"] == {"backbone": "efficientnet-lite0", "weights": "default", "fps": 1.0,
                                               "decoder": "auto", "batch_size": 4, "feature_cache": True,
@@ -637,3 +650,9 @@ def test_an_empty_summary_is_explained():
     assert runner._empty_selection_note("v", video, {"a": score(0.0)}, 0.1) == (
         "v: a selected nothing (no shot fitted the budget), so F1 = 0 there")
     assert runner._empty_selection_note("v", video, {"a": score(0.1), "b": score(None)}, 0.1) is None
+
+
+def test_post_ctvsum_is_resolved_for_the_evaluated_dataset(tvsum):
+    result = evaluate("tvsum", data_dir=tvsum, methods=["contrastive:post=ctvsum"], references=(), budget=0.2)
+    row = result.method("contrastive:post=ctvsum")
+    assert row.params["post"].startswith("exp(s - 1)") and row.label == "contrastive:post=ctvsum"
