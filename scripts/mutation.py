@@ -141,15 +141,6 @@ def report(names: list[str], bar: float) -> int:
     return 1 if below else 0
 
 
-def forget(paths: list[str]) -> None:
-    """Drop mutmut's mutants and verdicts for ``paths``, so that the run tests every mutant of
-    them again: mutmut 3.8 keeps a verdict while the mutated function and its configuration stay
-    the same, even when the tests changed."""
-    for path in paths:
-        for suffix in ("", ".meta", ".spans"):
-            (ROOT / "mutants" / f"{path}{suffix}").unlink(missing_ok=True)
-
-
 def _timed(command: list[str], env: dict[str, str]) -> dict[str, float]:
     """Run ``command``; its wall time, the CPU time of it and its children (what an idle machine
     with --jobs cores would need about 1/jobs of), and the mean 1-minute load average over it
@@ -184,7 +175,6 @@ def main() -> int:
         env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
         run_started, times = time.monotonic(), _times()
         for name in names:
-            forget(modules()[name])
             times[name] = _timed(["nice", "-n", "19", sys.executable, "-m", "mutmut", "run", "--max-children",
                                   str(args.jobs), f"summarize.{name}.*"], env)
             TIMES.write_text(json.dumps(times, indent=1))

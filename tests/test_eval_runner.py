@@ -4,6 +4,7 @@ small rules the end-to-end tests reach only through whole evaluations."""
 
 import json
 import re
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -193,8 +194,9 @@ class Spy(Scorer):
     name = "spy"
     calls: list = []
 
-    def __init__(self, column: int = 0, constant: float | None = None, length: int | None = None) -> None:
-        self.column, self.constant, self.length = column, constant, length
+    def __init__(self, column: int = 0, constant: float | None = None, length: int | None = None,
+                 sleep: float = 0.0) -> None:
+        self.column, self.constant, self.length, self.sleep = column, constant, length, sleep
 
     @property
     def params(self):
@@ -205,6 +207,7 @@ class Spy(Scorer):
 
     def score_video(self, features, *, device=None, identity=None):
         Spy.calls.append(("score", features.shape, device, identity))
+        time.sleep(self.sleep)
         if self.length is not None:
             return np.zeros(self.length)
         return self.score(features, device=device)
@@ -316,7 +319,8 @@ def test_every_method_is_scored_with_its_parameters_whatever_comes_before_it(tvs
         {"label": "noisy:scale=2", "method": "noisy", "kind": "method", "params": {"scale": 2}, "draws": 2},
         {"label": "random", "method": "random", "kind": "reference",
          "params": {k: v for k, v in scoring.get_scorer("random").params.items() if k != "seed"}, "draws": 2}]
-    assert result.parameters["random_seeds"] == [5, 6]
+    assert result.parameters["random_seeds"] == [5, 6] and result.parameters["random_draws"] == 2
+    assert result.dataset == "tvsum" and result.to_dict()["dataset"] == "tvsum"
     assert [(r.label, r.draws) for r in result.methods] == [("uniform", None), ("spy:column=1", None),
                                                             ("noisy:scale=2", 2), ("random", 2)]
     # A drawn method's score of a video is the mean over its draws (each a fixed seed).
@@ -523,7 +527,9 @@ class RawSource:
         RawSource.made.append((dataset, videos, annotations, options, budget))
         self.inner, self.keys = FeatureFileSource(dataset, videos), ["video_1", "video_2", "video_3"]
 
-    def load(self, key, progress=None):
+    def load(self, key, progress):
+        progress("features", 0.5)  # as decoding reports
+        time.sleep(0.05)
         video = self.inner.load(key)
         trimmed = {"trimmed_frames": 3 if key == "video_2" else 0, "note": "3 decoded frames past the annotation"}
         return replace(video, alignment=trimmed)
@@ -561,6 +567,8 @@ def test_raw_videos_are_evaluated_with_their_options_recorded(tvsum, scorers, mo
     assert result.notes == ["video_2: 3 decoded frames past the annotation",
                             f"2 annotated videos not found in {tvsum}, not evaluated"]
     assert [f for stage, f in seen if stage == "videos"] == pytest.approx([0, 1 / 3, 2 / 3, 1])
+    assert seen.count(("features", 0.5)) == 3  # each video's loading reports through
+    assert 0.15 <= result.timings["load"] < result.timings["total"]  # three loads of 0.05 s or more
     assert [v["name"] for v in result.videos] == ["video_1", "video_2", "video_3"]
     uniform = evaluate("tvsum", videos=tvsum, methods=["oracle"], references=(), budget=0.2).parameters
     assert "sampling" not in uniform["raw_video"]
@@ -656,3 +664,46 @@ def test_post_ctvsum_is_resolved_for_the_evaluated_dataset(tvsum):
     result = evaluate("tvsum", data_dir=tvsum, methods=["contrastive:post=ctvsum"], references=(), budget=0.2)
     row = result.method("contrastive:post=ctvsum")
     assert row.params["post"].startswith("exp(s - 1)") and row.label == "contrastive:post=ctvsum"
+
+
+def test_the_time_spent_evaluating_adds_up_over_the_videos(tvsum, scorers):
+    result = evaluate("tvsum", data_dir=tvsum, methods=["spy:sleep=0.05"], references=(), budget=0.2)
+    assert 0.15 <= result.timings["evaluate"] < result.timings["total"]
+
+
+@pytest.mark.parametrize("draws, folds", [(3, True), (1, False)])
+def test_the_protocol_records_the_draws_and_whether_folds_were_used(tvsum, scorers, tmp_path, draws, folds):
+    path = splits(tmp_path, [{"test_keys": ["video_1"]}]) if folds else None
+    result = evaluate("tvsum", data_dir=tvsum, methods=["oracle"], references=(), budget=0.2, random_draws=draws,
+                      splits=path)
+    assert result.protocol.rule("random").parameters == {"draws": draws}
+    assert result.protocol.rule("videos").parameters == {"splits": folds}
+
+
+def test_method_texts_parse_and_check():
+    spec = MethodSpec.parse(" contrastive:checkpoint=/models/run=3/a.ckpt, variant = align ")
+    assert (spec.name, spec.params, spec.kind) == ("contrastive", {"checkpoint": "/models/run=3/a.ckpt",
+                                                                   "variant": "align"}, "method")
+    assert MethodSpec.parse("random", kind="reference").kind == "reference"
+    assert MethodSpec.parse("random:seed=3").params == {"seed": 3}  # values read as JSON
+    for text in ("contrastive:variant", "contrastive:=align"):
+        with pytest.raises(UsageError) as caught:
+            MethodSpec.parse(text)
+        assert str(caught.value) == f"--method {text!r}: parameters are written NAME:key=value,key=value"
+
+
+@pytest.mark.parametrize("spec, message", [
+    (MethodSpec("uniform", {"k": 1}), "the uniform reference takes no parameters"),
+    (MethodSpec("nope"), "unknown method 'nope'; choose one of: contrastive, mae, random, oracle, spy, noisy, "
+                         "uniform, human"),
+    (MethodSpec("random", {"sed": 1}), "method random has no parameter 'sed'; it takes: seed"),
+    (MethodSpec("oracle", {"x": 1}), "method oracle has no parameter 'x'; it takes: none"),
+    (MethodSpec("spy", {"column": 1, "colour": 2, "size": 3}),
+     "method spy has no parameter 'colour'; it takes: column, constant, length, sleep"),
+])
+def test_what_a_method_refuses(scorers, spec, message):
+    with pytest.raises(UsageError) as caught:
+        spec.check()
+    assert str(caught.value) == message
+    MethodSpec("human").check()
+    MethodSpec("spy", {"column": 2}).check()
