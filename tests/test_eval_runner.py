@@ -1,6 +1,6 @@
-"""Parts of ``summarize.evaluation.runner`` on their own, fast: the videos loaded on Ray (with a
-stand-in for the pool: the order, the errors and the clean-up are the runner's), and the
-small rules the end-to-end tests reach only through whole evaluations."""
+"""``summarize.evaluation.runner`` part by part, fast: the videos loaded on Ray (with a stand-in
+for the pool: the order, the errors and the clean-up are the runner's), small evaluations
+through scorers that show what they were given, what was recorded, and every refusal."""
 
 import json
 import re
@@ -13,11 +13,19 @@ import pytest
 import torch
 
 import summarize.batch.ray_executor as ray_executor
+from summarize import scoring
+from summarize._version import __version__
 from summarize.batch.ray_executor import PoolEvent
-from summarize.errors import InputError, SummarizeError
-from summarize.evaluation import runner
-from summarize.evaluation.sources import EvalVideo
+from summarize.errors import InputError, SummarizeError, UsageError
+from summarize.evaluation import evaluate, runner
+from summarize.evaluation.baselines import human_correlation, human_f1, uniform_selection
+from summarize.evaluation.metrics import AnnotatorScores, f1_against_users
+from summarize.evaluation.runner import MethodSpec, VideoScore
+from summarize.evaluation.sources import EvalVideo, FeatureFileSource, summary_mask
 from summarize.pipeline import SummaryOptions
+from summarize.scoring import Scorer
+from summarize.scoring.contrastive import CTVSUM_POST
+from tests.eval_synthetic import OracleScorer, write_dataset
 
 
 def eval_video(name: str, writeable: bool = True) -> EvalVideo:
@@ -172,19 +180,6 @@ def test_writable_copies_every_array_and_keeps_the_rest():
 
 
 # ---- whole evaluations on a small synthetic TVSum, through scorers that show what they were given
-
-
-from summarize import scoring  # noqa: E402
-from summarize._version import __version__  # noqa: E402
-from summarize.errors import UsageError  # noqa: E402
-from summarize.evaluation import evaluate  # noqa: E402
-from summarize.evaluation.baselines import human_correlation, human_f1, uniform_selection  # noqa: E402
-from summarize.evaluation.metrics import AnnotatorScores, f1_against_users  # noqa: E402
-from summarize.evaluation.runner import MethodSpec, VideoScore  # noqa: E402
-from summarize.evaluation.sources import FeatureFileSource, summary_mask  # noqa: E402
-from summarize.scoring import Scorer  # noqa: E402
-from summarize.scoring.contrastive import CTVSUM_POST  # noqa: E402
-from tests.eval_synthetic import OracleScorer, write_dataset  # noqa: E402
 
 
 class Spy(Scorer):
