@@ -4,7 +4,8 @@
     python scripts/mutation.py selection segmentation
     python scripts/mutation.py --report            # the last results, without running
 
-It runs ``mutmut run "summarize.MODULE*"`` for each module, in the order of ``only_mutate``
+It runs ``mutmut run "summarize.MODULE.*"`` for each module (a file, or a package given as
+``summarize/PACKAGE/*``: all its files count as one module), in the order of ``only_mutate``
 (fewest mutants first), under ``nice -n 19`` with one OpenMP thread (PyTorch's thread pool
 does not survive mutmut's fork). It then prints per module how many mutants the tests
 killed (a timeout counts as killed, column ``t/o``, and so does a test run that aborts, such
@@ -45,16 +46,28 @@ SURVIVED = {0}
 NO_TESTS = {5, 33}  # no fast test calls the mutated function: nothing can fail
 
 
-def modules() -> dict[str, str]:
-    """``selection`` -> ``summarize/selection.py`` for every file mutmut is told to mutate."""
+def modules() -> dict[str, list[str]]:
+    """``selection`` -> ``["summarize/selection.py"]`` for every entry of ``only_mutate``: a
+    file, or a package as mutmut's glob of its files (``summarize/outputs/exports/*`` is the
+    module ``outputs.exports``, all its files)."""
     config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["mutmut"]
-    return {path.removeprefix("summarize/").removesuffix(".py").replace("/", "."): path
-            for path in config["only_mutate"]}
+    found = {}
+    for entry in config["only_mutate"]:
+        name = entry.removeprefix("summarize/").removesuffix(".py").removesuffix("/*").replace("/", ".")
+        files = [entry] if not entry.endswith("*") else sorted(
+            path.relative_to(ROOT).as_posix() for path in ROOT.glob(entry) if path.suffix == ".py")
+        found[name] = files
+    return found
 
 
-def results(path: str) -> dict[str, int | None]:
-    meta = ROOT / "mutants" / f"{path}.meta"
-    return json.loads(meta.read_text())["exit_code_by_key"] if meta.exists() else {}
+def results(paths: list[str]) -> dict[str, tuple[str, int | None]]:
+    """mutant name -> (the file it changes, mutmut's exit code) for the files of one module."""
+    found = {}
+    for path in paths:
+        meta = ROOT / "mutants" / f"{path}.meta"
+        if meta.exists():
+            found.update({key: (path, code) for key, code in json.loads(meta.read_text())["exit_code_by_key"].items()})
+    return found
 
 
 TIMES = ROOT / "mutants" / "seconds_by_module.json"
@@ -103,14 +116,14 @@ def report(names: list[str], bar: float) -> int:
     print(f"{'module':22} {'mutants':>7} {'killed':>6} {'t/o':>4} {'crash':>5} {'survived':>8} {'no test':>7} {'equiv.':>6} "
           f"{'other':>5} {'score':>6} {'seconds':>7} {'cpu s':>6} {'load':>5}")
     for name in names:
-        path = modules()[name]
-        codes = results(path)
+        found = results(modules()[name])
+        codes = {key: code for key, (_, code) in found.items()}
         killed = sum(c in KILLED for c in codes.values())
         crashed = sum(c in CRASHED for c in codes.values())
         timed_out = sum(c in TIMED_OUT for c in codes.values())
         survived = [k for k, c in codes.items() if c in SURVIVED or c in NO_TESTS]
         untested = sum(c in NO_TESTS for c in codes.values())
-        why = {k: explained.get((k, mutated_line(path, k))) for k in survived}
+        why = {k: explained.get((k, mutated_line(found[k][0], k))) for k in survived}
         other = len(codes) - killed - crashed - len(survived)  # not run yet, suspicious
         score = (killed + crashed) / len(codes) if codes else 0.0
         below += score < bar
@@ -161,9 +174,13 @@ def main() -> int:
     if not args.report:
         env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
         run_started, times = time.monotonic(), _times()
+        # mutmut keeps which tests call which function from its last run and traces again only
+        # tests with new names: a test changed to reach another function would never be run on
+        # that function's mutants. Without the file it traces every selected test (a minute or two).
+        (ROOT / "mutants" / "mutmut-stats.json").unlink(missing_ok=True)
         for name in names:
             times[name] = _timed(["nice", "-n", "19", sys.executable, "-m", "mutmut", "run", "--max-children",
-                                  str(args.jobs), f"summarize.{name}*"], env)
+                                  str(args.jobs), f"summarize.{name}.*"], env)
             TIMES.write_text(json.dumps(times, indent=1))
             print(f"{name}: {times[name]['seconds']:.0f} s of wall time, {times[name]['cpu']:.0f} s of CPU (load "
                   f"{times[name]['load']:.1f})", file=sys.stderr, flush=True)

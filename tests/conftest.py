@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import locale
 import os
+import sys
 import warnings
 from pathlib import Path
 
@@ -44,6 +46,21 @@ def isolated_cache(tmp_path_factory):
         os.environ.pop("SUMMARIZE_CACHE_DIR", None)
     else:
         os.environ["SUMMARIZE_CACHE_DIR"] = old
+
+
+@pytest.fixture
+def legacy_locale():
+    """A locale whose encoding is not UTF-8 (ASCII here; Windows' cp1252 or an old Latin-1
+    system alike): text written or read without naming an encoding would use it. In Python's
+    UTF-8 mode the locale's encoding is never used, and a test with this shows nothing."""
+    old = locale.setlocale(locale.LC_CTYPE)
+    locale.setlocale(locale.LC_CTYPE, "C")
+    try:
+        encoding = locale.getpreferredencoding(False)
+        assert sys.flags.utf8_mode or encoding.replace("-", "").lower() != "utf8", encoding
+        yield encoding
+    finally:
+        locale.setlocale(locale.LC_CTYPE, old)
 
 
 @pytest.fixture(scope="session")

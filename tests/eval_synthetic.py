@@ -81,14 +81,24 @@ def _chosen(bounds: np.ndarray, per_frame: np.ndarray) -> tuple[np.ndarray, np.n
     return selection.bounds, selection.selected
 
 
+def video_number(features: np.ndarray) -> int:
+    """The number ``write_dataset(numbered=True)`` wrote into a video's features (its key's)."""
+    return int(round(float(features[0, 1] / features[0, 2])))
+
+
 def write_dataset(folder: Path, dataset: str, n_videos: int = 10, seed: int = 0, lengths: list[int] | None = None,
-                  dim: int = 64) -> tuple[Path, Path | None]:
+                  dim: int = 64, numbered: bool = False) -> tuple[Path, Path | None]:
     """Write ``eccv16_dataset_{dataset}_google_pool5.h5`` (and, for TVSum, the annotation
-    TSV) into ``folder``. Returns their paths."""
+    TSV) into ``folder``. Returns their paths. ``numbered``: every row of video_N's features
+    has N in column 1 and 1 in column 2, a ratio that survives L2 normalisation, so a test
+    scorer can tell from features alone which videos it was trained on (``video_number``)."""
     rng = np.random.default_rng(seed)
     folder.mkdir(parents=True, exist_ok=True)
     lengths = lengths or [int(rng.integers(1500, 4500)) for _ in range(n_videos)]
     pairs = [synthetic_video(rng, i + 1, n, dataset, dim) for i, n in enumerate(lengths)]
+    if numbered:
+        for i, (video, _) in enumerate(pairs):
+            video.features[:, 1], video.features[:, 2] = i + 1, 1.0
     h5 = folder / f"eccv16_dataset_{dataset}_google_pool5.h5"
     write_feature_file(h5, [video for video, _ in pairs])
     if dataset != "tvsum":

@@ -11,10 +11,14 @@ from pathlib import Path
 class KillWorker:
     """An ``on_stage`` hook: the worker process summarizing ``name`` kills itself (SIGKILL, as
     the kernel's out-of-memory killer would) once its summary is being written; each kill
-    leaves a file in ``markers``. ``times``: how many runs of ``name`` die (None: every one)."""
+    leaves a file in ``markers``. ``times``: how many runs of ``name`` die (None: every one).
+    ``mid_write``: not before the worker has created its temporary outputs (the first report
+    of the stage after they exist); the marker then lists their names, one a line."""
 
-    def __init__(self, name: str, markers: Path, times: int | None = 1, stage: str = "writing") -> None:
+    def __init__(self, name: str, markers: Path, times: int | None = 1, stage: str = "writing",
+                 mid_write: bool = False) -> None:
         self.name, self.markers, self.times, self.stage = name, Path(markers), times, stage
+        self.mid_write = mid_write
 
     def __call__(self, item, stage: str, fraction: float) -> None:
         if item.name != self.name or stage != self.stage or fraction >= 1.0:
@@ -22,7 +26,11 @@ class KillWorker:
         kills = len(list(self.markers.glob("kill-*")))
         if self.times is not None and kills >= self.times:
             return
-        (self.markers / f"kill-{kills}-{os.getpid()}").touch()
+        mine = f".partial-{os.getpid()}-"
+        partials = sorted(p.name for p in item.json_path.parent.iterdir() if mine in p.name)
+        if self.mid_write and not partials:
+            return
+        (self.markers / f"kill-{kills}-{os.getpid()}").write_text("".join(f"{name}\n" for name in partials))
         os.kill(os.getpid(), signal.SIGKILL)
 
 

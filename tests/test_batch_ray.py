@@ -15,6 +15,7 @@ import pytest
 from summarize.batch import BatchProgress, run_batch
 from summarize.errors import UsageError
 from tests.ray_hooks import KillWorker
+from tests.test_batch import _index, assert_resumed_index
 from tests.test_batch import clips, shared_summarizer  # noqa: F401 (fixtures: the same three clips)
 from tests.synthetic import write_video
 from tests.test_cli import run_cli
@@ -147,7 +148,8 @@ def test_an_interrupted_run_leaves_no_partial_outputs_and_a_rerun_finishes_the_r
     else:
         assert run_batch(folder, out, summarizer=shared_summarizer, progress=listener, executor=_ray(),
                          stop=stop).interrupted
-    document = json.loads((out / "index.json").read_text())
+    first = _index(out)
+    document = first[0]
     done = [v["input"] for v in document["videos"] if v["status"] == "ok"]
     assert document["complete"] is False and listener.finished[0] in done and len(done) < 3
     assert sorted(p.name for p in out.glob("*.summary.*")) == sorted(
@@ -158,6 +160,7 @@ def test_an_interrupted_run_leaves_no_partial_outputs_and_a_rerun_finishes_the_r
     again = run_batch(folder, out, summarizer=shared_summarizer, executor=_ray())
     assert again.count("skipped") == len(done) and again.count("ok") == 3 - len(done)
     assert json.loads((out / "index.json").read_text())["complete"] is True
+    assert_resumed_index(first, _index(out), skipped=done)
 
 
 @pytest.mark.ray
@@ -190,6 +193,28 @@ def test_a_video_that_kills_every_worker_is_recorded_failed_and_the_others_finis
         "alpha.mp4": "ok", "beta.mp4": "failed", "gamma.mp4": "ok"}
     assert re.fullmatch(r"the worker process died 2 times on it \(.+\)", rows["beta.mp4"]["reason"])
     assert not (tmp_path / "out" / "beta.summary.json").exists() and _leftovers(tmp_path / "out") == []
+    _assert_actors_ended(ray_cluster)
+
+
+@pytest.mark.ray
+@pytest.mark.slow
+@pytest.mark.parametrize("times, retries, status", [(1, 2, "ok"), (None, 1, "failed")])
+def test_a_worker_killed_mid_write_leaves_no_temporary_files(tmp_path, clips, shared_summarizer, ray_cluster,
+                                                              times, retries, status):
+    # The worker dies with its temporary outputs on disk, named by its process id: the retry
+    # that writes the same outputs removes them, or, when every try dies, the driver does.
+    folder, out, markers = _folder(tmp_path, clips), tmp_path / "out", tmp_path / "markers"
+    markers.mkdir()
+    report = run_batch(folder, out, summarizer=shared_summarizer, executor=_ray(
+        on_stage=KillWorker("beta.mp4", markers, times=times, mid_write=True), retries=retries))
+    kills = sorted(markers.iterdir())
+    assert len(kills) == (times or retries + 1)
+    for kill in kills:  # each died mid-write: its own temporary summary video was on disk
+        pid = kill.name.rsplit("-", 1)[1]
+        assert re.fullmatch(rf"\.beta\.summary\.partial-{pid}-[0-9a-f]{{8}}\.mp4\n", kill.read_text()), kill
+    assert {e.input: e.status for e in report.entries} == {"alpha.mp4": "ok", "beta.mp4": status, "gamma.mp4": "ok"}
+    assert (out / "beta.summary.json").exists() == (status == "ok")
+    assert _leftovers(out) == []
     _assert_actors_ended(ray_cluster)
 
 

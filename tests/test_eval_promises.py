@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 from summarize.evaluation import evaluate, f1_against_users
-from summarize.evaluation.runner import FORMAT, FORMAT_VERSION
-from tests.eval_synthetic import OracleScorer
+from summarize.evaluation.runner import FORMAT, FORMAT_VERSION, MethodSpec
+from summarize.scoring import Scorer
+from tests.eval_synthetic import OracleScorer, video_number, write_dataset
 from tests.test_evaluation import MACHINE, _hand_file
 
 
@@ -72,3 +73,71 @@ def test_the_json_has_every_field_the_readme_lists(tmp_path, oracle):
     for key in ("budget", "random_seeds", "methods"):
         assert key in document["parameters"], key
     assert {"created", "device", "timings"} <= set(document["run"])
+
+
+class FoldModel(Scorer):
+    """A model trained per fold whose scores tell which model made them. ``eval --splits`` fits
+    one per fold (``fitted``), which keeps the numbers of the videos it trained on (read from
+    the features: ``write_dataset(numbered=True)``). A video it trained on gets the hidden
+    truth (feature column 0: a memorised answer, what leakage gives a real model), any other a
+    draw seeded by the training set and the video: two models never score a video alike.
+    ``foldmodel`` with ``trained`` given is that model without training (the expected scores)."""
+
+    name = "foldmodel"
+
+    def __init__(self, trained: list[int] | None = None) -> None:
+        self.trained = trained
+
+    @property
+    def params(self):
+        return {"trained": self.trained}
+
+    @property
+    def needs_training(self) -> bool:
+        return self.trained is None
+
+    @property
+    def trained_on(self) -> str:
+        return f"videos {self.trained}"
+
+    fits: list = []  # (backbone, device, description) of every fit, in order
+
+    def fitted(self, sequences, *, backbone="", device=None, description=""):
+        FoldModel.fits.append((backbone, device, description))
+        return FoldModel(sorted(video_number(s) for s in sequences))
+
+    def score(self, features, *, device=None):
+        number = video_number(features)
+        if number in self.trained:
+            return features[:, 0] / features[:, 2]
+        return np.random.default_rng([number, *self.trained]).random(len(features))
+
+
+def test_each_folds_videos_are_scored_by_that_folds_model_which_never_saw_them(tmp_path, monkeypatch):
+    from summarize import scoring
+
+    monkeypatch.setitem(scoring.SCORERS, "foldmodel", FoldModel)
+    write_dataset(tmp_path, "tvsum", n_videos=6, seed=4, lengths=[900] * 6, dim=8, numbered=True)
+    keys = [f"video_{n}" for n in range(1, 7)]
+    folds = [{"train_keys": [k for k in keys if k not in keys[i::3]], "test_keys": keys[i::3]} for i in range(3)]
+    (tmp_path / "splits.json").write_text(json.dumps(folds))
+    result = evaluate("tvsum", data_dir=tmp_path, methods=["foldmodel"], references=(), splits=tmp_path / "splits.json")
+    row = result.method("foldmodel")
+    # Every fold's model, and one trained on every video, given their training sets instead of
+    # trained, on every video: the scores each would give.
+    own = [MethodSpec("foldmodel", {"trained": [int(k.split("_")[1]) for k in fold["train_keys"]]}) for fold in folds]
+    everything = MethodSpec("foldmodel", {"trained": list(range(1, 7))})
+    expected = evaluate("tvsum", data_dir=tmp_path, methods=[*own, everything], references=()).per_video
+    for i, fold in enumerate(folds):
+        for key in fold["test_keys"]:
+            assert result.per_video[key]["foldmodel"] == expected[key][own[i].label], (i, key)
+            others = [expected[key][spec.label].kendall_tau for spec in [*own, everything] if spec is not own[i]]
+            assert min(abs(np.array(others) - expected[key][own[i].label].kendall_tau)) > 1e-3  # scores tell
+        for measure in ("f1", "kendall_tau", "spearman_rho"):
+            assert row.folds[i][measure] == pytest.approx(
+                np.mean([getattr(expected[key][own[i].label], measure) for key in fold["test_keys"]]), abs=1e-12)
+        assert row.folds[i]["trained_on"] == f"videos {own[i].params['trained']}"
+    assert row.kendall_tau == pytest.approx(np.mean([fold["kendall_tau"] for fold in row.folds]), abs=1e-12)
+    # Never seen, the test videos get chance scores; a model that had seen them would be far better.
+    seen = np.mean([expected[key][everything.label].kendall_tau for key in keys])
+    assert abs(row.kendall_tau) < 0.2 and seen > 0.5, (row.kendall_tau, seen)
