@@ -112,7 +112,7 @@ app = typer.Typer(
         "\b\n"  # the examples keep their lines
         "  summarize VIDEO [OPTIONS]        summarize one video\n"
         "  summarize batch DIR [OPTIONS]    every video in a folder\n"
-        "  summarize export SUMMARY.json    report, plot and edits of a summary (any length)\n"
+        "  summarize export SUMMARY.json    report and edits, any length\n"
         "  summarize eval --dataset NAME    benchmark numbers\n\n"
         "Each command's options: summarize VIDEO --help, summarize batch --help, summarize export --help, "
         "summarize eval --help."
