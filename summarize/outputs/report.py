@@ -458,8 +458,9 @@ def report_html(document: dict[str, Any], html_path: Path, thumbnails: list[byte
         parts += ['<div class="player"><h2>Summary video</h2>',
                   _video("summary-video", _rel(Path(video), folder), summary_poster, "the summary"), "</div>"]
     else:
-        parts.append('<div class="player"><h2>Summary video</h2><p class="muted">None was written for this '
-                     'selection: Preview plays the source through the kept shots.</p></div>')
+        parts.append('<div class="player"><h2>Summary video</h2><p class="muted">None was made for this summary '
+                     '(--no-video, or a length chosen again by summarize export): Preview, below, plays the source '
+                     'through the kept shots.</p></div>')
     parts.append("</div>")
     parts += ["<h2>Importance over time</h2>", curve_svg(document), _LEGEND, _budget_section(
         document, Path(document["outputs"]["json"]).name if (document.get("outputs") or {}).get("json")
