@@ -197,8 +197,9 @@
       qSum[f + 1] = qAcc;
       scoreSum[f + 1] = sAcc;
     }
+    // The shots' span: the video, or the part of it --start/--end summarized.
     return { doc, kts, known, order, us, nFrames, frames, at: frames.map((f) => us.get(f)), q, qSum, scoreSum,
-             durationUs: us.get(nFrames) - us.get(0) };
+             durationUs: us.get(nFrames) - us.get(kts[0].a) };
   }
 
   /** Step 4: shots cut at their lowest samples; pieces [a, b, starts-at-a-cut], in time order. */
@@ -347,14 +348,15 @@
       start_frame: a,
       end_frame: b,
       score: scores.has(a + "," + b) ? scores.get(a + "," + b) : pyRound(result.means[i], 6),
-      boundary: a === 0 ? "start" : (kinds.get(a) || "sample"),
+      boundary: a === p.kts[0].a ? "start" : (kinds.get(a) || "sample"),
       split: Boolean(split),
       selected: result.kept[i],
     }));
     const runs = keptRuns(shots);
     let keptSeconds = 0;
     for (const [a, b] of runs) keptSeconds += b - a;
-    const total = doc.input.duration;
+    const part = doc.sampling.range;
+    const total = part ? part.end - part.start : doc.input.duration;
     const fraction = budget.seconds === undefined ? budget.fraction
       : (total > 0 ? Math.min(1.0, budget.seconds / total) : 1.0);
     const out = JSON.parse(JSON.stringify(doc));
@@ -645,6 +647,8 @@
   const curve = document.getElementById("curve");
   const timeline = document.getElementById("timeline");
   const cards = Array.from(document.querySelectorAll("figure.shot"));
+  // The seconds summarized: the video's, or those of its --start/--end part.
+  const summarized = data.sampling.range ? data.sampling.range.end - data.sampling.range.start : data.input.duration;
   const SVG = curve && curve.namespaceURI; // SVG's, without naming a URL in the page
 
   function clockText(seconds) {
@@ -679,8 +683,9 @@
     const x = point.matrixTransform(svg.getScreenCTM().inverse()).x;
     const left = Number(svg.dataset.left);
     const right = Number(svg.dataset.right);
-    const t = (x - left) / (right - left) * Number(svg.dataset.duration);
-    return Math.min(Math.max(t, 0), Number(svg.dataset.duration));
+    const start = Number(svg.dataset.start);
+    const t = start + (x - left) / (right - left) * Number(svg.dataset.duration);
+    return Math.min(Math.max(t, start), start + Number(svg.dataset.duration));
   }
 
   for (const svg of [curve, timeline]) {
@@ -701,7 +706,8 @@
       const line = svg && document.getElementById(id);
       if (!line) continue;
       const left = Number(svg.dataset.left);
-      const x = left + (Number(svg.dataset.right) - left) * t / Number(svg.dataset.duration);
+      const share = (t - Number(svg.dataset.start)) / Number(svg.dataset.duration);
+      const x = left + (Number(svg.dataset.right) - left) * Math.min(Math.max(share, 0), 1);
       line.setAttribute("x1", x);
       line.setAttribute("x2", x);
       line.setAttribute("visibility", "visible");
@@ -805,7 +811,8 @@
       const duration = Number(svg.dataset.duration);
       const top = Number(svg.dataset.top);
       const bottom = Number(svg.dataset.bottom);
-      const x = (t) => left + width * t / duration;
+      const origin = Number(svg.dataset.start);
+      const x = (t) => left + width * (t - origin) / duration;
       const kept = document.getElementById(keptId);
       kept.replaceChildren(...runs.map(([a, b]) => {
         const rect = document.createElementNS(SVG, "rect");
@@ -855,12 +862,11 @@
     const doc = currentDocument();
     state.doc = doc;
     const runs = drawKept(doc);
-    const info = doc.input;
     const kept = doc.summary.duration;
     const asked = state.unit === "seconds" ? `${state.value} s asked` : `${pyRound(state.value * 100, 4)}% asked`;
     document.getElementById("budget-result").textContent =
-      `Kept: ${runs.length} shot${runs.length === 1 ? "" : "s"}, ${clockText(kept)} of ${clockText(info.duration)} ` +
-      `(${(100 * kept / info.duration).toFixed(1)}%; ${asked})`;
+      `Kept: ${runs.length} shot${runs.length === 1 ? "" : "s"}, ${clockText(kept)} of ${clockText(summarized)} ` +
+      `(${(100 * kept / summarized).toFixed(1)}%; ${asked})`;
     const list = document.getElementById("kept-list");
     const byRun = [];
     let last = null;
@@ -905,9 +911,9 @@
 
   function setRange() {
     const seconds = state.unit === "seconds";
-    range.min = seconds ? Math.min(1, data.input.duration) : 0.01;
-    range.max = seconds ? data.input.duration : 1;
-    range.step = seconds ? (data.input.duration > 120 ? 1 : 0.1) : 0.01;
+    range.min = seconds ? Math.min(1, summarized) : 0.01;
+    range.max = seconds ? summarized : 1;
+    range.step = seconds ? (summarized > 120 ? 1 : 0.1) : 0.01;
     range.value = state.value;
   }
 
@@ -953,7 +959,7 @@
           if (!u.checked) return;
           // The same length in the other unit: the run's, or what is kept now.
           const seconds = state.doc.summary.duration;
-          const value = u.value === "seconds" ? pyRound(seconds, 1) : pyRound(seconds / data.input.duration, 3);
+          const value = u.value === "seconds" ? pyRound(seconds, 1) : pyRound(seconds / summarized, 3);
           state.unit = u.value;
           state.value = Math.max(value, u.value === "seconds" ? 0.1 : 0.001);
           number.value = state.value;

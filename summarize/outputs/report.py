@@ -240,11 +240,13 @@ class _Axes:
     right: float
     top: float
     bottom: float
-    duration: float
+    duration: float  # seconds shown, from ``origin`` on
     highest: float = 1.0
+    origin: float = 0.0
 
     def x(self, seconds: float) -> float:
-        return self.left + (self.right - self.left) * (seconds / self.duration if self.duration > 0 else 0.0)
+        share = (seconds - self.origin) / self.duration if self.duration > 0 else 0.0
+        return self.left + (self.right - self.left) * share
 
     def y(self, score: float) -> float:
         return self.bottom - (self.bottom - self.top) * (score / self.highest if self.highest > 0 else 0.0)
@@ -289,15 +291,24 @@ def _nice_step(duration: float, most: int = 12) -> float:
     return 3600 * max(1, math.ceil(duration / 3600 / most))
 
 
+def span(document: dict[str, Any]) -> tuple[float, float]:
+    """[start, end) seconds summarized: the video, or its ``--start``/``--end`` part."""
+    part = document["sampling"].get("range")
+    return (part["start"], part["end"]) if part else (0.0, document["input"]["duration"])
+
+
 def curve_svg(document: dict[str, Any]) -> str:
-    """The importance over time, the shots, the kept ones and where shots start."""
-    samples, duration = document["samples"], document["input"]["duration"]
+    """The importance over time (of the part summarized), the shots, the kept ones and where shots start."""
+    samples = document["samples"]
+    origin, end = span(document)
+    duration = end - origin
     scores = samples["score"]
     top = max(scores) if scores else 1.0
-    axes = _Axes(48, 976, 10, 176, duration, top * 1.08 if top > 0 else 1.0)
+    axes = _Axes(48, 976, 10, 176, duration, top * 1.08 if top > 0 else 1.0, origin)
     parts = [(f'<svg id="curve" class="curve" viewBox="0 0 1000 206" role="img" data-left="{axes.left}" '
               f'data-right="{axes.right}" data-top="{axes.top}" data-bottom="{axes.bottom}" '
-              f'data-duration="{duration!r}" aria-label="importance over time, the shots and the kept ones">'),
+              f'data-start="{origin!r}" data-duration="{duration!r}" '
+              f'aria-label="importance over time, the shots and the kept ones">'),
              '<g class="bands">']
     kts = -1
     for shot in document["shots"]:
@@ -315,12 +326,12 @@ def curve_svg(document: dict[str, Any]) -> str:
         path = [f"M{_n(axes.x(samples['time'][0]))} {_n(axes.y(scores[0]))}"]
         for t, s in zip(samples["time"][1:], scores[1:]):
             path.append(f"H{_n(axes.x(t))}V{_n(axes.y(s))}")
-        path.append(f"H{_n(axes.x(duration))}")
+        path.append(f"H{_n(axes.x(end))}")
         parts.append(f'<path class="score" d="{"".join(path)}"/>')
     parts.append(f'<line class="axis" x1="{axes.left}" x2="{axes.right}" y1="{axes.bottom}" y2="{axes.bottom}"/>')
     step = _nice_step(duration)
-    t = 0.0
-    while t <= duration + 1e-9:
+    t = math.ceil(origin / step) * step
+    while t <= end + 1e-9:
         x = _n(axes.x(t))
         parts.append(f'<line class="axis" x1="{x}" x2="{x}" y1="{axes.bottom}" y2="{axes.bottom + 4}"/>'
                      f'<text x="{x}" y="{axes.bottom + 18}" text-anchor="middle">{_clock(t).removesuffix(".0")}</text>')
@@ -343,8 +354,8 @@ def timeline_svg(document: dict[str, Any]) -> str:
     duration = document["input"]["duration"]
     axes = _Axes(0, 1000, 0, 24, duration)
     parts = [(f'<svg id="timeline" class="timeline" viewBox="0 0 1000 24" preserveAspectRatio="none" role="img" '
-              f'data-left="0" data-right="1000" data-top="0" data-bottom="24" data-duration="{duration!r}" '
-              f'aria-label="the kept shots on the source\'s timeline">'
+              f'data-left="0" data-right="1000" data-top="0" data-bottom="24" data-start="0" '
+              f'data-duration="{duration!r}" aria-label="the kept shots on the source\'s timeline">'
               f'<rect class="track" x="0" y="0" width="1000" height="24"/><g id="timeline-kept" class="kept">')]
     for a, b in kept_runs(document):
         parts.append(f'<rect x="{_n(axes.x(a))}" y="0" width="{_n(axes.x(b) - axes.x(a))}" height="24"/>')

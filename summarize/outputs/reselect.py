@@ -105,7 +105,7 @@ def reselect(document: dict[str, Any], *, budget: float | None = None, duration:
     why = can_reselect(document)
     if why:
         raise InputError(f"cannot choose shots again from this summary: {why}")
-    info, old_selection = document["input"], document["selection"]
+    old_selection = document["selection"]
     samples = document["samples"]
     shots = kts_shots(document)
     known = known_times(document)
@@ -123,7 +123,7 @@ def reselect(document: dict[str, Any], *, budget: float | None = None, duration:
     out["shots"] = _shots(document, selection, shots, known, order)
     runs = _kept_runs(out["shots"])
     kept_seconds = float(sum(end - start for start, end in runs))
-    total = info["duration"]
+    total = summarized(document)
     if duration is None:
         fraction = budget
     else:
@@ -142,8 +142,15 @@ def reselect(document: dict[str, Any], *, budget: float | None = None, duration:
     values["budget"], values["duration"] = (budget, None) if duration is None else (None, duration)
     out["options"]["fingerprint"] = options_fingerprint(values)
     out["outputs"].update({"video": None, "video_encoding": None})
-    out["outputs"].pop("video_bytes", None)
+    for key in ("video_bytes", "clips", "images"):  # files of the run's selection, not of this one
+        out["outputs"].pop(key, None)
     return out
+
+
+def summarized(document: dict[str, Any]) -> float:
+    """The seconds summarized: the video's, or those of its ``--start``/``--end`` part."""
+    part = document["sampling"].get("range")
+    return part["end"] - part["start"] if part else document["input"]["duration"]
 
 
 def _shots(document: dict[str, Any], selection, shots: list[KtsShot], known: dict[int, float],
@@ -152,6 +159,7 @@ def _shots(document: dict[str, Any], selection, shots: list[KtsShot], known: dic
     (the mean of the unrounded scores); a new one gets the mean of the JSON's."""
     scores = {(s["start_frame"], s["end_frame"]): s["score"] for s in document["shots"]}
     kinds = {s.start_frame: s.boundary for s in shots}
+    first = shots[0].start_frame  # 0, or the first frame of a --start/--end part
     out = []
     for i, (a, b) in enumerate(selection.bounds.tolist()):
         out.append({
@@ -161,7 +169,7 @@ def _shots(document: dict[str, Any], selection, shots: list[KtsShot], known: dic
             "start_frame": a,
             "end_frame": b,
             "score": scores.get((a, b), round(float(selection.values[i]), 6)),
-            "boundary": "start" if a == 0 else kinds.get(a, "sample"),
+            "boundary": "start" if a == first else kinds.get(a, "sample"),
             "split": bool(selection.split[i]),
             "selected": bool(selection.selected[i]),
         })
