@@ -21,17 +21,17 @@ import numpy as np
 
 from .backbones import Backbone, load_backbone
 from .device import resolve_device
-from .digest import file_digest, text_digest
+from .digest import file_digest
 from .decoding import check_path
 from .decoding.timecode import read_timecode
-from .errors import InputError, OutputError, UsageError
+from .errors import InputError, UsageError
 from .features import FeatureCache, VideoFeatures, extract_features
-from .outputs import FORMAT_VERSION, atomic_outputs, ensure_writable_dir, write_json, write_summary_video
+from .outputs import atomic_outputs, ensure_writable_dir, write_json, write_summary_video
 from .outputs.atomic import check_absent, temporary_sibling
-from .outputs.extras import extra_paths, planned_outputs, write_extras
+from .outputs.extras import extra_paths, planned_outputs, write_extras_as
 from .options import RUN_ONLY_OPTIONS, SummaryOptions
 from .outputs.smartcut import write_cut_video
-from .outputs.summary_json import SummaryFacts, method_section, summary_document
+from .outputs.summary_json import SummaryFacts, method_section, options_fingerprint, summary_document
 from .outputs.verify import ExpectedShot, check_summary_video
 from .paths import existing_shot_files, shot_path, shown, summary_paths
 from .scoring import Scorer, get_scorer
@@ -189,17 +189,6 @@ def summarized_duration(feats: VideoFeatures) -> float:
     return float(ends[stop] - ends[first])
 
 
-def _canonical(value: Any) -> Any:
-    """JSON-ready copy in which 2 and 2.0 are the same number (a fingerprint must not care)."""
-    if isinstance(value, dict):
-        return {str(k): _canonical(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_canonical(v) for v in value]
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
-    return value
-
-
 def sample_shot_bounds(change_points: np.ndarray, sample_frames: np.ndarray, n_frames: int) -> np.ndarray:
     """Frame ranges of the shots that start at the samples in ``change_points``."""
     return shot_bounds(sample_frames[np.asarray(change_points, dtype=np.int64)], n_frames)
@@ -290,8 +279,7 @@ class Summarizer:
 
     def options_fingerprint(self) -> str:
         """Names ``output_options`` (and the JSON format): equal fingerprints, same summary."""
-        text = json.dumps([FORMAT_VERSION, _canonical(self.output_options())], sort_keys=True)
-        return text_digest(text)
+        return options_fingerprint(self.output_options())
 
     def with_options(self, **overrides: Any) -> "Summarizer":
         """Another ``Summarizer`` with some options changed, sharing this one's model when
@@ -490,7 +478,7 @@ class Summarizer:
             write_json(document, json_temp, json_path)
             if any(extras.values()):
                 progress("extras", 0.0)
-                _write_extras(document, json_path, json_temp, extras)
+                write_extras_as(document, json_path, json_temp, **extras)
                 progress("extras", 1.0)
         for path in stale:  # an earlier run's clips or images of shots this one does not write
             with contextlib.suppress(OSError):
@@ -564,17 +552,6 @@ class Summarizer:
             raise InputError(f"cannot write a faithful summary of {info.path}: seeking gave other frames "
                              f"({problem}) and so did sequential decoding ({second})")
         return written
-
-
-def _write_extras(document: dict[str, Any], json_path: Path, json_temp: Path, extras: dict[str, Any]) -> None:
-    """``write_extras`` beside the JSON's temporary name; an error names the final file."""
-    try:
-        write_extras(document, json_temp, **extras)
-    except OutputError as exc:
-        message = str(exc)
-        for temp, final in zip(extra_paths(json_temp, **extras), extra_paths(json_path, **extras)):
-            message = message.replace(str(temp), str(final))
-        raise OutputError(message) from None
 
 
 def summarize_video(path: str | Path, output: str | Path | None = None, *, write_video: bool = True,

@@ -38,6 +38,7 @@ def _imported(stderr: str) -> set[str]:
 
 
 @pytest.mark.parametrize("args", [["--help"], ["batch", "--help"], ["video.mp4", "--help"], ["eval", "--help"],
+                                  ["export", "--help"], ["export", "a.summary.json", "--budget", "2"],
                                   ["video.mp4", "--bogus"], ["batch"], ["video.mp4", "--method", "nope"], []])
 def test_help_and_usage_errors_do_not_import_torch(args):
     result = _run(*args)

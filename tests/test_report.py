@@ -22,22 +22,30 @@ SCENES = [(0, 4.0), (1, 4.0), (2, 4.0), (3, 4.0), (4, 4.0)]
 
 
 class _Page(HTMLParser):
-    """The report's figures (shots), images and video sources."""
+    """The report's figures (shots), images, videos and their sources, SVG graphics."""
 
     def __init__(self):
         super().__init__()
         self.shots: list[dict] = []
         self.images: list[str] = []
+        self.videos: list[dict] = []
         self.sources: list[str] = []
+        self.svgs: list[dict] = []
+        self.ids: set[str] = set()
 
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
+        self.ids.add(attrs.get("id"))
         if tag == "figure":
             self.shots.append(attrs)
         elif tag == "img":
             self.images.append(attrs["src"])
+        elif tag == "video":
+            self.videos.append(attrs)
         elif tag == "source":
             self.sources.append(attrs["src"])
+        elif tag == "svg":
+            self.svgs.append(attrs)
 
 
 @pytest.fixture(scope="module")
@@ -78,20 +86,26 @@ def test_shots_are_the_known_scenes(reported):
 
 @pytest.mark.slow
 def test_report_holds_one_thumbnail_per_shot_and_marks_the_kept_ones(reported):
-    _, out, document = reported
+    video, out, document = reported
     page = _Page()
     page.feed((out / "scenes.summary.html").read_text())
     assert [int(s["data-shot"]) for s in page.shots] == [s["index"] for s in document["shots"]]
     marked = [s["data-selected"] == "true" for s in page.shots]
     assert marked == [s["selected"] for s in document["shots"]]
     assert [("kept" in s["class"].split()) for s in page.shots] == marked
-    # The plot plus one JPEG keyframe per shot, all embedded: the page needs nothing else but the video.
-    assert len(page.images) == 1 + len(document["shots"])
-    assert page.images[0].startswith("data:image/png;base64,")
-    assert all(src.startswith("data:image/jpeg;base64,") and len(src) > 1000 for src in page.images[1:])
-    assert page.sources == ["scenes.summary.mp4"]
+    # One JPEG keyframe per shot, embedded, and a poster on each player: the page needs
+    # nothing else but the videos, linked by their relative names.
+    assert len(page.images) == len(document["shots"])
+    assert all(src.startswith("data:image/jpeg;base64,") and len(src) > 1000 for src in page.images)
+    assert page.sources == ["../scenes.mp4", "scenes.summary.mp4"]
+    assert [v["id"] for v in page.videos] == ["source-video", "summary-video"]
+    assert all(v["poster"].startswith("data:image/jpeg;base64,") for v in page.videos)
+    # The curve and the timeline are drawn in the page (SVG): they read without JavaScript.
+    assert [s["id"] for s in page.svgs] == ["timeline", "curve"]
     text = (out / "scenes.summary.html").read_text()
+    assert text.count('<rect x=') > len(document["shots"])  # the shots' bands and the kept ones
     assert "http://" not in text and "https://" not in text
+    assert str(out) not in text and str(video.path.parent) not in text  # no absolute path: pages are shared
     assert (out / "scenes.summary.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
@@ -231,7 +245,7 @@ def _chromium() -> str:
 _CHECK_PAGE = """async () => {
     const images = [...document.images];
     const decoded = await Promise.all(images.map(i => i.decode().then(() => true, () => false)));
-    const video = document.querySelector("video");
+    const video = document.getElementById("summary-video");
     if (video && video.readyState < 1) {
         await new Promise(done => {
             video.addEventListener("loadedmetadata", done); video.addEventListener("error", done);
@@ -240,6 +254,7 @@ _CHECK_PAGE = """async () => {
     }
     return {
         images: images.map((img, k) => ({decoded: decoded[k], width: img.naturalWidth, alt: img.alt})),
+        curve: document.getElementById("curve").getBoundingClientRect().width,
         video: video && {ready: video.readyState, duration: video.duration, error: video.error && video.error.code,
                          src: video.currentSrc, canPlay: video.canPlayType('video/mp4; codecs="avc1.64001f"')},
         kept: document.querySelectorAll("figure.shot.kept").length,
@@ -275,9 +290,9 @@ def test_report_in_a_real_browser(reported, tmp_path_factory, capsys):
             browser.close()
     assert problems == []
     images = result["images"]
-    assert len(images) == 1 + len(document["shots"])
+    assert len(images) == len(document["shots"])
     assert all(img["decoded"] and img["width"] > 0 for img in images), images
-    assert images[0]["width"] >= 800  # the plot
+    assert result["curve"] >= 800
     assert result["shots"] == len(document["shots"])
     assert result["kept"] == sum(s["selected"] for s in document["shots"])
     video = result["video"]
@@ -287,3 +302,40 @@ def test_report_in_a_real_browser(reported, tmp_path_factory, capsys):
     assert screenshot.stat().st_size > 10_000
     with capsys.disabled():
         print(f"\nreport screenshot: {screenshot}")
+
+
+def test_rates_and_times_read_as_people_write_them():
+    from summarize.outputs.report import fps_text, timings_text
+
+    assert [fps_text(r) for r in (29.97003, 30000 / 1001, 23.976024, 59.94006, 25.0, 12.5, 29.5, 1000.0)] == [
+        "29.97", "29.97", "23.976", "59.94", "25", "12.5", "29.5", "1000"]
+    run = {"feature_cache": "miss", "timings": {"decode": 0.76, "features": 5.2, "decode_wait": 0.01,
+                                                "decode_features_overlap": 0.75, "decode_and_features_wall": 19.93,
+                                                "scoring": 0.003, "boundaries": 0.87, "segmentation": 0.89,
+                                                "selection": 0.002, "writing": 0.12, "total": 21.4}}
+    assert timings_text(run) == ("decoding and features 19.9 s, scoring under 0.1 s, shots and cut frames 0.9 s, "
+                                 "choosing shots under 0.1 s, writing 0.1 s; 21.4 s in all")
+    cached = {"feature_cache": "hit", "timings": {"scoring": 0.2, "segmentation": 1.0, "selection": 0.0,
+                                                  "writing": 2.0, "total": 3.3}}
+    assert timings_text(cached).startswith("features from the cache, scoring 0.2 s")
+
+
+@pytest.mark.slow
+def test_the_page_reads_without_javascript_and_says_what_needs_it(reported):
+    """What the script adds (the length control) is hidden until it runs; the rest is HTML."""
+    from summarize.outputs.report import report_html
+
+    _, out, document = reported
+    page = _Page()
+    page.feed((out / "scenes.summary.html").read_text())
+    assert {"budget", "kept-bands", "split-edges", "timeline-kept", "numbers", "contact-sheet"} <= page.ids
+    text = (out / "scenes.summary.html").read_text()
+    assert '<section id="budget" class="panel" hidden data-rule="total"' in text
+    assert "<noscript>" in text and "need JavaScript" in text
+    # A benchmark summary: the control says why it cannot choose again; without keyframes (no
+    # source), the cards say so.
+    benchmark = json.loads(json.dumps(document))
+    benchmark["selection"]["rule"] = "benchmark"
+    text = report_html(benchmark, out / "b.summary.html", thumbnails=[], poster_image=b"")
+    assert 'data-rule="benchmark"' in text and "--selection benchmark --budget X" in text
+    assert text.count("no keyframe") == len(document["shots"]) and "data:image/jpeg" not in text

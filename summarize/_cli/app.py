@@ -25,6 +25,7 @@ from ..errors import SummarizeError
 from ..loading import import_native
 from . import batch as _batch
 from . import eval as _eval
+from . import export as _export
 from . import video as _video
 from .exits import INTERRUPTED, exit_now, fail
 from .signals import interrupt_on_signals
@@ -111,8 +112,10 @@ app = typer.Typer(
         "\b\n"  # the examples keep their lines
         "  summarize VIDEO [OPTIONS]        summarize one video\n"
         "  summarize batch DIR [OPTIONS]    every video in a folder\n"
+        "  summarize export SUMMARY.json    report and edits, any length\n"
         "  summarize eval --dataset NAME    benchmark numbers\n\n"
-        "Each command's options: summarize VIDEO --help, summarize batch --help, summarize eval --help."
+        "Each command's options: summarize VIDEO --help, summarize batch --help, summarize export --help, "
+        "summarize eval --help."
     ),
     context_settings={"help_option_names": ["-h", "--help"], "terminal_width": _terminal_width(),
                       "max_content_width": _terminal_width()},
@@ -144,6 +147,7 @@ def add_command(function, name: str, help: str, short_help: str | None = None) -
 
 add_command(_video.video_command, "video", _video.HELP)
 add_command(_batch.batch_command, "batch", _batch.HELP)
+add_command(_export.export_command, "export", _export.HELP, _export.SHORT_HELP)
 add_command(_eval.eval_command, "eval", _eval.HELP, _eval.SHORT_HELP)
 
 

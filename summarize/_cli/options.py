@@ -183,8 +183,9 @@ def parse_duration(text: str, option: str = "--duration") -> float:
                              f"or hours (1h5m, 1:02:03)", param_hint=option)
 
 
-REPORT = typer.Option(False, "--report", help="Also write NAME.summary.html: the importance plot, a keyframe per "
-                      "shot (kept ones marked), the summary video and the run's numbers, in one page.")
+REPORT = typer.Option(False, "--report", help="Also write NAME.summary.html, one page to judge the summary: the "
+                      "source and the summary side by side, the importance curve, a keyframe per shot (click one to "
+                      "play it), and other lengths tried in the page with their edits to download.")
 PLOT = typer.Option(False, "--plot", help="Also write NAME.summary.png: the importance curve with the shots.")
 EXPORT = typer.Option(None, "--export", metavar="FORMATS",
                       help="Also write the kept shots for editors, comma-separated: edl (CMX 3600), otio "

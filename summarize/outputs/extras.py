@@ -1,14 +1,23 @@
-"""The outputs a run makes on request beside its JSON: report page, plot, edit exports."""
+"""The outputs a run makes on request beside its JSON: report page, plot, edit exports.
+
+``write_extras`` makes them from a summary document; ``export_summary`` (``summarize
+export``) makes them from a summary JSON on disk, for its own selection or, chosen again
+from its scores, for another length, without decoding the video again.
+"""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
+from ..errors import InputError, OutputError, UsageError
 from ..paths import existing_shot_files
 from . import exports as _exports
 from . import report as _report
+from .atomic import atomic_outputs, check_absent, ensure_writable_dir, temporary_sibling
+from .summary_json import source_path, with_json_path, write_json
 
 
 @dataclass
@@ -37,17 +46,18 @@ def planned_outputs(json_path: Path, video_path: Path | None, extras: dict[str, 
 def check_extras_available(*, report: bool = False, plot: bool = False,
                            exports: list[str] | tuple[str, ...] = ()) -> None:
     """Refuse, before any work, extras whose library is not installed (matplotlib for the
-    report and plot, OpenTimelineIO for the edit formats): they are written with the summary
+    plot, OpenTimelineIO for the edit formats): they are written with the summary
     as one unit, so a missing library found at the end would cost the whole run."""
-    if report or plot:
+    if plot:
         _report._figure()
     _exports.check_available(list(exports))
 
 
 def write_extras(document: dict[str, Any], json_path: Path, *, report: bool = False, plot: bool = False,
-                 exports: list[str] | tuple[str, ...] = ()) -> ExtraOutputs:
+                 exports: list[str] | tuple[str, ...] = (), thumbnails: list[bytes] | None = None) -> ExtraOutputs:
     """``NAME.summary.html`` (``report``), ``NAME.summary.png`` (``plot``) and the ``exports``
     formats (see ``summarize.outputs.exports``), each written under a temporary name first.
+    ``thumbnails``: the report's keyframes (None: read from the source; ``[]``: none).
 
     Writes exactly ``extra_paths(json_path, ...)`` and takes nothing else from ``json_path``
     than its folder and name: the pipeline passes the JSON's temporary name, so the extras
@@ -58,10 +68,97 @@ def write_extras(document: dict[str, Any], json_path: Path, *, report: bool = Fa
         out.paths.append(_report.write_plot(document, _report.plot_path(json_path)))
     if report:
         path = _report.report_path(json_path)
-        out.thumbnails = _report.write_report(document, path)
+        out.thumbnails = _report.write_report(document, path, thumbnails)
         out.paths.append(path)
     out.paths += _exports.write_exports(document, json_path, list(exports))
     return out
+
+
+def write_extras_as(document: dict[str, Any], json_path: Path, json_temp: Path, **extras: Any) -> None:
+    """``write_extras`` beside ``json_temp``, the temporary name of ``json_path``; an error
+    names the final file."""
+    try:
+        write_extras(document, json_temp, **extras)
+    except OutputError as exc:
+        message = str(exc)
+        names = {k: extras[k] for k in ("report", "plot", "exports") if k in extras}
+        for temp, final in zip(extra_paths(json_temp, **names), extra_paths(json_path, **names)):
+            message = message.replace(str(temp), str(final))
+        raise OutputError(message) from None
+
+
+def read_summary(json_path: Path) -> dict[str, Any]:
+    """The summary document in ``json_path``; a file that is not one is refused in one line."""
+    from .reselect import check_document
+
+    json_path = Path(json_path)
+    if not json_path.exists():
+        raise UsageError(f"no such file: {json_path}")
+    if json_path.is_dir():
+        raise UsageError(f"{json_path} is a folder: give a summary JSON (NAME.summary.json)")
+    try:
+        document = json.loads(json_path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise InputError(f"cannot read {json_path}: {exc.strerror or exc}") from None
+    except ValueError as exc:
+        raise InputError(f"{json_path} is not a summary JSON ({str(exc).splitlines()[0]})") from None
+    check_document(document, str(json_path))
+    return document
+
+
+def export_summary(json_path: Path, *, output: Path | None = None, budget: float | None = None,
+                   duration: float | None = None, report: bool = False, plot: bool = False,
+                   exports: list[str] | tuple[str, ...] = (), overwrite: bool = False,
+                   note: Callable[[str], None] | None = None) -> tuple[dict[str, Any], list[Path]]:
+    """The extras of the summary in ``json_path`` (``summarize export``), with no decoding.
+
+    ``budget`` (a fraction) or ``duration`` (seconds) chooses the shots again from the JSON's
+    scores by the default rule (``reselect.py``) and makes the extras for that length;
+    ``output``: also write the summary JSON there (the extras go beside it, named after it;
+    else beside ``json_path``). Everything is written as one unit, all or none. Without a new
+    length and with the same names, the extras are those the run wrote, byte for byte.
+    A missing source video only costs the report its keyframes (``note`` says so) and
+    refuses the formats that copy it. Returns the document written and the files."""
+    from .reselect import reselect
+
+    json_path = Path(json_path)
+    extras = {"report": report, "plot": plot, "exports": list(exports)}
+    if not (report or plot or exports or output):
+        raise UsageError("nothing to write: ask for --report, --plot, --export FORMATS or -o NEW.summary.json")
+    check_extras_available(**extras)
+    document = read_summary(json_path)
+    if budget is not None or duration is not None:
+        document = reselect(document, budget=budget, duration=duration)
+    target = Path(output) if output is not None else json_path
+    if output is not None:
+        document = with_json_path(document, target)
+    finals = extra_paths(target, **extras) + ([target] if output is not None else [])
+    if not overwrite:
+        check_absent(finals)
+    thumbnails = _check_source(document, extras, note)
+    ensure_writable_dir(target.parent)
+    json_temp = temporary_sibling(target)
+    temps = extra_paths(json_temp, **extras) + ([json_temp] if output is not None else [])
+    with atomic_outputs(*finals, overwrite=overwrite, temps=temps):
+        if output is not None:
+            write_json(document, json_temp, target)
+        write_extras_as(document, target, json_temp, thumbnails=thumbnails, **extras)
+    return document, finals
+
+
+def _check_source(document: dict[str, Any], extras: dict[str, Any], note: Callable[[str], None] | None) -> list | None:
+    """Keyframes to use (None: read them from the source; ``[]``: the source is missing, none)."""
+    source = source_path(document)
+    if source.is_file():
+        return None
+    copies = [fmt for fmt in extras["exports"] if _exports.reads_source(fmt)]
+    if copies:
+        raise InputError(f"the source video {source} is missing: --export {copies[0]} copies it (--report, --plot "
+                         f"and the other formats do without it)")
+    if extras["report"] and note is not None:
+        note(f"the source video {source} is missing: the report has no keyframes and no source to play "
+             f"(the plot and the exports do not need it)")
+    return []
 
 
 def write_batch_extras(entries: list[Any], folder: Path, *, report: bool = False, plot: bool = False,

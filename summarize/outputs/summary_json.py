@@ -13,12 +13,11 @@ from typing import TYPE_CHECKING, Any, Sequence
 import numpy as np
 
 from .._version import __version__
+from ..digest import text_digest
 from ..errors import OutputError
 from ..paths import exact_bytes, from_record, shown, text_safe
 
 if TYPE_CHECKING:
-    import numpy as np
-
     from ..decoding.base import VideoInfo
     from ..options import SummaryOptions
     from ..selection import Selection
@@ -35,6 +34,23 @@ FORMAT_VERSION = 3
 def schema() -> dict[str, Any]:
     """The JSON Schema every summary document follows."""
     return json.loads(resources.files(__package__).joinpath("summary.schema.json").read_text())
+
+
+def _canonical(value: Any) -> Any:
+    """JSON-ready copy in which 2 and 2.0 are the same number (a fingerprint must not care)."""
+    if isinstance(value, dict):
+        return {str(k): _canonical(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_canonical(v) for v in value]
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    return value
+
+
+def options_fingerprint(values: dict[str, Any]) -> str:
+    """The ``options.fingerprint`` of option ``values`` (``options.values``) and this format:
+    equal fingerprints, same summary. The report's page computes it the same way."""
+    return text_digest(json.dumps([FORMAT_VERSION, _canonical(values)], sort_keys=True))
 
 
 def _round(value: float, digits: int = 6) -> float:
@@ -124,6 +140,15 @@ def method_section(scorer) -> dict[str, Any]:
     """The scorer, its parameters and, when it has one, its note (what its model is worth)."""
     note = getattr(scorer, "note", None)  # a scorer need not derive from Scorer
     return {"name": scorer.name, "params": scorer.params, **({"note": note} if note else {})}
+
+
+def with_json_path(document: dict[str, Any], json_path: Path) -> dict[str, Any]:
+    """``document`` as it is written at ``json_path`` (its ``outputs.json``)."""
+    path = Path(json_path).resolve()
+    old = document.get("outputs") or {}
+    outputs = {"json": shown(path), **_exact("json_bytes", path),
+               **{k: v for k, v in old.items() if k not in ("json", "json_bytes")}}
+    return {**document, "outputs": outputs}
 
 
 def _input_section(facts: SummaryFacts) -> dict[str, Any]:

@@ -8,9 +8,10 @@ source's own time code at the rate ``rates.py`` chooses.
 An export format is one module of this package, found by its name in ``FORMATS``
 (as OpenTimelineIO finds adapters): ``SUFFIXES`` names the files it writes beside the
 JSON, ``text(document)`` returns the one file's text (or ``write(document, paths)``
-writes its files), and an optional ``check(document)`` refuses, in one line, a source
+writes its files), an optional ``check(document)`` refuses, in one line, a source
 the format cannot describe, before anything is written (and, through ``preflight``,
-before a video is decoded).
+before a video is decoded), and ``READS_SOURCE = True`` marks a format that copies the
+source video (the others need only the document).
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ ALIASES = {"fcpxml": ("fcp7xml", "--export fcpxml writes Final Cut Pro 7 XML (no
 EXPORT_FORMATS = tuple(FORMATS)
 
 __all__ = ["ALIASES", "EXPORT_FORMATS", "FORMATS", "EditRate", "KeptRange", "check_available", "edit_rate", "export_module",
-           "export_paths", "kept_ranges", "parse_formats", "preflight", "write_exports"]
+           "export_paths", "kept_ranges", "parse_formats", "preflight", "reads_source", "write_exports"]
 
 
 def export_module(fmt: str) -> ModuleType:
@@ -62,6 +63,11 @@ def export_paths(json_path: Path, fmt: str) -> list[Path]:
     """``NAME.summary.json`` -> ``NAME.summary.edl`` (and so on) beside it."""
     stem = Path(json_path).name.removesuffix(".json")
     return [Path(json_path).with_name(stem + s) for s in export_module(fmt).SUFFIXES]
+
+
+def reads_source(fmt: str) -> bool:
+    """Whether ``fmt`` reads the source video (the others are made from the document alone)."""
+    return getattr(export_module(fmt), "READS_SOURCE", False)
 
 
 def check_available(formats: list[str]) -> None:

@@ -8,6 +8,7 @@ from typing import Any, Sequence
 
 from .remux import check_codecs, kept_chapters, remux
 
+READS_SOURCE = True  # a copy of the source: it must be there
 SUFFIXES = (".chapters.mkv",)
 
 

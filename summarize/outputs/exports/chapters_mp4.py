@@ -11,6 +11,7 @@ from typing import Any, Sequence
 
 from .remux import check_codecs, covering_chapters, remux
 
+READS_SOURCE = True  # a copy of the source: it must be there
 SUFFIXES = (".chapters.mp4",)
 
 
