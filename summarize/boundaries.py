@@ -30,7 +30,9 @@ Cost (``bench_boundaries.py --case cost``: 10 minutes of 720p, up to 250 frames 
 keyframes, 39 change points). About three quarters of the refinement's CPU is decoding
 from the keyframe before each window up to it (108 frames a window on average, the
 pictures others refer to); the window's own 17 frames a sixth; thumbnails and the cut
-test the rest. What was tried, and why this is what remains:
+test the rest. That lead-in is the floor of decoding the windows again: after the changes
+below the refinement is still about a fifth of the run's CPU there (a short-GOP stream,
+as phones write, has a far shorter lead-in). What was tried, and why this is what remains:
 
 * *Cheaper arithmetic, same values*: the HSV conversion once per window for both tests and
   without NumPy's slow reductions over a last axis of 3, and one scaling context per
@@ -46,9 +48,12 @@ test the rest. What was tried, and why this is what remains:
 * *A signature of every frame kept by the first pass*: the first pass skips the pictures
   no other picture refers to (a third of this stream), and the test needs every frame of
   the window; decoding them all costs the first pass about 29% more decoding, far more
-  than the refinement. Decoding in the first pass only the frames before each keyframe
-  (what a seek cannot reach cheaply) covers the cuts an encoder marks with a keyframe:
-  6 of the benchmark's 39 (x264 did not mark the others), so not worth its plumbing.
+  than the refinement. Decoding in the first pass only the frames from the sample before
+  each keyframe up to it (what a seek cannot reach cheaply) serves the cuts an encoder
+  puts a keyframe on: 19 of the benchmark's 39, half the lead-in decoding (2,096 of 4,221
+  frames) for 1,284 more frames in the first pass, about a quarter of the refinement's
+  CPU net: not the target, and plumbing through every decoder and the feature cache.
+  Left for later.
 * *Fewer pictures on the way to the window*: ``skip_frame = "BIDIR"`` would also skip
   B-pictures others refer to, which P-pictures may use (H.264 allows it): wrong pixels,
   undetectable; skipping the loop filter drifts every picture up to the window. Both
