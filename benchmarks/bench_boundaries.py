@@ -11,8 +11,13 @@ Cases (each in a fresh process):
   error in frames (boundary - cut) at the sample (before) and after ``boundaries.py``.
 * ``cost``: ``summarize VIDEO`` with the default options on the 10-minute 720p video of
   ``bench_pipeline.py`` (x264 veryfast, up to 250 frames between keyframes, grain): the
-  seconds the refinement took and the whole run took, in the same process, with the
-  load average beside them (the machine may be shared). Then the two other ways to get
+  seconds the refinement took and the whole run took, in the same process, wall and CPU
+  (the process's CPU while the refinement runs is the refinement's: nothing else runs
+  then), with the load average beside them (the machine may be shared: on a loaded
+  machine the CPU seconds compare better than the wall). For before/after, run this
+  script from two checkouts, one after the other, on the same cached video. Then the
+  split of the refinement's CPU on one thread (seek and decode up to each window,
+  decoding the window, thumbnails, the cut test), and the two other ways to get
   the frames, timed on the same change points: the public decoding API (``open_video``,
   ``iter_batches`` over the intervals' frames: it decodes from the start of the file) and
   a picture signature of every frame kept while decoding (every picture decoded, none
@@ -79,25 +84,90 @@ def cost() -> list[dict]:
     from summarize import Summarizer
     from summarize.boundaries import _windows
 
+    import summarize.pipeline as pipeline
+
     path = make_720p_video()
     summarizer = Summarizer(cache=False, device="cpu")
     _ = summarizer.backbone
-    started = time.perf_counter()
+    refine, cpu = pipeline.refine_boundaries, {}
+
+    def timed_refine(*args, **kwargs):  # the process's CPU while it runs (nothing else does)
+        before = time.process_time()
+        try:
+            return refine(*args, **kwargs)
+        finally:
+            cpu["boundaries"] = time.process_time() - before
+
+    pipeline.refine_boundaries = timed_refine
+    started, run_cpu = time.perf_counter(), time.process_time()
     load_before = load()
-    analysis = summarizer.analyze(path)
-    run = time.perf_counter() - started
+    try:
+        analysis = summarizer.analyze(path)
+    finally:
+        pipeline.refine_boundaries = refine
+    run, run_cpu = time.perf_counter() - started, time.process_time() - run_cpu
     t = analysis.timings
     rows = [{"what": "summarize VIDEO (analysis: decode, features, scoring, KTS, refinement, selection)",
              "video": path.name, "change_points": len(analysis.change_points),
              "cuts_found": sum(b.kind == "cut" for b in analysis.boundaries),
              "refinement_s": round(t["boundaries"], 2), "run_s": round(run, 2),
-             "refinement_share": round(t["boundaries"] / run, 4), "load_before": load_before, "load_after": load()}]
+             "refinement_share": round(t["boundaries"] / run, 4),
+             "refinement_cpu_s": round(cpu["boundaries"], 2), "run_cpu_s": round(run_cpu, 2),
+             "refinement_cpu_share": round(cpu["boundaries"] / run_cpu, 4),
+             "load_before": load_before, "load_after": load()}]
     feats = analysis.features
     windows = _windows(analysis.change_points, feats.frame_indices, feats.n_frames)
+    rows.append(_split(path, feats, windows, analysis.change_points))
     frames = np.unique(np.concatenate([np.arange(a, b + 1) for _, a, b in windows]))
     rows.append(_public_api(path, frames))
     rows.extend(_signatures(path, feats.frame_indices))
     return rows
+
+
+def _split(path: Path, feats, windows, change_points) -> dict:
+    """Where the refinement's CPU goes, on one reader of one thread (no overlap to hide
+    anything): seeking to the keyframe before each window and decoding the pictures others
+    refer to up to it (frames counted from that keyframe), decoding the window's frames,
+    scaling them to thumbnails, and the cut test."""
+    import av
+    from av.video.reformatter import VideoReformatter
+
+    from summarize.boundaries import _thumbnail_size, find_cut
+    from summarize.outputs.video import Cutter
+
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        packets = sorted((p.pts, p.is_keyframe) for p in container.demux(stream) if p.pts is not None and p.size)
+    keyframes = np.array([i for i, (_, key) in enumerate(packets) if key])
+    times = feats.frame_times + feats.info.start_time
+    spent = dict.fromkeys(["seek_and_decode_up_to_window", "window_frames", "thumbnails", "cut_test"], 0.0)
+    reader, scaler = Cutter(path, "video", 1), VideoReformatter()
+    lead_in = 0
+    try:
+        for c, a, b in windows:
+            lead_in += a - int(keyframes[np.searchsorted(keyframes, a, side="right") - 1])
+            frames = reader.frames_between(float(times[a]), float(times[b + 1]))
+            thumbs = []
+            clock = time.process_time()
+            frame = next(frames, None)
+            spent["seek_and_decode_up_to_window"] += time.process_time() - clock
+            while frame is not None:
+                clock = time.process_time()
+                width, height = _thumbnail_size(frame.width, frame.height)
+                thumbs.append(scaler.reformat(frame, width=width, height=height, format="rgb24").to_ndarray())
+                spent["thumbnails"] += time.process_time() - clock
+                clock = time.process_time()
+                frame = next(frames, None)
+                spent["window_frames"] += time.process_time() - clock
+            clock = time.process_time()
+            lo, hi = int(feats.frame_indices[c - 1]), int(feats.frame_indices[c])
+            find_cut(np.stack(thumbs), a, range(lo + 1, hi + 1))
+            spent["cut_test"] += time.process_time() - clock
+    finally:
+        reader.close()
+    return {"what": "the refinement's CPU seconds, one reader of one thread", "windows": len(windows),
+            "frames_from_keyframe_to_windows": int(lead_in), "keyframes": len(keyframes),
+            **{k: round(v, 2) for k, v in spent.items()}, "load": load()}
 
 
 def _public_api(path: Path, frames: np.ndarray) -> dict:

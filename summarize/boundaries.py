@@ -25,6 +25,43 @@ The frames are found by seeking (``outputs.video.Cutter``, the writer's reader):
 keyframe before each interval, decoding from there only the pictures that others refer
 to. The public ``open_video(...).iter_batches`` decodes from the start of the file, which
 costs about as much as the first pass (``benchmarks/bench_boundaries.py``).
+
+Cost (``bench_boundaries.py --case cost``: 10 minutes of 720p, up to 250 frames between
+keyframes, 39 change points). About three quarters of the refinement's CPU is decoding
+from the keyframe before each window up to it (108 frames a window on average, the
+pictures others refer to); the window's own 17 frames a sixth; thumbnails and the cut
+test the rest. That lead-in is the floor of decoding the windows again: after the changes
+below the refinement is still about a fifth of the run's CPU there (a short-GOP stream,
+as phones write, has a far shorter lead-in). What was tried, and why this is what remains:
+
+* *Cheaper arithmetic, same values*: the HSV conversion once per window for both tests and
+  without NumPy's slow reductions over a last axis of 3, and one scaling context per
+  reader (``frame.to_ndarray(width=...)`` builds one for every frame). Kept.
+* *Two readers of one thread* on two cores instead of one frame-threaded reader: windows
+  are independent, frame threading drains at every seek, and one reader's cut test runs
+  while the other decodes (``_layout``). Kept.
+* *Refining only the shots the selection keeps*: rejected. The selection values and
+  weighs shots by the frames they hold, so moving a boundary can change what is kept
+  (no equivalence to prove); the JSON's ``shots[].boundary`` and the report, which
+  chooses again for any budget from the JSON's shots (``outputs/reselect.py``), need
+  every boundary where ``summarize VIDEO --budget X`` would put it.
+* *A signature of every frame kept by the first pass*: the first pass skips the pictures
+  no other picture refers to (a third of this stream), and the test needs every frame of
+  the window; decoding them all costs the first pass about 29% more decoding, far more
+  than the refinement. Decoding in the first pass only the frames from the sample before
+  each keyframe up to it (what a seek cannot reach cheaply) serves the cuts an encoder
+  puts a keyframe on: 19 of the benchmark's 39, half the lead-in decoding (2,096 of 4,221
+  frames) for 1,284 more frames in the first pass, about a quarter of the refinement's
+  CPU net: not the target, and plumbing through every decoder and the feature cache.
+  Left for later.
+* *Fewer pictures on the way to the window*: ``skip_frame = "BIDIR"`` would also skip
+  B-pictures others refer to, which P-pictures may use (H.264 allows it): wrong pixels,
+  undetectable; skipping the loop filter drifts every picture up to the window. Both
+  change what is decoded, so neither.
+* *Windows sharing one pass through a GOP*: here each window has a GOP to itself (cuts
+  are 5 to 25 s apart, keyframes 8.3 s), so nothing to share; seeking only when the
+  keyframe before the next window is past the reader (``Cutter``'s rule is a 2 s gap)
+  would save 4 of 4,221 frames.
 """
 
 from __future__ import annotations
@@ -40,8 +77,9 @@ from typing import Iterable, Sequence
 
 import av
 import numpy as np
+from av.video.reformatter import VideoReformatter
 
-from .decoding import decode_workers
+from .decoding import available_cores, decode_workers
 from .digest import text_digest
 
 # PySceneDetect's adaptive detector: a frame is a cut when its content value is at least
@@ -64,34 +102,41 @@ class Boundary:
 
 
 def hsv(rgb: np.ndarray) -> np.ndarray:
-    """(..., 3) uint8 RGB to float32 HSV as OpenCV's 8-bit conversion gives it: H in [0, 180), S, V in [0, 255]."""
-    rgb = rgb.astype(np.float32)
-    r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
-    v = rgb.max(axis=-1)
-    spread = v - rgb.min(axis=-1)
+    """(..., 3) uint8 RGB to float32 HSV as OpenCV's 8-bit conversion gives it: H in [0, 180), S, V in [0, 255].
+
+    Written for speed with the same float operations as the plain formula (so the same
+    values): channel planes made contiguous and combined pairwise (NumPy's reductions over a
+    last axis of 3 are ten times slower), one hue formula picked per pixel rather than
+    three computed everywhere, and the hue's wrap as an addition (it lies in [-60, 300))."""
+    r, g, b = (np.ascontiguousarray(rgb[..., i], dtype=np.float32) for i in range(3))
+    v = np.maximum(np.maximum(r, g), b)
+    spread = v - np.minimum(np.minimum(r, g), b)
     s = np.where(v > 0, 255.0 * spread / np.maximum(v, 1e-6), 0.0)
-    safe = np.maximum(spread, 1e-6)
-    h = np.where(v == r, 60.0 * (g - b) / safe,
-                 np.where(v == g, 120.0 + 60.0 * (b - r) / safe, 240.0 + 60.0 * (r - g) / safe))
-    h = np.where(spread > 0, np.mod(h, 360.0), 0.0) / 2.0
+    red, green = v == r, v == g
+    difference = np.where(red, g - b, np.where(green, b - r, r - g))
+    offset = np.where(red, np.float32(0.0), np.where(green, np.float32(120.0), np.float32(240.0)))
+    h = offset + 60.0 * difference / np.maximum(spread, 1e-6)
+    h = np.where(spread > 0, np.where(h < 0, h + 360.0, h), 0.0) / 2.0
     return np.stack([h, s, v], axis=-1)
 
 
-def picture_changes(frames: np.ndarray) -> np.ndarray:
-    """PySceneDetect's content value between consecutive frames ((N, H, W, 3) RGB): N - 1 values in [0, 255]."""
+def picture_changes(frames: np.ndarray, hsv_frames: np.ndarray | None = None) -> np.ndarray:
+    """PySceneDetect's content value between consecutive frames ((N, H, W, 3) RGB): N - 1
+    values in [0, 255]. ``hsv_frames``: ``hsv(frames)`` when already computed."""
     if len(frames) < 2:
         return np.zeros(0)
-    return np.abs(np.diff(hsv(frames), axis=0)).mean(axis=(1, 2, 3))
+    x = hsv(frames) if hsv_frames is None else hsv_frames
+    return np.abs(np.diff(x, axis=0)).mean(axis=(1, 2, 3))
 
 
-def colour_changes(frames: np.ndarray) -> np.ndarray:
+def colour_changes(frames: np.ndarray, hsv_frames: np.ndarray | None = None) -> np.ndarray:
     """How much of the colour distribution moves between consecutive frames: half the L1
     distance of hue x saturation (16 x 8 bins) and of value (16 bins) histograms, averaged,
     in percent (0: same colours, 100: none in common). Blind to where colours are, so
-    camera and subject motion barely change it."""
+    camera and subject motion barely change it. ``hsv_frames``: as ``picture_changes``."""
     if len(frames) < 2:
         return np.zeros(0)
-    x = hsv(frames).reshape(len(frames), -1, 3)
+    x = (hsv(frames) if hsv_frames is None else hsv_frames).reshape(len(frames), -1, 3)
     h = np.minimum((x[..., 0] * (16 / 180)).astype(np.int64), 15)
     s = np.minimum((x[..., 1] * (8 / 256)).astype(np.int64), 7)
     v = np.minimum((x[..., 2] * (16 / 256)).astype(np.int64), 15)
@@ -122,8 +167,9 @@ def find_cut(frames: np.ndarray, first: int, candidates: Sequence[int]) -> int |
     positions = [c - first - 1 for c in candidates if 0 <= c - first - 1 < len(frames) - 1]
     if not positions:
         return None
-    found = {_clear(picture_changes(frames), positions, MIN_CHANGE),
-             _clear(colour_changes(frames), positions, MIN_COLOUR_CHANGE)} - {None}
+    x = hsv(frames)  # once for both tests
+    found = {_clear(picture_changes(frames, x), positions, MIN_CHANGE),
+             _clear(colour_changes(frames, x), positions, MIN_COLOUR_CHANGE)} - {None}
     return first + found.pop() + 1 if len(found) == 1 else None
 
 
@@ -153,15 +199,20 @@ def _thumbnail_size(width: int, height: int) -> tuple[int, int]:
     return w, max(8, round(w * height / max(width, 1)))
 
 
-def _decode_range(reader, first: int, last: int, times: np.ndarray, end: float) -> np.ndarray | None:
+def _decode_range(reader, first: int, last: int, times: np.ndarray, end: float,
+                  scaler: VideoReformatter | None = None) -> np.ndarray | None:
     """Thumbnails of frames ``first`` to ``last``, or None when the frames decoded are not
-    exactly those (a seek that lands elsewhere, damage, timestamps that restart)."""
+    exactly those (a seek that lands elsewhere, damage, timestamps that restart).
+
+    ``scaler``: one per reader, so FFmpeg's scaling context is made once, not for every
+    frame as ``frame.to_ndarray(width=...)`` does (the same pixels at 60% of the cost)."""
     stop = times[last + 1] if last + 1 < len(times) else end
+    scaler = scaler or VideoReformatter()
     thumbs, got = [], []
     for frame in reader.frames_between(float(times[first]), float(stop)):
         got.append(float(frame.pts * reader.stream.time_base))
         width, height = _thumbnail_size(frame.width, frame.height)  # coded size: the rotation does not matter
-        thumbs.append(frame.to_ndarray(width=width, height=height, format="rgb24"))
+        thumbs.append(scaler.reformat(frame, width=width, height=height, format="rgb24").to_ndarray())
     expected = times[first : last + 1]
     if len(got) != len(expected) or np.max(np.abs(np.asarray(got) - expected), initial=0.0) > TIME_TOLERANCE:
         return None
@@ -200,30 +251,62 @@ class BoundaryCache:
                 tmp.unlink()
 
 
-def _look(path, ranges: list[tuple[int, int]], windows, sample_frames, times, end, threads) -> dict[str, int | None]:
-    """Decode ``ranges`` (frame numbers) with one reader and look for the cut of every window in them."""
-    from .outputs.video import Cutter  # the writer's seeking reader (one copy of the mechanism)
+class _Readers:
+    """One seeking reader (``outputs.video.Cutter``, the writer's: one copy of the mechanism)
+    and one scaling context per worker thread, opened on its first window, all closed at the end."""
 
+    def __init__(self, path, threads: int) -> None:
+        self.path, self.threads = path, threads
+        self.local = threading.local()
+        self.opened: list = []
+        self.lock = threading.Lock()
+
+    def get(self):
+        from .outputs.video import Cutter
+
+        if getattr(self.local, "reader", None) is None:
+            self.local.reader = Cutter(self.path, "video", self.threads)
+            self.local.scaler = VideoReformatter()
+            with self.lock:
+                self.opened.append(self.local.reader)
+        return self.local.reader, self.local.scaler
+
+    def close(self) -> None:
+        with self.lock:
+            opened, self.opened = self.opened, []
+        for reader in opened:
+            reader.close()
+
+
+def _look(readers: _Readers, first: int, last: int, windows, sample_frames, times, end) -> dict[str, int | None]:
+    """Decode frames ``first`` to ``last`` and look for the cut of every window in them."""
     found: dict[str, int | None] = {}
     try:
-        reader = Cutter(path, "video", threads)
+        reader, scaler = readers.get()
+        thumbs = _decode_range(reader, first, last, times, end, scaler)
     except av.error.FFmpegError:
-        return found
-    try:
-        for first, last in ranges:
-            try:
-                thumbs = _decode_range(reader, first, last, times, end)
-            except av.error.FFmpegError:
-                thumbs = None
-            if thumbs is None:
-                continue  # not recorded: looked for again next time
-            for c, a, b in windows:
-                if first <= a and b <= last:
-                    lo, hi = int(sample_frames[c - 1]), int(sample_frames[c])
-                    found[f"{a}:{b}"] = find_cut(thumbs[a - first : b - first + 1], a, range(lo + 1, hi + 1))
-    finally:
-        reader.close()
+        thumbs = None
+    if thumbs is None:
+        return found  # not recorded: looked for again next time
+    for c, a, b in windows:
+        if first <= a and b <= last:
+            lo, hi = int(sample_frames[c - 1]), int(sample_frames[c])
+            found[f"{a}:{b}"] = find_cut(thumbs[a - first : b - first + 1], a, range(lo + 1, hi + 1))
     return found
+
+
+def _layout(threads: int) -> tuple[int, int]:
+    """(readers side by side, FFmpeg threads each). The ranges decoders' layout where it has
+    several (``decoding.decode_workers``: two threads a reader); where it has one (two cores),
+    still two readers of one thread each when ``threads`` allows two: windows are independent,
+    so two single-threaded decoders keep both cores busy through each seek's refill (frame
+    threading drains at every seek) and one reader's cut test overlaps the other's decoding."""
+    workers = decode_workers(threads)
+    if workers > 1:
+        return workers, 2
+    if threads != 1 and (threads or available_cores()) >= 2:
+        return 2, 1
+    return 1, threads
 
 
 def refine_boundaries(path, frame_times: np.ndarray, start_time: float, duration: float, sample_frames: np.ndarray,
@@ -234,8 +317,8 @@ def refine_boundaries(path, frame_times: np.ndarray, start_time: float, duration
     ``frame_times`` (seconds from the first frame) and ``start_time`` (the first frame's time
     on the container's clock) are the decoder's index of ``path``; ``duration`` the end of
     the last frame (seconds from the first). With ``cache`` and the file's content
-    ``digest``, cuts looked for before are not decoded again. Where several cores are free
-    (``decoding.decode_workers``) the intervals are decoded side by side.
+    ``digest``, cuts looked for before are not decoded again. The intervals are decoded
+    side by side (``_layout``), each by the first free reader.
     """
     sample_frames = np.asarray(sample_frames, dtype=np.int64)
     n_frames = len(frame_times)
@@ -245,13 +328,15 @@ def refine_boundaries(path, frame_times: np.ndarray, start_time: float, duration
     times = np.asarray(frame_times, dtype=np.float64) + start_time
     ranges = _ranges(todo)
     if ranges:
-        workers = min(decode_workers(threads), len(ranges))
-        parts = [ranges[i::workers] for i in range(workers)]
-        each = 2 if workers > 1 else threads  # two frame threads a reader, as range decoding has
-        with ThreadPoolExecutor(workers, thread_name_prefix="summarize-cuts") as pool:
-            for part in pool.map(lambda part: _look(path, part, todo, sample_frames, times, start_time + duration,
-                                                    each), parts):
-                found.update(part)
+        workers, each = _layout(threads)
+        readers = _Readers(path, each)
+        try:
+            with ThreadPoolExecutor(min(workers, len(ranges)), thread_name_prefix="summarize-cuts") as pool:
+                for part in pool.map(lambda r: _look(readers, r[0], r[1], todo, sample_frames, times,
+                                                     start_time + duration), ranges):
+                    found.update(part)
+        finally:
+            readers.close()
         if cache is not None and digest:
             cache.save(digest, n_frames, found)
     out = []

@@ -56,6 +56,30 @@ def test_a_static_shot_with_noise_has_no_cut():
     assert find_cut(frames, 0, range(1, 15)) is None
 
 
+def _plain_hsv(rgb: np.ndarray) -> np.ndarray:
+    """The textbook formula, three hues computed everywhere (what ``boundaries.hsv`` must equal)."""
+    rgb = rgb.astype(np.float32)
+    r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
+    v = rgb.max(axis=-1)
+    spread = v - rgb.min(axis=-1)
+    s = np.where(v > 0, 255.0 * spread / np.maximum(v, 1e-6), 0.0)
+    safe = np.maximum(spread, 1e-6)
+    h = np.where(v == r, 60.0 * (g - b) / safe,
+                 np.where(v == g, 120.0 + 60.0 * (b - r) / safe, 240.0 + 60.0 * (r - g) / safe))
+    h = np.where(spread > 0, np.mod(h, 360.0), 0.0) / 2.0
+    return np.stack([h, s, v], axis=-1)
+
+
+def test_the_fast_hsv_gives_the_plain_formulas_values_on_every_colour():
+    from summarize.boundaries import hsv
+
+    steps = np.unique(np.r_[np.arange(0, 256, 5), [1, 2, 254, 255]]).astype(np.uint8)
+    colours = np.stack(np.meshgrid(steps, steps, steps, indexing="ij"), axis=-1).reshape(1, -1, 1, 3)
+    fast, plain = hsv(colours), _plain_hsv(colours)
+    assert fast.dtype == plain.dtype and fast.shape == plain.shape
+    assert np.array_equal(fast, plain)  # the same values, so the same cuts (and cached cuts stay valid)
+
+
 # ---- on a decoded video: the intervals of given change points -----------------------------
 
 
@@ -103,6 +127,38 @@ def test_cuts_looked_for_once_are_not_decoded_again(transitions, tmp_path, monke
     monkeypatch.undo()
     assert refine_boundaries(path, times, info.start_time, info.duration, samples, [5, 9], cache=cache,
                              digest="x") == first  # a damaged entry is looked for again
+
+
+def test_two_readers_side_by_side_find_what_one_finds(transitions, monkeypatch):
+    from summarize import boundaries
+    from summarize.outputs import video
+
+    samples = transitions[3]
+    at = {int(f): k for k, f in enumerate(samples)}
+    change_points = [at[62], at[112], at[162], at[200]]
+    monkeypatch.setattr(boundaries, "_layout", lambda threads: (1, 0))
+    one = _refine(transitions, change_points)
+    opened = []
+    monkeypatch.setattr(video.Cutter, "close", lambda self, close=video.Cutter.close: (opened.append(self), close(self)))
+    monkeypatch.setattr(boundaries, "_layout", lambda threads: (2, 1))
+    two = _refine(transitions, change_points)
+    assert two == one
+    assert [(b.frame, b.kind) for b in two] == [(57, CUT), (112, SAMPLE), (162, SAMPLE), (190, CUT)]
+    assert 1 <= len(opened) <= 2 and len(set(map(id, opened))) == len(opened)  # each reader closed once
+    assert all(r.stream.thread_count == 1 for r in opened)
+
+
+def test_two_cores_decode_two_windows_at_once_on_one_thread_each(monkeypatch):
+    from summarize import boundaries
+
+    monkeypatch.setattr(boundaries, "decode_workers", lambda threads: 1)
+    monkeypatch.setattr(boundaries, "available_cores", lambda: 2)
+    assert boundaries._layout(0) == (2, 1)
+    assert boundaries._layout(1) == (1, 1)  # --threads 1: one thread in all
+    monkeypatch.setattr(boundaries, "available_cores", lambda: 1)
+    assert boundaries._layout(0) == (1, 0)
+    monkeypatch.setattr(boundaries, "decode_workers", lambda threads: 4)
+    assert boundaries._layout(0) == (4, 2)  # the range decoders' layout where there are cores for it
 
 
 def test_frames_that_cannot_be_read_again_keep_the_samples(transitions, tmp_path):
