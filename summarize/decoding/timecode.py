@@ -20,7 +20,9 @@ TIMECODE_RATES = (Fraction(24000, 1001), Fraction(24), Fraction(25), Fraction(30
                   Fraction(48), Fraction(50), Fraction(60000, 1001), Fraction(60))
 
 # HH:MM:SS:FF, drop-frame with ';' (or '.' / ',' as some writers do) before the frames.
-_TIMECODE = re.compile(r"(\d{1,2}):(\d{2}):(\d{2})([:;.,])(\d{2,3})")
+# FFmpeg writes the frames with one digit at 10 fps and below (a tmcd track of a 2 fps
+# timelapse starts "01:00:00:0"), with three above 100.
+_TIMECODE = re.compile(r"(\d{1,2}):(\d{2}):(\d{2})([:;.,])(\d{1,3})")
 
 
 def timecode_rate(stream_rate: Fraction | float | None) -> Fraction | None:
