@@ -79,18 +79,20 @@ def remux(document: dict[str, Any], target: Path, fmt: str, chapters: list[tuple
 
 def _first_timestamps(document: dict[str, Any]) -> tuple[Fraction, Fraction]:
     """The earliest presentation time of any copied packet (negative decoding times are the
-    muxers' to handle, as for B-frames), and the
-    presentation time of the first video frame, in seconds of the source's clock."""
+    muxers' to handle, as for B-frames), and the presentation time of the first video frame
+    shown, in seconds of the source's clock: a picture an MP4 edit list hides (decoded for
+    reference, flagged discard) is copied, but the chapters count from the first one shown,
+    as the summary does."""
     earliest, video_first, seen = None, None, set()
     with _open_source(document) as source:
         streams = _streams(source)
         video = streams[0]
         for count, packet in enumerate(source.demux(streams)):
-            if packet.dts is not None:
+            if packet.size:  # not the demuxer's end-of-stream marker (Matroska states no DTS: None)
                 stamps = [t * packet.time_base for t in (packet.pts,) if t is not None]
                 earliest = min([*stamps, *([earliest] if earliest is not None else [])])
                 seen.add(packet.stream.index)
-                if packet.stream.index == video.index and packet.pts is not None:
+                if packet.stream.index == video.index and packet.pts is not None and not packet.is_discard:
                     first = packet.pts * packet.time_base
                     video_first = first if video_first is None else min(video_first, first)
             if (len(seen) == len(streams) and count > 64) or count > 2000:  # past B-frame reordering
@@ -116,10 +118,13 @@ def _remux(document: dict[str, Any], target: Path, fmt: str, chapters: list[tupl
                            "time_base": MICROSECOND, "metadata": {"title": title}}
                           for n, (start, end, title) in enumerate(chapters, 1)])
         for packet in source.demux(streams):
-            if packet.dts is None:  # the demuxer's end-of-stream marker
+            # The demuxer's end-of-stream marker is empty. A packet without a DTS is not:
+            # Matroska states none, so the first pictures before B-frames have none (the
+            # keyframe among them); the muxer derives it, as for the source's decoder.
+            if not packet.size:
                 continue
             offset = round(shift / packet.time_base)
             packet.pts = None if packet.pts is None else packet.pts - offset
-            packet.dts -= offset
+            packet.dts = None if packet.dts is None else packet.dts - offset
             packet.stream = copies[packet.stream.index]
             out.mux(packet)
