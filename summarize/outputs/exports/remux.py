@@ -127,4 +127,17 @@ def _remux(document: dict[str, Any], target: Path, fmt: str, chapters: list[tupl
             packet.pts = None if packet.pts is None else packet.pts - offset
             packet.dts = None if packet.dts is None else packet.dts - offset
             packet.stream = copies[packet.stream.index]
-            out.mux(packet)
+            try:
+                out.mux(packet)
+            except av.error.ArgumentError:  # EINVAL: timestamps this container cannot hold
+                raise InputError(_unmuxable(document, fmt, packet)) from None
+
+
+def _unmuxable(document: dict[str, Any], fmt: str, packet) -> str:
+    """Why the source cannot be copied into ``fmt``, in the input's terms (not the output file's)."""
+    name = "chapters-mkv" if fmt == "matroska" else f"chapters-{fmt}"
+    at = f" near {float(packet.pts * packet.time_base):.2f} s" if packet.pts is not None else ""
+    hint = "; --export chapters-mkv copies it" if fmt != "matroska" else ""
+    return (f"--export {name}: {document['input']['file_name']} cannot be copied into {fmt.upper()}: its "
+            f"{packet.stream.type} packets{at} carry timestamps {fmt.upper()} cannot hold (two frames stamped "
+            f"with one time, or out of order){hint}")
