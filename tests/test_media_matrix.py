@@ -108,19 +108,29 @@ def check_audio(case, source, result) -> None:
 
 # --- the exports, read back ------------------------------------------------------------
 
-EXPORTS = ("edl", "otio", "fcp7xml", "fcpx", "chapters", "chapters-mkv", "csv")
+EXPORTS = ("edl", "otio", "fcp7xml", "fcpx", "chapters", "chapters-mkv", "chapters-mp4", "csv")
 TIMECODE_FORMATS = ("edl", "fcp7xml", "fcpx")  # SMPTE time code: 60 frames a second at most
 SUFFIXES = {"edl": (".edl",), "otio": (".otio",), "fcp7xml": (".fcp.xml",), "fcpx": (".fcpxml",),
             "chapters": (".chapters.vtt", ".ffmetadata"), "chapters-mkv": (".chapters.mkv",),
-            "csv": (".shots.csv",)}
+            "chapters-mp4": (".chapters.mp4",), "csv": (".shots.csv",)}
 # Times stored in milliseconds (Matroska, WebVTT) are this far from the packets' at most.
 MS = 1.5e-3
 
 
+def refusals(source: media.Packets) -> dict[str, str]:
+    """The exports a source cannot have, and how their refusal starts: no time code above 60
+    frames a second (the packets' average); no MP4 copy of frames that share a time stamp."""
+    out = {}
+    if len(source.starts) / source.duration > 60.01:
+        out.update({fmt: "runs at " for fmt in TIMECODE_FORMATS})
+    if len(np.unique(source.starts)) < len(source.starts):
+        out["chapters-mp4"] = "cannot be copied into MP4"
+    return out
+
+
 def formats_for(source: media.Packets) -> list[str]:
-    """The exports a source can have: no time code above 60 frames a second (the packets' average)."""
-    fps = len(source.starts) / source.duration
-    return [f for f in EXPORTS if fps <= 60.01 or f not in TIMECODE_FORMATS]
+    """The exports a source can have (``refusals``)."""
+    return [f for f in EXPORTS if f not in refusals(source)]
 
 
 def _export(result, suffix: str) -> Path:
@@ -382,6 +392,7 @@ def check_chaptered_copy(case, source, result) -> None:
     shown = copied.starts[source.hidden:]
     assert np.allclose(shown - shown[0], source.starts - source.starts[0], atol=MS)
     assert (copied.audio is not None) == (source.audio is not None)
+    assert media.stated_timecode(copy) == media.stated_timecode(case.path)  # the time code travels
     probe = subprocess.run(["ffprobe", "-v", "error", "-show_chapters", "-of", "json", str(copy)],
                            check=True, capture_output=True, text=True)
     chapters = [(float(c["start_time"]) - shown[0], float(c["end_time"]) - shown[0])
@@ -389,6 +400,33 @@ def check_chaptered_copy(case, source, result) -> None:
     times = _times(source, result.document)
     assert chapters == [(pytest.approx(times[a], abs=MS), pytest.approx(times[b], abs=MS))
                         for a, b in _kept_runs(result.document)]
+
+
+def check_chaptered_mp4(case, source, result) -> None:
+    """The MP4 copy holds the source's frames (a picture an edit list hides first, as in the
+    MKV copy) and chapters covering it (MP4 keeps starts only): a "Kept" chapter at the first
+    frame of each kept run, "Skipped" between them, the first moved to 0 (ffprobe)."""
+    if "chapters-mp4" not in result.formats:
+        return
+    copy = _export(result, ".chapters.mp4")
+    copied = media.packets(copy)
+    assert copied.hidden == 0 and len(copied.starts) == len(source.starts) + source.hidden
+    shown = copied.starts[source.hidden:]
+    assert np.allclose(shown - shown[0], source.starts - source.starts[0], atol=MS)
+    assert 0 <= copied.starts[0] < 0.05  # no lead-in before the picture (AAC priming aside)
+    assert (copied.audio is not None) == (source.audio is not None)
+    assert media.stated_timecode(copy) == media.stated_timecode(case.path)  # the time code travels
+    probe = subprocess.run(["ffprobe", "-v", "error", "-show_chapters", "-of", "json", str(copy)],
+                           check=True, capture_output=True, text=True)
+    chapters = [(float(c["start_time"]) - shown[0], c["tags"]["title"])
+                for c in json.loads(probe.stdout)["chapters"]]
+    times = _times(source, result.document)
+    kept = [start for start, title in chapters if title.startswith("Kept shot")]
+    assert kept == [pytest.approx(times[a] if a > 0 else -shown[0], abs=MS) for a, _ in _kept_runs(result.document)]
+    starts = [start for start, _ in chapters]
+    assert starts[0] == pytest.approx(-shown[0], abs=1e-6) and starts == sorted(starts)
+    titles = [t for _, t in chapters]
+    assert all("Skipped" not in (a, b) or a != b for a, b in zip(titles, titles[1:]))
 
 
 def check_csv(case, source, result) -> None:
@@ -412,7 +450,7 @@ def check_csv(case, source, result) -> None:
 
 CHECKS = [check_duration, check_shots_on_frames, check_budget, check_summary_video, check_audio,
           check_exports_written, check_time_code, check_edl, check_otio, check_fcp7xml, check_fcpx,
-          check_chapters, check_chaptered_copy, check_csv]
+          check_chapters, check_chaptered_copy, check_chaptered_mp4, check_csv]
 
 
 def _cli(*args: str) -> None:
@@ -422,18 +460,22 @@ def _cli(*args: str) -> None:
     main([*args, "--no-cache", "--device", "cpu", "-q"])
 
 
-def assert_refused_in_one_line(case, folder: Path, capsys) -> None:
-    """Every export asked of a source time code cannot count: exit 1, one line naming the
-    first time-code format, nothing written anywhere."""
-    before = sorted(p for p in folder.rglob("*"))
-    with pytest.raises(SystemExit) as exit_info:
-        _cli(str(case.path), "-o", str(folder / "refused") + "/", "--report", "--export", ",".join(EXPORTS))
-    err = capsys.readouterr().err
-    assert exit_info.value.code == 1
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith(f"summarize: error: --export edl: {case.path.name} runs at "), err
-    assert "Traceback" not in err
-    assert sorted(p for p in folder.rglob("*")) == before, "a refused run left files"
+def assert_refused_in_one_line(case, source, folder: Path, capsys) -> None:
+    """Each export the source cannot have, asked with the report and the exports it can have:
+    exit 1, one line naming that format and the file, no file written anywhere. A time-code
+    format is refused before the video is decoded, an MP4 copy when it is written."""
+    for fmt, reason in refusals(source).items():
+        before = sorted(p for p in folder.rglob("*") if p.is_file())
+        with pytest.raises(SystemExit) as exit_info:
+            _cli(str(case.path), "-o", f"{folder / 'refused'}/", "--report", "--export",
+                 ",".join([fmt, *formats_for(source)]))
+        err = capsys.readouterr().err
+        assert exit_info.value.code == 1
+        lines = err.strip().splitlines()
+        refusal = f"summarize: error: --export {fmt}: {case.path.name} {reason}"
+        assert len(lines) == 1 and lines[0].startswith(refusal), err
+        assert "Traceback" not in err
+        assert sorted(p for p in folder.rglob("*") if p.is_file()) == before, "a refused run left files"
 
 
 def _result(case, folder: Path, formats: list[str]) -> SimpleNamespace:
@@ -451,8 +493,7 @@ def test_media_matrix(name, tmp_path, capsys):
     case = media.MATRIX[name](tmp_path)
     source = media.packets(case.path)
     formats = formats_for(source)
-    if formats != list(EXPORTS):
-        assert_refused_in_one_line(case, tmp_path, capsys)
+    assert_refused_in_one_line(case, source, tmp_path, capsys)
     with pytest.raises(SystemExit) as exit_info:
         _cli(str(case.path), "-o", f"{tmp_path / 'out'}/", "--report", "--export", ",".join(formats))
     err = capsys.readouterr().err
@@ -480,3 +521,29 @@ def test_media_matrix_on_the_command_line(name, tmp_path):
         check(case, source, result)
     if case.audio == "empty":
         assert "audio track is empty" in run.stdout
+
+
+@pytest.mark.slow
+def test_a_batch_writes_each_videos_extras_all_or_none(tmp_path, capsys):
+    """``summarize batch`` with the report and the exports: a video refused a format keeps
+    its summary but gets no extras at all (its report was left behind alone); the others
+    get every one, right."""
+    folder = tmp_path / "videos"
+    folder.mkdir()
+    cases = {name: media.MATRIX[name](folder) for name in ("cfr-120", "tmcd-29.97ndf-mp4")}
+    with pytest.raises(SystemExit) as exit_info:
+        _cli("batch", str(folder), "-o", str(tmp_path / "out"), "--pattern", "*", "--report",
+             "--export", ",".join(EXPORTS))
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 1 and "Traceback" not in err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("summarize: error: extras of cfr-120.mp4: --export edl: cfr-120.mp4 "
+                                                   "runs at 120 fps"), err
+    written = {p.name for p in (tmp_path / "out").iterdir()}
+    assert {n for n in written if n.startswith("cfr-120")} == {"cfr-120.summary.json", "cfr-120.summary.mp4"}
+    case = cases["tmcd-29.97ndf-mp4"]
+    source = media.packets(case.path)
+    result = _result(case, tmp_path / "out", formats_for(source))
+    for check in CHECKS:
+        if check is not check_exports_written:  # the folder holds the other video's outputs and the index
+            check(case, source, result)
