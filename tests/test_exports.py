@@ -241,6 +241,9 @@ def test_a_source_time_code_counting_non_drop_is_kept_non_drop(rate):
     assert {e.text for e in xml.iter("displayformat")} == {"NDF"}
     assert "01:00:00:00" in {e.text for e in xml.iter("string")}
     assert {e.get("tcFormat") for e in ET.fromstring(fcpx.text(document)).iter() if e.get("tcFormat")} == {"NDF"}
+    # Only the events' time codes are counted again: a clip name keeps its characters.
+    document["input"].update(file_name="take 01:00:00;00.mov", path="/videos/take 01:00:00;00.mov")
+    assert "* FROM CLIP NAME:  take 01:00:00;00 shot 1" in edl.text(document)
 
 
 def test_fcpxml_is_the_old_name_of_fcp7xml_and_fcpx_is_final_cut_pro_x(capsys):

@@ -105,7 +105,6 @@ def check_audio(case, source, result) -> None:
             assert "audio track is empty" in doc["audio_note"]
 
 
-
 # --- the exports, read back ------------------------------------------------------------
 
 EXPORTS = ("edl", "otio", "fcp7xml", "fcpx", "chapters", "chapters-mkv", "chapters-mp4", "csv")

@@ -50,4 +50,5 @@ def _non_drop(events: str, fps: float) -> str:
         frames = opentime.from_timecode(match.group(0), fps)
         return opentime.to_timecode(frames, fps, drop_frame=False)
 
-    return _DROP_TIMECODE.sub(count, events)
+    lines = events.split("\n")  # the event lines' time codes, not a clip name's
+    return "\n".join(_DROP_TIMECODE.sub(count, line) if re.match(r"\d{3} ", line) else line for line in lines)
