@@ -326,7 +326,7 @@ def dolby_vision_mov(folder: Path) -> Case:
     return Case("dolby-vision-mov", path, case.duration, case.frame_times, expect={"rotation": 90})
 
 
-def timecode_case(folder: Path, fps: Fraction, suffix: str, timecode: str, name: str) -> Case:
+def timecode_case(folder: Path, fps: Fraction, suffix: str, timecode: str, name: str, **kwargs) -> Case:
     """Constant ``fps`` with sound and a source time code: a ``tmcd`` track in MP4/MOV (as
     ``ffmpeg -timecode`` writes it, counting at ``fps``), a ``TIMECODE`` tag in Matroska.
     ``expect``: the time code as written, and its seconds from 00:00:00:00 counted by
@@ -334,7 +334,7 @@ def timecode_case(folder: Path, fps: Fraction, suffix: str, timecode: str, name:
     non-drop by hand)."""
     import opentimelineio as otio
 
-    case = constant_rate(folder, fps, suffix=suffix, timecode=timecode, name=name)
+    case = constant_rate(folder, fps, suffix=suffix, timecode=timecode, name=name, **kwargs)
     if otio.opentime.RationalTime.is_smpte_timecode_rate(float(fps)):
         seconds = otio.opentime.from_timecode(timecode, float(fps)).to_seconds()
     else:
@@ -342,6 +342,27 @@ def timecode_case(folder: Path, fps: Fraction, suffix: str, timecode: str, name:
         seconds = float((((h * 60 + m) * 60 + s) * round(fps) + f) / fps)
     return Case(case.name, case.path, case.duration, case.frame_times, start=case.start, audio=case.audio,
                 expect={"timecode": timecode, "timecode_seconds": seconds, "drop_frame": ";" in timecode})
+
+
+def millisecond_clock_timecode(folder: Path) -> Case:
+    """25 fps Matroska whose blocks state no duration, so that it states 1000 fps (its
+    clock's ticks: browser and screen recordings look so), with a TIMECODE tag 10:00:00:12
+    (twelve frames, 0.48 s, past ten hours; not 12 ms)."""
+    case = timecode_case(folder, RATES["25"], ".mkv", "10:00:00:12", "tag-source", time_base=Fraction(1, 1000))
+    path = folder / "timecode-tag-ms-clock.mkv"
+    with av.open(str(case.path)) as src, av.open(str(path), "w") as dst:
+        streams = {s.index: dst.add_stream_from_template(s) for s in src.streams}
+        streams[src.streams.video[0].index].metadata["TIMECODE"] = case.expect["timecode"]
+        for packet in src.demux():
+            if packet.size == 0:
+                continue
+            if packet.stream.type == "video":
+                packet.duration = 0
+            packet.stream = streams[packet.stream.index]
+            dst.mux(packet)
+    case.path.unlink()
+    return Case("timecode-tag-ms-clock-mkv", path, case.duration, case.frame_times, start=case.start,
+                audio=case.audio, expect=case.expect)
 
 
 def stated_timecode(path: str | Path) -> str | None:
@@ -382,6 +403,7 @@ MATRIX: dict[str, Callable[[Path], Case]] = {
     "tmcd-10fps-mp4": lambda folder: timecode_case(folder, RATES["10"], ".mp4", "01:00:00:05", "tmcd-10fps"),
     "timecode-tag-25-mkv": lambda folder: timecode_case(folder, RATES["25"], ".mkv", "10:00:00:00",
                                                         "timecode-tag-25"),
+    "timecode-tag-ms-clock-mkv": millisecond_clock_timecode,
 }
 
 

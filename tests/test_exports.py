@@ -170,6 +170,17 @@ def test_the_refusal_before_decoding_is_not_fooled_by_a_millisecond_clock(tmp_pa
         preflight(fast.path, ["edl"])
 
 
+def test_a_time_code_counts_frames_not_a_millisecond_clock(tmp_path):
+    """10:00:00:12 on a 25 fps Matroska file stating 1000 fps is twelve frames past ten hours."""
+    from tests import media
+
+    case = media.MATRIX["timecode-tag-ms-clock-mkv"](tmp_path)
+    with av.open(str(case.path)) as container:
+        assert container.streams.video[0].average_rate == 1000
+    assert read_timecode(case.path) == {"start": "10:00:00:12", "rate": 25.0, "drop_frame": False,
+                                        "seconds": 36000.48}
+
+
 # ---- defect 4: the source's time code, the audio, drop-frame, the names ----
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 import av
 
+from ...decoding.timecode import counting_rate
 from ...errors import InputError, OutputError
 from .kept import chapter_title, kept_ranges
 from ..summary_json import source_path
@@ -110,8 +111,9 @@ def _remux(document: dict[str, Any], target: Path, fmt: str, chapters: list[tupl
         out.metadata.update(source.metadata)
         copies = {}
         for stream in streams:
-            rate = {"rate": stream.average_rate} if stream.type == "video" and stream.average_rate else {}
-            copy = out.add_stream_from_template(stream, **rate)  # the rate: a timecode tag's tmcd track counts it
+            # The rate: a timecode tag's tmcd track counts at it (not at a millisecond clock's 1000).
+            rate = counting_rate(stream) if stream.type == "video" else None
+            copy = out.add_stream_from_template(stream, **({"rate": rate} if rate else {}))
             copy.metadata.update(stream.metadata)  # a "timecode" tag becomes the copy's tmcd track
             copies[stream.index] = copy
         out.set_chapters([{"id": n, "start": round(start * 1e6) + first_us, "end": round(end * 1e6) + first_us,
