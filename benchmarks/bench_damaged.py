@@ -14,9 +14,16 @@ every outcome against what each file calls for:
   duration cut short).
 
 The files named ``t19-*`` are the media matrix of ``tests/media.py`` (ordinary and odd
-timelines, offsets, edit lists, empty audio tracks, issue 19) and some of them cut short;
-an ok row of a matrix file must also have the duration and frame count its packets give
-(``media.packets``, within one frame).
+timelines, offsets, edit lists, empty audio tracks, source time codes, issue 19) and some
+of them cut short; an ok row of a matrix file must also have the duration and frame count
+its packets give (``media.packets``, within one frame).
+
+The batch also writes ``--report`` and every export (``tests/test_media_matrix.py``'s
+``EXPORTS``; ``--no-exports`` leaves them out). A matrix file's exports must pass that
+test's checks against its packets and time code, or, for a format it cannot have (time
+code above 60 fps, an MP4 copy of frames sharing a time stamp), be refused in one line
+with none of its extras written; any other file's extras must all be there (a failure
+is counted as not handled correctly).
 
 Counts: handled correctly, tracebacks (internal errors), wrong outputs with exit 0 (an
 ok row whose outputs do not check, or an ok row where an error was due), and leftovers
@@ -29,7 +36,9 @@ whose names contain one of the given comma-separated strings.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
+import re
 import os
 import random
 import shutil
@@ -38,6 +47,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import traceback
 from fractions import Fraction
 from pathlib import Path
 
@@ -46,9 +56,14 @@ sys.path.insert(0, str(ROOT))
 
 from summarize.outputs.verify import ExpectedShot, check_summary_video  # noqa: E402
 from tests import damaged, media  # noqa: E402
+from tests import test_media_matrix as matrix_checks  # noqa: E402
 from tests.synthetic import write_video  # noqa: E402
 
 SCENES = [(0, 2.0), (1, 2.0), (2, 2.0), (3, 2.0)]
+# The report and every export, written by the batch (--no-exports: none).
+EXTRAS = ["--report", "--export", ",".join(matrix_checks.EXPORTS)]
+# The matrix files as generated: {file name: media.Case}.
+MATRIX_CASES: dict[str, media.Case] = {}
 
 
 def generate(folder: Path) -> dict[str, str]:
@@ -152,6 +167,7 @@ def matrix(folder: Path, work: Path, expected: dict[str, str]) -> None:
         target = folder / f"t19-{name}{case.path.suffix}"
         shutil.move(case.path, target)
         expected[target.name] = "ok"
+        MATRIX_CASES[target.name] = dataclasses.replace(case, path=target.resolve())
     for name in ("offset-10h-mkv", "last-duration-lost-mkv", "vfr-60-then-1-mkv", "edit-list-mp4"):
         source = folder / f"t19-{name}{'.mp4' if name.endswith('mp4') else '.mkv'}"
         cut = damaged.truncated(source, folder / f"t19-cut-{source.name}", 0.6)
@@ -203,6 +219,35 @@ def check_timeline(source: Path, json_path: Path) -> str | None:
     return None
 
 
+def check_extras(source: Path, out: Path, row: dict, failure: str | None) -> str | None:
+    """None when the extras of an ok row are right (see the module's docstring); else what is wrong."""
+    json_path, video_path = outputs(out, row)
+    stem = json_path.name.removesuffix(".json")
+    extras = [p for p in out.iterdir() if p.name.startswith(stem + ".") and p not in (json_path, video_path)]
+    case = MATRIX_CASES.get(source.name)
+    if case is None:
+        return f"extras failed: {failure}" if failure else None
+    packets = media.packets(source)
+    refused = matrix_checks.refusals(packets)
+    if refused:
+        if not failure or not any(failure.startswith(f"--export {fmt}: ") for fmt in refused):
+            return f"the exports {', '.join(refused)} were due a refusal, got {failure or 'none'}"
+        return f"a refusal left {', '.join(p.name for p in extras)}" if extras else None
+    if failure:
+        return f"extras failed: {failure}"
+    result = argparse.Namespace(document=json.loads(json_path.read_text(encoding="utf-8")), json_path=json_path,
+                                video_path=video_path, formats=matrix_checks.formats_for(packets))
+    for check in matrix_checks.CHECKS:
+        if check is matrix_checks.check_exports_written:  # the folder holds every file's outputs
+            continue
+        try:
+            check(case, packets, result)
+        except AssertionError as exc:
+            where = traceback.extract_tb(exc.__traceback__)[-1]
+            return f"{check.__name__}: {str(exc).splitlines()[0] if str(exc) else where.line}"
+    return None
+
+
 def outputs(out: Path, row: dict) -> tuple[Path, Path]:
     """The JSON and MP4 of an index row (names are made unique when stems collide)."""
     return out / (row["summary_json"] or "-"), out / (row["summary_video"] or "-")
@@ -218,7 +263,10 @@ def main() -> None:
     parser.add_argument("--kills", type=int, default=3, help="SIGKILL and SIGTERM runs each")
     parser.add_argument("--salvage", action="store_true", help="also count a batch run with --salvage")
     parser.add_argument("--only", default=None, help="keep the files whose names contain one of these (a,b,...)")
+    parser.add_argument("--no-exports", action="store_true", help="run the batches without --report and --export")
     args = parser.parse_args()
+    if args.no_exports:
+        EXTRAS.clear()
     base = args.folder or Path(tempfile.mkdtemp(prefix="summarize-damaged-"))
     media_dir, out = base / "media", base / "out"
     expected = generate(media_dir)
@@ -229,24 +277,26 @@ def main() -> None:
             del expected[name]
     print(f"{len(expected)} files in {media_dir}")
 
-    correct, tracebacks, wrong = count(media_dir, out, expected)
+    correct, tracebacks, wrong, left = count(media_dir, out, expected)
     if args.salvage:
         # Damaged and cut-short files may now be summarized (what decodes), never wrongly.
         lenient = {name: "either" if name.startswith(("bitrot", "truncated")) else want
                    for name, want in expected.items()}
         counts = count(media_dir, base / "out-salvage", lenient, "--salvage")
         print(f"with --salvage: handled correctly {counts[0]}, tracebacks {counts[1]}, "
-              f"wrong outputs with exit 0 {counts[2]}")
-        tracebacks, wrong = tracebacks + counts[1], wrong + counts[2]
-    return kill_runs(base, media_dir, args.kills, expected, correct, tracebacks, wrong)
+              f"wrong outputs with exit 0 {counts[2]}, leftovers {counts[3]}")
+        tracebacks, wrong, left = tracebacks + counts[1], wrong + counts[2], left + counts[3]
+    return kill_runs(base, media_dir, args.kills, expected, correct, tracebacks, wrong, left)
 
 
-def count(media_dir: Path, out: Path, expected: dict[str, str], *extra: str) -> tuple[int, int, int]:
-    """One batch run over ``media_dir``: (handled correctly, tracebacks, wrong outputs with exit 0)."""
+def count(media_dir: Path, out: Path, expected: dict[str, str], *extra: str) -> tuple[int, int, int, int]:
+    """One batch run over ``media_dir``: (handled correctly, tracebacks, wrong outputs with exit 0,
+    partial files left)."""
     started = time.perf_counter()
-    result = run_batch(media_dir, out, *extra)
+    result = run_batch(media_dir, out, *EXTRAS, *extra)
     seconds = time.perf_counter() - started
     index = {row["input"]: row for row in json.loads((out / "index.json").read_text())["videos"]}
+    failures = dict(re.findall(r"^summarize: error: extras of (.+?): (.*)$", result.stderr, flags=re.M))
     correct, tracebacks, wrong, notes = 0, 0, 0, []
     for name, want in sorted(expected.items()):
         row = index.get(name)
@@ -260,6 +310,11 @@ def count(media_dir: Path, out: Path, expected: dict[str, str], *extra: str) -> 
             continue
         if row["status"] == "ok":
             problem = check_ok(*outputs(out, row)) or check_timeline(media_dir / name, outputs(out, row)[0])
+            if not problem and want != "error" and EXTRAS:
+                problem = check_extras(media_dir / name, out, row, failures.get(name))
+                if problem and problem.startswith("extras failed"):
+                    notes.append(f"{name}: {problem}")
+                    continue  # extras refused: not correct, but nothing wrong was written
             if problem or want == "error":
                 wrong += 1
                 notes.append(f"{name}: exit-0 row but {problem or 'an error was due'}")
@@ -276,20 +331,23 @@ def count(media_dir: Path, out: Path, expected: dict[str, str], *extra: str) -> 
           f"{len(index) - ok_rows} refused")
     for note in notes:
         print("  " + note)
-    return correct, tracebacks, wrong
+    left = leftovers(out)
+    if left:
+        print(f"  leftovers after the run: {', '.join(p.name for p in left)}")
+    return correct, tracebacks, wrong, len(left)
 
 
 def kill_runs(base: Path, media_dir: Path, kills: int, expected: dict, correct: int, tracebacks: int,
-              wrong: int) -> None:
+              wrong: int, left: int = 0) -> None:
     # Kills: SIGKILL or SIGTERM a batch at a random moment, then run it again.
     rng = random.Random(0)
-    left = 0
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     for n in range(kills):
         for sig in (signal.SIGKILL, signal.SIGTERM):
             target = base / f"kill-{n}-{sig.name}"
             process = subprocess.Popen([sys.executable, "-m", "summarize", "batch", str(media_dir), "-o", str(target),
-                                        "-q", "--no-cache", "--pattern", "*"], env=env, stdout=subprocess.DEVNULL,
+                                        "-q", "--no-cache", "--pattern", "*", *EXTRAS], env=env,
+                                       stdout=subprocess.DEVNULL,
                                        stderr=subprocess.PIPE, text=True)
             time.sleep(rng.uniform(15, 60))
             process.send_signal(sig)
@@ -297,7 +355,7 @@ def kill_runs(base: Path, media_dir: Path, kills: int, expected: dict, correct: 
             if sig == signal.SIGTERM:
                 left += len(leftovers(target))
                 tracebacks += err.count("Traceback")
-            again = run_batch(media_dir, target)
+            again = run_batch(media_dir, target, *EXTRAS)
             tracebacks += again.stderr.count("Traceback")
             left += len(leftovers(target))
             for row in json.loads((target / "index.json").read_text())["videos"]:
@@ -309,7 +367,7 @@ def kill_runs(base: Path, media_dir: Path, kills: int, expected: dict, correct: 
                   f"leftovers {len(leftovers(target))}")
 
     print(f"\n{len(expected)} files: handled correctly {correct}, tracebacks {tracebacks}, "
-          f"wrong outputs with exit 0 {wrong}, leftovers after kills {left}")
+          f"wrong outputs with exit 0 {wrong}, leftovers (after the runs and kills) {left}")
 
 
 if __name__ == "__main__":

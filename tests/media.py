@@ -64,7 +64,8 @@ def write_frames(path: str | Path, times: Sequence[float], end: float, *, cuts: 
                  container_format: str | None = None, options: dict | None = None, offset: float = 0.0,
                  audio: str = "present", rate: Fraction | int = 25, time_base: Fraction = Fraction(1, 90000),
                  codec: str = "libx264", pix_fmt: str = "yuv420p", encoder_options: dict | None = None,
-                 codec_tag: str | None = None, rotation: int = 0, name: str | None = None) -> Case:
+                 codec_tag: str | None = None, rotation: int = 0, timecode: str | None = None,
+                 name: str | None = None) -> Case:
     """Frames starting at ``times`` (seconds, increasing), the last one lasting until ``end``;
     scene ``k`` from the ``k``-th of ``cuts`` on. Everything is ``offset`` seconds later on the
     container's clock. ``rate`` is the nominal rate the encoder is told, ``encoder_options``
@@ -80,6 +81,8 @@ def write_frames(path: str | Path, times: Sequence[float], end: float, *, cuts: 
         video.codec_tag = codec_tag
     if rotation:
         video.set_display_rotation(-rotation)  # display matrices turn counter-clockwise
+    if timecode:  # MP4/MOV: a tmcd track counting at ``rate``; Matroska: a TIMECODE tag
+        video.metadata["timecode"] = timecode
     sound = out.add_stream("aac", rate=44100, layout="mono") if audio != "absent" else None
     ticks = [int(round((t + offset) / time_base)) for t in times]
     stop = int(round((end + offset) / time_base))
@@ -323,6 +326,54 @@ def dolby_vision_mov(folder: Path) -> Case:
     return Case("dolby-vision-mov", path, case.duration, case.frame_times, expect={"rotation": 90})
 
 
+def timecode_case(folder: Path, fps: Fraction, suffix: str, timecode: str, name: str, **kwargs) -> Case:
+    """Constant ``fps`` with sound and a source time code: a ``tmcd`` track in MP4/MOV (as
+    ``ffmpeg -timecode`` writes it, counting at ``fps``), a ``TIMECODE`` tag in Matroska.
+    ``expect``: the time code as written, and its seconds from 00:00:00:00 counted by
+    OpenTimelineIO (drop-frame where written with ';'; at a rate it does not count, 10 fps,
+    non-drop by hand)."""
+    import opentimelineio as otio
+
+    case = constant_rate(folder, fps, suffix=suffix, timecode=timecode, name=name, **kwargs)
+    if otio.opentime.RationalTime.is_smpte_timecode_rate(float(fps)):
+        seconds = otio.opentime.from_timecode(timecode, float(fps)).to_seconds()
+    else:
+        h, m, s, f = map(int, timecode.split(":"))
+        seconds = float((((h * 60 + m) * 60 + s) * round(fps) + f) / fps)
+    return Case(case.name, case.path, case.duration, case.frame_times, start=case.start, audio=case.audio,
+                expect={"timecode": timecode, "timecode_seconds": seconds, "drop_frame": ";" in timecode})
+
+
+def millisecond_clock_timecode(folder: Path) -> Case:
+    """25 fps Matroska whose blocks state no duration, so that it states 1000 fps (its
+    clock's ticks: browser and screen recordings look so), with a TIMECODE tag 10:00:00:12
+    (twelve frames, 0.48 s, past ten hours; not 12 ms)."""
+    case = timecode_case(folder, RATES["25"], ".mkv", "10:00:00:12", "tag-source", time_base=Fraction(1, 1000))
+    path = folder / "timecode-tag-ms-clock.mkv"
+    with av.open(str(case.path)) as src, av.open(str(path), "w") as dst:
+        streams = {s.index: dst.add_stream_from_template(s) for s in src.streams}
+        streams[src.streams.video[0].index].metadata["TIMECODE"] = case.expect["timecode"]
+        for packet in src.demux():
+            if packet.size == 0:
+                continue
+            if packet.stream.type == "video":
+                packet.duration = 0
+            packet.stream = streams[packet.stream.index]
+            dst.mux(packet)
+    case.path.unlink()
+    return Case("timecode-tag-ms-clock-mkv", path, case.duration, case.frame_times, start=case.start,
+                audio=case.audio, expect=case.expect)
+
+
+def stated_timecode(path: str | Path) -> str | None:
+    """The time code a file states (a ``tmcd`` track's tag, else the video stream's or the
+    container's), read with PyAV's demuxer alone."""
+    with av.open(str(path)) as container:
+        tags = [s.metadata for s in container.streams.data] + [container.streams.video[0].metadata,
+                                                                container.metadata]
+        return next((v for tag in tags for k, v in tag.items() if k.lower() == "timecode"), None)
+
+
 MATRIX: dict[str, Callable[[Path], Case]] = {
     **{f"cfr-{label}": _rate_case(label) for label in RATES},
     "vfr-60-then-1-mp4": vfr_60_then_1,
@@ -343,6 +394,16 @@ MATRIX: dict[str, Callable[[Path], Case]] = {
         folder, "empty", ".mp4", options={"movflags": "frag_keyframe+empty_moov"}, tag="-fragmented"),
     "stamped-twice-mkv": stamped_twice,
     "dolby-vision-mov": dolby_vision_mov,
+    # Source time codes: every edit counts from them (an hour in), drop-frame as they do.
+    "tmcd-29.97df-mov": lambda folder: timecode_case(folder, RATES["29.97"], ".mov", "01:00:00;00", "tmcd-29.97df"),
+    "tmcd-29.97ndf-mp4": lambda folder: timecode_case(folder, RATES["29.97"], ".mp4", "01:00:00:00",
+                                                      "tmcd-29.97ndf"),
+    "tmcd-59.94df-mov": lambda folder: timecode_case(folder, RATES["59.94"], ".mov", "01:00:00;00", "tmcd-59.94df"),
+    "tmcd-25ndf-mp4": lambda folder: timecode_case(folder, RATES["25"], ".mp4", "01:00:00:00", "tmcd-25ndf"),
+    "tmcd-10fps-mp4": lambda folder: timecode_case(folder, RATES["10"], ".mp4", "01:00:00:05", "tmcd-10fps"),
+    "timecode-tag-25-mkv": lambda folder: timecode_case(folder, RATES["25"], ".mkv", "10:00:00:00",
+                                                        "timecode-tag-25"),
+    "timecode-tag-ms-clock-mkv": millisecond_clock_timecode,
 }
 
 
@@ -356,6 +417,7 @@ class Packets:
     last_duration: float  # the last frame's duration as its packet states it (0: not stated)
     audio: tuple[float, float] | None  # (first start, last end) of the first audio stream's packets; None: no packet
     audio_streams: int
+    hidden: int = 0  # video packets flagged discard (pictures an edit list hides: decoded, never shown)
 
     @property
     def frame(self) -> float:
@@ -372,7 +434,7 @@ def packets(path: str | Path) -> Packets:
     with av.open(str(path)) as container:
         video = container.streams.video[0]
         sound = container.streams.audio[0] if container.streams.audio else None
-        starts, durations, audio = [], {}, []
+        starts, durations, audio, hidden = [], {}, [], 0
         for packet in container.demux(*([video] + ([sound] if sound is not None else []))):
             if packet.size == 0 or packet.pts is None:
                 continue
@@ -383,6 +445,8 @@ def packets(path: str | Path) -> Packets:
                 time = float(packet.pts * packet.time_base)
                 starts.append(time)
                 durations[time] = float((packet.duration or 0) * packet.time_base)
+            else:
+                hidden += 1
         starts.sort()
         span = (min(a for a, _ in audio), max(b for _, b in audio)) if audio else None
-        return Packets(np.asarray(starts), durations[starts[-1]], span, len(container.streams.audio))
+        return Packets(np.asarray(starts), durations[starts[-1]], span, len(container.streams.audio), hidden)

@@ -155,6 +155,32 @@ def test_a_refused_format_leaves_no_export_written(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_the_refusal_before_decoding_is_not_fooled_by_a_millisecond_clock(tmp_path):
+    """A 25 fps Matroska file stating 1000 fps (its clock's ticks, as browsers and screen
+    recorders write them) may have every edit format; a real 120 fps file may not."""
+    from summarize.outputs.exports import preflight
+    from tests import media
+
+    mkv = media.MATRIX["stamped-twice-mkv"](tmp_path)
+    with av.open(str(mkv.path)) as container:
+        assert container.streams.video[0].average_rate == 1000
+    preflight(mkv.path, ["edl", "fcp7xml", "fcpx"])
+    fast = media.constant_rate(tmp_path, Fraction(120), seconds=1.0, name="fast")
+    with pytest.raises(InputError, match="--export edl: fast.mp4 runs at 120 fps"):
+        preflight(fast.path, ["edl"])
+
+
+def test_a_time_code_counts_frames_not_a_millisecond_clock(tmp_path):
+    """10:00:00:12 on a 25 fps Matroska file stating 1000 fps is twelve frames past ten hours."""
+    from tests import media
+
+    case = media.MATRIX["timecode-tag-ms-clock-mkv"](tmp_path)
+    with av.open(str(case.path)) as container:
+        assert container.streams.video[0].average_rate == 1000
+    assert read_timecode(case.path) == {"start": "10:00:00:12", "rate": 25.0, "drop_frame": False,
+                                        "seconds": 36000.48}
+
+
 # ---- defect 4: the source's time code, the audio, drop-frame, the names ----
 
 
@@ -206,6 +232,29 @@ def test_fcp7_xml_counts_time_code_as_the_edl_does(rate, mode):
     assert all((";" in s) == (mode == "DF") for s in strings)
     sequence = ET.fromstring(fcpx.text(document)).find(".//sequence")
     assert sequence.get("tcFormat") == mode
+
+
+@pytest.mark.parametrize("rate", [30000 / 1001, 60000 / 1001])
+def test_a_source_time_code_counting_non_drop_is_kept_non_drop(rate):
+    """A 29.97 camera stamping 01:00:00:00 (non-drop): every format counts non-drop, and the
+    EDL's source in is that time code plus the kept run's frames."""
+    base = round(rate)
+    hour_ndf = {"start": "01:00:00:00", "rate": round(rate, 5), "drop_frame": False, "seconds": 3600 * base / rate}
+    document, _ = _shots_document(rate, timecode=hour_ndf)
+    text = edl.text(document)
+    assert "FCM: NON-DROP FRAME" in text and ";" not in text
+    first = _kept_runs(document)[0][0]
+    hours, minutes, seconds, frames = 1, 0, *divmod(first, base)
+    minutes, seconds = divmod(seconds, 60)
+    assert re.findall(r"^001 .* (\S+) \S+ \S+ \S+$", text, flags=re.M)[0] == \
+        f"{hours:02d}:{minutes:02d}:{seconds:02d}:{frames:02d}"
+    xml = ET.fromstring(fcp7xml.text(document))
+    assert {e.text for e in xml.iter("displayformat")} == {"NDF"}
+    assert "01:00:00:00" in {e.text for e in xml.iter("string")}
+    assert {e.get("tcFormat") for e in ET.fromstring(fcpx.text(document)).iter() if e.get("tcFormat")} == {"NDF"}
+    # Only the events' time codes are counted again: a clip name keeps its characters.
+    document["input"].update(file_name="take 01:00:00;00.mov", path="/videos/take 01:00:00;00.mov")
+    assert "* FROM CLIP NAME:  take 01:00:00;00 shot 1" in edl.text(document)
 
 
 def test_fcpxml_is_the_old_name_of_fcp7xml_and_fcpx_is_final_cut_pro_x(capsys):
@@ -285,6 +334,13 @@ def test_time_code_seconds_agree_with_opentimelineio(text, rate):
     rational = Fraction(rate).limit_denominator(1001)
     frames = otio.opentime.from_timecode(text, rate).value
     assert timecode_seconds(text, rational) == pytest.approx(frames / rate, abs=1e-9)
+
+
+@pytest.mark.parametrize("text, rate, seconds", [("01:00:00:5", 10, 3600.5), ("01:00:00:0", 2, 3600.0),
+                                                 ("00:00:01:1", 2, 1.5)])
+def test_time_codes_ffmpeg_writes_with_one_frame_digit_are_read(text, rate, seconds):
+    """FFmpeg's tmcd tag of a 10 fps (or slower) video has one digit for the frames."""
+    assert timecode_seconds(text, Fraction(rate)) == seconds
 
 
 @pytest.mark.parametrize("text", ["", "1:00", "01:60:00:00", "01:00:00:30", "junk", "01:00:00:00:00"])

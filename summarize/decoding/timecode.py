@@ -20,7 +20,9 @@ TIMECODE_RATES = (Fraction(24000, 1001), Fraction(24), Fraction(25), Fraction(30
                   Fraction(48), Fraction(50), Fraction(60000, 1001), Fraction(60))
 
 # HH:MM:SS:FF, drop-frame with ';' (or '.' / ',' as some writers do) before the frames.
-_TIMECODE = re.compile(r"(\d{1,2}):(\d{2}):(\d{2})([:;.,])(\d{2,3})")
+# FFmpeg writes the frames with one digit at 10 fps and below (a tmcd track of a 2 fps
+# timelapse starts "01:00:00:0"), with three above 100.
+_TIMECODE = re.compile(r"(\d{1,2}):(\d{2}):(\d{2})([:;.,])(\d{1,3})")
 
 
 def timecode_rate(stream_rate: Fraction | float | None) -> Fraction | None:
@@ -59,12 +61,26 @@ def _tag(metadata: dict) -> str | None:
     return None
 
 
+def counting_rate(video) -> Fraction | None:
+    """The frame rate a time code of the PyAV video stream ``video`` counts at: its stated
+    average, unless that is faster than any time code and its timestamps keep a slower one
+    (a Matroska file may state 1000 fps, its millisecond clock's ticks)."""
+    rate = video.average_rate or video.guessed_rate
+    if rate and rate > TIMECODE_RATES[-1] * 1.01 and video.guessed_rate:
+        rate = min(rate, video.guessed_rate)
+    return rate or None
+
+
 def read_timecode(path: str | Path) -> dict[str, Any] | None:
     """The start time code of ``path`` as the summary JSON records it, or None without one:
     ``{"start": "01:00:00;00", "rate": 29.97003, "drop_frame": true, "seconds": 3599.9964}``.
 
     A ``tmcd`` track's tag comes first, then the video stream's, then the container's. A
-    tag that is no valid time code is ignored (the file is still summarized).
+    tag that is no valid time code is ignored (the file is still summarized). The frames
+    count at the video's stated average rate (a ``tmcd`` track counts at the video's),
+    unless it is faster than any time code and its timestamps keep a slower one: a Matroska
+    file may state 1000 fps (its millisecond clock), which would read 10:00:00:12 as 12 ms
+    past ten hours.
     """
     try:
         with av.open(str(path), metadata_errors="ignore") as container:
@@ -73,7 +89,7 @@ def read_timecode(path: str | Path) -> dict[str, Any] | None:
             video = container.streams.video[0]
             tags = [s.metadata for s in container.streams.data] + [video.metadata, container.metadata]
             text = next((t for t in map(_tag, tags) if t), None)
-            stream_rate = video.average_rate or video.guessed_rate
+            stream_rate = counting_rate(video)
     except (av.error.FFmpegError, OSError, ValueError):
         return None
     if text is None:

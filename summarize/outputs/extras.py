@@ -74,11 +74,11 @@ def write_extras(document: dict[str, Any], json_path: Path, *, report: bool = Fa
     return out
 
 
-def write_extras_as(document: dict[str, Any], json_path: Path, json_temp: Path, **extras: Any) -> None:
+def write_extras_as(document: dict[str, Any], json_path: Path, json_temp: Path, **extras: Any) -> ExtraOutputs:
     """``write_extras`` beside ``json_temp``, the temporary name of ``json_path``; an error
     names the final file."""
     try:
-        write_extras(document, json_temp, **extras)
+        return write_extras(document, json_temp, **extras)
     except OutputError as exc:
         message = str(exc)
         names = {k: extras[k] for k in ("report", "plot", "exports") if k in extras}
@@ -167,7 +167,9 @@ def write_batch_extras(entries: list[Any], folder: Path, *, report: bool = False
     ``index.html`` in ``folder`` (the run index's folder).
 
     ``entries`` are the run's ``IndexEntry`` rows (output paths relative to ``folder``).
-    Returns the files written and ``(input, reason)`` for every video whose extras failed.
+    A video's extras are written as one unit, all or none (a format refused for it leaves
+    no report behind either, as for one video). Returns the files written and
+    ``(input, reason)`` for every video whose extras failed.
     """
     import json
 
@@ -182,14 +184,17 @@ def write_batch_extras(entries: list[Any], folder: Path, *, report: bool = False
                "kept_seconds": entry.kept_seconds, "video": entry.summary_video, "json": entry.summary_json}
         if entry.status in ("ok", "skipped") and entry.summary_json:
             json_path = folder / entry.summary_json
+            names = {"report": report, "plot": plot, "exports": list(exports)}
+            finals, json_temp = extra_paths(json_path, **names), temporary_sibling(json_path)
             try:
                 document = json.loads(json_path.read_text(encoding="utf-8"))
-                out = write_extras(document, json_path, report=report, plot=plot, exports=exports)
+                with atomic_outputs(*finals, temps=extra_paths(json_temp, **names)):
+                    out = write_extras_as(document, json_path, json_temp, **names)
             except (OSError, ValueError, SummarizeError) as exc:
                 failures.append((entry.input, str(exc) if isinstance(exc, SummarizeError) else
                                  f"cannot read {json_path}: {exc}"))
             else:
-                written += out.paths
+                written += finals
                 if report:
                     row["report"] = _report.report_path(Path(entry.summary_json)).as_posix()
                     row["thumbnail"] = _best_thumbnail(document, out.thumbnails or [])

@@ -98,20 +98,42 @@ def preflight(video: Path, formats: list[str]) -> None:
 
 
 def _probe_document(video: Path) -> dict[str, Any] | None:
-    """The part of a summary document the checks read, from the container's header."""
+    """The part of a summary document the checks read, from the container's header and
+    its first packets. The rate is the lowest of those the header states and the one the
+    first packets' timestamps keep: Matroska and WebM files often state 1000 fps (their
+    millisecond clock: browser and screen recordings), and a refusal here must be sure
+    (a rate the run finds too fast is still refused, after it, by ``write_exports``)."""
     import av
 
     try:
         with av.open(str(video), metadata_errors="ignore") as container:
             stream = container.streams.video[0]
-            rate = stream.average_rate or stream.guessed_rate
+            rates = [float(r) for r in (stream.average_rate, stream.guessed_rate, _packet_rate(container, stream))
+                     if r and r > 0]
             has_audio = bool(container.streams.audio)
     except (av.error.FFmpegError, OSError, IndexError, ValueError):
         return None
-    if not rate:
+    if not rates:
         return None
-    return {"input": {"path": str(video.resolve()), "file_name": video.name, "avg_fps": float(rate),
+    rate = min(rates)
+    return {"input": {"path": str(video.resolve()), "file_name": video.name, "avg_fps": rate,
                       "has_audio": has_audio}}
+
+
+def _packet_rate(container, stream, packets: int = 240) -> float | None:
+    """Frames a second of the first ``packets`` video packets: one over the median step
+    between their sorted presentation times (B-frame reordering and a gap or two aside)."""
+    times = []
+    for packet in container.demux(stream):
+        if packet.pts is not None and packet.size:
+            times.append(packet.pts)
+            if len(times) >= packets:
+                break
+    times.sort()
+    steps = sorted(b - a for a, b in zip(times, times[1:]) if b > a)
+    if len(steps) < 2:
+        return None
+    return float(1 / (steps[len(steps) // 2] * stream.time_base))
 
 
 def write_exports(document: dict[str, Any], json_path: Path, formats: list[str]) -> list[Path]:

@@ -2,7 +2,8 @@
 of the time-code rules that the EDL, OpenTimelineIO, FCP 7 XML and FCPXML share.
 
 SMPTE time code counts only at 23.976, 24, 25, 29.97, 30, 48, 50, 59.94 and 60 frames a
-second (drop-frame at 29.97 and 59.94). A source at one of these (within 0.2%) is edited
+second (drop-frame at 29.97 and 59.94, unless the source's own time code counts
+non-drop). A source at one of these (within 0.2%) is edited
 at its own rate, frame for frame. A slower source whose rate divides one of them (2, 10,
 12.5, 15 fps ...) is edited at the smallest such rate, each source frame being a whole
 number of time-code frames: exact. Either holds only while the cuts sit on that rate's
@@ -16,13 +17,15 @@ the time-code formats refuse them, OpenTimelineIO counts their frames.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import Any, Sequence
 
 from ...decoding.timecode import TIMECODE_RATES
 from ...errors import InputError
 
+# The rates time code may count drop-frame at.
+DROP_FRAME_RATES = (Fraction(30000, 1001), Fraction(60000, 1001))
 # A measured average this close (relative) to a time-code rate is that rate.
 SAME_RATE = 0.002
 # Times within this many edit frames of a frame boundary are on it (timestamps stored in
@@ -38,6 +41,7 @@ class EditRate:
     per_frame: int | None  # edit frames per source frame where exact; None: placed by time
     timecode: bool  # SMPTE time code can count at this rate
     source_rate: float  # the source's average rate (frames / duration)
+    non_drop: bool = False  # the source's own time code counts non-drop frame at 29.97 or 59.94
 
     @property
     def fps(self) -> float:
@@ -45,8 +49,9 @@ class EditRate:
 
     @property
     def drop_frame(self) -> bool:
-        """29.97 and 59.94 count drop-frame time code (the EDL, FCP 7 XML and FCPXML agree)."""
-        return self.timecode and self.rate in (Fraction(30000, 1001), Fraction(60000, 1001))
+        """29.97 and 59.94 count drop-frame time code, unless the source's own time code
+        counts non-drop (the EDL, FCP 7 XML and FCPXML agree)."""
+        return self.timecode and self.rate in DROP_FRAME_RATES and not self.non_drop
 
     def frames(self, frame: int, seconds: float) -> int:
         """The edit frame of source frame ``frame``, which starts ``seconds`` after the first."""
@@ -115,8 +120,14 @@ class SourceClock:
 
 
 def source_clock(document: dict[str, Any]) -> SourceClock:
+    """The edit's clock for a summary document: its rate, counting drop-frame or not as the
+    source's own time code does (a 29.97 camera may stamp 01:00:00:00, non-drop: an edit
+    that said 01:00:03;18 for that frame would name the same frame in other words), and
+    its origin at that time code."""
     info = document["input"]
     rate = edit_rate(info["avg_fps"], cuts(document))
     timecode = info.get("timecode")
+    if timecode and not timecode["drop_frame"]:
+        rate = replace(rate, non_drop=True)
     origin = round(timecode["seconds"] * rate.fps) if timecode else 0
     return SourceClock(rate, origin, rate.frames(info["n_frames"], info["duration"]))

@@ -15,6 +15,7 @@ from typing import Any
 
 import av
 
+from ...decoding.timecode import counting_rate
 from ...errors import InputError, OutputError
 from .kept import chapter_title, kept_ranges
 from ..summary_json import source_path
@@ -79,18 +80,20 @@ def remux(document: dict[str, Any], target: Path, fmt: str, chapters: list[tuple
 
 def _first_timestamps(document: dict[str, Any]) -> tuple[Fraction, Fraction]:
     """The earliest presentation time of any copied packet (negative decoding times are the
-    muxers' to handle, as for B-frames), and the
-    presentation time of the first video frame, in seconds of the source's clock."""
+    muxers' to handle, as for B-frames), and the presentation time of the first video frame
+    shown, in seconds of the source's clock: a picture an MP4 edit list hides (decoded for
+    reference, flagged discard) is copied, but the chapters count from the first one shown,
+    as the summary does."""
     earliest, video_first, seen = None, None, set()
     with _open_source(document) as source:
         streams = _streams(source)
         video = streams[0]
         for count, packet in enumerate(source.demux(streams)):
-            if packet.dts is not None:
+            if packet.size:  # not the demuxer's end-of-stream marker (Matroska states no DTS: None)
                 stamps = [t * packet.time_base for t in (packet.pts,) if t is not None]
                 earliest = min([*stamps, *([earliest] if earliest is not None else [])])
                 seen.add(packet.stream.index)
-                if packet.stream.index == video.index and packet.pts is not None:
+                if packet.stream.index == video.index and packet.pts is not None and not packet.is_discard:
                     first = packet.pts * packet.time_base
                     video_first = first if video_first is None else min(video_first, first)
             if (len(seen) == len(streams) and count > 64) or count > 2000:  # past B-frame reordering
@@ -108,18 +111,35 @@ def _remux(document: dict[str, Any], target: Path, fmt: str, chapters: list[tupl
         out.metadata.update(source.metadata)
         copies = {}
         for stream in streams:
-            rate = {"rate": stream.average_rate} if stream.type == "video" and stream.average_rate else {}
-            copy = out.add_stream_from_template(stream, **rate)  # the rate: a timecode tag's tmcd track counts it
+            # The rate: a timecode tag's tmcd track counts at it (not at a millisecond clock's 1000).
+            rate = counting_rate(stream) if stream.type == "video" else None
+            copy = out.add_stream_from_template(stream, **({"rate": rate} if rate else {}))
             copy.metadata.update(stream.metadata)  # a "timecode" tag becomes the copy's tmcd track
             copies[stream.index] = copy
         out.set_chapters([{"id": n, "start": round(start * 1e6) + first_us, "end": round(end * 1e6) + first_us,
                            "time_base": MICROSECOND, "metadata": {"title": title}}
                           for n, (start, end, title) in enumerate(chapters, 1)])
         for packet in source.demux(streams):
-            if packet.dts is None:  # the demuxer's end-of-stream marker
+            # The demuxer's end-of-stream marker is empty. A packet without a DTS is not:
+            # Matroska states none, so the first pictures before B-frames have none (the
+            # keyframe among them); the muxer derives it, as for the source's decoder.
+            if not packet.size:
                 continue
             offset = round(shift / packet.time_base)
             packet.pts = None if packet.pts is None else packet.pts - offset
-            packet.dts -= offset
+            packet.dts = None if packet.dts is None else packet.dts - offset
             packet.stream = copies[packet.stream.index]
-            out.mux(packet)
+            try:
+                out.mux(packet)
+            except av.error.ArgumentError:  # EINVAL: timestamps this container cannot hold
+                raise InputError(_unmuxable(document, fmt, packet)) from None
+
+
+def _unmuxable(document: dict[str, Any], fmt: str, packet) -> str:
+    """Why the source cannot be copied into ``fmt``, in the input's terms (not the output file's)."""
+    name = "chapters-mkv" if fmt == "matroska" else f"chapters-{fmt}"
+    at = f" near {float(packet.pts * packet.time_base):.2f} s" if packet.pts is not None else ""
+    hint = "; --export chapters-mkv copies it" if fmt != "matroska" else ""
+    return (f"--export {name}: {document['input']['file_name']} cannot be copied into {fmt.upper()}: its "
+            f"{packet.stream.type} packets{at} carry timestamps {fmt.upper()} cannot hold (two frames stamped "
+            f"with one time, or out of order){hint}")
