@@ -311,8 +311,11 @@ def _layout(threads: int) -> tuple[int, int]:
 
 def refine_boundaries(path, frame_times: np.ndarray, start_time: float, duration: float, sample_frames: np.ndarray,
                       change_points: Sequence[int], threads: int = 0, cache: BoundaryCache | None = None,
-                      digest: str | None = None) -> list[Boundary]:
+                      digest: str | None = None, search: bool = True) -> list[Boundary]:
     """Where the shots that start at ``change_points`` (sample indices) really start.
+
+    ``search=False`` keeps every boundary on its sample, decoding nothing (the keyframe
+    triage: its intervals are whole groups of pictures, as costly as decoding the file).
 
     ``frame_times`` (seconds from the first frame) and ``start_time`` (the first frame's time
     on the container's clock) are the decoder's index of ``path``; ``duration`` the end of
@@ -323,8 +326,9 @@ def refine_boundaries(path, frame_times: np.ndarray, start_time: float, duration
     sample_frames = np.asarray(sample_frames, dtype=np.int64)
     n_frames = len(frame_times)
     windows = _windows(change_points, sample_frames, n_frames)
-    found = cache.load(digest, n_frames) if cache is not None and digest else {}
-    todo = [w for w in windows if f"{w[1]}:{w[2]}" not in found]
+    # Without the search, not the cache either: the JSON must not depend on what an earlier run found.
+    found = cache.load(digest, n_frames) if search and cache is not None and digest else {}
+    todo = [w for w in windows if f"{w[1]}:{w[2]}" not in found] if search else []
     times = np.asarray(frame_times, dtype=np.float64) + start_time
     ranges = _ranges(todo)
     if ranges:

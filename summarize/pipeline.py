@@ -342,11 +342,12 @@ class Summarizer:
         change_points = kts(feats.features, vmax=opts.kts_vmax, block_size=opts.kts_block_size)
         progress("segmentation", 0.5)
         t1 = time.perf_counter()
-        # Each change point moved to the picture cut inside its sampling interval (boundaries.py).
+        # Each change point moved to the picture cut inside its sampling interval (boundaries.py),
+        # except in the keyframe triage, whose promise is to decode keyframes alone.
         cuts_cache = BoundaryCache(self.cache.directory.parent / "boundaries") if self.cache is not None else None
         boundaries = refine_boundaries(feats.info.path, feats.frame_times, feats.info.start_time, feats.info.duration,
                                        feats.frame_indices, change_points, threads=opts.threads, cache=cuts_cache,
-                                       digest=feats.content_digest)
+                                       digest=feats.content_digest, search=opts.sampling != "keyframes")
         timings["boundaries"] = time.perf_counter() - t1  # a part of "segmentation"
         progress("segmentation", 1.0)
         timings["segmentation"] = time.perf_counter() - t0

@@ -94,3 +94,27 @@ def test_unknown_sampling_is_a_usage_error():
     with pytest.raises(SystemExit) as exc:
         main(["video", "x.mp4", "--sampling", "sometimes"])
     assert exc.value.code == 2
+
+
+def test_the_triage_keeps_boundaries_on_their_samples_and_decodes_nothing_more(gop_video, tmp_path, monkeypatch):
+    """Finding the cut frames decodes each sampling interval again: in the triage an interval
+    is a whole group of pictures, so the search would decode about the whole file."""
+    import summarize.boundaries as boundaries
+    from summarize import Summarizer
+
+    opened = []
+    real = boundaries._Readers
+
+    def counted(*args, **kwargs):
+        opened.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(boundaries, "_Readers", counted)
+    uniform = Summarizer(cache=False, device="cpu")
+    plain = uniform.summarize(gop_video.path, tmp_path / "uniform", write_video=False).document
+    assert opened and plain["segmentation"]["boundaries"]["cut"] >= 1  # the search runs on uniform samples
+    opened.clear()
+    doc = uniform.with_options(sampling="keyframes").summarize(gop_video.path, tmp_path, write_video=False).document
+    assert opened == []
+    assert doc["segmentation"]["boundaries"]["cut"] == 0
+    assert "cut" not in {shot["boundary"] for shot in doc["shots"]} and "cut" in {s["boundary"] for s in plain["shots"]}
