@@ -310,6 +310,11 @@ def test_numbers_are_written_as_python_writes_them(page):
         return xs.map(x => [r.pyFixed(x, 2), r.pyFixed(x, 6), r.pyFloatRepr(x), r.milliseconds(Math.abs(x))]); }""",
                         floats)
     from summarize.outputs.exports.kept import milliseconds
+    from summarize.outputs.report import _clock
+
+    seconds = [0, 0.04, 0.05, 0.25, 4.48, 59.94, 59.95, 59.96, 119.99, 3599.96, 3725.25] + floats[18:]
+    assert page.evaluate("(xs) => xs.map(x => window.summarizeReport.clockText(x))", seconds) == [
+        _clock(x) for x in seconds]
 
     assert got == [[f"{x:.2f}", f"{x:.6f}", repr(x), milliseconds(abs(x))] for x in floats]
     texts = ["", "abc", "summarize é ☃ 😀", "x" * 200]

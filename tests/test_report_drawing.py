@@ -61,7 +61,7 @@ def document(seed: int = 5, part: tuple[int, int] | None = None) -> dict:
         "selection": {"method": "knapsack", "rule": "total", "budget": 0.3, "duration": None, "min_shot": 1.0,
                       "max_piece": 8.0, "achieved": round(kept / (END_FRAME / FPS), 6), "shots_split": 1,
                       "n_shots": len(shots)},
-        "summary": {"duration": round(kept, 6), "n_shots": 2},
+        "summary": {"duration": round(kept, 6), "n_shots": 3},
         "samples": {"time": [round(float(t), 6) for t in times],
                     "frame": [int(round(t * FPS)) for t in times],
                     "frame_time": [round(round(t * FPS) / FPS, 6) for t in times],

@@ -40,7 +40,8 @@ KEPT_COLOR = "#e8590c"
 
 
 def _clock(seconds: float) -> str:
-    minutes, secs = divmod(float(seconds), 60)
+    """``1:15.5``, ``1:02:05.2``: to the tenth, rounded first (59.96 s is 1:00.0, not 0:60.0)."""
+    minutes, secs = divmod(round(float(seconds), 1), 60)
     hours, minutes = divmod(int(minutes), 60)
     return f"{hours}:{minutes:02d}:{secs:04.1f}" if hours else f"{minutes}:{secs:04.1f}"
 

@@ -1,0 +1,231 @@
+"""What the report page says and links, and the plot's file, from hand-made documents (fast):
+the run's table as a person reads it, the shot cards, the players' relative links, the
+batch index, and the plot's PNG (what the figure draws: tests/test_report_drawing.py)."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from summarize.errors import OutputError
+from summarize.outputs import report
+from tests.test_report_drawing import document
+
+PAGE = Path("/videos/out/a clip.summary.html")
+
+
+class _Page(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.rows: list[tuple[str, str]] = []
+        self.tags: list[tuple[str, dict]] = []
+        self._cell: list[str] | None = None
+        self._row: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+        if tag in ("th", "td"):
+            self._cell = []
+
+    def handle_endtag(self, tag):
+        if tag in ("th", "td") and self._cell is not None:
+            self._row.append("".join(self._cell))
+            self._cell = None
+        elif tag == "tr":
+            self.rows.append(tuple(self._row))
+            self._row = []
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell.append(data)
+
+    def all(self, tag: str) -> list[dict]:
+        return [a for t, a in self.tags if t == tag]
+
+
+def page(doc, thumbnails=(), poster=b"", path=PAGE) -> tuple[str, _Page]:
+    text = report.report_html(doc, path, thumbnails=list(thumbnails), poster_image=poster)
+    parsed = _Page()
+    parsed.feed(text)
+    return text, parsed
+
+
+def run_rows(doc) -> dict[str, str]:
+    return dict(r for r in page(doc)[1].rows if len(r) == 2)
+
+
+def test_the_run_table_says_what_the_run_did():
+    doc = document()
+    doc["run"]["timings"] = {"decode_and_features_wall": 12.34, "scoring": 0.04, "segmentation": 1.25,
+                             "selection": 0.3, "writing": 0.5, "total": 14.5}
+    doc["run"]["runtime"] = "onnxruntime"
+    assert run_rows(doc) == {
+        "Input": "a clip.mp4: 0:30.0, 320x240, 25 fps, no audio",
+        "Method": "contrastive (k=0.1); features: efficientnet-lite0 at 2 samples/s",
+        "Selection": "total: the shots that hold the most importance; none shorter than 1 s, long shots cut into "
+                     "pieces of at most 8 s",
+        "Budget": "30.0% asked, 57.2% kept",
+        "Shots": "6 found by KTS (3 starting on a picture cut); cut where they matter least: 7 pieces",
+        "Kept": "3 shots, 0:17.2 of 0:30.0",
+        "Time taken": "decoding and features 12.3 s, scoring under 0.1 s, shots and cut frames 1.2 s, choosing "
+                      "shots 0.3 s, writing 0.5 s; 14.5 s in all",
+        "Run": "2026-01-02 03:04 UTC on cpu (onnxruntime), summarize 9.9",
+    }
+
+
+def test_the_run_table_of_a_benchmark_summary_of_a_length_in_seconds_with_time_code():
+    doc = document()
+    doc["input"].update(has_audio=True, avg_fps=30000 / 1001, timecode={"start": "01:00:00;00"})
+    doc["method"]["params"] = {"k": None, "variant": "align"}
+    doc["selection"].update(rule="benchmark", duration=75.5, shots_split=0)
+    doc["segmentation"] = {"n_shots": 4, "boundaries": {"cut": 0}}
+    doc["run"] = {"device": "cuda", "created": "2026-01-02T04:04:05+01:00", "feature_cache": "hit",
+                  "timings": {"scoring": 0.2}}
+    doc["summary"]["n_shots"] = 1
+    rows = run_rows(doc)
+    assert rows["Input"] == "a clip.mp4: 0:30.0, 320x240, 29.97 fps, with audio, time code from 01:00:00;00"
+    assert rows["Method"].startswith("contrastive (variant=align); ")
+    assert rows["Selection"] == "benchmark: the published rule of summarize eval (a shot is worth its mean score)"
+    assert rows["Budget"] == "30.0% asked (1:15.5), 57.2% kept"
+    assert rows["Shots"] == "4 found by KTS"
+    assert rows["Kept"] == "1 shot, 0:17.2 of 0:30.0"
+    assert rows["Time taken"] == "features from the cache, scoring 0.2 s"
+    assert rows["Run"] == "2026-01-02 03:04 UTC on cuda, summarize 9.9"
+    doc["run"]["created"] = "not a date"
+    assert run_rows(doc)["Run"].startswith("not a date on cuda")
+
+
+def test_clock_and_seconds_as_people_read_them():
+    assert [report._clock(s) for s in (0, 4.48, 59.96, 75.5, 3600, 3725.25)] == [
+        "0:00.0", "0:04.5", "1:00.0", "1:15.5", "1:00:00.0", "1:02:05.2"]
+    assert report.timings_text({}) == ""
+
+
+def test_the_cards_are_the_shots_with_their_keyframes():
+    doc = document()
+    thumbnails = [bytes([65 + i]) * 3 for i in range(len(doc["shots"]))]
+    text, parsed = page(doc, thumbnails)
+    cards = parsed.all("figure")
+    assert [int(c["data-shot"]) for c in cards] == list(range(len(doc["shots"])))
+    for card, shot in zip(cards, doc["shots"]):
+        assert card["class"] == ("shot kept" if shot["selected"] else "shot")
+        assert card["data-selected"] == str(shot["selected"]).lower()
+        assert (float(card["data-start"]), float(card["data-end"])) == (shot["start"], shot["end"])
+        assert (int(card["data-start-frame"]), int(card["data-end-frame"])) == (shot["start_frame"], shot["end_frame"])
+        assert card["title"] == f"Play the source from {report._clock(shot['start'])}"
+    images = [a for a in parsed.all("img")]
+    assert [base64.b64decode(a["src"].removeprefix("data:image/jpeg;base64,")) for a in images] == thumbnails
+    assert [a["alt"] for a in images] == [f"shot {k + 1} keyframe" for k in range(len(thumbnails))]
+    assert "Shot 2: 0:04.5-0:10.0 <span class=\"muted\">score 0.236</span>" in text
+    assert f"<h2>Shots ({len(doc['shots'])}; kept ones framed; click one to play it)</h2>" in text
+    # no keyframes (the source is gone): the cards say so
+    assert page(doc)[0].count('<div class="noimage">no keyframe</div>') == len(doc["shots"])
+
+
+def test_the_players_link_the_videos_relative_to_the_page():
+    doc = document()
+    doc["outputs"]["video"] = "/videos/out/a clip.summary.mp4"
+    text, parsed = page(doc, [b"k%d" % i for i in range(len(doc["shots"]))], poster=b"poster")
+    videos = parsed.all("video")
+    assert [v["id"] for v in videos] == ["source-video", "summary-video"]
+    assert [s["src"] for s in parsed.all("source")] == ["../a%20clip.mp4", "a%20clip.summary.mp4"]
+    assert videos[0]["poster"] == "data:image/jpeg;base64," + base64.b64encode(b"poster").decode()
+    first_kept = next(s["index"] for s in doc["shots"] if s["selected"])
+    assert videos[1]["poster"] == "data:image/jpeg;base64," + base64.b64encode(b"k%d" % first_kept).decode()
+    assert videos[0]["aria-label"] == "the source, a clip.mp4" and videos[1]["aria-label"] == "the summary"
+    assert "<h1>Summary of a clip.mp4</h1>" in text
+    assert '<p class="sub">contrastive, 30.0% asked: 3 shots kept, 0:17.2 of 0:30.0</p>' in text
+    assert "<title>Summary of a clip.mp4</title>" in text
+    doc["outputs"]["video"] = None
+    text, parsed = page(doc)
+    assert [v["id"] for v in parsed.all("video")] == ["source-video"] and "poster" not in parsed.all("video")[0]
+    assert "None was made for this summary" in text
+
+
+def test_the_length_panel_knows_the_rule_and_the_json_it_derives_from():
+    doc = document()
+    text, parsed = page(doc)
+    [section] = [a for t, a in parsed.tags if t == "section"]
+    assert (section["id"], section["data-rule"], section["data-json-name"]) == ("budget", "total", "a clip.summary.json")
+    assert "hidden" in section and 'id="budget-note"' not in text
+    doc["outputs"] = {}
+    doc["selection"]["rule"] = "benchmark"
+    text, parsed = page(doc, path=Path("/x/other.summary.html"))
+    [section] = [a for t, a in parsed.tags if t == "section"]
+    assert (section["data-rule"], section["data-json-name"]) == ("benchmark", "other.summary.json")
+    assert 'id="budget-note"' in text and "summarize a clip.mp4 --selection benchmark --budget X" in text
+
+
+def test_the_embedded_data_cannot_end_the_script_early():
+    doc = document()
+    doc["input"]["file_name"] = "a </script><b>.mp4"
+    doc["input"]["path_bytes"] = "AAAA"
+    text = report.report_html(doc, PAGE, thumbnails=[], poster_image=b"")
+    assert text.count("</script>") == 2  # the data's and the code's, none in between
+    data = json.loads(re.search(r'id="summary-data">(.*?)</script>', text, flags=re.S).group(1))
+    assert data["input"]["file_name"] == "a </script><b>.mp4" and "path_bytes" not in data["input"]
+    assert "\\u003c/script>" in report.page_data(doc)
+
+
+def test_the_best_shot_is_the_highest_kept_or_the_highest_of_all():
+    doc = document()
+    for shot, score in zip(doc["shots"], [0.9, 0.2, 0.8, 0.5, 0.1, 0.3, 0.4]):
+        shot["score"] = score  # kept: shots 1, 3, 5 and 6
+    assert report.best_shot(doc) == 3
+    for shot in doc["shots"]:
+        shot["selected"] = False
+    assert report.best_shot(doc) == 0
+
+
+def test_the_batch_index_lists_every_video_with_its_links():
+    rows = [{"input": "/v/a.mp4", "status": "ok", "reason": None, "duration": 75.5, "kept_seconds": 12.0,
+             "thumbnail": b"J", "report": "a b.summary.html", "video": "a.summary.mp4", "json": "a.summary.json"},
+            {"input": "b.mp4", "status": "failed", "reason": "not a <video> file", "duration": None,
+             "kept_seconds": None},
+            {"input": "c.mp4", "status": "skipped", "duration": 0.0, "kept_seconds": 0.0, "json": "c.summary.json"}]
+    text = report.index_html(rows, "My <videos>")
+    assert "<title>My &lt;videos&gt;</title>" in text and "<h1>My &lt;videos&gt;</h1>" in text
+    found = re.findall(r'<tr data-status="(\w+)"><td>(.*?)</td><td>(.*?)</td><td class="(\w+)">(\w+)</td>'
+                       r"<td>(.*?)</td><td>(.*?)</td><td>(.*?)</td></tr>", text)
+    assert found == [
+        ("ok", '<img alt="" src="data:image/jpeg;base64,Sg==">', "/v/a.mp4", "ok", "ok", "1:15.5", "0:12.0",
+         '<a href="a%20b.summary.html">report</a> &middot; <a href="a.summary.mp4">summary</a> &middot; '
+         '<a href="a.summary.json">JSON</a>'),
+        ("failed", "", 'b.mp4<div class="muted">not a &lt;video&gt; file</div>', "failed", "failed", "", "", ""),
+        ("skipped", "", "c.mp4", "skipped", "skipped", "0:00.0", "0:00.0", '<a href="c.summary.json">JSON</a>')]
+
+
+def test_the_plot_is_a_png_of_the_figure_with_what_it_says(tmp_path):
+    from PIL import Image
+
+    doc = document()
+    data = report.plot_png(doc)
+    assert Image.open(io.BytesIO(data)).size == (1000, 280)
+    path = report.write_plot(doc, tmp_path / "a.summary.png")
+    assert path == tmp_path / "a.summary.png" and path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    ax = report.score_figure(doc).axes[0]
+    assert ax.get_title(loc="left") == "a clip.mp4: contrastive, budget 30%"
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("time (s)", "importance")
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["kept shot", "shot (KTS; lines mark cuts)"]
+    top = max(doc["samples"]["score"])
+    assert ax.get_ylim() == pytest.approx((0, top * 1.08))
+    flat = document()
+    flat["samples"]["score"] = [0.0] * len(flat["samples"]["score"])
+    assert report.score_figure(flat).axes[0].get_ylim() == (0, 1.0)
+
+
+def test_a_page_or_plot_that_cannot_be_written_names_it(tmp_path):
+    (tmp_path / "file").write_text("")
+    with pytest.raises(OutputError) as failed:
+        report.write_plot(document(), tmp_path / "file" / "a.png")
+    assert str(failed.value).startswith(f"cannot write {tmp_path / 'file' / 'a.png'}: ")
+    written = report.write_report(document(), tmp_path / "a.summary.html", thumbnails=[])
+    assert written == [] and (tmp_path / "a.summary.html").read_text().startswith("<!DOCTYPE html>")
+    assert report.report_path(tmp_path / "a.summary.json") == tmp_path / "a.summary.html"
+    assert report.plot_path(tmp_path / "a.summary.json") == tmp_path / "a.summary.png"
