@@ -300,6 +300,80 @@ def test_every_format_is_one_module_found_by_its_name():
         assert found.SUFFIXES and (callable(getattr(found, "text", None)) or callable(getattr(found, "write", None)))
 
 
+# ---- chaptered copies of a tiny source made here (fast: three seconds at 64x48) ----
+
+
+@pytest.fixture(scope="module")
+def tiny_source(tmp_path_factory):
+    """Three seconds at 10 fps with B-frames and sound (MP4), and the same picture in VP8 (MKV),
+    a codec MP4 cannot carry. Shots (by hand): 0-7, 7-13 and 13-19 kept (touching: one chapter
+    scored 0.25, their mean), 19-26, 26-30 kept."""
+    folder = tmp_path_factory.mktemp("tiny")
+    _ffmpeg("-f", "lavfi", "-i", "testsrc=size=64x48:rate=10:duration=3", "-f", "lavfi", "-i",
+            "sine=frequency=440:duration=3", "-c:v", "libx264", "-bf", "2", "-g", "10", "-pix_fmt", "yuv420p",
+            "-c:a", "aac", "-shortest", folder / "tiny one.mp4")
+    _ffmpeg("-f", "lavfi", "-i", "testsrc=size=64x48:rate=10:duration=3", "-c:v", "libvpx", folder / "vp8.mkv")
+    return folder / "tiny one.mp4", folder / "vp8.mkv"
+
+
+def _chaptered_document(video):
+    times = _packet_frame_times(video)
+    document = _document(times, [0, 7, 13, 19, 26, len(times) - 1], [0, 1, 1, 0, 1])
+    document["input"].update(path=str(video), file_name=video.name)
+    return document, times
+
+
+def test_chaptered_copies_of_a_source_hold_its_packets_and_chapters_at_the_kept_shots(tiny_source, tmp_path):
+    video, _ = tiny_source
+    document, times = _chaptered_document(video)
+    written = write_exports(document, tmp_path / "t.summary.json", ["chapters-mkv", "chapters-mp4"])
+    assert written == [tmp_path / "t.summary.chapters.mkv", tmp_path / "t.summary.chapters.mp4"]
+    runs = [(float(times[a]), float(times[b])) for a, b in _kept_runs(document)]
+    assert runs == [(0.7, 1.9), (2.6, 3.0)]
+    for copy in written:
+        copied = _packet_frame_times(copy)
+        assert len(copied) == len(times) and np.allclose(copied, times, atol=1e-3)
+        with av.open(str(copy)) as container:
+            video_stream = container.streams.video[0]
+            first = float(video_stream.start_time * video_stream.time_base)
+            assert len(container.streams.audio) == 1 and video_stream.codec_context.name == "h264"
+        assert 0 <= first < 0.05
+        chapters_read = [(round(a - first, 3), round(b - first, 3), t) for a, b, t in _ffprobe_chapters(copy)]
+        if copy.suffix == ".mkv":
+            assert chapters_read == [(0.7, 1.9, "Kept shot 1 (score 0.25)"), (2.6, 3.0, "Kept shot 2 (score 0.50)")]
+        else:  # starts only: the skipped stretches are chapters too, the first moved to the start
+            assert [(a, t) for a, _, t in chapters_read] == [
+                (round(-first, 3), "Skipped"), (0.7, "Kept shot 1 (score 0.25)"), (1.9, "Skipped"),
+                (2.6, "Kept shot 2 (score 0.50)")]
+            assert chapters_read[-1][1] == pytest.approx(3.0, abs=0.05)
+
+
+def test_a_chaptered_copy_refuses_what_its_container_cannot_carry_or_a_missing_source(tiny_source, tmp_path):
+    _, vp8 = tiny_source
+    document, _ = _chaptered_document(vp8)
+    with pytest.raises(InputError) as refused:
+        write_exports(document, tmp_path / "l.summary.json", ["chapters-mp4"])
+    assert str(refused.value) == ("--export chapters-mp4: vp8.mkv holds vp8 video, which MP4 cannot carry; "
+                                  "use --export chapters-mkv")
+    assert list(tmp_path.iterdir()) == []
+    assert write_exports(document, tmp_path / "l.summary.json", ["chapters-mkv"])[0].stat().st_size > 1000
+    document["input"]["path"] = str(tmp_path / "gone.mp4")
+    with pytest.raises(InputError, match=r"^cannot re-read .*gone\.mp4 to copy it with chapters \("):
+        write_exports(document, tmp_path / "g.summary.json", ["chapters-mkv"])
+
+
+def test_the_covering_chapters_start_at_zero_and_end_with_the_video():
+    from summarize.outputs.exports.remux import covering_chapters, kept_chapters
+
+    times = np.arange(31) / 10
+    document = _document(times, [0, 7, 13, 19, 26, 30], [1, 0, 1, 0, 0])
+    assert kept_chapters(document) == [(0.0, 0.7, "Kept shot 1 (score 0.10)"), (1.3, 1.9, "Kept shot 2 (score 0.30)")]
+    assert covering_chapters(document) == [(0.0, 0.7, "Kept shot 1 (score 0.10)"), (0.7, 1.3, "Skipped"),
+                                           (1.3, 1.9, "Kept shot 2 (score 0.30)"), (1.9, 3.0, "Skipped")]
+    ends_kept = _document(times, [0, 7, 30], [0, 1])
+    assert covering_chapters(ends_kept) == [(0.0, 0.7, "Skipped"), (0.7, 3.0, "Kept shot 1 (score 0.20)")]
+
+
 # ---- end to end: generated videos through the command line (slow) ----
 
 
