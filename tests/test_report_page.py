@@ -11,6 +11,7 @@ import re
 from html.parser import HTMLParser
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from summarize.errors import OutputError
@@ -65,6 +66,7 @@ def test_the_run_table_says_what_the_run_did():
     doc["run"]["timings"] = {"decode_and_features_wall": 12.34, "scoring": 0.04, "segmentation": 1.25,
                              "selection": 0.3, "writing": 0.5, "total": 14.5}
     doc["run"]["runtime"] = "onnxruntime"
+    doc["segmentation"]["n_shots"] = 7  # the pieces; KTS found 6
     assert run_rows(doc) == {
         "Input": "a clip.mp4: 0:30.0, 320x240, 25 fps, no audio",
         "Method": "contrastive (k=0.1); features: efficientnet-lite0 at 2 samples/s",
@@ -82,15 +84,15 @@ def test_the_run_table_says_what_the_run_did():
 def test_the_run_table_of_a_benchmark_summary_of_a_length_in_seconds_with_time_code():
     doc = document()
     doc["input"].update(has_audio=True, avg_fps=30000 / 1001, timecode={"start": "01:00:00;00"})
-    doc["method"]["params"] = {"k": None, "variant": "align"}
+    doc["method"]["params"] = {"k": None, "variant": "align", "refine": 1}
     doc["selection"].update(rule="benchmark", duration=75.5, shots_split=0)
-    doc["segmentation"] = {"n_shots": 4, "boundaries": {"cut": 0}}
+    doc["segmentation"] = {"n_shots": 4, "boundaries": {"sample": 3}}  # no cut among them
     doc["run"] = {"device": "cuda", "created": "2026-01-02T04:04:05+01:00", "feature_cache": "hit",
                   "timings": {"scoring": 0.2}}
     doc["summary"]["n_shots"] = 1
     rows = run_rows(doc)
     assert rows["Input"] == "a clip.mp4: 0:30.0, 320x240, 29.97 fps, with audio, time code from 01:00:00;00"
-    assert rows["Method"].startswith("contrastive (variant=align); ")
+    assert rows["Method"].startswith("contrastive (variant=align, refine=1); ")
     assert rows["Selection"] == "benchmark: the published rule of summarize eval (a shot is worth its mean score)"
     assert rows["Budget"] == "30.0% asked (1:15.5), 57.2% kept"
     assert rows["Shots"] == "4 found by KTS"
@@ -190,6 +192,12 @@ def test_the_batch_index_lists_every_video_with_its_links():
              "kept_seconds": None},
             {"input": "c.mp4", "status": "skipped", "duration": 0.0, "kept_seconds": 0.0, "json": "c.summary.json"}]
     text = report.index_html(rows, "My <videos>")
+    body = text[text.index("<main>\n") + 7:text.index("\n</main>")]
+    assert body.splitlines()[:2] == [
+        "<h1>My &lt;videos&gt;</h1>",
+        '<table class="index" id="videos"><thead><tr><th></th><th>Video</th><th>Status</th><th>Length</th>'
+        "<th>Kept</th><th>Outputs</th></tr></thead><tbody>"]
+    assert body.splitlines()[-1] == "</tbody></table>" and len(body.splitlines()) == 2 + len(rows) + 1
     assert "<title>My &lt;videos&gt;</title>" in text and "<h1>My &lt;videos&gt;</h1>" in text
     found = re.findall(r'<tr data-status="(\w+)"><td>(.*?)</td><td>(.*?)</td><td class="(\w+)">(\w+)</td>'
                        r"<td>(.*?)</td><td>(.*?)</td><td>(.*?)</td></tr>", text)
@@ -229,3 +237,55 @@ def test_a_page_or_plot_that_cannot_be_written_names_it(tmp_path):
     assert written == [] and (tmp_path / "a.summary.html").read_text().startswith("<!DOCTYPE html>")
     assert report.report_path(tmp_path / "a.summary.json") == tmp_path / "a.summary.html"
     assert report.plot_path(tmp_path / "a.summary.json") == tmp_path / "a.summary.png"
+
+
+def _scenes_document(video) -> dict:
+    """A document of the four-scene video (25 fps, 6 s scenes): a shot per scene, the third kept."""
+    doc = document()
+    doc["input"].update(path=str(video.path), file_name=video.path.name, duration=24.0, n_frames=600)
+    doc["samples"] = {k: v[:48] for k, v in doc["samples"].items()}
+    doc["shots"] = [{"index": i, "start": 6.0 * i, "end": 6.0 * (i + 1), "start_frame": 150 * i,
+                     "end_frame": 150 * (i + 1), "score": 0.1 * (i + 1), "boundary": "cut" if i else "start",
+                     "split": False, "selected": i == 2} for i in range(4)]
+    return doc
+
+
+def test_keyframes_and_the_poster_are_the_shots_middle_frames(four_scene_video, tmp_path):
+    from PIL import Image
+
+    from summarize.outputs.stills import jpeg, middle_frames
+
+    doc = _scenes_document(four_scene_video)
+    bounds = np.array([(s["start_frame"], s["end_frame"]) for s in doc["shots"]])
+    expected = dict(middle_frames(four_scene_video.path, bounds, 144))
+    images = report.keyframes(doc)
+    assert images == [jpeg(expected[k], 82) for k in range(4)]
+    assert [Image.open(io.BytesIO(i)).size for i in images] == [(192, 144)] * 4
+    assert len(set(images)) == 4  # four scenes, four pictures
+    [(_, frame)] = middle_frames(four_scene_video.path, bounds[2:3], 360)
+    assert report.poster(doc) == jpeg(frame, 82)  # the kept shot's, larger
+    assert Image.open(io.BytesIO(report.poster(doc))).size == (480, 360)
+    # write_report reads them when not given, and returns them (for a batch's index page)
+    written = report.write_report(doc, tmp_path / "s.summary.html")
+    assert written == images
+    text = (tmp_path / "s.summary.html").read_text()
+    assert text.count("data:image/jpeg;base64,") == 4 + 1  # the cards and the poster
+    assert 'poster="data:image/jpeg;base64,' + base64.b64encode(report.poster(doc)).decode() in text
+
+
+def test_times_and_links_in_edge_cases(monkeypatch):
+    import os
+    import time
+
+    assert report.timings_text({"timings": {"scoring": 0.05, "selection": 0.0499}}) == (
+        "scoring 0.1 s, choosing shots under 0.1 s")
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    try:
+        assert report._created("2026-01-02T04:04:05+01:00") == "2026-01-02 03:04 UTC"  # UTC wherever it is read
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    # a page on another drive than its video (Windows): the video's file URL
+    monkeypatch.setattr(os.path, "relpath", lambda *a: (_ for _ in ()).throw(ValueError("other drive")))
+    assert report._rel(Path("/videos/a b.mp4"), Path("/pages")) == "file:///videos/a%20b.mp4"
