@@ -309,3 +309,55 @@ def test_the_page_embeds_the_document_it_draws_without_its_paths(tmp_path):
     assert embedded == want
     # and the graphics in the page are those of the document
     assert curve_svg(doc) in page and timeline_svg(doc) in page
+
+
+@pytest.mark.parametrize("part, labels", [(None, ["0:00", "0:05", "0:10", "0:15", "0:20", "0:25", "0:30"]),
+                                          ((137, 613), [f"0:{s:02d}" for s in range(6, 25, 2)])])
+def test_the_curves_time_axis_is_labelled_at_round_times_where_they_are(part, labels):
+    doc = document(part=part)
+    parsed = _parse(curve_svg(doc))
+    scale = _Scale(parsed.root)
+    below = [a for g, t, a in parsed.elements if t == "text" and a.get("text-anchor") == "middle"
+             and float(a["y"]) > scale.bottom]
+    texts = re.findall(r'<text x="[\d.]+" y="[\d.]+" text-anchor="middle">([^<]*)</text>', curve_svg(doc))
+    assert texts == labels and len(below) == len(labels)
+    for attrs, label in zip(below, labels):
+        minutes, seconds = label.split(":")
+        assert scale.seconds(float(attrs["x"])) == pytest.approx(60 * int(minutes) + int(seconds), abs=TIME)
+    ticks = [a for a in parsed.of("", "line") if a.get("class") == "axis" and a["x1"] == a["x2"]]
+    assert [scale.seconds(float(a["x1"])) for a in ticks] == pytest.approx(
+        [60 * int(m) + int(s) for m, s in (t.split(":") for t in labels)], abs=TIME)
+    # scores: 0, half the highest and the highest, where the curve puts them
+    top = max(doc["samples"]["score"])
+    values = re.findall(r'<text x="42" y="([\d.]+)" text-anchor="end" dominant-baseline="middle">([\d.]+)</text>',
+                        curve_svg(doc))
+    assert [v for _, v in values] == [f"{top * k:.2f}" for k in (0, 0.5, 1)]
+    [curve] = [a for _, tag, a in parsed.elements if tag == "path"]
+    drawn = horizontal_runs(path_vertices(curve["d"]))
+    highest = max(drawn, key=lambda r: -r[2])  # the least y: the highest score
+    assert float(values[2][0]) == pytest.approx(highest[2], abs=0.01) and float(values[0][0]) == scale.bottom
+    # the click area and the playhead cover the plotting area
+    [hit] = [a for a in parsed.of("", "rect") if a.get("class") == "hit"]
+    assert (float(hit["x"]), float(hit["y"]), float(hit["x"]) + float(hit["width"]),
+            float(hit["y"]) + float(hit["height"])) == (scale.left, scale.top, scale.right, scale.bottom)
+    [head] = [a for a in parsed.of("", "line") if a.get("id") == "curve-playhead"]
+    assert head["visibility"] == "hidden" and (float(head["y1"]), float(head["y2"])) == (scale.top, scale.bottom)
+
+
+def test_round_steps_for_any_length():
+    from summarize.outputs.report import _nice_step
+
+    lengths = [5, 12, 13, 24, 25, 60, 100, 130, 400, 3600, 7200, 86400, 10**6]
+    assert [_nice_step(d) for d in lengths] == [1, 1, 2, 2, 5, 5, 10, 15, 60, 300, 600, 7200, 86400]
+    assert all(d / _nice_step(d) <= 12 for d in lengths)
+
+
+def test_the_timeline_is_one_click_area_over_the_whole_video():
+    doc = document()
+    parsed = _parse(timeline_svg(doc))
+    assert parsed.root["viewbox"] == "0 0 1000 24" and parsed.root["preserveaspectratio"] == "none"
+    rects = {a.get("class"): a for a in parsed.of("", "rect")}
+    for name in ("track", "hit"):
+        assert (rects[name]["x"], rects[name]["y"], rects[name]["width"], rects[name]["height"]) == ("0", "0", "1000", "24")
+    [head] = [a for a in parsed.of("", "line") if a.get("id") == "timeline-playhead"]
+    assert head["visibility"] == "hidden"

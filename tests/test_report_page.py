@@ -289,3 +289,22 @@ def test_times_and_links_in_edge_cases(monkeypatch):
     # a page on another drive than its video (Windows): the video's file URL
     monkeypatch.setattr(os.path, "relpath", lambda *a: (_ for _ in ()).throw(ValueError("other drive")))
     assert report._rel(Path("/videos/a b.mp4"), Path("/pages")) == "file:///videos/a%20b.mp4"
+
+
+def test_the_page_reads_in_this_order_with_these_headings():
+    doc = document()
+    doc["outputs"]["video"] = "/videos/out/a clip.summary.mp4"
+    text, parsed = page(doc)
+    headings = re.findall(r"<(h[12])>(.*?)</h[12]>", text)
+    assert headings == [("h1", "Summary of a clip.mp4"), ("h2", "Source video"), ("h2", "Summary video"),
+                        ("h2", "Importance over time"), ("h2", "Try another length"), ("h2", "The run"),
+                        ("h2", "Shots (7; kept ones framed; click one to play it)")]
+    order = [m.group(1) for m in re.finditer(r'<(?:svg|table|div|section|video) (?:class="[^"]*" )?id="([^"]+)"', text)]
+    assert order == ["source-video", "timeline", "summary-video", "curve", "budget", "numbers", "contact-sheet"]
+    assert '<div class="top"><div class="player">' in text and text.count('<div class="player">') == 2
+    assert '<p class="hint muted">Click a shot, the curve or this bar to play the source from there.</p></div>' in text
+    assert report._LEGEND in text
+    assert text.index("</main>") > text.index('<script type="application/json" id="summary-data">') > text.index(
+        'id="contact-sheet"')
+    assert text.rstrip().endswith("</script>\n</main></body>\n</html>")
+    assert f"<script>\n{report._script()}</script>" in text and "window.summarizeReport = api;" in report._script()
