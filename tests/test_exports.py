@@ -374,6 +374,85 @@ def test_the_covering_chapters_start_at_zero_and_end_with_the_video():
     assert covering_chapters(ends_kept) == [(0.0, 0.7, "Skipped"), (0.7, 3.0, "Kept shot 1 (score 0.20)")]
 
 
+def test_the_chapters_format_writes_webvtt_and_ffmetadata_beside_the_json(tmp_path):
+    document, _ = _shots_document(25)
+    written = write_exports(document, tmp_path / "c.summary.json", ["chapters"])
+    assert written == [tmp_path / "c.summary.chapters.vtt", tmp_path / "c.summary.ffmetadata"]
+    assert written[0].read_text(encoding="utf-8") == chapters.webvtt(document)
+    assert written[1].read_text(encoding="utf-8") == chapters.ffmetadata(document)
+
+
+def test_format_names_and_what_each_reads():
+    from summarize.outputs.exports import reads_source
+
+    assert parse_formats("") == [] and parse_formats(None) == [] and parse_formats(" , ") == []
+    assert {f: reads_source(f) for f in FORMATS} == {f: f in ("chapters-mp4", "chapters-mkv") for f in FORMATS}
+
+
+def test_without_opentimelineio_the_edit_formats_are_refused_in_one_line(monkeypatch):
+    from summarize.errors import UsageError
+    from summarize.outputs.exports import check_available, timeline
+
+    def missing(name):
+        raise ImportError(name)
+
+    monkeypatch.setattr(timeline, "import_native", missing)
+    check_available(["chapters", "csv", "chapters-mkv", "fcpx"])  # none of these needs it (FCPXML: written here)
+    for fmt in ("edl", "otio", "fcp7xml"):
+        with pytest.raises(UsageError) as refused:
+            check_available(["csv", fmt])
+        assert str(refused.value) == f"exporting edits needs OpenTimelineIO: {timeline.OTIO_HINT}"
+    monkeypatch.undo()
+    check_available(["edl", "otio"])
+    document, _ = _shots_document(25)
+    with pytest.raises(UsageError) as refused:
+        timeline.adapter_text(document, "no_such_adapter", "otio-nothing-adapter")
+    assert str(refused.value) == "OpenTimelineIO has no no_such_adapter adapter here: pip install otio-nothing-adapter"
+
+
+def test_a_failed_write_names_the_file_and_leaves_none(tmp_path, monkeypatch):
+    from summarize.errors import OutputError
+
+    def full(document, paths):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(chapters, "write", full)
+    document, _ = _shots_document(25)
+    with pytest.raises(OutputError) as failed:
+        write_exports(document, tmp_path / "f.summary.json", ["edl", "csv", "chapters", "otio"])
+    assert str(failed.value) == f"cannot write {tmp_path / 'f.summary.chapters.vtt'}: No space left on device"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_muxer_error_is_one_line(tiny_source, tmp_path, monkeypatch):
+    from summarize.errors import OutputError
+    from summarize.outputs.exports import remux
+
+    def refuse(*args):
+        raise av.error.FFmpegError(28, "No space left on device")
+
+    monkeypatch.setattr(remux, "_remux", refuse)
+    document, _ = _chaptered_document(tiny_source[0])
+    with pytest.raises(OutputError, match=r"^cannot write the chaptered copy of tiny one\.mp4 \(.*No space left"):
+        write_exports(document, tmp_path / "t.summary.json", ["chapters-mkv"])
+
+
+def test_preflight_refuses_from_the_containers_header_before_any_decoding(tiny_source, tmp_path):
+    from summarize.outputs.exports import _probe_document, preflight
+
+    mp4, vp8 = tiny_source
+    assert _probe_document(mp4) == {"input": {"path": str(mp4.resolve()), "file_name": "tiny one.mp4",
+                                              "avg_fps": 10.0, "has_audio": True}}
+    assert _probe_document(vp8)["input"]["has_audio"] is False
+    preflight(mp4, ["edl", "chapters-mp4", "chapters-mkv"])  # all can be made
+    with pytest.raises(InputError, match="--export chapters-mp4: vp8.mkv holds vp8 video"):
+        preflight(vp8, ["chapters-mkv", "chapters-mp4"])
+    (tmp_path / "not a video.mp4").write_bytes(b"nothing here")
+    assert _probe_document(tmp_path / "not a video.mp4") is None
+    preflight(tmp_path / "not a video.mp4", ["chapters-mp4"])  # left for the run to report
+    preflight(tmp_path / "missing.mp4", [])  # nothing asked: nothing read
+
+
 # ---- end to end: generated videos through the command line (slow) ----
 
 
