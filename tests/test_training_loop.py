@@ -332,3 +332,61 @@ def test_train_model_trains_a_given_model_or_a_fresh_seeded_one():
 def test_tiny_is_what_these_tests_train():
     assert TINY == MAEConfig(feature_dim=16, clip_length=30, encoder_dim=32, encoder_depth=1, encoder_heads=2,
                              decoder_dim=16, decoder_depth=1, decoder_heads=2)
+
+
+# ---- two processes (torchrun's environment, gloo on CPU) ------------------------------------
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _as_rank(rank: int, port: int, out: str, losses=None) -> None:
+    """One of two processes: torchrun's variables, then the run (this test's own process is rank 0)."""
+    import os
+
+    os.environ.update(WORLD_SIZE="2", RANK=str(rank), LOCAL_RANK="0", MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
+    try:
+        sequences = corpus(90, 60)
+        with distributed("cpu") as dist:
+            assert (dist.rank, dist.world_size, dist.is_main) == (rank, 2, rank == 0)
+            fit(recipe(sequences, steps=3, save_every=2), out, backbone=BACKBONE,
+                fingerprint=data_fingerprint(sequences), dist=dist,
+                progress=None if losses is None else lambda *a: losses.append(a[2]))
+    finally:
+        for key in ("WORLD_SIZE", "RANK", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT"):
+            os.environ.pop(key, None)
+
+
+def test_two_processes_train_as_one_with_the_whole_batch(tmp_path):
+    """Each process takes half of every batch and DDP averages the gradients: the same weights
+    as one process with the whole batch; the loss shown is the mean over the processes; only
+    the first process writes."""
+    import multiprocessing
+
+    port = _free_port()
+    other = multiprocessing.get_context("spawn").Process(target=_as_rank, args=(1, port, str(tmp_path / "two.ckpt")))
+    other.start()
+    losses: list[float] = []
+    try:
+        _as_rank(0, port, str(tmp_path / "two.ckpt"), losses)
+    finally:
+        other.join(120)
+    assert other.exitcode == 0
+    alone: list[float] = []
+    run(tmp_path / "one.ckpt", options={"steps": 3, "save_every": 2}, progress=lambda *a: alone.append(a[2]))
+    two, one = load_checkpoint(tmp_path / "two.ckpt"), load_checkpoint(tmp_path / "one.ckpt")
+    assert (two.meta.world_size, one.meta.world_size, two.meta.steps) == (2, 1, 3) and two.training is None
+    # Attention's key bias gets no gradient (softmax ignores it): its rounding noise, which
+    # Adam scales up to the rate, differs with the order of the sums; every other tensor agrees
+    # to float32 rounding.
+    rate = recipe(steps=3).options.peak_lr
+    for key, value in one.model.state_dict().items():
+        tolerance = rate if key.endswith("in_proj_bias") else 1e-6
+        assert torch.allclose(value, two.model.state_dict()[key], rtol=0, atol=tolerance), key
+    assert losses == pytest.approx(alone, rel=1e-4)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["one.ckpt", "two.ckpt"]
