@@ -101,6 +101,10 @@ def test_the_run_table_of_a_benchmark_summary_of_a_length_in_seconds_with_time_c
     assert rows["Run"] == "2026-01-02 03:04 UTC on cuda, summarize 9.9"
     doc["run"]["created"] = "not a date"
     assert run_rows(doc)["Run"].startswith("not a date on cuda")
+    doc["selection"]["shots_split"] = 2
+    assert run_rows(doc)["Shots"] == "4 found by KTS; split to fit the budget: 7 pieces"
+    doc["method"]["params"] = {"k": None}
+    assert run_rows(doc)["Method"] == "contrastive; features: efficientnet-lite0 at 2 samples/s"
 
 
 def test_clock_and_seconds_as_people_read_them():
@@ -147,6 +151,8 @@ def test_the_players_link_the_videos_relative_to_the_page():
     doc["outputs"]["video"] = None
     text, parsed = page(doc)
     assert [v["id"] for v in parsed.all("video")] == ["source-video"] and "poster" not in parsed.all("video")[0]
+    assert ('<video id="source-video" controls preload="metadata" aria-label="the source, a clip.mp4">'
+            '<source src="../a%20clip.mp4"></video>') in text
     assert "None was made for this summary" in text
 
 
@@ -173,6 +179,17 @@ def test_the_embedded_data_cannot_end_the_script_early():
     data = json.loads(re.search(r'id="summary-data">(.*?)</script>', text, flags=re.S).group(1))
     assert data["input"]["file_name"] == "a </script><b>.mp4" and "path_bytes" not in data["input"]
     assert "\\u003c/script>" in report.page_data(doc)
+    # compact and ASCII, whatever the names hold; the summary video's encoding stays, its path goes
+    doc["input"]["file_name"] = "café ☃.mp4"
+    doc["outputs"] = {"json": "/x/a.summary.json", "video": "/x/a.summary.mp4",
+                      "video_encoding": {"codec": "h264", "crf": 20}}
+    embedded = report.page_data(doc)
+    assert embedded.isascii() and embedded == json.dumps(json.loads(embedded), separators=(",", ":")).replace(
+        "<", "\\u003c")
+    assert json.loads(embedded)["outputs"] == {"video_encoding": {"codec": "h264", "crf": 20}}
+    assert json.loads(embedded)["input"]["file_name"] == "café ☃.mp4"
+    del doc["outputs"]
+    assert json.loads(report.page_data(doc))["outputs"] == {"video_encoding": None}
 
 
 def test_the_best_shot_is_the_highest_kept_or_the_highest_of_all():
