@@ -325,3 +325,33 @@ def test_the_page_reads_in_this_order_with_these_headings():
         'id="contact-sheet"')
     assert text.rstrip().endswith("</script>\n</main></body>\n</html>")
     assert f"<script>\n{report._script()}</script>" in text and "window.summarizeReport = api;" in report._script()
+
+
+def test_the_plots_look_translucent_bands_thin_cut_lines_a_blue_step_curve_and_its_legend():
+    """The plot's styling, as its legend and the page's colours promise: translucent bands
+    without outlines (the curve shows through), thin grey cut lines, the curve drawn over them
+    in the page's blue, a frameless legend of two entries above the axes, the title on the left
+    and a layout that keeps the labels inside the picture."""
+    from matplotlib.colors import to_rgba
+    from matplotlib.layout_engine import ConstrainedLayoutEngine
+
+    doc = document()
+    fig = report.score_figure(doc)
+    ax = fig.axes[0]
+    assert isinstance(fig.get_layout_engine(), ConstrainedLayoutEngine)
+    kept = to_rgba(report.KEPT_COLOR, 0.28)
+    grey = to_rgba("#868e96", 0.12)
+    assert [p.get_facecolor() for p in ax.patches] == [
+        kept if s["selected"] else grey for s in doc["shots"] if s["selected"] or s["index"] % 2]
+    assert all(p.get_linewidth() == 0 for p in ax.patches)
+    cuts = [line for line in ax.get_lines() if len(line.get_xdata()) == 2]
+    assert {(line.get_color(), line.get_linewidth(), line.get_alpha()) for line in cuts} == {("#495057", 0.6, 0.6)}
+    [curve] = [line for line in ax.get_lines() if len(line.get_xdata()) > 2]
+    assert (curve.get_color(), curve.get_linewidth(), curve.get_drawstyle()) == ("#1864ab", 1.4, "steps-post")
+    legend = ax.get_legend()
+    assert [(h.get_facecolor(), h.get_label()) for h in legend.legend_handles] == [
+        (to_rgba(report.KEPT_COLOR, 0.4), "kept shot"), (to_rgba("#868e96", 0.25), "shot (KTS; lines mark cuts)")]
+    assert legend._loc == 4 and legend._ncols == 2 and not legend.get_frame_on()  # 4: lower right
+    assert legend.get_bbox_to_anchor().transformed(ax.transAxes.inverted()).get_points().tolist() == [[1, 1], [1, 1]]
+    assert {t.get_fontsize() for t in legend.get_texts()} == {8}
+    assert ax.title.get_text() == "" and ax._left_title.get_fontsize() == 10
