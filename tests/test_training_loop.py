@@ -345,10 +345,13 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _as_rank(rank: int, port: int, out: str, losses=None) -> None:
-    """One of two processes: torchrun's variables, then the run (this test's own process is rank 0)."""
+def _as_rank(rank: int, port: int, out: str, losses=None, cwd: str | None = None) -> None:
+    """One of two processes: torchrun's variables, then the run (this test's own process is rank 0;
+    ``cwd``: the first process's folder, where a spawned one would not start by itself)."""
     import os
 
+    if cwd is not None:
+        os.chdir(cwd)
     os.environ.update(WORLD_SIZE="2", RANK=str(rank), LOCAL_RANK="0", MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
     try:
         sequences = corpus(90, 60)
@@ -367,9 +370,10 @@ def test_two_processes_train_as_one_with_the_whole_batch(tmp_path):
     as one process with the whole batch; the loss shown is the mean over the processes; only
     the first process writes."""
     import multiprocessing
+    import os
 
     port = _free_port()
-    other = multiprocessing.get_context("spawn").Process(target=_as_rank, args=(1, port, str(tmp_path / "two.ckpt")))
+    other = multiprocessing.get_context("spawn").Process(target=_as_rank, args=(1, port, str(tmp_path / "two.ckpt"), None, os.getcwd()))
     other.start()
     losses: list[float] = []
     try:
