@@ -394,3 +394,41 @@ def test_two_processes_train_as_one_with_the_whole_batch(tmp_path):
         assert torch.allclose(value, two.model.state_dict()[key], rtol=0, atol=tolerance), key
     assert losses == pytest.approx(alone, rel=1e-4)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["one.ckpt", "two.ckpt"]
+
+
+def test_a_run_records_no_words_unless_given_and_only_its_own_seconds(tmp_path):
+    import time
+
+    started = time.perf_counter()
+    result = run(tmp_path / "a.ckpt")
+    took = time.perf_counter() - started
+    assert (result.meta.trained_on, result.meta.command) == ("", "")
+    assert 0 <= result.meta.train_seconds <= took + 0.05
+
+
+def test_another_kind_resumes_and_starts_from_its_own_checkpoints(tmp_path):
+    """The loop reads checkpoints of the recipe's kind (a contrastive model here, not an MAE)."""
+    from summarize.networks import ContrastiveConfig
+    from summarize.training.contrastive import ContrastiveOptions, contrastive_recipe
+
+    sequences = corpus(40, 50, 30)
+    config = ContrastiveConfig(feature_dim=16, d_model=32, layers=1, ffn_dim=64)
+
+    def contrastive(out, **kwargs):
+        r = contrastive_recipe(sequences, ContrastiveOptions(epochs=2, batch_size=2, save_every=1, seed=5), config,
+                               backbone=BACKBONE, sampling_fps=2.0)
+        return fit(r, out, backbone=BACKBONE, fingerprint=data_fingerprint(sequences), **kwargs)
+
+    contrastive(tmp_path / "whole.ckpt")
+
+    def stop(step, total, loss, lr):
+        if step == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        contrastive(tmp_path / "part.ckpt", progress=stop)
+    assert contrastive(tmp_path / "part.ckpt", resume=True).resumed_from == 1
+    whole = load_checkpoint(tmp_path / "whole.ckpt", "contrastive").model.state_dict()
+    assert same_weights(load_checkpoint(tmp_path / "part.ckpt", "contrastive").model.state_dict(), whole)
+    started = contrastive(tmp_path / "on.ckpt", init=tmp_path / "whole.ckpt")
+    assert started.meta.trained_on.startswith(" (starting from whole.ckpt")
