@@ -168,6 +168,16 @@ def test_the_length_panel_knows_the_rule_and_the_json_it_derives_from():
     [section] = [a for t, a in parsed.tags if t == "section"]
     assert (section["data-rule"], section["data-json-name"]) == ("benchmark", "other.summary.json")
     assert 'id="budget-note"' in text and "summarize a clip.mp4 --selection benchmark --budget X" in text
+    note = re.search(r'<p class="note" id="budget-note">(.*?)</p>', text, flags=re.S).group(1)
+    assert note == ("Choosing shots again here follows the default rule (<code>--selection total</code>); this summary "
+                    "was made with <code>--selection benchmark</code>, whose choice needs what the JSON does not keep "
+                    "(every frame's duration, the unrounded scores). The downloads below are the run's own selection; "
+                    "for another length run <code>summarize a clip.mp4 --selection benchmark --budget X</code>.")
+    del doc["selection"]["rule"]  # a document that does not say: the default rule
+    text, parsed = page(doc)
+    [section] = [a for t, a in parsed.tags if t == "section"]
+    assert section["data-rule"] == "total" and 'id="budget-note"' not in text
+    assert '<h2>Try another length</h2>\n<div class="controls">' in text
 
 
 def test_the_embedded_data_cannot_end_the_script_early():
