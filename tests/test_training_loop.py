@@ -432,3 +432,24 @@ def test_another_kind_resumes_and_starts_from_its_own_checkpoints(tmp_path):
     assert same_weights(load_checkpoint(tmp_path / "part.ckpt", "contrastive").model.state_dict(), whole)
     started = contrastive(tmp_path / "on.ckpt", init=tmp_path / "whole.ckpt")
     assert started.meta.trained_on.startswith(" (starting from whole.ckpt")
+
+
+def test_the_seconds_recorded_are_the_training_steps_own_summed_over_a_resumed_run(tmp_path, monkeypatch):
+    """A clock that moves 0.25 s between readings: the loop reads it around each stretch of
+    steps between checkpoints (5 steps, a checkpoint every 2: three stretches), and a resumed
+    run adds its stretches to the seconds saved."""
+    from types import SimpleNamespace
+
+    ticks = iter(np.arange(0, 1000, 0.25))
+    monkeypatch.setattr(loop, "time", SimpleNamespace(perf_counter=lambda: float(next(ticks))))
+    assert run(tmp_path / "a.ckpt", options={"save_every": 2}).meta.train_seconds == 0.8  # 3 x 0.25, to 0.1
+
+    def stop(step, total, loss, lr):
+        if step == 3:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run(tmp_path / "b.ckpt", options={"save_every": 2}, progress=stop)
+    saved = load_checkpoint(tmp_path / "b.ckpt")
+    assert saved.training["seconds"] == 0.25 and saved.meta.train_seconds == 0.2  # one stretch
+    assert run(tmp_path / "b.ckpt", resume=True).meta.train_seconds == 0.8  # and two more
