@@ -266,13 +266,22 @@ def test_a_page_or_plot_that_cannot_be_written_names_it(tmp_path):
     assert report.plot_path(tmp_path / "a.summary.json") == tmp_path / "a.summary.png"
 
 
+@pytest.fixture(scope="module")
+def four_scene_video(tmp_path_factory):
+    """Four distinct one-second scenes at 25 fps, 320x240 (quick to make)."""
+    from tests.synthetic import write_video
+
+    return write_video(tmp_path_factory.mktemp("scenes") / "four.mp4", [(0, 1.0), (1, 1.0), (2, 1.0), (3, 1.0)],
+                       width=320, height=240, fps=25)
+
+
 def _scenes_document(video) -> dict:
-    """A document of the four-scene video (25 fps, 6 s scenes): a shot per scene, the third kept."""
+    """A document of the four-scene video: a shot per scene, the third kept."""
     doc = document()
-    doc["input"].update(path=str(video.path), file_name=video.path.name, duration=24.0, n_frames=600)
-    doc["samples"] = {k: v[:48] for k, v in doc["samples"].items()}
-    doc["shots"] = [{"index": i, "start": 6.0 * i, "end": 6.0 * (i + 1), "start_frame": 150 * i,
-                     "end_frame": 150 * (i + 1), "score": 0.1 * (i + 1), "boundary": "cut" if i else "start",
+    doc["input"].update(path=str(video.path), file_name=video.path.name, duration=4.0, n_frames=100)
+    doc["samples"] = {k: v[:8] for k, v in doc["samples"].items()}
+    doc["shots"] = [{"index": i, "start": 1.0 * i, "end": 1.0 * (i + 1), "start_frame": 25 * i,
+                     "end_frame": 25 * (i + 1), "score": 0.1 * (i + 1), "boundary": "cut" if i else "start",
                      "split": False, "selected": i == 2} for i in range(4)]
     return doc
 
