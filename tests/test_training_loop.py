@@ -365,6 +365,7 @@ def _as_rank(rank: int, port: int, out: str, losses=None, cwd: str | None = None
             os.environ.pop(key, None)
 
 
+@pytest.mark.slow  # a second Python process, and mutmut cannot follow it: out of the quick subset
 def test_two_processes_train_as_one_with_the_whole_batch(tmp_path):
     """Each process takes half of every batch and DDP averages the gradients: the same weights
     as one process with the whole batch; the loss shown is the mean over the processes; only

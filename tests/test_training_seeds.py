@@ -19,6 +19,8 @@ from summarize.networks import MAEConfig, load_checkpoint
 from summarize.training.mae import new_model
 from tests.test_mae import _toy_h5
 
+pytestmark = pytest.mark.slow  # five runs of the command line (a minute): out of the quick subset
+
 ARGS = {"mae": ["--steps", "2", "--batch-size", "4"], "contrastive": ["--epochs", "1", "--batch-size", "2"]}
 
 
