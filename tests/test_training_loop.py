@@ -454,3 +454,50 @@ def test_the_seconds_recorded_are_the_training_steps_own_summed_over_a_resumed_r
     saved = load_checkpoint(tmp_path / "b.ckpt")
     assert saved.training["seconds"] == 0.25 and saved.meta.train_seconds == 0.2  # one stretch
     assert run(tmp_path / "b.ckpt", resume=True).meta.train_seconds == 0.8  # and two more
+
+
+def test_the_second_of_two_processes_takes_its_share_reports_the_mean_and_writes_nothing(tmp_path, monkeypatch):
+    """One process as the second of two, the collectives faked (the other process's loss is
+    taken to be 3): its half of each batch and its own dropout seed, the loss shown is the mean
+    over both, its model is wrapped for DDP (no device ids on a CPU), it waits at each
+    checkpoint and leaves the writing to the first process."""
+    shares, seeds, reduced, waits, wrapped = [], [], [], [], []
+
+    class Spying(MAERecipe):
+        def batch(self, step, rank=0, world_size=1):
+            shares.append((step, rank, world_size))
+            return super().batch(step, rank, world_size)
+
+        def step_seed(self, step, rank=0):
+            seeds.append((step, rank))
+            return None
+
+    def all_reduce(tensor):
+        reduced.append(float(tensor))
+        tensor += 3.0
+
+    class FakeDDP(torch.nn.Module):
+        def __init__(self, module, device_ids=None):
+            super().__init__()
+            self.module = module
+            wrapped.append(device_ids)
+
+        def forward(self, *args, **kwargs):
+            return self.module(*args, **kwargs)
+
+    monkeypatch.setattr(torch.distributed, "all_reduce", all_reduce)
+    monkeypatch.setattr(torch.distributed, "barrier", lambda: waits.append(1))
+    monkeypatch.setattr(torch.nn.parallel, "DistributedDataParallel", FakeDDP)
+    sequences = corpus(90, 60)
+    r = Spying([s.features for s in sequences], TINY,
+               TrainOptions(steps=3, batch_size=4, base_lr=1e-2, seed=3, save_every=2), backbone=BACKBONE)
+    losses = []
+    fit(r, tmp_path / "a.ckpt", backbone=BACKBONE, fingerprint=data_fingerprint(sequences),
+        dist=Distributed(rank=1, world_size=2), progress=lambda *a: losses.append(a[2]))
+    assert shares == [(0, 1, 2), (1, 1, 2), (2, 1, 2)] and seeds == [(0, 1), (1, 1), (2, 1)]
+    assert losses == pytest.approx([(x + 3.0) / 2 for x in reduced]) and len(reduced) == 3
+    assert wrapped == [None] and len(waits) == 2  # after steps 2 and 3
+    assert list(tmp_path.iterdir()) == []
+    # and each half is that process's share of the whole batch
+    whole, first, second = r.batch(0), r.batch(0, 0, 2), r.batch(0, 1, 2)
+    assert torch.equal(torch.cat([first[0], second[0]]), whole[0])
