@@ -382,6 +382,27 @@ def test_the_chapters_format_writes_webvtt_and_ffmetadata_beside_the_json(tmp_pa
     assert written[1].read_text(encoding="utf-8") == chapters.ffmetadata(document)
 
 
+def test_chapter_and_shot_list_texts_word_for_word():
+    from summarize.outputs.exports.kept import clock
+
+    times = np.arange(31) / 10
+    document = _document(times, [0, 7, 13, 19, 26, 30], [0, 1, 1, 0, 1])
+    assert chapters.webvtt(document) == (
+        "WEBVTT\n\nNOTE kept shots of clip one.mov chosen by summarize\n\n"
+        "1\n00:00:00.700 --> 00:00:01.900\nKept shot 1 (score 0.25)\n\n"
+        "2\n00:00:02.600 --> 00:00:03.000\nKept shot 2 (score 0.50)\n")
+    assert chapters.ffmetadata(document) == (
+        ";FFMETADATA1\n\n[CHAPTER]\nTIMEBASE=1/1000000\nSTART=700000\nEND=1900000\ntitle=Kept shot 1 (score 0.25)\n"
+        "\n[CHAPTER]\nTIMEBASE=1/1000000\nSTART=2600000\nEND=3000000\ntitle=Kept shot 2 (score 0.50)\n")
+    assert shots_csv.text(document).splitlines(keepends=True)[:3] == [
+        "shot,start_frame,end_frame,start_timecode,end_timecode,start_seconds,end_seconds,length_frames,"
+        "length_timecode,length_seconds,score,kept\n",
+        "1,0,7,00:00:00.000,00:00:00.700,0.000000,0.700000,7,00:00:00.700,0.700000,0.100000,0\n",
+        "2,7,13,00:00:00.700,00:00:01.300,0.700000,1.300000,6,00:00:00.600,0.600000,0.200000,1\n"]
+    assert [clock(s) for s in (59.9995, 60.0, 3599.9996, 3600.0, 7322.5)] == [
+        "00:01:00.000", "00:01:00.000", "01:00:00.000", "01:00:00.000", "02:02:02.500"]
+
+
 def test_format_names_and_what_each_reads():
     from summarize.outputs.exports import reads_source
 
