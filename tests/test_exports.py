@@ -403,6 +403,15 @@ def test_chapter_and_shot_list_texts_word_for_word():
         "00:01:00.000", "00:01:00.000", "01:00:00.000", "01:00:00.000", "02:02:02.500"]
 
 
+def test_exports_are_utf8_whatever_the_locale(tmp_path, legacy_locale):
+    document, _ = _shots_document(25)
+    document["input"]["file_name"] = "café ☃.mov"
+    written = write_exports(document, tmp_path / "c.summary.json", ["chapters", "csv", "fcpx"])
+    assert "NOTE kept shots of café ☃.mov" in written[0].read_bytes().decode("utf-8")
+    assert [p.read_bytes().decode("utf-8") for p in written[:2]] == [chapters.webvtt(document),
+                                                                     chapters.ffmetadata(document)]
+
+
 def test_format_names_and_what_each_reads():
     from summarize.outputs.exports import reads_source
 
