@@ -412,6 +412,32 @@ def test_exports_are_utf8_whatever_the_locale(tmp_path, legacy_locale):
                                                                      chapters.ffmetadata(document)]
 
 
+@pytest.mark.parametrize("rate, has_audio", [(12.5, True), (25, False)])
+def test_fcpx_resources_describe_the_source_and_the_edit(rate, has_audio):
+    """The formats (the edit's rate, and the source's own where it is slower), the asset (the
+    source file, its time code start, its length, its picture and sound) and the project."""
+    document, _ = _shots_document(rate, has_audio=has_audio)
+    root = ET.fromstring(fcpx.text(document).split("\n", 2)[2])
+    assert root.tag == "fcpxml" and root.attrib == {"version": "1.8"}
+    formats = [f.attrib for f in root.iter("format")]
+    edit = {"id": "r1", "frameDuration": "1/25s", "width": "320", "height": "240"}
+    assert formats == ([edit, {**edit, "id": "r2", "frameDuration": "2/25s"}] if rate == 12.5 else [edit])
+    [asset] = [a.attrib for a in root.iter("asset")]
+    sound = {"hasAudio": "1", "audioSources": "1"} if has_audio else {"hasAudio": "0"}
+    assert asset == {"id": "r3", "name": "clip one", "src": "file:///videos/clip%20one.mov", "start": "0s",
+                     "duration": "60s", "hasVideo": "1", "format": "r2" if rate == 12.5 else "r1", **sound}
+    [event] = list(root.iter("event"))
+    [project] = list(root.iter("project"))
+    assert event.attrib == {"name": "clip one summary"} and project.attrib == {"name": "clip one summary"}
+    [sequence] = list(root.iter("sequence"))
+    clips = [c.attrib for c in root.iter("asset-clip")]
+    assert {k: sequence.attrib[k] for k in ("format", "tcStart", "tcFormat")} == {
+        "format": "r1", "tcStart": "0s", "tcFormat": "NDF"}
+    assert [c["name"] for c in clips] == ["clip one shot 1", "clip one shot 2"]
+    assert all(c["ref"] == "r3" and c["tcFormat"] == "NDF" for c in clips)
+    assert fcpx.seconds(Fraction(3)) == "3s" and fcpx.seconds(Fraction(1001, 30000)) == "1001/30000s"
+
+
 def test_format_names_and_what_each_reads():
     from summarize.outputs.exports import reads_source
 
