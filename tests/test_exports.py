@@ -438,6 +438,42 @@ def test_fcpx_resources_describe_the_source_and_the_edit(rate, has_audio):
     assert fcpx.seconds(Fraction(3)) == "3s" and fcpx.seconds(Fraction(1001, 30000)) == "1001/30000s"
 
 
+@pytest.mark.parametrize("has_audio", [True, False])
+def test_the_timeline_every_edit_format_starts_from(has_audio):
+    """Its name, start, records, tracks (sound only where the source has it and the format
+    carries it), and a clip per kept run with the source's range and the run's own record."""
+    from summarize.outputs.exports import kept_ranges
+    from summarize.outputs.exports.timeline import adapter_text, timeline
+
+    document, _ = _shots_document(30000 / 1001, has_audio=has_audio, timecode=HOUR_DF)
+    tl = timeline(document)
+    rt = otio.opentime.RationalTime
+    assert tl.name == "clip one summary" and tl.global_start_time == rt(0, 30000 / 1001)
+    assert dict(tl.metadata["summarize"]) == {"source": "/videos/clip one.mov", "method": "contrastive",
+                                              "budget": 0.15}
+    assert dict(tl.metadata["fcp_xml"]["timecode"]) == {"displayformat": "DF"}
+    assert [(t.name, t.kind) for t in tl.tracks] == [("V1", "Video")] + ([("A1", "Audio")] if has_audio else [])
+    silent = timeline(document, audio=False)  # held: OpenTimelineIO frees a temporary timeline's tracks
+    assert [(t.name, t.kind) for t in silent.tracks] == [("V1", "Video")]
+    runs = kept_ranges(document)
+    for track in tl.tracks:
+        clips = track.find_clips()
+        assert [c.name for c in clips] == [f"clip one shot {k}" for k in range(1, len(runs) + 1)]
+        for clip, run in zip(clips, runs):
+            record = dict(clip.metadata["summarize"])
+            assert {**record, "shots": list(record["shots"])} == {"shots": list(run.shots), "score": run.score,
+                                                        "start_seconds": run.start, "end_seconds": run.end}
+            ref = clip.media_reference
+            assert ref.target_url == "file:///videos/clip%20one.mov"
+            assert ref.available_range.start_time.to_frames() == 107892  # 01:00:00;00
+            assert ref.available_range.duration.to_frames() == document["input"]["n_frames"]
+    with_sound = json.loads(adapter_text(document, "otio_json", "opentimelineio"))
+    assert len(with_sound["tracks"]["children"]) == (2 if has_audio else 1)
+    ndf, _ = _shots_document(25)
+    ndf_timeline = timeline(ndf)
+    assert dict(ndf_timeline.metadata["fcp_xml"]["timecode"]) == {"displayformat": "NDF"}
+
+
 def test_format_names_and_what_each_reads():
     from summarize.outputs.exports import reads_source
 
