@@ -356,6 +356,251 @@ def test_every_format_is_one_module_found_by_its_name():
         assert found.SUFFIXES and (callable(getattr(found, "text", None)) or callable(getattr(found, "write", None)))
 
 
+# ---- chaptered copies of a tiny source made here (fast: three seconds at 64x48) ----
+
+
+@pytest.fixture(scope="module")
+def tiny_source(tmp_path_factory):
+    """Three seconds at 10 fps with B-frames and sound (MP4), and the same picture in VP8 (MKV),
+    a codec MP4 cannot carry. Shots (by hand): 0-7, 7-13 and 13-19 kept (touching: one chapter
+    scored 0.25, their mean), 19-26, 26-30 kept."""
+    folder = tmp_path_factory.mktemp("tiny")
+    _ffmpeg("-f", "lavfi", "-i", "testsrc=size=64x48:rate=10:duration=3", "-f", "lavfi", "-i",
+            "sine=frequency=440:duration=3", "-c:v", "libx264", "-bf", "2", "-g", "10", "-pix_fmt", "yuv420p",
+            "-c:a", "aac", "-shortest", folder / "tiny one.mp4")
+    _ffmpeg("-f", "lavfi", "-i", "testsrc=size=64x48:rate=10:duration=3", "-c:v", "libvpx", folder / "vp8.mkv")
+    return folder / "tiny one.mp4", folder / "vp8.mkv"
+
+
+def _chaptered_document(video):
+    times = _packet_frame_times(video)
+    document = _document(times, [0, 7, 13, 19, 26, len(times) - 1], [0, 1, 1, 0, 1])
+    document["input"].update(path=str(video), file_name=video.name)
+    return document, times
+
+
+def test_chaptered_copies_of_a_source_hold_its_packets_and_chapters_at_the_kept_shots(tiny_source, tmp_path):
+    video, _ = tiny_source
+    document, times = _chaptered_document(video)
+    written = write_exports(document, tmp_path / "t.summary.json", ["chapters-mkv", "chapters-mp4"])
+    assert written == [tmp_path / "t.summary.chapters.mkv", tmp_path / "t.summary.chapters.mp4"]
+    runs = [(float(times[a]), float(times[b])) for a, b in _kept_runs(document)]
+    assert runs == [(0.7, 1.9), (2.6, 3.0)]
+    for copy in written:
+        copied = _packet_frame_times(copy)
+        assert len(copied) == len(times) and np.allclose(copied, times, atol=1e-3)
+        with av.open(str(copy)) as container:
+            video_stream = container.streams.video[0]
+            first = float(video_stream.start_time * video_stream.time_base)
+            assert len(container.streams.audio) == 1 and video_stream.codec_context.name == "h264"
+        assert 0 <= first < 0.05
+        chapters_read = [(round(a - first, 3), round(b - first, 3), t) for a, b, t in _ffprobe_chapters(copy)]
+        if copy.suffix == ".mkv":
+            assert chapters_read == [(0.7, 1.9, "Kept shot 1 (score 0.25)"), (2.6, 3.0, "Kept shot 2 (score 0.50)")]
+        else:  # starts only: the skipped stretches are chapters too, the first moved to the start
+            assert [(a, t) for a, _, t in chapters_read] == [
+                (round(-first, 3), "Skipped"), (0.7, "Kept shot 1 (score 0.25)"), (1.9, "Skipped"),
+                (2.6, "Kept shot 2 (score 0.50)")]
+            assert chapters_read[-1][1] == pytest.approx(3.0, abs=0.05)
+
+
+def test_a_chaptered_copy_refuses_what_its_container_cannot_carry_or_a_missing_source(tiny_source, tmp_path):
+    _, vp8 = tiny_source
+    document, _ = _chaptered_document(vp8)
+    with pytest.raises(InputError) as refused:
+        write_exports(document, tmp_path / "l.summary.json", ["chapters-mp4"])
+    assert str(refused.value) == ("--export chapters-mp4: vp8.mkv holds vp8 video, which MP4 cannot carry; "
+                                  "use --export chapters-mkv")
+    assert list(tmp_path.iterdir()) == []
+    assert write_exports(document, tmp_path / "l.summary.json", ["chapters-mkv"])[0].stat().st_size > 1000
+    document["input"]["path"] = str(tmp_path / "gone.mp4")
+    with pytest.raises(InputError, match=r"^cannot re-read .*gone\.mp4 to copy it with chapters \("):
+        write_exports(document, tmp_path / "g.summary.json", ["chapters-mkv"])
+
+
+def test_the_covering_chapters_start_at_zero_and_end_with_the_video():
+    from summarize.outputs.exports.remux import covering_chapters, kept_chapters
+
+    times = np.arange(31) / 10
+    document = _document(times, [0, 7, 13, 19, 26, 30], [1, 0, 1, 0, 0])
+    assert kept_chapters(document) == [(0.0, 0.7, "Kept shot 1 (score 0.10)"), (1.3, 1.9, "Kept shot 2 (score 0.30)")]
+    assert covering_chapters(document) == [(0.0, 0.7, "Kept shot 1 (score 0.10)"), (0.7, 1.3, "Skipped"),
+                                           (1.3, 1.9, "Kept shot 2 (score 0.30)"), (1.9, 3.0, "Skipped")]
+    ends_kept = _document(times, [0, 7, 30], [0, 1])
+    assert covering_chapters(ends_kept) == [(0.0, 0.7, "Skipped"), (0.7, 3.0, "Kept shot 1 (score 0.20)")]
+
+
+def test_the_chapters_format_writes_webvtt_and_ffmetadata_beside_the_json(tmp_path):
+    document, _ = _shots_document(25)
+    written = write_exports(document, tmp_path / "c.summary.json", ["chapters"])
+    assert written == [tmp_path / "c.summary.chapters.vtt", tmp_path / "c.summary.ffmetadata"]
+    assert written[0].read_text(encoding="utf-8") == chapters.webvtt(document)
+    assert written[1].read_text(encoding="utf-8") == chapters.ffmetadata(document)
+
+
+def test_chapter_and_shot_list_texts_word_for_word():
+    from summarize.outputs.exports.kept import clock
+
+    times = np.arange(31) / 10
+    document = _document(times, [0, 7, 13, 19, 26, 30], [0, 1, 1, 0, 1])
+    assert chapters.webvtt(document) == (
+        "WEBVTT\n\nNOTE kept shots of clip one.mov chosen by summarize\n\n"
+        "1\n00:00:00.700 --> 00:00:01.900\nKept shot 1 (score 0.25)\n\n"
+        "2\n00:00:02.600 --> 00:00:03.000\nKept shot 2 (score 0.50)\n")
+    assert chapters.ffmetadata(document) == (
+        ";FFMETADATA1\n\n[CHAPTER]\nTIMEBASE=1/1000000\nSTART=700000\nEND=1900000\ntitle=Kept shot 1 (score 0.25)\n"
+        "\n[CHAPTER]\nTIMEBASE=1/1000000\nSTART=2600000\nEND=3000000\ntitle=Kept shot 2 (score 0.50)\n")
+    assert shots_csv.text(document).splitlines(keepends=True)[:3] == [
+        "shot,start_frame,end_frame,start_timecode,end_timecode,start_seconds,end_seconds,length_frames,"
+        "length_timecode,length_seconds,score,kept\n",
+        "1,0,7,00:00:00.000,00:00:00.700,0.000000,0.700000,7,00:00:00.700,0.700000,0.100000,0\n",
+        "2,7,13,00:00:00.700,00:00:01.300,0.700000,1.300000,6,00:00:00.600,0.600000,0.200000,1\n"]
+    assert [clock(s) for s in (59.9995, 60.0, 3599.9996, 3600.0, 7322.5)] == [
+        "00:01:00.000", "00:01:00.000", "01:00:00.000", "01:00:00.000", "02:02:02.500"]
+
+
+def test_exports_are_utf8_whatever_the_locale(tmp_path, legacy_locale):
+    document, _ = _shots_document(25)
+    document["input"]["file_name"] = "café ☃.mov"
+    written = write_exports(document, tmp_path / "c.summary.json", ["chapters", "csv", "fcpx"])
+    assert "NOTE kept shots of café ☃.mov" in written[0].read_bytes().decode("utf-8")
+    assert [p.read_bytes().decode("utf-8") for p in written[:2]] == [chapters.webvtt(document),
+                                                                     chapters.ffmetadata(document)]
+
+
+@pytest.mark.parametrize("rate, has_audio", [(12.5, True), (25, False)])
+def test_fcpx_resources_describe_the_source_and_the_edit(rate, has_audio):
+    """The formats (the edit's rate, and the source's own where it is slower), the asset (the
+    source file, its time code start, its length, its picture and sound) and the project."""
+    document, _ = _shots_document(rate, has_audio=has_audio)
+    root = ET.fromstring(fcpx.text(document).split("\n", 2)[2])
+    assert root.tag == "fcpxml" and root.attrib == {"version": "1.8"}
+    formats = [f.attrib for f in root.iter("format")]
+    edit = {"id": "r1", "frameDuration": "1/25s", "width": "320", "height": "240"}
+    assert formats == ([edit, {**edit, "id": "r2", "frameDuration": "2/25s"}] if rate == 12.5 else [edit])
+    [asset] = [a.attrib for a in root.iter("asset")]
+    sound = {"hasAudio": "1", "audioSources": "1"} if has_audio else {"hasAudio": "0"}
+    assert asset == {"id": "r3", "name": "clip one", "src": "file:///videos/clip%20one.mov", "start": "0s",
+                     "duration": "60s", "hasVideo": "1", "format": "r2" if rate == 12.5 else "r1", **sound}
+    [event] = list(root.iter("event"))
+    [project] = list(root.iter("project"))
+    assert event.attrib == {"name": "clip one summary"} and project.attrib == {"name": "clip one summary"}
+    [sequence] = list(root.iter("sequence"))
+    clips = [c.attrib for c in root.iter("asset-clip")]
+    assert {k: sequence.attrib[k] for k in ("format", "tcStart", "tcFormat")} == {
+        "format": "r1", "tcStart": "0s", "tcFormat": "NDF"}
+    assert [c["name"] for c in clips] == ["clip one shot 1", "clip one shot 2"]
+    assert all(c["ref"] == "r3" and c["tcFormat"] == "NDF" for c in clips)
+    assert fcpx.seconds(Fraction(3)) == "3s" and fcpx.seconds(Fraction(1001, 30000)) == "1001/30000s"
+
+
+@pytest.mark.parametrize("has_audio", [True, False])
+def test_the_timeline_every_edit_format_starts_from(has_audio):
+    """Its name, start, records, tracks (sound only where the source has it and the format
+    carries it), and a clip per kept run with the source's range and the run's own record."""
+    from summarize.outputs.exports import kept_ranges
+    from summarize.outputs.exports.timeline import adapter_text, timeline
+
+    document, _ = _shots_document(30000 / 1001, has_audio=has_audio, timecode=HOUR_DF)
+    tl = timeline(document)
+    rt = otio.opentime.RationalTime
+    assert tl.name == "clip one summary" and tl.global_start_time == rt(0, 30000 / 1001)
+    assert dict(tl.metadata["summarize"]) == {"source": "/videos/clip one.mov", "method": "contrastive",
+                                              "budget": 0.15}
+    assert dict(tl.metadata["fcp_xml"]["timecode"]) == {"displayformat": "DF"}
+    assert [(t.name, t.kind) for t in tl.tracks] == [("V1", "Video")] + ([("A1", "Audio")] if has_audio else [])
+    silent = timeline(document, audio=False)  # held: OpenTimelineIO frees a temporary timeline's tracks
+    assert [(t.name, t.kind) for t in silent.tracks] == [("V1", "Video")]
+    runs = kept_ranges(document)
+    for track in tl.tracks:
+        clips = track.find_clips()
+        assert [c.name for c in clips] == [f"clip one shot {k}" for k in range(1, len(runs) + 1)]
+        for clip, run in zip(clips, runs):
+            record = dict(clip.metadata["summarize"])
+            assert {**record, "shots": list(record["shots"])} == {"shots": list(run.shots), "score": run.score,
+                                                        "start_seconds": run.start, "end_seconds": run.end}
+            ref = clip.media_reference
+            assert ref.target_url == "file:///videos/clip%20one.mov"
+            assert ref.available_range.start_time.to_frames() == 107892  # 01:00:00;00
+            assert ref.available_range.duration.to_frames() == document["input"]["n_frames"]
+    with_sound = json.loads(adapter_text(document, "otio_json", "opentimelineio"))
+    assert len(with_sound["tracks"]["children"]) == (2 if has_audio else 1)
+    ndf, _ = _shots_document(25)
+    ndf_timeline = timeline(ndf)
+    assert dict(ndf_timeline.metadata["fcp_xml"]["timecode"]) == {"displayformat": "NDF"}
+
+
+def test_format_names_and_what_each_reads():
+    from summarize.outputs.exports import reads_source
+
+    assert parse_formats("") == [] and parse_formats(None) == [] and parse_formats(" , ") == []
+    assert {f: reads_source(f) for f in FORMATS} == {f: f in ("chapters-mp4", "chapters-mkv") for f in FORMATS}
+
+
+def test_without_opentimelineio_the_edit_formats_are_refused_in_one_line(monkeypatch):
+    from summarize.errors import UsageError
+    from summarize.outputs.exports import check_available, timeline
+
+    def missing(name):
+        raise ImportError(name)
+
+    monkeypatch.setattr(timeline, "import_native", missing)
+    check_available(["chapters", "csv", "chapters-mkv", "fcpx"])  # none of these needs it (FCPXML: written here)
+    for fmt in ("edl", "otio", "fcp7xml"):
+        with pytest.raises(UsageError) as refused:
+            check_available(["csv", fmt])
+        assert str(refused.value) == f"exporting edits needs OpenTimelineIO: {timeline.OTIO_HINT}"
+    monkeypatch.undo()
+    check_available(["edl", "otio"])
+    document, _ = _shots_document(25)
+    with pytest.raises(UsageError) as refused:
+        timeline.adapter_text(document, "no_such_adapter", "otio-nothing-adapter")
+    assert str(refused.value) == "OpenTimelineIO has no no_such_adapter adapter here: pip install otio-nothing-adapter"
+
+
+def test_a_failed_write_names_the_file_and_leaves_none(tmp_path, monkeypatch):
+    from summarize.errors import OutputError
+
+    def full(document, paths):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(chapters, "write", full)
+    document, _ = _shots_document(25)
+    with pytest.raises(OutputError) as failed:
+        write_exports(document, tmp_path / "f.summary.json", ["edl", "csv", "chapters", "otio"])
+    assert str(failed.value) == f"cannot write {tmp_path / 'f.summary.chapters.vtt'}: No space left on device"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_muxer_error_is_one_line(tiny_source, tmp_path, monkeypatch):
+    from summarize.errors import OutputError
+    from summarize.outputs.exports import remux
+
+    def refuse(*args):
+        raise av.error.FFmpegError(28, "No space left on device")
+
+    monkeypatch.setattr(remux, "_remux", refuse)
+    document, _ = _chaptered_document(tiny_source[0])
+    with pytest.raises(OutputError, match=r"^cannot write the chaptered copy of tiny one\.mp4 \(.*No space left"):
+        write_exports(document, tmp_path / "t.summary.json", ["chapters-mkv"])
+
+
+def test_preflight_refuses_from_the_containers_header_before_any_decoding(tiny_source, tmp_path):
+    from summarize.outputs.exports import _probe_document, preflight
+
+    mp4, vp8 = tiny_source
+    assert _probe_document(mp4) == {"input": {"path": str(mp4.resolve()), "file_name": "tiny one.mp4",
+                                              "avg_fps": 10.0, "has_audio": True}}
+    assert _probe_document(vp8)["input"]["has_audio"] is False
+    preflight(mp4, ["edl", "chapters-mp4", "chapters-mkv"])  # all can be made
+    with pytest.raises(InputError, match="--export chapters-mp4: vp8.mkv holds vp8 video"):
+        preflight(vp8, ["chapters-mkv", "chapters-mp4"])
+    (tmp_path / "not a video.mp4").write_bytes(b"nothing here")
+    assert _probe_document(tmp_path / "not a video.mp4") is None
+    preflight(tmp_path / "not a video.mp4", ["chapters-mp4"])  # left for the run to report
+    preflight(tmp_path / "missing.mp4", [])  # nothing asked: nothing read
+
+
 # ---- end to end: generated videos through the command line (slow) ----
 
 

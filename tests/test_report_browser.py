@@ -13,6 +13,7 @@ import random
 from fractions import Fraction
 from pathlib import Path
 
+import numpy as np
 import opentimelineio as otio
 import pytest
 
@@ -131,6 +132,85 @@ def test_clicking_the_curve_plays_the_source_from_that_moment(page, made):
     page.evaluate("document.getElementById('source-video').pause()")
 
 
+_DRAWN = """() => {
+    const svg = (id) => { const e = document.getElementById(id); return Object.fromEntries(
+        ['left', 'right', 'top', 'bottom', 'start', 'duration'].map(k => [k, Number(e.dataset[k])])); };
+    const boxes = (id) => [...document.getElementById(id).querySelectorAll('rect')].map(r => {
+        const b = r.getBBox(); return [b.x, b.x + b.width]; });
+    // the curve's height in the middle of each sample's step, where its drawn stroke is
+    const data = JSON.parse(document.getElementById('summary-data').textContent);
+    const curve = svg('curve');
+    const path = document.querySelector('#curve path.score');
+    const times = data.samples.time;
+    const x = (t) => curve.left + (curve.right - curve.left) * (t - curve.start) / curve.duration;
+    const heights = times.map((t, i) => {
+        const mid = x((t + (i + 1 < times.length ? times[i + 1] : curve.start + curve.duration)) / 2);
+        const hits = [];
+        for (let y = curve.top - 2; y <= curve.bottom + 2; y += 0.1) {
+            if (path.isPointInStroke(new DOMPoint(mid, y))) hits.push(y);
+        }
+        return hits.length ? (hits[0] + hits[hits.length - 1]) / 2 : null;
+    });
+    return {data, curve, timeline: svg('timeline'), heights, kept: boxes('kept-bands'),
+            timelineKept: boxes('timeline-kept')};
+}"""
+
+
+def _touching(document: dict) -> list[tuple[float, float]]:
+    """[start, end) seconds of the kept shots, those that touch by frame as one."""
+    runs: list[list] = []
+    for shot in document["shots"]:
+        if shot["selected"]:
+            if runs and runs[-1][2] == shot["start_frame"]:
+                runs[-1][1:] = [shot["end"], shot["end_frame"]]
+            else:
+                runs.append([shot["start"], shot["end"], shot["end_frame"]])
+    return [(a, b) for a, b, _ in runs]
+
+
+def _seconds(boxes: list, axes: dict) -> list[tuple[float, float]]:
+    return [tuple(axes["start"] + (x - axes["left"]) / (axes["right"] - axes["left"]) * axes["duration"] for x in box)
+            for box in boxes]
+
+
+def _close(got: list, want: list, tol: float) -> bool:
+    return len(got) == len(want) and all(abs(a - b) <= tol for g, w in zip(got, want) for a, b in zip(g, w))
+
+
+@pytest.mark.parametrize("budget", [None, 0.6])
+def test_what_the_page_draws_is_its_data_and_the_runs_json(page, made, budget):
+    """In Chromium, after its script ran: the page's embedded data is the run's JSON (less its
+    paths); its curve's stroke passes, in the middle of each sample's step, at a height that is
+    that sample's score on one scale; the kept bands its script draws on the curve and the
+    timeline lie at the kept shots' times (at the run's length, and at another one)."""
+    from summarize.outputs.reselect import reselect
+
+    document = made["document"]
+    if budget is None:
+        page.click("#budget-reset")
+        page.wait_for_function("(v) => window.summarizeReport.state.value === v", arg=0.15)
+    else:
+        _set_length(page, "fraction", str(budget))
+    drawn = page.evaluate(_DRAWN)
+    want = json.loads(json.dumps(document))
+    for key in ("path", "path_bytes"):
+        want["input"].pop(key, None)
+    want["outputs"] = {"video_encoding": document["outputs"]["video_encoding"]}
+    assert drawn["data"] == want
+    scores = np.array(document["samples"]["score"])
+    heights = np.array(drawn["heights"], dtype=float)
+    assert not np.isnan(heights).any()
+    bottom = drawn["curve"]["bottom"]
+    factor = float(np.dot(bottom - heights, scores) / np.dot(scores, scores))
+    assert factor > 0 and np.abs(bottom - heights - factor * scores).max() < 0.6, (heights, scores)
+    assert len(set(np.round(scores, 3))) > 5  # scores that tell a moved curve apart
+    kept = _touching(document if budget is None else reselect(document, budget=budget))
+    second = drawn["curve"]["duration"] / (drawn["curve"]["right"] - drawn["curve"]["left"])  # one SVG unit
+    assert _close(_seconds(drawn["kept"], drawn["curve"]), kept, 0.02 * second), (drawn["kept"], kept)
+    assert _close(_seconds(drawn["timelineKept"], drawn["timeline"]), kept, 0.02 * second)
+    assert drawn["timeline"]["duration"] == document["input"]["duration"]
+
+
 def _set_length(page, unit: str, typed: str) -> None:
     page.check(f"input[name=budget-unit][value={unit}]")
     page.fill("#budget-value", typed)
@@ -230,6 +310,11 @@ def test_numbers_are_written_as_python_writes_them(page):
         return xs.map(x => [r.pyFixed(x, 2), r.pyFixed(x, 6), r.pyFloatRepr(x), r.milliseconds(Math.abs(x))]); }""",
                         floats)
     from summarize.outputs.exports.kept import milliseconds
+    from summarize.outputs.report import _clock
+
+    seconds = [0, 0.04, 0.05, 0.25, 4.48, 59.94, 59.95, 59.96, 119.99, 3599.96, 3725.25] + floats[18:]
+    assert page.evaluate("(xs) => xs.map(x => window.summarizeReport.clockText(x))", seconds) == [
+        _clock(x) for x in seconds]
 
     assert got == [[f"{x:.2f}", f"{x:.6f}", repr(x), milliseconds(abs(x))] for x in floats]
     texts = ["", "abc", "summarize é ☃ 😀", "x" * 200]

@@ -651,9 +651,11 @@
   const summarized = data.sampling.range ? data.sampling.range.end - data.sampling.range.start : data.input.duration;
   const SVG = curve && curve.namespaceURI; // SVG's, without naming a URL in the page
 
+  /** report._clock: to the tenth, rounded first (59.96 s is 1:00.0, not 0:60.0). */
   function clockText(seconds) {
-    const minutes = Math.floor(seconds / 60);
-    const rest = (seconds - 60 * minutes).toFixed(1).padStart(4, "0");
+    const tenths = Number(pyFixed(seconds, 1));
+    const minutes = Math.floor(tenths / 60);
+    const rest = pyFixed(tenths - 60 * minutes, 1).padStart(4, "0");
     return minutes >= 60 ? `${Math.floor(minutes / 60)}:${String(minutes % 60).padStart(2, "0")}:${rest}`
       : `${minutes}:${rest}`;
   }
@@ -996,7 +998,7 @@
 
   // For tests and for the curious (the browser's console): the pieces of the page.
   const api = {
-    pyFixed, pyRound, pyFloatRepr, milliseconds, clock, timecode, sha256Hex, fingerprint, limitDenominator,
+    pyFixed, pyRound, pyFloatRepr, milliseconds, clock, clockText, timecode, sha256Hex, fingerprint, limitDenominator,
     setBudget, state, document: () => state.doc, edl: (doc) => edl(doc, places().source),
     otio: (doc) => otio(doc, places().source), webvtt, ffmetadata, selfCheck: null,
   };

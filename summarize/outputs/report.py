@@ -40,7 +40,8 @@ KEPT_COLOR = "#e8590c"
 
 
 def _clock(seconds: float) -> str:
-    minutes, secs = divmod(float(seconds), 60)
+    """``1:15.5``, ``1:02:05.2``: to the tenth, rounded first (59.96 s is 1:00.0, not 0:60.0)."""
+    minutes, secs = divmod(round(float(seconds), 1), 60)
     hours, minutes = divmod(int(minutes), 60)
     return f"{hours}:{minutes:02d}:{secs:04.1f}" if hours else f"{minutes}:{secs:04.1f}"
 
@@ -59,7 +60,7 @@ def score_figure(document: dict[str, Any], width: float = 10.0, height: float = 
     ax = fig.add_subplot()
     samples = document["samples"]
     times, scores = np.asarray(samples["time"]), np.asarray(samples["score"])
-    duration = document["input"]["duration"]
+    origin, end = span(document)  # the part summarized (--start/--end), as the page's curve
     for shot in document["shots"]:
         if shot["selected"]:
             ax.axvspan(shot["start"], shot["end"], color=KEPT_COLOR, alpha=0.28, lw=0)
@@ -67,9 +68,9 @@ def score_figure(document: dict[str, Any], width: float = 10.0, height: float = 
             ax.axvspan(shot["start"], shot["end"], color="#868e96", alpha=0.12, lw=0)
     for shot in document["shots"][1:]:
         ax.axvline(shot["start"], color="#495057", lw=0.6, alpha=0.6)
-    ax.step(np.append(times, duration), np.append(scores, scores[-1:] if len(scores) else []), where="post",
+    ax.step(np.append(times, end), np.append(scores, scores[-1:] if len(scores) else []), where="post",
             color="#1864ab", lw=1.4)
-    ax.set_xlim(0, duration)
+    ax.set_xlim(origin, end)
     top = float(scores.max()) if len(scores) else 1.0
     ax.set_ylim(0, top * 1.08 if top > 0 else 1.0)
     ax.set_xlabel("time (s)")
