@@ -136,7 +136,7 @@ def step_nvenc(dry: bool, out: Path) -> dict:
 
     from benchmarks.bench_pipeline import WRITING_SEGMENTS
     from summarize.outputs.nvenc import NVENC, nvenc_options, nvenc_problem
-    from summarize.outputs.video import write_summary_video
+    from summarize.outputs.smartcut import write_cut_video
 
     result = {"problem": nvenc_problem(1280, 720)}
     if result["problem"] is None:
@@ -158,7 +158,7 @@ def step_nvenc(dry: bool, out: Path) -> dict:
     path = _video(dry)
     segments = [(a, b) for a, b in WRITING_SEGMENTS if b <= (60 if dry else 600)] or [(0.0, 10.0)]
     started = time.perf_counter()
-    stats = write_summary_video(path, segments, out / "summary-reencode.mp4", cut="reencode", nvenc=not dry)
+    stats = write_cut_video(path, segments, out / "summary-reencode.mp4", cut="reencode", nvenc=not dry)
     result["summary"] = {"kept_s": round(stats.duration, 2), "wall_s": round(time.perf_counter() - started, 2),
                          **stats.describe()}
     (out / "summary-reencode.mp4").unlink()
