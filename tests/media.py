@@ -204,6 +204,21 @@ def start_offset(folder: Path, suffix: str, hours: float = 10.0) -> Case:
     return constant_rate(folder, Fraction(25), suffix=suffix, offset=hours * 3600.0, name=name)
 
 
+def remux_without_frame_durations(source: Path, target: Path, video_metadata: dict | None = None) -> None:
+    """Copy ``source``'s packets into ``target`` with no picture stating its duration (as
+    Matroska muxers that write a constant DefaultDuration leave them), empty packets dropped."""
+    with av.open(str(source)) as src, av.open(str(target), "w") as dst:
+        streams = {s.index: dst.add_stream_from_template(s) for s in src.streams}
+        streams[src.streams.video[0].index].metadata.update(video_metadata or {})
+        for packet in src.demux():
+            if packet.size == 0:
+                continue
+            if packet.stream.type == "video":
+                packet.duration = 0
+            packet.stream = streams[packet.stream.index]
+            dst.mux(packet)
+
+
 def last_duration_lost_mkv(folder: Path) -> Case:
     """60 fps then 1 fps in Matroska whose segment states the full 60 s while its blocks leave
     the last frame's duration out (the reader takes the track's default, 1/60 s)."""
@@ -212,15 +227,7 @@ def last_duration_lost_mkv(folder: Path) -> Case:
                         time_base=Fraction(1, 1000))
     # Re-mux with a constant block duration (DefaultDuration), then state the full length.
     target = folder / "last-duration-lost.mkv"
-    with av.open(str(case.path)) as src, av.open(str(target), "w") as dst:
-        streams = {s.index: dst.add_stream_from_template(s) for s in src.streams}
-        for packet in src.demux():
-            if packet.size == 0:
-                continue
-            if packet.stream.type == "video":
-                packet.duration = 0
-            packet.stream = streams[packet.stream.index]
-            dst.mux(packet)
+    remux_without_frame_durations(case.path, target)
     data = bytearray(target.read_bytes())
     at = data.find(b"\x44\x89\x88")  # the segment's Duration (an 8-byte float, in milliseconds)
     assert at > 0
@@ -350,16 +357,7 @@ def millisecond_clock_timecode(folder: Path) -> Case:
     (twelve frames, 0.48 s, past ten hours; not 12 ms)."""
     case = timecode_case(folder, RATES["25"], ".mkv", "10:00:00:12", "tag-source", time_base=Fraction(1, 1000))
     path = folder / "timecode-tag-ms-clock.mkv"
-    with av.open(str(case.path)) as src, av.open(str(path), "w") as dst:
-        streams = {s.index: dst.add_stream_from_template(s) for s in src.streams}
-        streams[src.streams.video[0].index].metadata["TIMECODE"] = case.expect["timecode"]
-        for packet in src.demux():
-            if packet.size == 0:
-                continue
-            if packet.stream.type == "video":
-                packet.duration = 0
-            packet.stream = streams[packet.stream.index]
-            dst.mux(packet)
+    remux_without_frame_durations(case.path, path, {"TIMECODE": case.expect["timecode"]})
     case.path.unlink()
     return Case("timecode-tag-ms-clock-mkv", path, case.duration, case.frame_times, start=case.start,
                 audio=case.audio, expect=case.expect)

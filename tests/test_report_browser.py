@@ -19,6 +19,7 @@ import pytest
 
 from summarize._cli import main
 from tests.test_report import CHROMIUM_FLAGS, _chromium
+from tests.test_report_drawing import touching_runs
 from tests.synthetic import write_video
 
 pytestmark = pytest.mark.slow
@@ -156,18 +157,6 @@ _DRAWN = """() => {
 }"""
 
 
-def _touching(document: dict) -> list[tuple[float, float]]:
-    """[start, end) seconds of the kept shots, those that touch by frame as one."""
-    runs: list[list] = []
-    for shot in document["shots"]:
-        if shot["selected"]:
-            if runs and runs[-1][2] == shot["start_frame"]:
-                runs[-1][1:] = [shot["end"], shot["end_frame"]]
-            else:
-                runs.append([shot["start"], shot["end"], shot["end_frame"]])
-    return [(a, b) for a, b, _ in runs]
-
-
 def _seconds(boxes: list, axes: dict) -> list[tuple[float, float]]:
     return [tuple(axes["start"] + (x - axes["left"]) / (axes["right"] - axes["left"]) * axes["duration"] for x in box)
             for box in boxes]
@@ -204,7 +193,7 @@ def test_what_the_page_draws_is_its_data_and_the_runs_json(page, made, budget):
     factor = float(np.dot(bottom - heights, scores) / np.dot(scores, scores))
     assert factor > 0 and np.abs(bottom - heights - factor * scores).max() < 0.6, (heights, scores)
     assert len(set(np.round(scores, 3))) > 5  # scores that tell a moved curve apart
-    kept = _touching(document if budget is None else reselect(document, budget=budget))
+    kept = touching_runs(document if budget is None else reselect(document, budget=budget))
     second = drawn["curve"]["duration"] / (drawn["curve"]["right"] - drawn["curve"]["left"])  # one SVG unit
     assert _close(_seconds(drawn["kept"], drawn["curve"]), kept, 0.02 * second), (drawn["kept"], kept)
     assert _close(_seconds(drawn["timelineKept"], drawn["timeline"]), kept, 0.02 * second)
