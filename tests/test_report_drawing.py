@@ -477,3 +477,35 @@ def test_a_curve_without_samples_draws_its_axes_from_zero_to_one():
     values = re.findall(r'<text x="42" y="([\d.]+)" text-anchor="end" dominant-baseline="middle">([\d.]+)</text>', svg)
     assert values == [("176", "0.00"), (_n(176 - 166 / 1.08 / 2), "0.50"), (_n(176 - 166 / 1.08), "1.00")]
 
+
+
+class _Stray(HTMLParser):
+    """Text in an SVG outside its <text> and <title> elements (which a browser shows as is)."""
+
+    def __init__(self):
+        super().__init__()
+        self.open: list[str] = []
+        self.stray: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.open.append(tag)
+
+    def handle_startendtag(self, tag, attrs):
+        pass
+
+    def handle_endtag(self, tag):
+        assert self.open.pop() == tag
+
+    def handle_data(self, data):
+        if not (self.open and self.open[-1] in ("text", "title")):
+            self.stray.append(data)
+
+
+def test_the_drawings_hold_no_text_but_their_labels():
+    doc = document()
+    doc["shots"][4]["split"] = True  # two pieces cut to fit the budget: two split edges
+    for svg in (curve_svg(doc), timeline_svg(doc), curve_svg(document(part=(137, 613)))):
+        parsed = _Stray()
+        parsed.feed(svg)
+        assert parsed.stray == [] and parsed.open == []
+    assert curve_svg(doc).count('class="edge split"') == 2 and timeline_svg(doc).count('class="edge split"') == 2
