@@ -361,3 +361,151 @@ def test_the_timeline_is_one_click_area_over_the_whole_video():
         assert (rects[name]["x"], rects[name]["y"], rects[name]["width"], rects[name]["height"]) == ("0", "0", "1000", "24")
     [head] = [a for a in parsed.of("", "line") if a.get("id") == "timeline-playhead"]
     assert head["visibility"] == "hidden"
+
+
+NUMBER = re.compile(r"-?\d+(\.\d?[1-9])?")  # as short as it reads: no trailing zeros, no trailing point
+
+
+def test_numbers_in_the_drawings_are_written_short():
+    from summarize.outputs.report import _n
+
+    assert [_n(v) for v in (48.0, 100.0, 0.5, 10.1, 0.004, -3.1, 176.25, 0.0)] == [
+        "48", "100", "0.5", "10.1", "0", "-3.1", "176.25", "0"]
+    for svg in (curve_svg(document()), timeline_svg(document()), curve_svg(document(part=(137, 613)))):
+        parsed = _parse(svg)
+        for _, _, attrs in parsed.elements:
+            for key in ("x", "y", "x1", "x2", "y1", "y2", "width", "height"):
+                if key in attrs:
+                    assert NUMBER.fullmatch(attrs[key]), (key, attrs)
+        [curve] = [a["d"] for _, tag, a in parsed.elements if tag == "path"] or [""]
+        assert all(NUMBER.fullmatch(n) for n in re.findall(r"[-\d.]+", curve))
+
+
+def _drawn_highest(parsed: _Svg) -> float:
+    [curve] = [a for _, tag, a in parsed.elements if tag == "path"]
+    return min(y for *_, y in horizontal_runs(path_vertices(curve["d"])))
+
+
+def test_the_curves_frame_ticks_and_labels_are_where_they_belong():
+    """The bands and edges fill the plotting area (y 10 to 176), the highest score stands at
+    1/1.08 of its height (the plot's headroom: its y axis ends at 1.08 x the highest), ticks
+    hang 4 below the axis with their times 18 below it, the y label is centred and upright."""
+    doc = document()
+    parsed = _parse(curve_svg(doc))
+    assert (parsed.root["data-top"], parsed.root["data-bottom"]) == ("10", "176")
+    for group in ("bands", "kept-bands"):
+        assert {(r["y"], r["height"]) for r in parsed.of(group, "rect")} == {("10", "166")}
+    for group in ("edges", "split-edges"):
+        assert {(a["y1"], a["y2"]) for a in parsed.of(group, "line")} == {("10", "176")}
+    assert _drawn_highest(parsed) == pytest.approx(176 - 166 / 1.08, abs=0.006)
+    low = document()
+    low["samples"]["score"] = [s / 4 for s in low["samples"]["score"]]  # the same curve, a quarter as high
+    assert _drawn_highest(_parse(curve_svg(low))) == pytest.approx(176 - 166 / 1.08, abs=0.006)
+    ticks = [a for a in parsed.of("", "line") if a.get("class") == "axis" and a["x1"] == a["x2"]]
+    assert len(ticks) == 7 and {(a["y1"], a["y2"]) for a in ticks} == {("176", "180")}
+    times = [a for a in parsed.of("", "text") if a.get("text-anchor") == "middle" and "transform" not in a]
+    assert [a["x"] for a in times] == [a["x1"] for a in ticks] and {a["y"] for a in times} == {"194"}
+    [label] = [a for a in parsed.of("", "text") if "transform" in a]
+    assert (label["x"], label["y"], label["transform"]) == ("14", "93", "rotate(-90 14 93)")
+    assert '<text x="14" y="93" text-anchor="middle" transform="rotate(-90 14 93)">importance</text>' in curve_svg(doc)
+
+
+def test_the_timelines_kept_shots_and_edges_span_the_bar():
+    parsed = _parse(timeline_svg(document()))
+    assert {(r["y"], r["height"]) for r in parsed.of("timeline-kept", "rect")} == {("0", "24")}
+    for group in ("edges", "timeline-split"):
+        assert {(a["y1"], a["y2"]) for a in parsed.of(group, "line")} == {("0", "24")}
+
+
+def test_the_time_axis_stops_at_the_end():
+    doc = document(part=(0, 737))  # 29.48 s: no label at 0:30, past the end
+    texts = re.findall(r'<text x="[\d.]+" y="[\d.]+" text-anchor="middle">([^<]*)</text>', curve_svg(doc))
+    assert texts == ["0:00", "0:05", "0:10", "0:15", "0:20", "0:25"]
+
+
+def _short(duration: float, cut: float) -> dict:
+    """A document of a video ``duration`` long: two shots, the first kept, cut at ``cut``."""
+    doc = document()
+    doc["input"]["duration"] = duration
+    doc["sampling"]["range"] = {"start": 0.0, "end": duration, "start_frame": 0, "end_frame": round(duration * FPS)}
+    doc["samples"] = {"time": [0.0], "frame": [0], "frame_time": [0.0], "score": [0.5]}
+    frame = round(cut * FPS)
+    doc["shots"] = [{"index": 0, "start": 0.0, "end": cut, "start_frame": 0, "end_frame": frame, "score": 0.5,
+                     "boundary": "start", "split": False, "selected": True},
+                    {"index": 1, "start": cut, "end": duration, "start_frame": frame,
+                     "end_frame": round(duration * FPS), "score": 0.1, "boundary": "cut", "split": False,
+                     "selected": False}]
+    return doc
+
+
+def test_a_video_under_a_second_is_drawn_to_scale():
+    doc = _short(0.8, 0.2)
+    kept = _parse(timeline_svg(doc)).of("timeline-kept", "rect")
+    assert [(r["x"], r["width"]) for r in kept] == [("0", "250")]
+    assert [a["x1"] for a in _parse(timeline_svg(doc)).of("edges", "line")] == ["250"]
+    curve = _parse(curve_svg(doc))
+    assert [(r["x"], r["width"]) for r in curve.of("kept-bands", "rect")] == [("48", "232")]
+
+
+def test_a_video_of_no_length_is_drawn_at_the_left_edge():
+    """A document that says 0 s (a single frame whose duration is not known): everything
+    at the start, nothing divided by zero."""
+    doc = _short(0.0, 0.0)
+    timeline = _parse(timeline_svg(doc))
+    assert [(r["x"], r["width"]) for r in timeline.of("timeline-kept", "rect")] == [("0", "0")]
+    curve = _parse(curve_svg(doc))
+    assert [(r["x"], r["width"]) for r in curve.of("kept-bands", "rect")] == [("48", "0")]
+
+
+def test_the_time_step_is_the_roundest_that_keeps_twelve_labels_at_most():
+    from summarize.outputs.report import _nice_step
+
+    listed = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200]
+    nice = listed + [3600 * n for n in range(3, 60)]  # past two hours a step: whole hours
+    lengths = [12 * s + d for s in listed for d in (0, 0.5)] + [86400 * 2 + 1, 129600, 129610, 43200 * 5 - 1]
+    for d in lengths:
+        assert _nice_step(d) == min(s for s in nice if d / s <= 12), d
+
+
+def test_a_curve_without_samples_draws_its_axes_from_zero_to_one():
+    from summarize.outputs.report import _n
+
+    doc = document()
+    doc["samples"] = {"time": [], "frame": [], "frame_time": [], "score": []}
+    svg = curve_svg(doc)
+    assert "<path" not in svg
+    values = re.findall(r'<text x="42" y="([\d.]+)" text-anchor="end" dominant-baseline="middle">([\d.]+)</text>', svg)
+    assert values == [("176", "0.00"), (_n(176 - 166 / 1.08 / 2), "0.50"), (_n(176 - 166 / 1.08), "1.00")]
+
+
+
+class _Stray(HTMLParser):
+    """Text in an SVG outside its <text> and <title> elements (which a browser shows as is)."""
+
+    def __init__(self):
+        super().__init__()
+        self.open: list[str] = []
+        self.stray: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.open.append(tag)
+
+    def handle_startendtag(self, tag, attrs):
+        pass
+
+    def handle_endtag(self, tag):
+        assert self.open.pop() == tag
+
+    def handle_data(self, data):
+        if not (self.open and self.open[-1] in ("text", "title")):
+            self.stray.append(data)
+
+
+def test_the_drawings_hold_no_text_but_their_labels():
+    doc = document()
+    doc["shots"][4]["split"] = True  # two pieces cut to fit the budget: two split edges
+    for svg in (curve_svg(doc), timeline_svg(doc), curve_svg(document(part=(137, 613)))):
+        parsed = _Stray()
+        parsed.feed(svg)
+        assert parsed.stray == [] and parsed.open == []
+    assert curve_svg(doc).count('class="edge split"') == 2 and timeline_svg(doc).count('class="edge split"') == 2

@@ -374,3 +374,244 @@ def test_the_plots_look_translucent_bands_thin_cut_lines_a_blue_step_curve_and_i
     assert legend.get_bbox_to_anchor().transformed(ax.transAxes.inverted()).get_points().tolist() == [[1, 1], [1, 1]]
     assert {t.get_fontsize() for t in legend.get_texts()} == {8}
     assert ax.title.get_text() == "" and ax._left_title.get_fontsize() == 10
+
+
+# ---- what the page and the plot say, word for word, and their pictures without decoding --------
+
+
+def _fake_middle_frames(calls: list):
+    """A stand-in for stills.middle_frames (no decoder: mutmut's forked runs hang in one): for
+    every [start, end) of ``bounds``, a 4:3 picture, ``short_side`` high (240 when None, the
+    source's size), whose grey level is its middle frame's number (modulo 256); yielded in reverse, as a
+    decoder may give them in another order than the shots'."""
+
+    def middle_frames(source, bounds, short_side=None):
+        bounds = np.asarray(bounds)
+        calls.append((source, bounds.dtype, bounds.tolist(), short_side))
+        high = short_side or 240
+        for shot in reversed(range(len(bounds))):
+            middle = int(bounds[shot, 0] + bounds[shot, 1] - 1) // 2
+            yield shot, _picture(middle, high)
+
+    return middle_frames
+
+
+def _picture(middle: int, high: int) -> np.ndarray:
+    return np.full((high, high * 4 // 3, 3), middle % 256, dtype=np.uint8)
+
+
+def test_keyframes_and_the_poster_are_jpegs_of_the_middle_frames_in_shot_order(monkeypatch, tmp_path):
+    from summarize.outputs import stills
+
+    doc = document()
+    doc["input"]["path"] = "/videos/a clip.mp4"
+    calls: list = []
+    monkeypatch.setattr(stills, "middle_frames", _fake_middle_frames(calls))
+    middles = [(s["start_frame"] + s["end_frame"] - 1) // 2 for s in doc["shots"]]
+    bounds = [[s["start_frame"], s["end_frame"]] for s in doc["shots"]]
+    images = report.keyframes(doc)
+    assert images == [stills.jpeg(_picture(m, 144), 82) for m in middles]  # shot order, quality 82, 144 high
+    assert calls == [(Path("/videos/a clip.mp4"), np.int64, bounds, 144)]
+    assert report.keyframes(doc, short_side=72) == [stills.jpeg(_picture(m, 72), 82) for m in middles]
+    # the poster: the best kept shot's middle frame, 360 high
+    calls.clear()
+    best = report.best_shot(doc)
+    assert report.poster(doc) == stills.jpeg(_picture(middles[best], 360), 82)
+    assert calls == [(Path("/videos/a clip.mp4"), np.int64, [bounds[best]], 360)]
+    # a shot the decoder gives no picture for has none
+    monkeypatch.setattr(stills, "middle_frames", lambda *a: iter([(1, _picture(9, 144))]))
+    assert report.keyframes(doc) == [b"", stills.jpeg(_picture(9, 144), 82)] + [b""] * (len(doc["shots"]) - 2)
+
+
+def test_the_page_reads_the_keyframes_and_the_poster_when_not_given(monkeypatch, tmp_path):
+    from summarize.outputs import stills
+
+    doc = document()
+    monkeypatch.setattr(stills, "middle_frames", _fake_middle_frames([]))
+    images = report.keyframes(doc)
+    poster = report.poster(doc)
+    uri = "data:image/jpeg;base64,{}".format
+    for text in (report.report_html(doc, PAGE), report.report_html(doc, PAGE, thumbnails=images)):
+        parsed = _Page()
+        parsed.feed(text)
+        assert [a["src"] for a in parsed.all("img")] == [uri(base64.b64encode(i).decode()) for i in images]
+        assert parsed.all("video")[0]["poster"] == uri(base64.b64encode(poster).decode())
+    # no keyframes (the source is gone): no poster either, and nothing is read
+    monkeypatch.setattr(stills, "middle_frames", None)
+    _, parsed = page(doc, thumbnails=[], poster=None)
+    assert "poster" not in parsed.all("video")[0] and parsed.all("img") == []
+    # write_report reads them when not given, and returns them (for a batch's index page)
+    monkeypatch.setattr(stills, "middle_frames", _fake_middle_frames([]))
+    assert report.write_report(doc, tmp_path / "a.summary.html") == images
+    assert (tmp_path / "a.summary.html").read_text() == report.report_html(doc, tmp_path / "a.summary.html")
+
+
+class _Text(HTMLParser):
+    """What a reader sees of a page: its text pieces (space runs as one space), without the
+    script and the style; and the tags it holds."""
+
+    def __init__(self):
+        super().__init__()
+        self.texts: list[str] = []
+        self.tags: list[str] = []
+        self._hidden = 0
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+        self._hidden += tag in ("script", "style")
+
+    def handle_endtag(self, tag):
+        self._hidden -= tag in ("script", "style")
+
+    def handle_data(self, data):
+        if not self._hidden and data.strip():
+            self.texts.append(" ".join(data.split()))
+
+
+def _seen(text: str) -> _Text:
+    parsed = _Text()
+    parsed.feed(text)
+    parsed.close()
+    return parsed
+
+
+CARDS = [("Shot 1: 0:00.0-0:04.5", "score 0.506"), ("Shot 2: 0:04.5-0:10.0", "score 0.236"),
+         ("Shot 3: 0:10.0-0:13.2", "score 0.015"), ("Shot 4: 0:13.2-0:16.0", "score 0.933"),
+         ("Shot 5: 0:16.0-0:21.2", "score 0.086"), ("Shot 6: 0:21.2-0:25.6", "score 0.845"),
+         ("Shot 7: 0:25.6-0:30.0", "score 0.368")]
+
+
+def test_the_page_says_this_and_nothing_else():
+    """Every piece of text a reader sees, in order: a stray word or character between the
+    elements (left over from an edit of the markup) fails here."""
+    doc = document()
+    doc["run"]["timings"] = {"decode_and_features_wall": 12.34, "scoring": 0.04, "segmentation": 1.25,
+                             "selection": 0.3, "writing": 0.5, "total": 14.5}
+    thumbnails = [b"jpeg"] * 3  # the last four shots have no keyframe
+    text, _ = page(doc, thumbnails)
+    seen = _seen(text)
+    head = ["Summary of a clip.mp4", "Summary of a clip.mp4", "contrastive, 30.0% asked: 3 shots kept, 0:17.2 of 0:30.0",
+            "Source video", "Click to play the source from there",
+            "Click a shot, the curve or this bar to play the source from there."]
+    no_video = ["Summary video", "None was made for this summary (--no-video, or a length chosen again by summarize "
+                "export): Preview, below, plays the source through the kept shots."]
+    rest = ["Importance over time", "0:00", "0:05", "0:10", "0:15", "0:20", "0:25", "0:30", "0.00", "0.47", "0.95",
+            "importance", "Click to play the source from there",
+            "kept shot", "picture cut", "shot boundary between samples (no cut found)", "long shot cut to fit the budget",
+            "Try another length", "fraction of the video", "seconds", "The run's length", "\u25b6 Preview",
+            "plays the source through the kept shots", "Download:", "EDL", "\u00b7", "OpenTimelineIO", "\u00b7",
+            "chapters (WebVTT)", "\u00b7", "chapters (FFmetadata)", "\u00b7", "summary JSON",
+            "The same files from the command line, in the JSON's folder:",
+            "Trying other lengths, playing shots from here and downloading edits need JavaScript.",
+            "The run",
+            "Input", "a clip.mp4: 0:30.0, 320x240, 25 fps, no audio",
+            "Method", "contrastive (k=0.1); features: efficientnet-lite0 at 2 samples/s",
+            "Selection", "total: the shots that hold the most importance; none shorter than 1 s, long shots cut into "
+            "pieces of at most 8 s",
+            "Budget", "30.0% asked, 57.2% kept",
+            "Shots", "6 found by KTS (3 starting on a picture cut); cut where they matter least: 7 pieces",
+            "Kept", "3 shots, 0:17.2 of 0:30.0",
+            "Time taken", "decoding and features 12.3 s, scoring under 0.1 s, shots and cut frames 1.2 s, choosing "
+            "shots 0.3 s, writing 0.5 s; 14.5 s in all",
+            "Run", "2026-01-02 03:04 UTC on cpu, summarize 9.9",
+            "Shots (7; kept ones framed; click one to play it)"]
+    cards = [t for k, (title, score) in enumerate(CARDS) for t in ([] if k < 3 else ["no keyframe"])
+             + ["kept", title, score]]  # the badge is in every card, shown on the kept ones by the style
+    assert seen.texts == head + no_video + rest + cards
+    doc["outputs"]["video"] = "/videos/out/a clip.summary.mp4"
+    assert _seen(page(doc, thumbnails)[0]).texts == head + ["Summary video"] + rest + cards
+    # the elements it is made of (HTML's tag names are case-insensitive: the parser lowers them)
+    assert set(seen.tags) == {
+        "html", "head", "meta", "title", "style", "body", "main", "h1", "h2", "p", "div", "video", "source", "svg",
+        "g", "rect", "line", "path", "text", "span", "section", "label", "input", "button", "ol", "a", "pre",
+        "noscript", "table", "tr", "th", "td", "figure", "img", "figcaption", "script"}
+    # the page is its lines joined, nothing between them
+    body = text[text.index("<main>\n") + 7:text.index("\n</main>")]
+    assert body.split("\n")[:3] == ["<h1>Summary of a clip.mp4</h1>",
+                                    '<p class="sub">contrastive, 30.0% asked: 3 shots kept, 0:17.2 of 0:30.0</p>',
+                                    '<div class="top"><div class="player">']
+
+
+def test_the_length_panel_names_the_summarys_json_whatever_the_pages_name():
+    doc = document()  # outputs.json: /videos/out/a clip.summary.json
+    _, parsed = page(doc, path=Path("/videos/out/renamed.html"))
+    [section] = [a for t, a in parsed.tags if t == "section"]
+    assert section["data-json-name"] == "a clip.summary.json"
+    doc["outputs"]["json"] = None  # none written: the name beside the page
+    _, parsed = page(doc, path=Path("/videos/out/renamed.html"))
+    assert [a for t, a in parsed.tags if t == "section"][0]["data-json-name"] == "renamed.json"
+
+
+def test_a_summary_that_kept_no_shot_has_a_page():
+    doc = document()
+    for shot in doc["shots"]:
+        shot["selected"] = False
+    doc["outputs"]["video"] = "/videos/out/a clip.summary.mp4"
+    text, parsed = page(doc, [b"k"] * len(doc["shots"]))
+    assert '<p class="sub">contrastive, 30.0% asked: 0 shots kept, 0:17.2 of 0:30.0</p>' in text
+    assert "poster" not in parsed.all("video")[1] and parsed.all("figure")[0]["class"] == "shot"
+
+
+def test_a_page_that_cannot_be_written_says_why_in_words(tmp_path):
+    (tmp_path / "file").write_text("")
+    with pytest.raises(OutputError) as failed:
+        report.write_report(document(), tmp_path / "file" / "a.summary.html", thumbnails=[])
+    assert str(failed.value) == f"cannot write {tmp_path / 'file' / 'a.summary.html'}: Not a directory"
+
+
+def test_without_matplotlib_the_plot_says_what_to_install(monkeypatch):
+    from summarize.errors import UsageError
+
+    def missing(name):
+        raise ImportError(name)
+
+    monkeypatch.setattr(report, "import_native", missing)
+    with pytest.raises(UsageError) as failed:
+        report.score_figure(document())
+    assert str(failed.value) == "--plot needs matplotlib: pip install 'summarize[report]' (or: pip install matplotlib)"
+
+
+def test_the_plot_is_the_same_whatever_matplotlibrc_says():
+    """A user's matplotlibrc (another resolution, font size or file format) changes nothing:
+    the PNG is 1000x280, the title 10 points and the legend 8, a PNG."""
+    import matplotlib
+    from PIL import Image
+
+    doc = document()
+    with matplotlib.rc_context({"figure.dpi": 50, "savefig.format": "svg", "font.size": 20,
+                                "axes.titlesize": 20}):
+        data = report.plot_png(doc)
+        ax = report.score_figure(doc).axes[0]
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and Image.open(io.BytesIO(data)).size == (1000, 280)
+    assert ax._left_title.get_fontsize() == 10 and {t.get_fontsize() for t in ax.get_legend().get_texts()} == {8}
+
+
+def test_the_plots_grey_bands_every_other_shot_not_kept_translucent_without_outlines():
+    from matplotlib.colors import to_rgba
+
+    doc = document()
+    doc["shots"][1]["selected"] = doc["shots"][3]["selected"] = False  # odd shots not kept: grey
+    doc["selection"]["budget"] = 0.75
+    ax = report.score_figure(doc).axes[0]
+    grey = [p for p in ax.patches if p.get_facecolor() == to_rgba("#868e96", 0.12)]
+    assert len(grey) == 2 and len(ax.patches) == 2 + sum(s["selected"] for s in doc["shots"])
+    assert all(p.get_linewidth() == 0 for p in ax.patches)
+    assert ax.get_title(loc="left") == "a clip.mp4: contrastive, budget 75%"
+
+
+def test_the_plot_is_built_from_the_documents_times_and_scores():
+    """The curve's data are the samples' times and scores, and the end of the part summarized
+    with the last score again (the last step drawn to there)."""
+    for part in (None, (137, 613)):
+        doc = document(part=part)
+        ax = report.score_figure(doc).axes[0]
+        [curve] = [line for line in ax.get_lines() if len(line.get_xdata()) > 2]
+        end = report.span(doc)[1]
+        assert list(curve.get_xdata()) == doc["samples"]["time"] + [end]
+        assert list(curve.get_ydata()) == doc["samples"]["score"] + doc["samples"]["score"][-1:]
+
+
+def test_frame_rates_as_people_write_them():
+    assert [report.fps_text(f) for f in (24000 / 1001, 23.976, 23.975, 30000 / 1001, 29.969, 60000 / 1001,
+                                         25.0, 12.5, 24.0, 30.0, 100.0, 29.95)] == [
+        "23.976", "23.976", "23.976", "29.97", "29.97", "59.94", "25", "12.5", "24", "30", "100", "29.95"]
