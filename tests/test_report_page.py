@@ -111,6 +111,7 @@ def test_clock_and_seconds_as_people_read_them():
     assert [report._clock(s) for s in (0, 4.48, 59.96, 75.5, 3600, 3725.25)] == [
         "0:00.0", "0:04.5", "1:00.0", "1:15.5", "1:00:00.0", "1:02:05.2"]
     assert report.timings_text({}) == ""
+    assert report.timings_text({"timings": {"total": 1.5}}) == "1.5 s in all"  # not "; 1.5 s in all"
 
 
 def test_the_cards_are_the_shots_with_their_keyframes():
