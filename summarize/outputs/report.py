@@ -167,11 +167,8 @@ def timings_text(run: dict[str, Any]) -> str:
     elif run.get("feature_cache") == "hit":
         parts.append("features from the cache")
     parts += [f"{label} {_seconds(timings[key])}" for key, label in _STAGES if key in timings]
-    if "total" in timings:
-        parts_text = ", ".join(parts)
-        total = f"{timings['total']:.1f} s in all"
-        return f"{parts_text}; {total}" if parts_text else total
-    return ", ".join(parts)
+    total = [f"{timings['total']:.1f} s in all"] if "total" in timings else []
+    return "; ".join([text for text in [", ".join(parts)] if text] + total)
 
 
 def _created(text: str) -> str:
