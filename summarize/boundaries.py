@@ -79,7 +79,7 @@ import av
 import numpy as np
 from av.video.reformatter import VideoReformatter
 
-from .decoding import available_cores, decode_workers
+from .decoding import decode_layout
 from .digest import text_digest
 
 # PySceneDetect's adaptive detector: a frame is a cut when its content value is at least
@@ -296,17 +296,12 @@ def _look(readers: _Readers, first: int, last: int, windows, sample_frames, time
 
 
 def _layout(threads: int) -> tuple[int, int]:
-    """(readers side by side, FFmpeg threads each). The ranges decoders' layout where it has
-    several (``decoding.decode_workers``: two threads a reader); where it has one (two cores),
-    still two readers of one thread each when ``threads`` allows two: windows are independent,
-    so two single-threaded decoders keep both cores busy through each seek's refill (frame
-    threading drains at every seek) and one reader's cut test overlaps the other's decoding."""
-    workers = decode_workers(threads)
-    if workers > 1:
-        return workers, 2
-    if threads != 1 and (threads or available_cores()) >= 2:
-        return 2, 1
-    return 1, threads
+    """(readers side by side, FFmpeg threads each): the range decoders' layout
+    (``decoding.decode_layout``; two readers of one thread on two cores). Windows are
+    independent, so several single-threaded decoders keep the cores busy through each
+    seek's refill (frame threading drains at every seek) and one reader's cut test
+    overlaps another's decoding."""
+    return decode_layout(threads)
 
 
 def refine_boundaries(path, frame_times: np.ndarray, start_time: float, duration: float, sample_frames: np.ndarray,

@@ -148,16 +148,17 @@ def test_two_readers_side_by_side_find_what_one_finds(transitions, monkeypatch):
     assert all(r.stream.thread_count == 1 for r in opened)
 
 
-def test_two_cores_decode_two_windows_at_once_on_one_thread_each(monkeypatch):
+def test_the_search_reads_as_the_range_decoders_do(monkeypatch):
     from summarize import boundaries
+    from summarize.decoding import ranges
 
-    monkeypatch.setattr(boundaries, "decode_workers", lambda threads: 1)
-    monkeypatch.setattr(boundaries, "available_cores", lambda: 2)
-    assert boundaries._layout(0) == (2, 1)
+    monkeypatch.delenv(ranges.WORKERS_ENV, raising=False)
+    monkeypatch.setattr(ranges, "available_cores", lambda: 2)
+    assert boundaries._layout(0) == (2, 1)  # two cores: two readers of one thread each
     assert boundaries._layout(1) == (1, 1)  # --threads 1: one thread in all
-    monkeypatch.setattr(boundaries, "available_cores", lambda: 1)
+    monkeypatch.setattr(ranges, "available_cores", lambda: 1)
     assert boundaries._layout(0) == (1, 0)
-    monkeypatch.setattr(boundaries, "decode_workers", lambda threads: 4)
+    monkeypatch.setattr(ranges, "available_cores", lambda: 8)
     assert boundaries._layout(0) == (4, 2)  # the range decoders' layout where there are cores for it
 
 

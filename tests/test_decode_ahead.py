@@ -12,25 +12,28 @@ import pytest
 from summarize import Summarizer
 from summarize.decoding.decord_backend import DecordDecoder
 from summarize.decoding.pyav_backend import PyAVDecoder
+from summarize.decoding.ranges import RangeDecoder
 from summarize.features import overlap_seconds
 
 
-def _decoding_threads(monkeypatch, decoder_class) -> set[str]:
-    """Records the name of every thread the class's ``iter_batches`` runs in."""
+def _decoding_threads(monkeypatch, *decoder_classes) -> set[str]:
+    """Records the name of every thread the classes' ``iter_batches`` run in."""
     names: set[str] = set()
-    original = decoder_class.iter_batches
 
-    def recorded(self, plan, batch_size):
-        names.add(threading.current_thread().name)
-        yield from original(self, plan, batch_size)
+    def recorder(original):
+        def recorded(self, plan, batch_size):
+            names.add(threading.current_thread().name)
+            yield from original(self, plan, batch_size)
+        return recorded
 
-    monkeypatch.setattr(decoder_class, "iter_batches", recorded)
+    for decoder_class in decoder_classes:
+        monkeypatch.setattr(decoder_class, "iter_batches", recorder(decoder_class.iter_batches))
     return names
 
 
 def test_pyav_decodes_ahead_of_the_network_with_the_same_features(four_scene_video, monkeypatch):
     summarizer = Summarizer(cache=False, device="cpu")
-    names = _decoding_threads(monkeypatch, PyAVDecoder)
+    names = _decoding_threads(monkeypatch, PyAVDecoder, RangeDecoder)  # ranges where there are two cores
     ahead = summarizer.features(four_scene_video.path)
     assert ahead.info.backend == "pyav"
     assert names == {"summarize-decode"}

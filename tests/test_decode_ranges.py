@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from summarize.decoding import open_video, plan_samples, ranges
-from summarize.decoding.ranges import FrameRange, RangeDecoder, cpu_helpers, decode_workers, share_ranges, split_ranges
+from summarize.decoding.ranges import (FrameRange, RangeDecoder, cpu_helpers, decode_layout, decode_workers, share_ranges,
+                                       split_ranges)
 from summarize.errors import UsageError
 from summarize.decoding.scaler import to_rgb  # the conversion every decoder shares
 from tests.synthetic import write_video
@@ -109,10 +110,13 @@ def test_split_ranges_cover_every_sample_in_order():
 
 def test_worker_count(monkeypatch):
     monkeypatch.delenv(ranges.WORKERS_ENV, raising=False)
+    monkeypatch.setattr(ranges, "available_cores", lambda: 1)
+    assert decode_workers() == 1 and decode_layout() == (1, 0)  # one core: one decoder, FFmpeg's threads
     monkeypatch.setattr(ranges, "available_cores", lambda: 2)
-    assert decode_workers() == 1  # two cores: FFmpeg's frame threading, one decoder
+    assert decode_workers() == 2  # two cores: two single-threaded ranges keep both busy
+    assert decode_layout() == (2, 1) and decode_layout(threads=1) == (1, 1)
     monkeypatch.setattr(ranges, "available_cores", lambda: 16)
-    assert decode_workers() == 8
+    assert decode_workers() == 8 and decode_layout() == (8, 2) and decode_layout(threads=6) == (3, 2)
     assert decode_workers(threads=1) == 1  # batch workers decode one video per core
     assert decode_workers(threads=4) == 2
     assert decode_workers(requested=3) == 3

@@ -17,7 +17,7 @@ from .keyframe_sampling import SAMPLING_MODES, KeyframeDecoder
 from .nvdec_backend import NvdecDecoder, NvdecUnavailable
 from .probe import check_complete, check_path, probe
 from .pyav_backend import PyAVDecoder
-from .ranges import RangeDecoder, available_cores, cpu_helpers, decode_workers
+from .ranges import RangeDecoder, cpu_helpers, decode_layout, decode_workers
 
 BACKENDS: dict[str, type[Decoder]] = {"decord": DecordDecoder, "pyav": PyAVDecoder, "nvdec": NvdecDecoder}
 
@@ -92,9 +92,9 @@ def open_video(path: str | Path, *, short_side: int | None = None, backend: str 
         decoder.close()
         raise
     if isinstance(decoder, PyAVDecoder) and not salvage and not decoder.keyframes_only:
-        count = decode_workers(threads, workers)
+        count, each = decode_layout(threads, workers)
         if count > 1:
-            decoder = RangeDecoder(decoder, count, max(1, (threads or available_cores()) // count),
+            decoder = RangeDecoder(decoder, count, each,
                                    cpu_workers=cpu_helpers(count, threads) if decoder.name == "nvdec" else 0)
     return decoder
 
@@ -108,6 +108,7 @@ __all__ = [
     "SamplingPlan",
     "SourceFrame",
     "VideoInfo",
+    "decode_layout",
     "decode_workers",
     "open_video",
     "plan_samples",
