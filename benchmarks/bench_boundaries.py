@@ -80,16 +80,19 @@ def cut_matrix() -> list[dict]:
 
 
 def cost() -> list[dict]:
+    import threading
+
     from benchmarks.bench_pipeline import make_720p_video
     from summarize import Summarizer
     from summarize.boundaries import _windows
 
+    import summarize.cut_scout as cut_scout
     import summarize.pipeline as pipeline
 
     path = make_720p_video()
     summarizer = Summarizer(cache=False, device="cpu")
     _ = summarizer.backbone
-    refine, cpu = pipeline.refine_boundaries, {}
+    refine, see, cpu, scouting, lock = pipeline.refine_boundaries, cut_scout.Watcher.see, {}, [0.0], threading.Lock()
 
     def timed_refine(*args, **kwargs):  # the process's CPU while it runs (nothing else does)
         before = time.process_time()
@@ -98,25 +101,47 @@ def cost() -> list[dict]:
         finally:
             cpu["boundaries"] = time.process_time() - before
 
-    pipeline.refine_boundaries = timed_refine
-    started, run_cpu = time.perf_counter(), time.process_time()
-    load_before = load()
-    try:
-        analysis = summarizer.analyze(path)
-    finally:
-        pipeline.refine_boundaries = refine
-    run, run_cpu = time.perf_counter() - started, time.process_time() - run_cpu
+    def timed_see(self, index, frame):  # the scout's CPU, in the decoding threads
+        before = time.thread_time()
+        see(self, index, frame)
+        with lock:
+            scouting[0] += time.thread_time() - before
+
+    def analyze(search: bool):
+        started, run_cpu, load_before = time.perf_counter(), time.process_time(), load()
+        features = Summarizer.features
+        pipeline.refine_boundaries = timed_refine if search else (lambda *a, **k: refine(*a, **{**k, "search": False}))
+        cut_scout.Watcher.see = timed_see
+        if not search:  # no scout in the first pass either
+            Summarizer.features = lambda self, p, progress=None, cuts=False: features(self, p)
+        try:
+            analysis = summarizer.analyze(path)
+        finally:
+            pipeline.refine_boundaries, cut_scout.Watcher.see, Summarizer.features = refine, see, features
+        return analysis, time.perf_counter() - started, time.process_time() - run_cpu, load_before
+
+    analysis, run, run_cpu, load_before = analyze(True)
     t = analysis.timings
+    feats = analysis.features
+    windows = _windows(analysis.change_points, feats.frame_indices, feats.n_frames)
+    again = [w for w in windows if f"{w[1]}:{w[2]}" not in (feats.cuts_seen or {})]
+    search_cpu = cpu["boundaries"] + scouting[0]
     rows = [{"what": "summarize VIDEO (analysis: decode, features, scoring, KTS, refinement, selection)",
              "video": path.name, "change_points": len(analysis.change_points),
              "cuts_found": sum(b.kind == "cut" for b in analysis.boundaries),
-             "refinement_s": round(t["boundaries"], 2), "run_s": round(run, 2),
-             "refinement_share": round(t["boundaries"] / run, 4),
-             "refinement_cpu_s": round(cpu["boundaries"], 2), "run_cpu_s": round(run_cpu, 2),
-             "refinement_cpu_share": round(cpu["boundaries"] / run_cpu, 4),
+             "windows_decided_in_first_pass": len(feats.cuts_seen or {}),
+             "change_points_decoded_again": len(again),
+             "scout_cpu_s": round(scouting[0], 2),
+             "refinement_s": round(t["boundaries"], 2), "refinement_cpu_s": round(cpu["boundaries"], 2),
+             "run_s": round(run, 2), "run_cpu_s": round(run_cpu, 2),
+             "search_cpu_share": round(search_cpu / run_cpu, 4),
              "load_before": load_before, "load_after": load()}]
-    feats = analysis.features
-    windows = _windows(analysis.change_points, feats.frame_indices, feats.n_frames)
+    off, off_run, off_cpu, off_load = analyze(False)
+    rows.append({"what": "the same run without the search (no scout, no refinement): the difference is its cost",
+                 "run_s": round(off_run, 2), "run_cpu_s": round(off_cpu, 2),
+                 "search_wall_share": round((run - off_run) / run, 4),
+                 "search_cpu_share": round((run_cpu - off_cpu) / run_cpu, 4),
+                 "load_before": off_load, "load_after": load()})
     rows.append(_split(path, feats, windows, analysis.change_points))
     frames = np.unique(np.concatenate([np.arange(a, b + 1) for _, a, b in windows]))
     rows.append(_public_api(path, frames))

@@ -92,7 +92,7 @@ THUMBNAIL_WIDTH = 160  # pixels; the height keeps the aspect ratio (narrower one
 TIME_TOLERANCE = 1e-4  # seconds: a decoded frame is the indexed frame whose start is this close
 
 CUT, SAMPLE = "cut", "sample"
-FORMAT = 1  # of the cached cuts: bump when the test or the thumbnails change
+FORMAT = 2  # of the cached cuts: bump when the test or the thumbnails change (2: the first pass's, cut_scout.py)
 
 
 @dataclass(frozen=True)
@@ -306,7 +306,8 @@ def _layout(threads: int) -> tuple[int, int]:
 
 def refine_boundaries(path, frame_times: np.ndarray, start_time: float, duration: float, sample_frames: np.ndarray,
                       change_points: Sequence[int], threads: int = 0, cache: BoundaryCache | None = None,
-                      digest: str | None = None, search: bool = True) -> list[Boundary]:
+                      digest: str | None = None, search: bool = True,
+                      known: dict[str, int | None] | None = None) -> list[Boundary]:
     """Where the shots that start at ``change_points`` (sample indices) really start.
 
     ``search=False`` keeps every boundary on its sample, decoding nothing (the keyframe
@@ -315,14 +316,16 @@ def refine_boundaries(path, frame_times: np.ndarray, start_time: float, duration
     ``frame_times`` (seconds from the first frame) and ``start_time`` (the first frame's time
     on the container's clock) are the decoder's index of ``path``; ``duration`` the end of
     the last frame (seconds from the first). With ``cache`` and the file's content
-    ``digest``, cuts looked for before are not decoded again. The intervals are decoded
-    side by side (``_layout``), each by the first free reader.
+    ``digest``, cuts looked for before are not decoded again; ``known``: windows the first
+    pass decided (``cut_scout.py``, "first:last" -> cut frame or None), not decoded either.
+    The intervals are decoded side by side (``_layout``), each by the first free reader.
     """
     sample_frames = np.asarray(sample_frames, dtype=np.int64)
     n_frames = len(frame_times)
     windows = _windows(change_points, sample_frames, n_frames)
     # Without the search, not the cache either: the JSON must not depend on what an earlier run found.
-    found = cache.load(digest, n_frames) if search and cache is not None and digest else {}
+    cached = cache.load(digest, n_frames) if search and cache is not None and digest else {}
+    found = {**(known or {}), **cached} if search else {}
     todo = [w for w in windows if f"{w[1]}:{w[2]}" not in found] if search else []
     times = np.asarray(frame_times, dtype=np.float64) + start_time
     ranges = _ranges(todo)
@@ -336,8 +339,8 @@ def refine_boundaries(path, frame_times: np.ndarray, start_time: float, duration
                     found.update(part)
         finally:
             readers.close()
-        if cache is not None and digest:
-            cache.save(digest, n_frames, found)
+    if cache is not None and digest and found != cached:
+        cache.save(digest, n_frames, found)
     out = []
     for c, a, b in windows:
         cut = found.get(f"{a}:{b}")

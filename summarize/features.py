@@ -26,6 +26,7 @@ import torch
 from .ahead import Ahead
 from .backbones import Backbone
 from .cache_dir import default_cache_dir
+from .cut_scout import CutScout
 from .decoding import SAMPLING_MODES, FrameBatch, SamplingPlan, VideoInfo, open_video, plan_samples
 from .digest import file_digest, text_digest
 from .errors import InputError, UsageError
@@ -52,6 +53,8 @@ class VideoFeatures:
     from_cache: bool = False
     content_digest: str | None = None  # of the file's bytes, where it was computed (the cache key's)
     span: tuple[int, int] | None = None  # [first, stop) frames sampled with --start/--end (None: all)
+    # Cut frames the first pass found, "first:last" window -> frame or None (cut_scout.py); not cached.
+    cuts_seen: dict[str, int | None] | None = None
 
     @property
     def n_samples(self) -> int:
@@ -203,7 +206,7 @@ def _plan(video, info: VideoInfo, fps: float, sampling: str, span: tuple[int, in
 def _extract(path: Path, backbone: Backbone, fps: float, batch_size: int, decoder: str,
              progress: Callable[[float], None] | None, threads: int, started: float,
              salvage: bool = False, sampling: str = "uniform",
-             span: tuple[float, float | None] | None = None) -> VideoFeatures:
+             span: tuple[float, float | None] | None = None, cuts: bool = False) -> VideoFeatures:
     # The stack closes the decoding thread before the video: a thread left decoding from a
     # closed container (Ctrl-C, an error in the network) crashes the process.
     with open_video(path, short_side=backbone.weights_meta.resize, backend=decoder, threads=threads,
@@ -217,6 +220,9 @@ def _extract(path: Path, backbone: Backbone, fps: float, batch_size: int, decode
                   f" from frames {frames[0]} to {frames[1]}" if frames else "")
         if len(plan) < 2:
             raise InputError(f"{path} holds a single video frame: there is nothing to summarize")
+        scout = CutScout(plan.frame_indices, info.n_frames) if cuts and sampling == "uniform" else None
+        if scout is not None and not video.watch_cuts(scout):
+            scout = None
         # Cost follows the content: samples that show the same frame (a long frame of a
         # variable-rate video, a timestamp gap) are decoded and encoded once.
         unique, first_sample, owner = np.unique(plan.frame_indices, return_index=True, return_inverse=True)
@@ -316,6 +322,7 @@ def _extract(path: Path, backbone: Backbone, fps: float, batch_size: int, decode
             features=encoded_unique[owner], times=plan.times, frame_indices=plan.frame_indices,
             frame_times=np.asarray(video.frame_times, dtype=np.float64), info=info, fps=float(fps),
             backbone=backbone.name, backbone_identity=backbone.identity, span=frames,
+            cuts_seen=dict(scout.results) if scout is not None else None,
             timings={"decode": decode_time, "features": network_time, "decode_wait": wait_time,
                      "decode_features_overlap": overlap_seconds(decode_spans, network_spans),
                      "decode_and_features_wall": time.perf_counter() - started},
@@ -337,7 +344,7 @@ def extract_features(path: str | Path, backbone: Backbone, *, fps: float = 2.0, 
                      cache: FeatureCache | None = None, decoder: str = "auto",
                      progress: Callable[[float], None] | None = None, threads: int = 0,
                      salvage: bool = False, sampling: str = "uniform",
-                     span: tuple[float, float | None] | None = None) -> VideoFeatures:
+                     span: tuple[float, float | None] | None = None, cuts: bool = False) -> VideoFeatures:
     """Sample ``path`` at ``fps`` and return the backbone features of those frames.
 
     ``threads`` caps the decoder's threads (0: its own choice); PyTorch's are set with
@@ -346,7 +353,8 @@ def extract_features(path: str | Path, backbone: Backbone, *, fps: float = 2.0, 
     keyframe instead, at most ``fps`` a second (``decoding/keyframe_sampling.py``).
     ``span``: (start, end) seconds of the file to sample (end None: to its end), see
     ``frame_span``; samples then start at the first frame of the range (uniform sampling)
-    and every time stays the file's.
+    and every time stays the file's. ``cuts``: the cut frames of the sampling intervals seen
+    while decoding go in ``cuts_seen`` (``cut_scout.py``).
     """
     if sampling not in SAMPLING_MODES:
         raise UsageError(f"unknown --sampling {sampling!r}; choose one of: {', '.join(SAMPLING_MODES)}")
@@ -379,7 +387,7 @@ def extract_features(path: str | Path, backbone: Backbone, *, fps: float = 2.0, 
     started = time.perf_counter()
     try:
         result = _extract(path, backbone, fps, batch_size, decoder, progress, threads, started, salvage, sampling,
-                          span)
+                          span, cuts)
     except InputError as exc:
         if decoder != "decord" or getattr(exc, "backend", None) != "decord" or not path.exists():
             raise

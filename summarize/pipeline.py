@@ -297,7 +297,9 @@ class Summarizer:
                                            runtime=self.options.runtime)
         return self._backbone
 
-    def features(self, path: str | Path, progress: ProgressFn = _no_progress) -> VideoFeatures:
+    def features(self, path: str | Path, progress: ProgressFn = _no_progress, cuts: bool = False) -> VideoFeatures:
+        """``cuts``: also look for the cut frames of every sampling interval while decoding
+        (``cut_scout.py``), for ``analyze``'s boundaries."""
         if self._backbone is None:
             progress("model", 0.0)
             self._backbone = self.backbone
@@ -306,7 +308,7 @@ class Summarizer:
             path, self.backbone, fps=self.options.fps, batch_size=self.options.batch_size,
             cache=self.cache, decoder=self.options.decoder,
             progress=lambda f: progress("features", f), threads=self.options.threads,
-            salvage=self.options.salvage, sampling=self.options.sampling, span=self.span,
+            salvage=self.options.salvage, sampling=self.options.sampling, span=self.span, cuts=cuts,
         )
 
     @property
@@ -317,7 +319,7 @@ class Summarizer:
 
     def analyze(self, path: str | Path, progress: ProgressFn = _no_progress) -> Analysis:
         before = file_identity(Path(path))
-        analysis = self.analyze_features(self.features(path, progress), progress)
+        analysis = self.analyze_features(self.features(path, progress, cuts=True), progress)
         analysis.source_identity = before
         return analysis
 
@@ -347,7 +349,8 @@ class Summarizer:
         cuts_cache = BoundaryCache(self.cache.directory.parent / "boundaries") if self.cache is not None else None
         boundaries = refine_boundaries(feats.info.path, feats.frame_times, feats.info.start_time, feats.info.duration,
                                        feats.frame_indices, change_points, threads=opts.threads, cache=cuts_cache,
-                                       digest=feats.content_digest, search=opts.sampling != "keyframes")
+                                       digest=feats.content_digest, search=opts.sampling != "keyframes",
+                                       known=feats.cuts_seen)
         timings["boundaries"] = time.perf_counter() - t1  # a part of "segmentation"
         progress("segmentation", 1.0)
         timings["segmentation"] = time.perf_counter() - t0

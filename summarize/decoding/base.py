@@ -108,6 +108,11 @@ class Decoder(abc.ABC):
     def iter_batches(self, plan: SamplingPlan, batch_size: int) -> Iterator[FrameBatch]:
         """Decode the frames of ``plan`` in order, ``batch_size`` samples at a time."""
 
+    def watch_cuts(self, scout) -> bool:
+        """Let ``scout`` (``summarize.cut_scout.CutScout``) see the frames ``iter_batches``
+        decodes; False where this decoder does not (its change points are decoded again)."""
+        return False
+
     def close(self) -> None:  # noqa: B027 - optional for backends with nothing to release
         pass
 

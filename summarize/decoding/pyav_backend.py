@@ -101,6 +101,16 @@ class PyAVDecoder(Decoder):
     def _open(self, path: Path):
         return av.open(str(path), metadata_errors="ignore")
 
+    _scout = None
+
+    def watch_cuts(self, scout) -> bool:
+        # Frames known by their count or read for salvage may not be the frames a search
+        # finds again; NVDEC's pixels are not FFmpeg's to the bit.
+        if self.name != "pyav" or self.keyframes_only or self.salvage or self._by_count:
+            return False
+        self._scout = scout
+        return True
+
     def _index(self, stream) -> tuple[np.ndarray, np.ndarray]:
         """Timestamps of every video packet that is shown, read without decoding. Packets an
         edit list leaves out (before its start: decoded for their references, never shown)
@@ -253,9 +263,15 @@ class PyAVDecoder(Decoder):
         batch: list[np.ndarray] = []
         batch_start = 0
         last_image = None
+        watcher = self._scout.watcher() if self._scout is not None else None
+        last_needed = self._scout.last_frame_needed(len(self._pts)) if watcher is not None else -1
         for index, frame in self._indexed(wanted):
+            if watcher is not None:
+                watcher.see(index, frame)
             if next_sample >= len(wanted):
-                break
+                if index >= last_needed:
+                    break
+                continue
             if index < wanted[next_sample]:
                 continue
             image = None
@@ -269,6 +285,8 @@ class PyAVDecoder(Decoder):
                 if len(batch) == batch_size:
                     yield FrameBatch(batch_start, _rotate(np.stack(batch), self._rotation))
                     batch_start, batch = next_sample, []
+        if watcher is not None:
+            watcher.finish()
         if next_sample < len(wanted):
             if not self.salvage or last_image is None:
                 raise InputError(

@@ -166,6 +166,9 @@ class RangeDecoder(Decoder):
         self.ranges_decoded = 0  # how many ranges the last iter_batches split the video into
         self.ranges_by_kind: dict[str, int] = {}  # of those, how many each kind decoded
 
+    def watch_cuts(self, scout) -> bool:
+        return self.base.watch_cuts(scout)  # the ranges' watchers are made from the base's scout
+
     @property
     def releases_gil(self) -> bool:  # whether the ranges' decoding lets the network run beside it
         return self.base.releases_gil
@@ -200,28 +203,39 @@ class RangeDecoder(Decoder):
         base = self.base
         container, stream = self._thread_stream(kind)
         frames_wanted = wanted[rng.samples[0] : rng.samples[1]]
+        scout = base._scout if kind == "base" else None
+        watcher, last_needed, decoded = None, -1, frames_wanted
+        if scout is not None:
+            # On to the first sample after the range (and the frame after it), so that the
+            # windows across the join are seen whole by this range's watcher.
+            watcher, last_needed = scout.watcher(), scout.last_frame_needed(rng.stop)
+            decoded = np.concatenate([frames_wanted, scout.samples_between(rng.stop, last_needed)])
         if rng.first == 0:
             container.seek(0, stream=stream)
         else:
             container.seek(int(base._pts[rng.first]), stream=stream, backward=True)
         images: list[np.ndarray] = []
         last_index = rng.first - 1
-        frames = base._decoded(frames_wanted, container, stream)
+        frames = base._decoded(decoded, container, stream)
         try:
             for frame in frames:
                 index = last_index + 1
                 if frame.pts is not None:
                     index = base._index_of_pts.get(frame.pts, index)
                 last_index = index
+                if watcher is not None:
+                    watcher.see(index, frame)
                 image = None
                 while len(images) < len(frames_wanted) and frames_wanted[len(images)] <= index:
                     if image is None:
                         image = base._convert(frame)
                     images.append(image)
-                if len(images) == len(frames_wanted):
+                if len(images) == len(frames_wanted) and index >= last_needed:
                     break
         finally:
             frames.close()  # the decoder's skip_frame back to its default
+        if watcher is not None:
+            watcher.finish()
         if len(images) < len(frames_wanted):
             raise InputError(
                 f"{base.path} ends early: no frames decode after "

@@ -1,0 +1,234 @@
+"""Cut frames found while the first pass decodes, so that most change points need no second decoding.
+
+``boundaries.refine_boundaries`` moves each KTS change point to the cut frame inside its
+sampling interval by decoding that interval again, from the keyframe before it: on a
+long-GOP stream that lead-in is most of the cost (``boundaries.py``). But the first pass has
+just decoded most of those frames: every picture others refer to, and the samples (about
+two thirds of a camera stream). The scout watches them as they come out of the decoder,
+for every sampling interval (any of them may become a change point):
+
+* a cheap luma signature of every decoded frame (a grid of about 64 x 36 pixels of the
+  first plane) says whether the interval's pictures jump once: only then is it looked at;
+* then the frames' thumbnails, the same pixels and the same code as ``boundaries.find_cut``
+  (content value and colour histograms), give the changes between consecutive decoded
+  frames, and the interval is decided when the pictures the first pass skipped cannot
+  change the answer (``decide``); otherwise it stays undecided and is decoded again if KTS
+  puts a change point there.
+
+Where every frame of the window was decoded the answer is ``find_cut``'s, value for value.
+Where some were skipped (pictures no other refers to), a change across a skipped picture
+bounds what it can hide: a clear cut of size ``c`` among ``k`` steps whose others are at
+most ``c / RATIO`` leaves the whole span changed by at least ``c (1 - (k - 1) / RATIO)``
+(the content value and the histogram distance are both L1 distances, so the triangle
+inequality holds), so small spans hide no cut. A cut on a decoded step is taken when it
+is at least ``RATIO`` times every other change in the window, spans included: this assumes
+a skipped picture differs from its neighbours no more than they differ from each other (no
+one-picture flash hidden beside a cut, which the full search would count against the
+cut). Anything else is left to the full search.
+
+Decoders that take part: PyAV on the CPU, sequential or in ranges (each range watches its
+own frames and decodes a few frames past its end, to the first sample of the next range,
+so the windows across the join are seen whole). NVDEC, decord, the keyframe triage and
+``--salvage`` do not: their change points are decoded again as before.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+
+import numpy as np
+from av.video.reformatter import VideoReformatter
+
+from .boundaries import MIN_CHANGE, MIN_COLOUR_CHANGE, RATIO, _thumbnail_size, _windows, colour_changes, hsv, \
+    picture_changes
+
+# The signatures' test, which only decides whether a window is worth the thumbnails (a window
+# it passes over is searched again if it becomes a change point, so it costs time, never a
+# cut): the largest change between consecutive decoded frames inside the interval at least
+# this much and this many times every other change in the window, by the mean absolute
+# difference of the luma grid (8-bit levels) or, as motion leaves it unchanged, by the
+# distance between the planes' histograms (the share of the grid's pixels that move).
+SIGNATURE_MIN = (3.0, 0.05)
+SIGNATURE_RATIO = 1.5
+SIGNATURE_COLUMNS = 64
+
+CUT, NONE, UNKNOWN = "cut", "none", "unknown"
+
+
+def _grid(plane, columns: int) -> np.ndarray:
+    """About ``columns`` pixels of every other row of ``columns`` across: every sample reads
+    memory the decoder left (its cost is the cache lines it touches, so rows are sparser)."""
+    data = np.frombuffer(plane, np.uint8).reshape(plane.height, plane.line_size)
+    step = max(1, plane.width // columns)
+    return data[:: 2 * step, : plane.width : step]
+
+
+def signature(frame) -> tuple[np.ndarray, np.ndarray] | None:
+    """(a grid of the frame's first plane, luma for YUV, about ``SIGNATURE_COLUMNS`` wide;
+    the counts of a 16-bin histogram of every plane's grid, the others half as wide, one
+    after the other), or None when the frame's memory cannot be read so."""
+    try:
+        planes = frame.planes[:3]
+        grids = [_grid(planes[0], SIGNATURE_COLUMNS), *(_grid(p, SIGNATURE_COLUMNS // 2) for p in planes[1:])]
+    except (ValueError, TypeError, IndexError, AttributeError):
+        return None
+    codes = np.concatenate([(g >> 4).ravel() + np.uint8(16 * i) for i, g in enumerate(grids)])
+    return grids[0].astype(np.int16), np.bincount(codes, minlength=48)
+
+
+def _jumps(changes: np.ndarray, inside: list[int], minimum: float) -> bool:
+    """Whether the largest change inside the interval stands out (``SIGNATURE_RATIO``)."""
+    best = max(inside, key=lambda i: changes[i])
+    others = np.delete(changes, best)
+    return changes[best] >= minimum and (len(others) == 0 or changes[best] >= SIGNATURE_RATIO * others.max())
+
+
+def _decide_one(values: np.ndarray, frames: list[int], lo: int, hi: int, minimum: float) -> tuple[str, int | None]:
+    """One test (content value or colour) of the window whose candidates are frames lo+1..hi,
+    from ``values[i]``, the change between decoded frames ``frames[i]`` and ``frames[i + 1]``."""
+    steps = np.diff(frames)
+    inside = [i for i in range(len(values)) if lo <= frames[i] and frames[i + 1] <= hi]
+    exact = [i for i in range(len(values)) if steps[i] == 1]
+    largest_exact = max((values[i] for i in exact), default=0.0)
+    # (1) Could a skipped picture inside the interval hold a clear cut?
+    for i in inside:
+        k = int(steps[i])
+        if k == 1:
+            continue
+        bound = np.inf if k - 1 >= RATIO else values[i] / (1.0 - (k - 1) / RATIO)
+        if bound >= minimum and bound >= RATIO * largest_exact:
+            return UNKNOWN, None
+    # (2) Then the cut, if any, is a decoded step: the largest (the earliest on a tie).
+    candidates = [i for i in inside if steps[i] == 1]
+    if not candidates:
+        return NONE, None
+    best = max(candidates, key=lambda i: (values[i], -i))
+    c = values[best]
+    others_exact = [values[i] for i in exact if i != best]
+    if c < minimum or (others_exact and c < RATIO * max(others_exact)):
+        return NONE, None
+    others = [values[i] for i in range(len(values)) if i != best]
+    if not others or c >= RATIO * max(others):
+        return CUT, frames[best + 1]
+    return UNKNOWN, None
+
+
+def decide(thumbs: np.ndarray, frames: list[int], lo: int, hi: int) -> tuple[str, int | None]:
+    """The window's answer from the thumbnails of its decoded frames (``frames``, increasing,
+    from the last decoded at or before its first frame to the first decoded at or after its
+    last): (CUT, frame), (NONE, None) or (UNKNOWN, None), as ``boundaries.find_cut`` combines
+    its two tests."""
+    x = hsv(thumbs)
+    results = [_decide_one(picture_changes(thumbs, x), frames, lo, hi, MIN_CHANGE),
+               _decide_one(colour_changes(thumbs, x), frames, lo, hi, MIN_COLOUR_CHANGE)]
+    if any(kind == UNKNOWN for kind, _ in results):
+        return UNKNOWN, None
+    found = {frame for kind, frame in results if kind == CUT}
+    return (CUT, found.pop()) if len(found) == 1 else (NONE, None)
+
+
+class CutScout:
+    """The windows of every sampling interval (``boundaries._windows``' keys) and what the
+    watchers decided: ``results`` maps "first:last" to the cut frame or None."""
+
+    def __init__(self, sample_frames: np.ndarray, n_frames: int) -> None:
+        sample_frames = np.asarray(sample_frames, dtype=np.int64)
+        seen, windows = set(), []
+        for c, a, b in _windows(range(1, len(sample_frames)), sample_frames, n_frames):
+            lo, hi = int(sample_frames[c - 1]), int(sample_frames[c])
+            if lo < hi and (a, b) not in seen:
+                seen.add((a, b))
+                windows.append((a, b, lo, hi))
+        self.windows = sorted(windows)
+        self.starts = np.array([w[0] for w in self.windows], dtype=np.int64)
+        self.sample_frames = np.unique(sample_frames)
+        self.results: dict[str, int | None] = {}
+        self.looked = 0  # windows whose thumbnails were made
+        self.lock = threading.Lock()
+
+    def last_frame_needed(self, stop: int) -> int:
+        """The last frame a decoder that covers frames before ``stop`` must see for every window
+        starting there to be whole (-1: none)."""
+        n = int(np.searchsorted(self.starts, stop, "left"))
+        return max((w[1] for w in self.windows[:n]), default=-1)
+
+    def samples_between(self, first: int, last: int) -> np.ndarray:
+        return self.sample_frames[(self.sample_frames >= first) & (self.sample_frames <= last)]
+
+    def watcher(self) -> "Watcher":
+        return Watcher(self)
+
+    def record(self, found: dict[str, int | None], looked: int) -> None:
+        with self.lock:
+            self.results.update(found)
+            self.looked += looked
+
+
+class Watcher:
+    """Sees the frames one decoder gives, in order, and decides each window it sees whole."""
+
+    def __init__(self, scout: CutScout) -> None:
+        self.scout = scout
+        self.frames: deque = deque()  # (index, frame, signature), the window's frames and the one before
+        self.first: int | None = None  # the first frame seen
+        self.next = 0  # the first window not yet decided or passed
+        self.found: dict[str, int | None] = {}
+        self.looked = 0
+        self.broken = False
+        self.scaler = VideoReformatter()
+
+    def see(self, index: int, frame) -> None:
+        if self.broken:
+            return
+        if self.frames and index <= self.frames[-1][0]:
+            self.broken = True  # out of order (damage, a clock that restarts): nothing more decided
+            return
+        sig = signature(frame)
+        if sig is None or (self.frames and (self.frames[-1][2][0].shape != sig[0].shape
+                                            or self.frames[-1][2][1].shape != sig[1].shape)):
+            self.broken = True
+            return
+        windows = self.scout.windows
+        if self.first is None:  # the windows that start before the first frame are not seen whole
+            self.first = index
+            self.next = int(np.searchsorted(self.scout.starts, index, "left"))
+        self.frames.append((index, frame, sig))
+        while self.next < len(windows) and windows[self.next][1] <= index:
+            self._window(*windows[self.next])
+            self.next += 1
+        # Keep the frames from the last one at or before the next window's first frame.
+        start = windows[self.next][0] if self.next < len(windows) else index
+        while len(self.frames) > 1 and self.frames[1][0] <= start:
+            self.frames.popleft()
+
+    def _window(self, a: int, b: int, lo: int, hi: int) -> None:
+        frames = list(self.frames)
+        at = [i for i, (index, _, _) in enumerate(frames) if index <= a]
+        if not at:
+            return  # not seen from its start
+        part = frames[at[-1]:]  # to the frame just seen, the first at or after its last
+        indices = [index for index, _, _ in part]
+        if lo not in indices or hi not in indices:
+            return  # a sample not decoded: left to the full search
+        grids = np.stack([s[0] for _, _, s in part])
+        hists = np.stack([s[1] for _, _, s in part])
+        pixels = np.abs(np.diff(grids, axis=0)).mean(axis=(1, 2))
+        colours = 0.5 * np.abs(np.diff(hists, axis=0)).sum(axis=1) / max(int(hists[0].sum()), 1)
+        inside = [i for i in range(len(pixels)) if lo <= indices[i] and indices[i + 1] <= hi]
+        if not (_jumps(pixels, inside, SIGNATURE_MIN[0]) or _jumps(colours, inside, SIGNATURE_MIN[1])):
+            return  # no single jump: not looked at (searched again if KTS puts a change point here)
+        thumbs = np.stack([self._thumbnail(frame) for _, frame, _ in part])
+        self.looked += 1
+        kind, cut = decide(thumbs, indices, lo, hi)
+        if kind != UNKNOWN:
+            self.found[f"{a}:{b}"] = cut
+
+    def _thumbnail(self, frame) -> np.ndarray:
+        width, height = _thumbnail_size(frame.width, frame.height)  # as boundaries._decode_range
+        return self.scaler.reformat(frame, width=width, height=height, format="rgb24").to_ndarray()
+
+    def finish(self) -> None:
+        """Hands what was decided to the scout (windows not seen to their last frame stay undecided)."""
+        self.frames.clear()
+        self.scout.record(self.found, self.looked)
