@@ -48,7 +48,7 @@ from .boundaries import MIN_CHANGE, MIN_COLOUR_CHANGE, RATIO, _thumbnail_size, _
 # cut): the largest change between consecutive decoded frames inside the interval at least
 # this much and this many times every other change in the window, by the mean absolute
 # difference of the luma grid (8-bit levels) or, as motion leaves it unchanged, by the
-# distance between the planes' histograms (the share of the grid's pixels that move).
+# distance between its histograms (the share of the grid's pixels that move).
 SIGNATURE_MIN = (3.0, 0.05)
 SIGNATURE_RATIO = 1.5
 SIGNATURE_COLUMNS = 64
@@ -66,22 +66,26 @@ def _grid(plane, columns: int) -> np.ndarray:
 
 def signature(frame) -> tuple[np.ndarray, np.ndarray] | None:
     """(a grid of the frame's first plane, luma for YUV, about ``SIGNATURE_COLUMNS`` wide;
-    the counts of a 16-bin histogram of every plane's grid, the others half as wide, one
-    after the other), or None when the frame's memory cannot be read so."""
+    the shares of its 16-bin histogram), or None when the frame's memory cannot be read so.
+    A few calls on a few thousand pixels: it runs for every frame the first pass decodes."""
     try:
-        planes = frame.planes[:3]
-        grids = [_grid(planes[0], SIGNATURE_COLUMNS), *(_grid(p, SIGNATURE_COLUMNS // 2) for p in planes[1:])]
+        grid = _grid(frame.planes[0], SIGNATURE_COLUMNS).astype(np.int16)
     except (ValueError, TypeError, IndexError, AttributeError):
         return None
-    codes = np.concatenate([(g >> 4).ravel() + np.uint8(16 * i) for i, g in enumerate(grids)])
-    return grids[0].astype(np.int16), np.bincount(codes, minlength=48)
+    return grid, np.bincount((grid >> 4).ravel(), minlength=16) / grid.size
 
 
-def _jumps(changes: np.ndarray, inside: list[int], minimum: float) -> bool:
+def signature_changes(before: tuple[np.ndarray, np.ndarray], after: tuple[np.ndarray, np.ndarray]) -> tuple[float, float]:
+    """(mean absolute difference of the luma grids in 8-bit levels, share of the histograms'
+    pixels that moved) between two frames' signatures."""
+    return float(np.abs(after[0] - before[0]).mean()), float(0.5 * np.abs(after[1] - before[1]).sum())
+
+
+def _jumps(changes: list[float], inside: list[int], minimum: float) -> bool:
     """Whether the largest change inside the interval stands out (``SIGNATURE_RATIO``)."""
     best = max(inside, key=lambda i: changes[i])
-    others = np.delete(changes, best)
-    return changes[best] >= minimum and (len(others) == 0 or changes[best] >= SIGNATURE_RATIO * others.max())
+    others = max((c for i, c in enumerate(changes) if i != best), default=0.0)
+    return changes[best] >= minimum and changes[best] >= SIGNATURE_RATIO * others
 
 
 def _decide_one(values: np.ndarray, frames: list[int], lo: int, hi: int, minimum: float) -> tuple[str, int | None]:
@@ -170,7 +174,7 @@ class Watcher:
 
     def __init__(self, scout: CutScout) -> None:
         self.scout = scout
-        self.frames: deque = deque()  # (index, frame, signature), the window's frames and the one before
+        self.frames: deque = deque()  # the window's frames and the one before (see ``see``)
         self.first: int | None = None  # the first frame seen
         self.next = 0  # the first window not yet decided or passed
         self.found: dict[str, int | None] = {}
@@ -185,15 +189,17 @@ class Watcher:
             self.broken = True  # out of order (damage, a clock that restarts): nothing more decided
             return
         sig = signature(frame)
-        if sig is None or (self.frames and (self.frames[-1][2][0].shape != sig[0].shape
-                                            or self.frames[-1][2][1].shape != sig[1].shape)):
+        previous = self.frames[-1][2] if self.frames else None
+        if sig is None or (previous is not None and (previous[0].shape != sig[0].shape
+                                                     or previous[1].shape != sig[1].shape)):
             self.broken = True
             return
         windows = self.scout.windows
         if self.first is None:  # the windows that start before the first frame are not seen whole
             self.first = index
             self.next = int(np.searchsorted(self.scout.starts, index, "left"))
-        self.frames.append((index, frame, sig))
+        # (index, frame, signature, its changes from the frame before it)
+        self.frames.append((index, frame, sig, signature_changes(previous, sig) if previous is not None else None))
         while self.next < len(windows) and windows[self.next][1] <= index:
             self._window(*windows[self.next])
             self.next += 1
@@ -203,22 +209,20 @@ class Watcher:
             self.frames.popleft()
 
     def _window(self, a: int, b: int, lo: int, hi: int) -> None:
-        frames = list(self.frames)
-        at = [i for i, (index, _, _) in enumerate(frames) if index <= a]
-        if not at:
+        frames = self.frames
+        first = next((i for i in range(len(frames) - 1, -1, -1) if frames[i][0] <= a), None)
+        if first is None:
             return  # not seen from its start
-        part = frames[at[-1]:]  # to the frame just seen, the first at or after its last
-        indices = [index for index, _, _ in part]
+        part = [frames[i] for i in range(first, len(frames))]  # to the frame just seen, the first at or after its last
+        indices = [entry[0] for entry in part]
         if lo not in indices or hi not in indices:
             return  # a sample not decoded: left to the full search
-        grids = np.stack([s[0] for _, _, s in part])
-        hists = np.stack([s[1] for _, _, s in part])
-        pixels = np.abs(np.diff(grids, axis=0)).mean(axis=(1, 2))
-        colours = 0.5 * np.abs(np.diff(hists, axis=0)).sum(axis=1) / max(int(hists[0].sum()), 1)
+        pixels = [entry[3][0] for entry in part[1:]]
+        colours = [entry[3][1] for entry in part[1:]]
         inside = [i for i in range(len(pixels)) if lo <= indices[i] and indices[i + 1] <= hi]
         if not (_jumps(pixels, inside, SIGNATURE_MIN[0]) or _jumps(colours, inside, SIGNATURE_MIN[1])):
             return  # no single jump: not looked at (searched again if KTS puts a change point here)
-        thumbs = np.stack([self._thumbnail(frame) for _, frame, _ in part])
+        thumbs = np.stack([self._thumbnail(entry[1]) for entry in part])
         self.looked += 1
         kind, cut = decide(thumbs, indices, lo, hi)
         if kind != UNKNOWN:
