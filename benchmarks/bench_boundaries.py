@@ -9,20 +9,23 @@ Cases (each in a fresh process):
   cuts at known frames between the sampling instants, at 10, 25, 29.97 and 60 fps: for
   each cut that KTS finds (a change point in the cut's sampling interval), the boundary's
   error in frames (boundary - cut) at the sample (before) and after ``boundaries.py``.
-* ``cost``: ``summarize VIDEO`` with the default options on the 10-minute 720p video of
-  ``bench_pipeline.py`` (x264 veryfast, up to 250 frames between keyframes, grain): the
-  seconds the refinement took and the whole run took, in the same process, wall and CPU
-  (the process's CPU while the refinement runs is the refinement's: nothing else runs
-  then), with the load average beside them (the machine may be shared: on a loaded
-  machine the CPU seconds compare better than the wall). For before/after, run this
-  script from two checkouts, one after the other, on the same cached video. Then the
-  split of the refinement's CPU on one thread (seek and decode up to each window,
-  decoding the window, thumbnails, the cut test), and the two other ways to get
-  the frames, timed on the same change points: the public decoding API (``open_video``,
-  ``iter_batches`` over the intervals' frames: it decodes from the start of the file) and
-  a picture signature of every frame kept while decoding (every picture decoded, none
-  skipped, each scaled to a thumbnail), against the first pass's own decoding (pictures
-  no sample needs skipped).
+* ``cost``: ``summarize VIDEO`` (analysis, summary MP4, JSON; default options) on the
+  10-minute 720p video of ``bench_pipeline.py`` (x264 veryfast, up to 250 frames between
+  keyframes, grain, 39 cuts), with and without the cut search (the first pass's scout and
+  the refinement), in ABBA order twice in one process: the medians' difference in wall and
+  CPU seconds, and the search's own CPU (the scout's in the decoding threads, the
+  refinement's while it runs), with the load average beside each run.
+* ``scout``: every sampling interval of the cut matrix, the 1-minute 720p video and SumMe's
+  two, decided by the first pass (``cut_scout.py``) against the full search: windows
+  decided, how many differ (none expected), the full search's cuts and how many of them the
+  first pass decided.
+* ``full-search``: the change points of one run searched the old way (all of them decoded
+  again): the split of that CPU on one thread (seek and decode up to each window,
+  decoding the window, thumbnails, the cut test), and the two other ways to get the
+  frames: the public decoding API (``open_video``, ``iter_batches`` over the intervals'
+  frames: it decodes from the start of the file) and a picture signature of every frame
+  kept while decoding (every picture decoded, none skipped, each scaled to a thumbnail),
+  against the first pass's own decoding (pictures no sample needs skipped).
 """
 
 from __future__ import annotations
@@ -47,6 +50,16 @@ MATRIX_RATES = (10, 25, Fraction(30000, 1001), 60)
 
 def load() -> float:
     return round(os.getloadavg()[0], 2)
+
+
+def stolen() -> float:
+    """Seconds the hypervisor gave this machine's CPUs to others (all CPUs; /proc/stat), 0 where unknown."""
+    try:
+        with open("/proc/stat") as f:
+            fields = f.readline().split()
+        return int(fields[8]) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
 
 
 def cut_matrix() -> list[dict]:
@@ -79,73 +92,140 @@ def cut_matrix() -> list[dict]:
     return rows
 
 
-def cost() -> list[dict]:
+def _summarize(summarizer, path: Path, search: bool) -> dict:
+    """``summarize VIDEO`` (analysis, the summary MP4, the JSON), with or without the cut search
+    (no scout in the first pass, no refinement): wall and CPU seconds, and with the search the
+    scout's CPU (in the decoding threads) and the refinement's (the process's while it runs)."""
     import threading
 
-    from benchmarks.bench_pipeline import make_720p_video
     from summarize import Summarizer
-    from summarize.boundaries import _windows
 
     import summarize.cut_scout as cut_scout
     import summarize.pipeline as pipeline
 
-    path = make_720p_video()
-    summarizer = Summarizer(cache=False, device="cpu")
-    _ = summarizer.backbone
-    refine, see, cpu, scouting, lock = pipeline.refine_boundaries, cut_scout.Watcher.see, {}, [0.0], threading.Lock()
+    refine, see, features = pipeline.refine_boundaries, cut_scout.Watcher.see, Summarizer.features
+    spent, lock = {"scout": 0.0, "refinement": 0.0}, threading.Lock()
 
-    def timed_refine(*args, **kwargs):  # the process's CPU while it runs (nothing else does)
+    def timed_refine(*args, **kwargs):
         before = time.process_time()
         try:
             return refine(*args, **kwargs)
         finally:
-            cpu["boundaries"] = time.process_time() - before
+            spent["refinement"] += time.process_time() - before
 
-    def timed_see(self, index, frame):  # the scout's CPU, in the decoding threads
+    def timed_see(self, index, frame):
         before = time.thread_time()
         see(self, index, frame)
         with lock:
-            scouting[0] += time.thread_time() - before
+            spent["scout"] += time.thread_time() - before
 
-    def analyze(search: bool):
-        started, run_cpu, load_before = time.perf_counter(), time.process_time(), load()
-        features = Summarizer.features
-        pipeline.refine_boundaries = timed_refine if search else (lambda *a, **k: refine(*a, **{**k, "search": False}))
-        cut_scout.Watcher.see = timed_see
-        if not search:  # no scout in the first pass either
-            Summarizer.features = lambda self, p, progress=None, cuts=False: features(self, p)
-        try:
-            analysis = summarizer.analyze(path)
-        finally:
-            pipeline.refine_boundaries, cut_scout.Watcher.see, Summarizer.features = refine, see, features
-        return analysis, time.perf_counter() - started, time.process_time() - run_cpu, load_before
+    if search:
+        pipeline.refine_boundaries, cut_scout.Watcher.see = timed_refine, timed_see
+    else:
+        pipeline.refine_boundaries = lambda *a, **k: refine(*a, **{**k, "search": False})
+        Summarizer.features = lambda self, p, progress=None, cuts=False: features(self, p)
+    started, cpu, load_before, steal = time.perf_counter(), time.process_time(), load(), stolen()
+    try:
+        result = summarizer.summarize(path, OUT / "outputs", overwrite=True)
+    finally:
+        pipeline.refine_boundaries, cut_scout.Watcher.see, Summarizer.features = refine, see, features
+    doc = result.document
+    row = {"search": search, "run_s": round(time.perf_counter() - started, 2),
+           "run_cpu_s": round(time.process_time() - cpu, 2),
+           "cuts_found": doc["segmentation"]["boundaries"]["cut"], "load_before": load_before, "load_after": load(),
+           "stolen_s": round(stolen() - steal, 2)}
+    if search:
+        row.update(scout_cpu_s=round(spent["scout"], 2), refinement_cpu_s=round(spent["refinement"], 2),
+                   refinement_s=round(doc["run"]["timings"].get("boundaries", 0.0), 2))
+    return row
 
-    analysis, run, run_cpu, load_before = analyze(True)
-    t = analysis.timings
+
+def cost(rounds: int = 2) -> list[dict]:
+    """``summarize VIDEO`` on the 10-minute 720p video with and without the cut search, in
+    ABBA order ``rounds`` times (the machine's other work weighs on both), and what the
+    search cost: the paired differences, and the scout's and the refinement's own CPU."""
+    from benchmarks.bench_pipeline import make_720p_video
+    from summarize import Summarizer
+
+    path = make_720p_video()
+    (OUT / "outputs").mkdir(parents=True, exist_ok=True)
+    summarizer = Summarizer(cache=False, device="cpu")
+    _ = summarizer.backbone
+    rows = []
+    for r in range(rounds):
+        for search in ((True, False, False, True) if r % 2 == 0 else (False, True, True, False)):
+            rows.append({"what": "summarize VIDEO", "round": r, **_summarize(summarizer, path, search)})
+    on = [row for row in rows if row["search"]]
+    off = [row for row in rows if not row["search"]]
+    med = lambda xs: float(np.median(xs))  # noqa: E731
+    # Each run against the run beside it of the other kind (A-B, B-B, B-A pairs: 1-2, 3-4 of each
+    # four), so a slow stretch of the machine weighs on both runs of a pair.
+    pairs = [(rows[i], rows[i + 1]) for i in range(0, len(rows), 2)]
+    differences = [(a["run_s"] - b["run_s"]) * (1 if a["search"] else -1) for a, b in pairs]
+    cpu_differences = [(a["run_cpu_s"] - b["run_cpu_s"]) * (1 if a["search"] else -1) for a, b in pairs]
+    rows.append({"what": "the search's cost, runs side by side (with - without)",
+                 "wall_s": [round(d, 2) for d in differences], "cpu_s": [round(d, 2) for d in cpu_differences],
+                 "median_wall_share": round(med(differences) / med([r["run_s"] for r in on]), 4),
+                 "median_cpu_share": round(med(cpu_differences) / med([r["run_cpu_s"] for r in on]), 4)})
+    rows.append({"what": "the search's cost, medians over the runs",
+                 "run_s_with": med([r["run_s"] for r in on]), "run_s_without": med([r["run_s"] for r in off]),
+                 "wall_share": round(1 - med([r["run_s"] for r in off]) / med([r["run_s"] for r in on]), 4),
+                 "run_cpu_s_with": med([r["run_cpu_s"] for r in on]),
+                 "run_cpu_s_without": med([r["run_cpu_s"] for r in off]),
+                 "cpu_share": round(1 - med([r["run_cpu_s"] for r in off]) / med([r["run_cpu_s"] for r in on]), 4),
+                 "own_cpu_share": round(med([(r["scout_cpu_s"] + r["refinement_cpu_s"]) / r["run_cpu_s"] for r in on]), 4),
+                 "refinement_wall_share": round(med([r["refinement_s"] / r["run_s"] for r in on]), 4)})
+    return rows
+
+
+def full_search() -> list[dict]:
+    """The full search of every change point of a run (what ``refine_boundaries`` does for
+    those the first pass leaves undecided), and the other ways to get the frames."""
+    from benchmarks.bench_pipeline import make_720p_video
+    from summarize import Summarizer
+    from summarize.boundaries import _windows
+
+    path = make_720p_video()
+    analysis = Summarizer(cache=False, device="cpu").analyze(path)
     feats = analysis.features
     windows = _windows(analysis.change_points, feats.frame_indices, feats.n_frames)
-    again = [w for w in windows if f"{w[1]}:{w[2]}" not in (feats.cuts_seen or {})]
-    search_cpu = cpu["boundaries"] + scouting[0]
-    rows = [{"what": "summarize VIDEO (analysis: decode, features, scoring, KTS, refinement, selection)",
-             "video": path.name, "change_points": len(analysis.change_points),
-             "cuts_found": sum(b.kind == "cut" for b in analysis.boundaries),
-             "windows_decided_in_first_pass": len(feats.cuts_seen or {}),
-             "change_points_decoded_again": len(again),
-             "scout_cpu_s": round(scouting[0], 2),
-             "refinement_s": round(t["boundaries"], 2), "refinement_cpu_s": round(cpu["boundaries"], 2),
-             "run_s": round(run, 2), "run_cpu_s": round(run_cpu, 2),
-             "search_cpu_share": round(search_cpu / run_cpu, 4),
-             "load_before": load_before, "load_after": load()}]
-    off, off_run, off_cpu, off_load = analyze(False)
-    rows.append({"what": "the same run without the search (no scout, no refinement): the difference is its cost",
-                 "run_s": round(off_run, 2), "run_cpu_s": round(off_cpu, 2),
-                 "search_wall_share": round((run - off_run) / run, 4),
-                 "search_cpu_share": round((run_cpu - off_cpu) / run_cpu, 4),
-                 "load_before": off_load, "load_after": load()})
-    rows.append(_split(path, feats, windows, analysis.change_points))
+    rows = [_split(path, feats, windows, analysis.change_points)]
     frames = np.unique(np.concatenate([np.arange(a, b + 1) for _, a, b in windows]))
     rows.append(_public_api(path, frames))
     rows.extend(_signatures(path, feats.frame_indices))
+    return rows
+
+
+def scout() -> list[dict]:
+    """Every sampling interval's window, decided by the first pass (``cut_scout.py``) against
+    the full search (every window decoded again): how many the first pass decided, how many of
+    those differ (0 expected), and how many of the full search's cuts it decided. On the cut
+    matrix (x264 ultrafast: no B-frames), the 1-minute 720p video (x264 veryfast: B-frames the
+    first pass skips) and SumMe's two videos."""
+    import os
+
+    from benchmarks.bench_pipeline import make_720p_video
+    from summarize import Summarizer
+    from summarize.boundaries import CUT, _windows, refine_boundaries
+    from tests.synthetic import write_video
+
+    data = Path(os.environ.get("SUMMARIZE_DATA", ROOT.parent / "shared" / "data"))
+    videos = [write_video(OUT / f"cuts_{float(fps):.2f}fps.mp4", MATRIX_SCENES, width=160, height=120, fps=fps,
+                          audio=False).path for fps in MATRIX_RATES]
+    videos += [make_720p_video(minutes=1), *sorted((data / "summe" / "videos").glob("*.mp4"))]
+    summarizer, rows = Summarizer(cache=False, device="cpu"), []
+    for path in videos:
+        feats = summarizer.features(path, cuts=True)
+        change_points = range(1, feats.n_samples)
+        full = refine_boundaries(path, feats.frame_times, feats.info.start_time, feats.info.duration,
+                                 feats.frame_indices, change_points)
+        keys = [f"{a}:{b}" for _, a, b in _windows(change_points, feats.frame_indices, feats.n_frames)]
+        answers = {k: (b.frame if b.kind == CUT else None) for k, b in zip(keys, full)}
+        seen = feats.cuts_seen or {}
+        rows.append({"video": path.name, "windows": len(answers), "decided": len(seen),
+                     "differ": sum(answers[k] != v for k, v in seen.items()),
+                     "cuts": sum(v is not None for v in answers.values()),
+                     "cuts_decided": sum(v is not None and k in seen for k, v in answers.items()), "load": load()})
     return rows
 
 
@@ -243,12 +323,16 @@ def child(case: str) -> list[dict]:
         return cut_matrix()
     if case == "cost":
         return cost()
+    if case == "full-search":
+        return full_search()
+    if case == "scout":
+        return scout()
     raise SystemExit(f"unknown case {case}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--case", choices=["cut-matrix", "cost"], action="append")
+    parser.add_argument("--case", choices=["cut-matrix", "scout", "cost", "full-search"], action="append")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -257,7 +341,7 @@ def main() -> None:
         print(json.dumps(child(args.child)))
         return
     OUT.mkdir(exist_ok=True)
-    run_cases(__file__, args.case or ["cut-matrix", "cost"], "bench_boundaries.json")
+    run_cases(__file__, args.case or ["cut-matrix", "scout", "cost", "full-search"], "bench_boundaries.json")
 
 
 if __name__ == "__main__":

@@ -21,10 +21,13 @@ alone either: a static shot with a flash does not invent a cut. Without a clear 
 when the frames cannot be decoded again as the first pass indexed them) KTS's position
 is kept.
 
-The frames are found by seeking (``outputs.video.Cutter``, the writer's reader): to the
-keyframe before each interval, decoding from there only the pictures that others refer
-to. The public ``open_video(...).iter_batches`` decodes from the start of the file, which
-costs about as much as the first pass (``benchmarks/bench_boundaries.py``).
+Most intervals are decided before this runs, while the first pass decodes
+(``cut_scout.py``: the same thumbnails and test on the frames it decoded anyway, where the
+pictures it skipped cannot change the answer); the change points it left undecided are
+found here by seeking (``outputs.video.Cutter``, the writer's reader): to the keyframe
+before each interval, decoding from there only the pictures that others refer to. The
+public ``open_video(...).iter_batches`` decodes from the start of the file, which costs
+about as much as the first pass (``benchmarks/bench_boundaries.py``).
 
 Cost (``bench_boundaries.py --case cost``: 10 minutes of 720p, up to 250 frames between
 keyframes, 39 change points). About three quarters of the refinement's CPU is decoding
@@ -48,12 +51,10 @@ as phones write, has a far shorter lead-in). What was tried, and why this is wha
 * *A signature of every frame kept by the first pass*: the first pass skips the pictures
   no other picture refers to (a third of this stream), and the test needs every frame of
   the window; decoding them all costs the first pass about 29% more decoding, far more
-  than the refinement. Decoding in the first pass only the frames from the sample before
-  each keyframe up to it (what a seek cannot reach cheaply) serves the cuts an encoder
-  puts a keyframe on: 19 of the benchmark's 39, half the lead-in decoding (2,096 of 4,221
-  frames) for 1,284 more frames in the first pass, about a quarter of the refinement's
-  CPU net: not the target, and plumbing through every decoder and the feature cache.
-  Left for later.
+  than the refinement. What is done instead (``cut_scout.py``): the test on the frames the
+  first pass decodes, taken where the skipped ones cannot change it; here it decides 34 of
+  the 39 cuts, the other five have a skipped picture just before the cut (the cut is on it
+  or after it) and are decoded again.
 * *Fewer pictures on the way to the window*: ``skip_frame = "BIDIR"`` would also skip
   B-pictures others refer to, which P-pictures may use (H.264 allows it): wrong pixels,
   undetectable; skipping the loop filter drifts every picture up to the window. Both
