@@ -97,19 +97,22 @@ def test_unknown_sampling_is_a_usage_error():
 
 
 def test_the_triage_keeps_boundaries_on_their_samples_and_decodes_nothing_more(gop_video, tmp_path, monkeypatch):
-    """Finding the cut frames decodes each sampling interval again: in the triage an interval
-    is a whole group of pictures, so the search would decode about the whole file."""
+    """Finding the cut frames watches the first pass's frames and decodes sampling intervals
+    again: in the triage an interval is a whole group of pictures, so the search would decode
+    about the whole file."""
     import summarize.boundaries as boundaries
+    import summarize.cut_scout as cut_scout
     from summarize import Summarizer
 
-    opened = []
-    real = boundaries._Readers
+    opened = []  # the search's readers (decoding again) and watchers (in the first pass)
+    readers, watcher = boundaries._Readers, cut_scout.CutScout.watcher
 
     def counted(*args, **kwargs):
-        opened.append(args)
-        return real(*args, **kwargs)
+        opened.append("reader")
+        return readers(*args, **kwargs)
 
     monkeypatch.setattr(boundaries, "_Readers", counted)
+    monkeypatch.setattr(cut_scout.CutScout, "watcher", lambda self: (opened.append("watcher"), watcher(self))[1])
     uniform = Summarizer(cache=False, device="cpu")
     plain = uniform.summarize(gop_video.path, tmp_path / "uniform", write_video=False).document
     assert opened and plain["segmentation"]["boundaries"]["cut"] >= 1  # the search runs on uniform samples
