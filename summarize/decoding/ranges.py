@@ -199,10 +199,33 @@ class RangeDecoder(Decoder):
 
     def _decode_range(self, rng: FrameRange, wanted: np.ndarray, kind: str = "base") -> list[np.ndarray]:
         """The converted frames of the range's samples, in sample order, each sample taking
-        the first frame at or after the one it wants, as ``PyAVDecoder.iter_batches`` does."""
+        the first frame at or after the one it wants, as ``PyAVDecoder.iter_batches`` does.
+
+        Decoding starts at a seek to the range's keyframe. Where the container's seek does not
+        land on it or before it (MPEG-TS seeks by bytes, and may land after it or nowhere),
+        the range is decoded again from the start of the file: a sample must never be stood
+        in for by a later frame because the frames before it were not reached."""
+        base = self.base
+        frames_wanted = wanted[rng.samples[0] : rng.samples[1]]
+        images = self._decode_from(rng, frames_wanted, kind, from_start=rng.first == 0)
+        if images is None:
+            images = self._decode_from(rng, frames_wanted, kind, from_start=True)
+        if images is None or len(images) < len(frames_wanted):
+            got = 0 if images is None else len(images)
+            raise InputError(
+                f"{base.path} ends early: no frames decode after "
+                f"{float(base.frame_times[frames_wanted[got]]):.1f} s of {base.info.duration:.1f} s "
+                f"(truncated or damaged file; --salvage summarizes what decodes)"
+            )
+        return images
+
+    def _decode_from(self, rng: FrameRange, frames_wanted: np.ndarray, kind: str,
+                     from_start: bool) -> list[np.ndarray] | None:
+        """The range's sample images decoded after a seek to its keyframe (or to the file's
+        start), as many as decode; None when the seek did not reach the keyframe (the first
+        frame out is a later one, or none comes out) and the range should start from the file's start."""
         base = self.base
         container, stream = self._thread_stream(kind)
-        frames_wanted = wanted[rng.samples[0] : rng.samples[1]]
         scout = base._scout if kind == "base" else None
         watcher, last_needed, decoded = None, -1, frames_wanted
         if scout is not None:
@@ -210,19 +233,22 @@ class RangeDecoder(Decoder):
             # windows across the join are seen whole by this range's watcher.
             watcher, last_needed = scout.watcher(), scout.last_frame_needed(rng.stop)
             decoded = np.concatenate([frames_wanted, scout.samples_between(rng.stop, last_needed)])
-        if rng.first == 0:
+        if from_start:
             container.seek(0, stream=stream)
         else:
             container.seek(int(base._pts[rng.first]), stream=stream, backward=True)
         images: list[np.ndarray] = []
-        last_index = rng.first - 1
+        last_index = -1 if from_start else rng.first - 1
+        seen = False
         frames = base._decoded(decoded, container, stream)
         try:
             for frame in frames:
                 index = last_index + 1
                 if frame.pts is not None:
                     index = base._index_of_pts.get(frame.pts, index)
-                last_index = index
+                if not seen and not from_start and index > rng.first:
+                    return None  # the seek landed after the keyframe
+                seen, last_index = True, index
                 if watcher is not None:
                     watcher.see(index, frame)
                 image = None
@@ -234,14 +260,10 @@ class RangeDecoder(Decoder):
                     break
         finally:
             frames.close()  # the decoder's skip_frame back to its default
+        if not seen and not from_start:
+            return None  # nothing came out after the seek
         if watcher is not None:
             watcher.finish()
-        if len(images) < len(frames_wanted):
-            raise InputError(
-                f"{base.path} ends early: no frames decode after "
-                f"{float(base.frame_times[frames_wanted[len(images)]]):.1f} s of {base.info.duration:.1f} s "
-                f"(truncated or damaged file; --salvage summarizes what decodes)"
-            )
         return images
 
     def plan_ranges(self, plan: SamplingPlan) -> list[FrameRange]:
