@@ -48,6 +48,35 @@ def test_ranges_give_the_samples_of_sequential_decoding(tmp_path, monkeypatch, v
     assert np.array_equal(parallel, reference)
 
 
+def test_a_seek_that_lands_after_the_keyframe_decodes_the_range_from_the_start(tmp_path, monkeypatch):
+    # A container whose seek lands a keyframe late: the range's first samples must not take
+    # the later frames that come out first (a wrong sample with nothing to show for it).
+    monkeypatch.setattr(ranges, "MIN_RANGE_FRAMES", 20)
+    path = tmp_path / "gops.mp4"
+    write_video(path, [(0, 3.0), (1, 3.0), (4, 3.0)], fps=25, preset="veryfast", audio=False, gop=20)
+    plan, sequential, _, _ = _samples(path, workers=1)
+
+    class LateSeeks:
+        def __init__(self, container, stream):
+            self.container, self.later = container, round(1.2 / float(stream.time_base))  # 30 frames on
+
+        def seek(self, target, **kwargs):
+            return self.container.seek(target + self.later if target else 0, **kwargs)
+
+        def __getattr__(self, name):
+            return getattr(self.container, name)
+
+    real = RangeDecoder._thread_stream
+
+    def late(self, kind="base"):
+        container, stream = real(self, kind)
+        return LateSeeks(container, stream), stream
+
+    monkeypatch.setattr(RangeDecoder, "_thread_stream", late)
+    _, parallel, used, _ = _samples(path, workers=3)
+    assert used >= 3 and np.array_equal(parallel, sequential)
+
+
 def test_ranges_feed_the_same_features(tmp_path, monkeypatch):
     """End to end through feature extraction: the backbone gets the same inputs."""
     from summarize.backbones import load_backbone
