@@ -26,8 +26,8 @@ def _samples(path, workers, fps=2.0, short_side=96):
 def test_ranges_give_the_samples_of_sequential_decoding(tmp_path, monkeypatch, vfr, suffix):
     # Short ranges so a few seconds of video make many; keyframes every 20 frames, x264
     # veryfast (B-frames, some never referenced, so skip_frame is at work in every range).
-    # MPEG-TS seeks by bytes and may land after a range's keyframe or nowhere: that range
-    # is decoded from the file's start instead, never from a later frame.
+    # MPEG-TS seeks by bytes and may land after a range's keyframe or nowhere: it is decoded
+    # in one pass (a range whose seek misses elsewhere: the next test).
     monkeypatch.setattr(ranges, "MIN_RANGE_FRAMES", 20)
     path = tmp_path / f"gops{suffix}"
     write_video(path, [(0, 3.0), (1, 3.0), (4, 3.0), (5, 3.0)], fps=25, preset="veryfast", audio=False,
@@ -36,7 +36,7 @@ def test_ranges_give_the_samples_of_sequential_decoding(tmp_path, monkeypatch, v
     assert not isinstance(video, RangeDecoder)
     plan_r, parallel, used, video = _samples(path, workers=3)
     assert isinstance(video, RangeDecoder)
-    assert used >= 4  # really split
+    assert used >= 4 if suffix != ".ts" else used == 0  # really split, but for MPEG-TS
     assert np.array_equal(plan.frame_indices, plan_r.frame_indices)
     assert parallel.dtype == sequential.dtype and np.array_equal(parallel, sequential)  # bit for bit
     # and both are the frames a full decode shows at those instants

@@ -53,6 +53,9 @@ RANGES_PER_WORKER = 8
 # FFmpeg threads each), from an H100 machine: 7 sessions 2,556 frames/s, 8 CPU decoders on
 # 16 cores 1,343 frames/s (issue 11). A wrong ratio costs only the faster kind's idle tail.
 SPEED = {"base": 2, "cpu": 1}
+# Containers FFmpeg seeks in by byte position, not by an index (MPEG-TS and -PS, raw streams):
+# a seek may land after the keyframe asked for, or nowhere, so they are decoded in one pass.
+BYTE_SEEKING = frozenset({"mpegts", "mpeg", "mpegvideo", "h264", "hevc"})
 
 
 def available_cores() -> int:
@@ -202,9 +205,10 @@ class RangeDecoder(Decoder):
         the first frame at or after the one it wants, as ``PyAVDecoder.iter_batches`` does.
 
         Decoding starts at a seek to the range's keyframe. Where the container's seek does not
-        land on it or before it (MPEG-TS seeks by bytes, and may land after it or nowhere),
-        the range is decoded again from the start of the file: a sample must never be stood
-        in for by a later frame because the frames before it were not reached."""
+        land on it or before it (after it, or nowhere: containers that seek by bytes are not
+        split, ``BYTE_SEEKING``, but a seek may still miss), the range is decoded again from
+        the start of the file: a sample must never be stood in for by a later frame because
+        the frames before it were not reached."""
         base = self.base
         frames_wanted = wanted[rng.samples[0] : rng.samples[1]]
         images = self._decode_from(rng, frames_wanted, kind, from_start=rng.first == 0)
@@ -276,8 +280,10 @@ class RangeDecoder(Decoder):
     def iter_batches(self, plan: SamplingPlan, batch_size: int) -> Iterator[FrameBatch]:
         base = self.base
         wanted = np.asarray(plan.frame_indices, dtype=np.int64)
-        if base._by_count or len(wanted) == 0 or np.any(np.diff(wanted) < 0):
-            # Frames known by their count (restarting clocks) cannot be found from a seek.
+        if (base._by_count or len(wanted) == 0 or np.any(np.diff(wanted) < 0)
+                or base._container.format.name in BYTE_SEEKING):
+            # Frames known by their count (restarting clocks) cannot be found from a seek, nor
+            # reliably in a container that seeks by bytes (each range would start from the file's start).
             yield from base.iter_batches(plan, batch_size)
             return
         ranges = self.plan_ranges(plan)
