@@ -206,7 +206,7 @@ def scout() -> list[dict]:
 
     from benchmarks.bench_pipeline import make_720p_video
     from summarize import Summarizer
-    from summarize.boundaries import CUT, _windows, refine_boundaries
+    from summarize.boundaries import CUT, _windows, refine_boundaries, window_key
     from tests.synthetic import write_video
 
     data = Path(os.environ.get("SUMMARIZE_DATA", ROOT.parent / "shared" / "data"))
@@ -219,7 +219,7 @@ def scout() -> list[dict]:
         change_points = range(1, feats.n_samples)
         full = refine_boundaries(path, feats.frame_times, feats.info.start_time, feats.info.duration,
                                  feats.frame_indices, change_points)
-        keys = [f"{a}:{b}" for _, a, b in _windows(change_points, feats.frame_indices, feats.n_frames)]
+        keys = [window_key(a, b) for _, a, b in _windows(change_points, feats.frame_indices, feats.n_frames)]
         answers = {k: (b.frame if b.kind == CUT else None) for k, b in zip(keys, full)}
         seen = feats.cuts_seen or {}
         rows.append({"video": path.name, "windows": len(answers), "decided": len(seen),

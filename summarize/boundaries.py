@@ -96,6 +96,12 @@ CUT, SAMPLE = "cut", "sample"
 FORMAT = 2  # of the cached cuts: bump when the test or the thumbnails change (2: the first pass's, cut_scout.py)
 
 
+def window_key(first: int, last: int) -> str:
+    """How a window (frames ``first`` to ``last``) is known in the cut cache and the first pass's
+    decisions (``cut_scout.py``)."""
+    return f"{first}:{last}"
+
+
 @dataclass(frozen=True)
 class Boundary:
     frame: int  # first frame of the shot that starts here
@@ -292,7 +298,7 @@ def _look(readers: _Readers, first: int, last: int, windows, sample_frames, time
     for c, a, b in windows:
         if first <= a and b <= last:
             lo, hi = int(sample_frames[c - 1]), int(sample_frames[c])
-            found[f"{a}:{b}"] = find_cut(thumbs[a - first : b - first + 1], a, range(lo + 1, hi + 1))
+            found[window_key(a, b)] = find_cut(thumbs[a - first : b - first + 1], a, range(lo + 1, hi + 1))
     return found
 
 
@@ -327,7 +333,7 @@ def refine_boundaries(path, frame_times: np.ndarray, start_time: float, duration
     # Without the search, not the cache either: the JSON must not depend on what an earlier run found.
     cached = cache.load(digest, n_frames) if search and cache is not None and digest else {}
     found = {**(known or {}), **cached} if search else {}
-    todo = [w for w in windows if f"{w[1]}:{w[2]}" not in found] if search else []
+    todo = [w for w in windows if window_key(w[1], w[2]) not in found] if search else []
     times = np.asarray(frame_times, dtype=np.float64) + start_time
     ranges = _ranges(todo)
     if ranges:
@@ -344,7 +350,7 @@ def refine_boundaries(path, frame_times: np.ndarray, start_time: float, duration
         cache.save(digest, n_frames, found)
     out = []
     for c, a, b in windows:
-        cut = found.get(f"{a}:{b}")
+        cut = found.get(window_key(a, b))
         out.append(Boundary(cut, CUT) if cut is not None else Boundary(int(sample_frames[c]), SAMPLE))
     return out
 

@@ -49,7 +49,7 @@ import numpy as np
 from av.video.reformatter import VideoReformatter
 
 from .boundaries import MIN_CHANGE, MIN_COLOUR_CHANGE, RATIO, _thumbnail_size, _windows, colour_changes, hsv, \
-    picture_changes
+    picture_changes, window_key
 
 # The signatures' test, which only decides whether a window is worth the thumbnails (a window
 # it passes over is searched again if it becomes a change point, so it costs time, never a
@@ -156,7 +156,6 @@ class CutScout:
         self.starts = np.array([w[0] for w in self.windows], dtype=np.int64)
         self.sample_frames = np.unique(sample_frames)
         self.results: dict[str, int | None] = {}
-        self.looked = 0  # windows whose thumbnails were made
         self.lock = threading.Lock()
 
     def last_frame_needed(self, stop: int) -> int:
@@ -171,10 +170,9 @@ class CutScout:
     def watcher(self) -> "Watcher":
         return Watcher(self)
 
-    def record(self, found: dict[str, int | None], looked: int) -> None:
+    def record(self, found: dict[str, int | None]) -> None:
         with self.lock:
             self.results.update(found)
-            self.looked += looked
 
 
 class Watcher:
@@ -183,10 +181,8 @@ class Watcher:
     def __init__(self, scout: CutScout) -> None:
         self.scout = scout
         self.frames: deque = deque()  # the window's frames and the one before (see ``see``)
-        self.first: int | None = None  # the first frame seen
         self.next = 0  # the first window not yet decided or passed
         self.found: dict[str, int | None] = {}
-        self.looked = 0
         self.broken = False
         self.scaler = VideoReformatter()
 
@@ -198,13 +194,11 @@ class Watcher:
             return
         sig = signature(frame)
         previous = self.frames[-1][2] if self.frames else None
-        if sig is None or (previous is not None and (previous[0].shape != sig[0].shape
-                                                     or previous[1].shape != sig[1].shape)):
-            self.broken = True
+        if sig is None or (previous is not None and previous[0].shape != sig[0].shape):
+            self.broken = True  # the picture's size changed (the histograms always have 16 bins)
             return
         windows = self.scout.windows
-        if self.first is None:  # the windows that start before the first frame are not seen whole
-            self.first = index
+        if previous is None:  # the first frame: the windows that start before it are not seen whole
             self.next = int(np.searchsorted(self.scout.starts, index, "left"))
         # (index, frame, signature, its changes from the frame before it)
         self.frames.append((index, frame, sig, signature_changes(previous, sig) if previous is not None else None))
@@ -230,11 +224,9 @@ class Watcher:
         inside = [i for i in range(len(pixels)) if lo <= indices[i] and indices[i + 1] <= hi]
         if not (_jumps(pixels, inside, SIGNATURE_MIN[0]) or _jumps(colours, inside, SIGNATURE_MIN[1])):
             return  # no single jump: not looked at (searched again if KTS puts a change point here)
-        thumbs = np.stack([self._thumbnail(entry[1]) for entry in part])
-        self.looked += 1
-        kind, cut = decide(thumbs, indices, lo, hi)
+        kind, cut = decide(np.stack([self._thumbnail(entry[1]) for entry in part]), indices, lo, hi)
         if kind != UNKNOWN:
-            self.found[f"{a}:{b}"] = cut
+            self.found[window_key(a, b)] = cut
 
     def _thumbnail(self, frame) -> np.ndarray:
         width, height = _thumbnail_size(frame.width, frame.height)  # as boundaries._decode_range
@@ -243,4 +235,4 @@ class Watcher:
     def finish(self) -> None:
         """Hands what was decided to the scout (windows not seen to their last frame stay undecided)."""
         self.frames.clear()
-        self.scout.record(self.found, self.looked)
+        self.scout.record(self.found)
