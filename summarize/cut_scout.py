@@ -72,27 +72,33 @@ def _grid(plane, columns: int) -> np.ndarray:
     return data[:: 2 * step, : plane.width : step]
 
 
-def signature(frame) -> tuple[np.ndarray, np.ndarray] | None:
-    """(a grid of the frame's first plane, luma for YUV, about ``SIGNATURE_COLUMNS`` wide;
-    the shares of its 16-bin histogram), or None when the frame's memory cannot be read so.
-    A few calls on a few thousand pixels: it runs for every frame the first pass decodes."""
+def signature(frame) -> np.ndarray | None:
+    """A copy of a grid of the frame's first plane (luma for YUV), about ``SIGNATURE_COLUMNS``
+    wide; None when its memory cannot be read so. It runs for every frame the first pass
+    decodes: the rest is done once per window (``signature_changes``)."""
     try:
-        grid = _grid(frame.planes[0], SIGNATURE_COLUMNS).astype(np.int16)
+        return _grid(frame.planes[0], SIGNATURE_COLUMNS).copy()
     except (ValueError, TypeError, IndexError, AttributeError):
         return None
-    return grid, np.bincount((grid >> 4).ravel(), minlength=16) / grid.size
 
 
-def signature_changes(before: tuple[np.ndarray, np.ndarray], after: tuple[np.ndarray, np.ndarray]) -> tuple[float, float]:
-    """(mean absolute difference of the luma grids in 8-bit levels, share of the histograms'
-    pixels that moved) between two frames' signatures."""
-    return float(np.abs(after[0] - before[0]).mean()), float(0.5 * np.abs(after[1] - before[1]).sum())
+def signature_changes(grids: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Between consecutive grids (``signature``): the mean absolute difference in 8-bit levels,
+    and the share of the grid's pixels whose 16-bin luma histogram bin moved (half the L1
+    distance of the histograms' shares). All frames at once: a few NumPy calls a window,
+    not a few a frame."""
+    stack = np.stack(grids).astype(np.int16)
+    n, size = len(stack), stack[0].size
+    pixels = np.abs(np.diff(stack, axis=0)).reshape(n - 1, -1).mean(axis=1)
+    bins = ((stack >> 4) + (np.arange(n) * 16)[:, None, None]).ravel()  # (any number of frames)
+    histograms = np.bincount(bins, minlength=16 * n).reshape(n, 16) / size
+    return pixels, 0.5 * np.abs(np.diff(histograms, axis=0)).sum(axis=1)
 
 
-def _jumps(changes: list[float], inside: list[int], minimum: float) -> bool:
+def _jumps(changes: np.ndarray, inside: list[int], minimum: float) -> bool:
     """Whether the largest change inside the interval stands out (``SIGNATURE_RATIO``)."""
     best = max(inside, key=lambda i: changes[i])
-    others = max((c for i, c in enumerate(changes) if i != best), default=0.0)
+    others = float(np.delete(changes, best).max()) if len(changes) > 1 else 0.0
     return changes[best] >= minimum and changes[best] >= SIGNATURE_RATIO * others
 
 
@@ -187,21 +193,21 @@ class Watcher:
         self.scaler = VideoReformatter()
 
     def see(self, index: int, frame) -> None:
+        """Keeps the frame; the window it completes, if any, is looked at now. Nothing else is
+        done per frame: right after a decoding, the first touch of any Python or NumPy code
+        costs tens of microseconds (the decoder left the caches cold), so the signatures are
+        made per window, in one loop (``_window``)."""
         if self.broken:
             return
         if self.frames and index <= self.frames[-1][0]:
             self.broken = True  # out of order (damage, a clock that restarts): nothing more decided
             return
-        sig = signature(frame)
-        previous = self.frames[-1][2] if self.frames else None
-        if sig is None or (previous is not None and previous[0].shape != sig[0].shape):
-            self.broken = True  # the picture's size changed (the histograms always have 16 bins)
-            return
-        windows = self.scout.windows
-        if previous is None:  # the first frame: the windows that start before it are not seen whole
+        if not self.frames and self.next == 0:  # the first frame: the windows that start before it are not seen whole
             self.next = int(np.searchsorted(self.scout.starts, index, "left"))
-        # (index, frame, signature, its changes from the frame before it)
-        self.frames.append((index, frame, sig, signature_changes(previous, sig) if previous is not None else None))
+        self.frames.append([index, frame, None])  # (index, frame, its signature when made)
+        windows = self.scout.windows
+        if self.next >= len(windows) or windows[self.next][1] > index:
+            return
         while self.next < len(windows) and windows[self.next][1] <= index:
             self._window(*windows[self.next])
             self.next += 1
@@ -213,14 +219,19 @@ class Watcher:
     def _window(self, a: int, b: int, lo: int, hi: int) -> None:
         frames = self.frames
         first = next((i for i in range(len(frames) - 1, -1, -1) if frames[i][0] <= a), None)
-        if first is None:
+        if first is None or self.broken:
             return  # not seen from its start
         part = [frames[i] for i in range(first, len(frames))]  # to the frame just seen, the first at or after its last
         indices = [entry[0] for entry in part]
         if lo not in indices or hi not in indices:
             return  # a sample not decoded: left to the full search
-        pixels = [entry[3][0] for entry in part[1:]]
-        colours = [entry[3][1] for entry in part[1:]]
+        for entry in part:
+            if entry[2] is None:
+                entry[2] = signature(entry[1])
+                if entry[2] is None or entry[2].shape != part[0][2].shape:
+                    self.broken = True  # unreadable, or the picture's size changed: nothing more decided
+                    return
+        pixels, colours = signature_changes([entry[2] for entry in part])
         inside = [i for i in range(len(pixels)) if lo <= indices[i] and indices[i + 1] <= hi]
         if not (_jumps(pixels, inside, SIGNATURE_MIN[0]) or _jumps(colours, inside, SIGNATURE_MIN[1])):
             return  # no single jump: not looked at (searched again if KTS puts a change point here)

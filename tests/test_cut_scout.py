@@ -151,6 +151,33 @@ def test_the_watcher_decides_the_windows_it_sees_whole():
     assert _watch(frames, [*range(6), 3, *range(6, 30)], samples) == {}
 
 
+def test_the_signature_changes_by_hand():
+    from summarize.cut_scout import signature_changes
+
+    still, grey = np.zeros((4, 8), np.uint8), np.full((4, 8), 32, np.uint8)
+    half = grey.copy()
+    half[:, 4:] = 255
+    pixels, colours = signature_changes([still, grey, half, half])
+    # Mean absolute difference in levels; the share of pixels whose 16-level histogram bin moved
+    # (0 -> 2 for all of them, then 2 -> 15 for half).
+    assert pixels.tolist() == [32.0, (255 - 32) / 2, 0.0]
+    assert colours.tolist() == [1.0, 0.5, 0.0]
+
+
+def test_a_picture_that_changes_size_stops_the_decisions_without_failing():
+    import av
+
+    frames = np.stack(_scene(0, 11) + _scene(1, 12) + _scene(2, 7))  # cuts at 11 and 23, samples every 5 frames
+    scout = CutScout(np.arange(0, 30, 5), len(frames))
+    watcher = scout.watcher()
+    for i in range(30):
+        picture = frames[i] if i < 18 else np.ascontiguousarray(frames[i][:, : W // 2])
+        watcher.see(i, av.VideoFrame.from_ndarray(picture, format="rgb24"))
+    watcher.finish()
+    assert _watch(frames, list(range(30)), list(range(0, 30, 5))) == {"9:16": 11, "19:26": 23}
+    assert scout.results == {"9:16": 11}  # nothing after the change of size
+
+
 def test_a_sample_the_decoder_did_not_give_leaves_its_window_undecided(monkeypatch):
     from summarize import cut_scout
 
