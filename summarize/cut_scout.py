@@ -27,9 +27,10 @@ a skipped picture differs from its neighbours no more than they differ from each
 one-picture flash hidden beside a cut, which the full search would count against the
 cut). Anything else is left to the full search.
 
-Cost on the 10-minute 720p video of ``benchmarks/bench_pipeline.py``: the scout takes 2.6-4.0
-CPU-seconds in the decoding threads and decides 34 of the 39 cut windows; the five left
-(a skipped picture right before the cut) take 4.6-5.9 (``bench_boundaries.py --case cost``).
+Cost on the 10-minute 720p video of ``benchmarks/bench_pipeline.py``: the scout takes 1.8-2.0
+CPU-seconds in the decoding threads (of 108-120 for the run) and decides 34 of the 39 cut
+windows; the five left (a skipped picture right before the cut) take 5.2-6.6, nearly all of
+it decoding the 134 pictures from the keyframe to each (``bench_boundaries.py --case cost``).
 A skipped picture cannot be decoded later, nor chosen in time: the decoder gives pictures in
 display order, so a reference picture is seen only after the pictures shown before it were
 decoded or skipped.
