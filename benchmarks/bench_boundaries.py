@@ -15,8 +15,8 @@ Cases (each in a fresh process):
   the refinement), in ABBA order twice in one process: the medians' difference in wall and
   CPU seconds, and the search's own CPU (the scout's in the decoding threads, the
   refinement's while it runs), with the load average beside each run.
-* ``scout``: every sampling interval of the cut matrix, the 1-minute 720p video and SumMe's
-  two, decided by the first pass (``cut_scout.py``) against the full search: windows
+* ``scout``: every sampling interval of the cut matrix (also in 720p with grain and
+  B-frames), the 1-minute 720p video and SumMe's two, decided by the first pass (``cut_scout.py``) against the full search: windows
   decided, how many differ (none expected), the full search's cuts and how many of them the
   first pass decided.
 * ``full-search``: the change points of one run searched the old way (all of them decoded
@@ -200,7 +200,8 @@ def scout() -> list[dict]:
     """Every sampling interval's window, decided by the first pass (``cut_scout.py``) against
     the full search (every window decoded again): how many the first pass decided, how many of
     those differ (0 expected), and how many of the full search's cuts it decided. On the cut
-    matrix (x264 ultrafast: no B-frames), the 1-minute 720p video (x264 veryfast: B-frames the
+    matrix (x264 ultrafast: no B-frames), the same scenes twice in 720p at 29.97 fps with grain
+    and B-frames (x264 veryfast), the 1-minute 720p video (x264 veryfast: B-frames the
     first pass skips) and SumMe's two videos."""
     import os
 
@@ -212,6 +213,9 @@ def scout() -> list[dict]:
     data = Path(os.environ.get("SUMMARIZE_DATA", ROOT.parent / "shared" / "data"))
     videos = [write_video(OUT / f"cuts_{float(fps):.2f}fps.mp4", MATRIX_SCENES, width=160, height=120, fps=fps,
                           audio=False).path for fps in MATRIX_RATES]
+    # Camera-like: 720p at 29.97 with grain and B-frames, the cut matrix's scenes twice (cuts between samples).
+    videos.append(write_video(OUT / "cuts_720p_29.97fps_bframes.mp4", MATRIX_SCENES * 2, width=1280, height=720,
+                              fps=MATRIX_RATES[2], audio=False, preset="veryfast", grain=6.0).path)
     videos += [make_720p_video(minutes=1), *sorted((data / "summe" / "videos").glob("*.mp4"))]
     summarizer, rows = Summarizer(cache=False, device="cpu"), []
     for path in videos:
