@@ -16,9 +16,9 @@ Cases (each in a fresh process):
   CPU seconds, and the search's own CPU (the scout's in the decoding threads, the
   refinement's while it runs), with the load average beside each run.
 * ``scout``: every sampling interval of the cut matrix (also in 720p with grain and
-  B-frames), the 1-minute 720p video and SumMe's two, decided by the first pass (``cut_scout.py``) against the full search: windows
-  decided, how many differ (none expected), the full search's cuts and how many of them the
-  first pass decided.
+  B-frames), the 1-minute 720p video and SumMe's two, decided by the first pass
+  (``cut_scout.py``) against the full search: windows decided, how many differ (none
+  expected), the full search's cuts and how many of them the first pass decided.
 * ``full-search``: the change points of one run searched the old way (all of them decoded
   again): the split of that CPU on one thread (seek and decode up to each window,
   decoding the window, thumbnails, the cut test), and the two other ways to get the
