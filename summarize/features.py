@@ -380,6 +380,10 @@ def extract_features(path: str | Path, backbone: Backbone, *, fps: float = 2.0, 
         if hit is not None:
             # The cache follows content: the same bytes may have been read from another path.
             hit.info = replace(hit.info, path=str(path))
+            if hit.info.has_audio and not hit.info.audio_channels:  # an entry from before the count was kept
+                from .decoding.probe import file_audio_channels
+
+                hit.info = replace(hit.info, audio_channels=file_audio_channels(path))
             hit.content_digest = digest
             if progress is not None:
                 progress(1.0)

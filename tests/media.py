@@ -65,11 +65,12 @@ def write_frames(path: str | Path, times: Sequence[float], end: float, *, cuts: 
                  audio: str = "present", rate: Fraction | int = 25, time_base: Fraction = Fraction(1, 90000),
                  codec: str = "libx264", pix_fmt: str = "yuv420p", encoder_options: dict | None = None,
                  codec_tag: str | None = None, rotation: int = 0, timecode: str | None = None,
-                 name: str | None = None) -> Case:
+                 name: str | None = None, channels: int = 1) -> Case:
     """Frames starting at ``times`` (seconds, increasing), the last one lasting until ``end``;
     scene ``k`` from the ``k``-th of ``cuts`` on. Everything is ``offset`` seconds later on the
     container's clock. ``rate`` is the nominal rate the encoder is told, ``encoder_options``
-    its options (None: its defaults, B-frames included); ``rotation``: degrees clockwise."""
+    its options (None: its defaults, B-frames included); ``rotation``: degrees clockwise;
+    ``channels``: of the sound (1: mono, 2: stereo)."""
     path = Path(path)
     out = av.open(str(path), "w", format=container_format, options=options or {})
     video = out.add_stream(codec, rate=rate)
@@ -83,7 +84,8 @@ def write_frames(path: str | Path, times: Sequence[float], end: float, *, cuts: 
         video.set_display_rotation(-rotation)  # display matrices turn counter-clockwise
     if timecode:  # MP4/MOV: a tmcd track counting at ``rate``; Matroska: a TIMECODE tag
         video.metadata["timecode"] = timecode
-    sound = out.add_stream("aac", rate=44100, layout="mono") if audio != "absent" else None
+    layout = {1: "mono", 2: "stereo"}[channels]
+    sound = out.add_stream("aac", rate=44100, layout=layout) if audio != "absent" else None
     ticks = [int(round((t + offset) / time_base)) for t in times]
     stop = int(round((end + offset) / time_base))
     durations = dict(zip(ticks, np.diff([*ticks, stop]).tolist()))
@@ -126,7 +128,9 @@ def _tones(stream, starts: Sequence[float], end: float, offset: float):
         t = (at + np.arange(size)) / rate
         scene = np.searchsorted(bounds, t, side="right") - 1
         data = (0.3 * np.sin(2 * np.pi * 220.0 * (1 + scene / 4) * t)).astype(np.float32)[None, :]
-        frame = av.AudioFrame.from_ndarray(data, format="fltp", layout="mono")
+        channels = stream.codec_context.channels
+        frame = av.AudioFrame.from_ndarray(np.repeat(data, channels, axis=0), format="fltp",
+                                           layout="mono" if channels == 1 else "stereo")
         frame.sample_rate, frame.pts, frame.time_base = rate, at, Fraction(1, rate)
         yield frame
 
@@ -392,11 +396,14 @@ MATRIX: dict[str, Callable[[Path], Case]] = {
         folder, "empty", ".mp4", options={"movflags": "frag_keyframe+empty_moov"}, tag="-fragmented"),
     "stamped-twice-mkv": stamped_twice,
     "dolby-vision-mov": dolby_vision_mov,
-    # Source time codes: every edit counts from them (an hour in), drop-frame as they do.
-    "tmcd-29.97df-mov": lambda folder: timecode_case(folder, RATES["29.97"], ".mov", "01:00:00;00", "tmcd-29.97df"),
+    # Source time codes: every edit counts from them (an hour in), drop-frame as they do. The
+    # cameras' MOV files carry stereo sound (an EDL names both channels; the others are mono).
+    "tmcd-29.97df-mov": lambda folder: timecode_case(folder, RATES["29.97"], ".mov", "01:00:00;00", "tmcd-29.97df",
+                                                     channels=2),
     "tmcd-29.97ndf-mp4": lambda folder: timecode_case(folder, RATES["29.97"], ".mp4", "01:00:00:00",
                                                       "tmcd-29.97ndf"),
-    "tmcd-59.94df-mov": lambda folder: timecode_case(folder, RATES["59.94"], ".mov", "01:00:00;00", "tmcd-59.94df"),
+    "tmcd-59.94df-mov": lambda folder: timecode_case(folder, RATES["59.94"], ".mov", "01:00:00;00", "tmcd-59.94df",
+                                                     channels=2),
     "tmcd-25ndf-mp4": lambda folder: timecode_case(folder, RATES["25"], ".mp4", "01:00:00:00", "tmcd-25ndf"),
     "tmcd-10fps-mp4": lambda folder: timecode_case(folder, RATES["10"], ".mp4", "01:00:00:05", "tmcd-10fps"),
     "timecode-tag-25-mkv": lambda folder: timecode_case(folder, RATES["25"], ".mkv", "10:00:00:00",
@@ -415,7 +422,8 @@ class Packets:
     last_duration: float  # the last frame's duration as its packet states it (0: not stated)
     audio: tuple[float, float] | None  # (first start, last end) of the first audio stream's packets; None: no packet
     audio_streams: int
-    hidden: int = 0  # video packets flagged discard (pictures an edit list hides: decoded, never shown)
+    hidden: int = 0
+    audio_channels: int = 0  # of the first audio stream, as its codec parameters state  # video packets flagged discard (pictures an edit list hides: decoded, never shown)
 
     @property
     def frame(self) -> float:
@@ -447,4 +455,5 @@ def packets(path: str | Path) -> Packets:
                 hidden += 1
         starts.sort()
         span = (min(a for a, _ in audio), max(b for _, b in audio)) if audio else None
-        return Packets(np.asarray(starts), durations[starts[-1]], span, len(container.streams.audio), hidden)
+        return Packets(np.asarray(starts), durations[starts[-1]], span, len(container.streams.audio), hidden,
+                       sound.codec_context.channels if sound is not None else 0)

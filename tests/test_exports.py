@@ -211,12 +211,16 @@ def test_an_edl_carries_the_sound_of_a_source_that_has_it():
     with_sound, _ = _shots_document(25, has_audio=True)
     silent, _ = _shots_document(25, has_audio=False)
     events = re.findall(r"^\d{3}  \S+\s+(\S+)\s+C ", edl.text(with_sound), flags=re.M)
-    assert events == ["AA/V"] * 2
+    assert events == ["AA/V"] * 2  # a document that does not say how many channels: two, as before
+    for channels, named in ((1, "B     "), (2, "AA/V  "), (6, "AA/V  ")):  # CMX 3600 names two at most
+        with_sound["input"]["audio_channels"] = channels
+        assert re.findall(r"^\d{3}  .{8} (.{6})C ", edl.text(with_sound), flags=re.M) == [named] * 2
     assert re.findall(r"^\d{3}  \S+\s+(\S+)\s+C ", edl.text(silent), flags=re.M) == ["V"] * 2
-    timeline = otio.adapters.read_from_string(edl.text(with_sound), "cmx_3600", rate=25)
-    kinds = sorted(t.kind for t in timeline.tracks)
-    assert kinds == ["Audio", "Audio", "Video"]
-    assert _clips(timeline, otio.schema.TrackKind.Audio) == _clips(timeline)
+    for channels, tracks in ((2, ["Audio", "Audio", "Video"]), (1, ["Audio", "Video"])):  # read back as written
+        with_sound["input"]["audio_channels"] = channels
+        timeline = otio.adapters.read_from_string(edl.text(with_sound), "cmx_3600", rate=25)
+        assert sorted(t.kind for t in timeline.tracks) == tracks
+        assert _clips(timeline, otio.schema.TrackKind.Audio) == _clips(timeline)
 
 
 @pytest.mark.parametrize("rate, mode", [(30000 / 1001, "DF"), (60000 / 1001, "DF"), (25, "NDF"), (10, "NDF")])

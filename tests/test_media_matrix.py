@@ -97,6 +97,7 @@ def check_audio(case, source, result) -> None:
     kept = result.document["summary"]["duration"]
     if case.audio == "present":
         assert source.audio is not None and doc["has_audio"] and "audio_note" not in doc
+        assert doc["audio_channels"] == written.audio_channels == source.audio_channels  # stereo stays stereo
         first, last = written.audio
         assert first == pytest.approx(0.0, abs=0.05) and last == pytest.approx(kept, abs=0.05)
     else:
@@ -252,7 +253,8 @@ def check_edl(case, source, result) -> None:
     assert len(events) == len(runs) and [int(e[0]) for e in events] == list(range(1, len(runs) + 1))
     record = 0
     for (_, _, channels, *codes), (a, b) in zip(events, runs):
-        assert channels == ("AA/V" if source.audio is not None else "V")
+        # One audio channel named for a mono source, the first two otherwise (the packets' stream says which).
+        assert channels == ("V" if source.audio is None else "B" if source.audio_channels == 1 else "AA/V")
         assert all((";" in code) == drop for code in codes), codes
         s_in, s_out, r_in, r_out = (otio.opentime.from_timecode(code, rate) for code in codes)
         assert r_in.value == record and r_out.value - r_in.value == s_out.value - s_in.value

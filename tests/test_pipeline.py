@@ -139,6 +139,24 @@ def test_second_run_reads_features_from_the_cache(four_scene_video, tmp_path):
     assert not other_fps.features.from_cache
 
 
+def test_a_cache_entry_from_before_the_channel_count_was_kept_gets_it_from_the_file(four_scene_video, tmp_path):
+    import json
+
+    first = Summarizer(device="cpu", cache_dir=tmp_path / "cache").analyze(four_scene_video.path)
+    assert first.features.info.audio_channels == 1  # the generated sound is mono
+    (entry,) = (tmp_path / "cache").rglob("*.npz")
+    with np.load(entry) as data:
+        arrays = dict(data)
+    meta = json.loads(str(arrays["meta"]))
+    del meta["info"]["audio_channels"]  # as entries were written before
+    arrays["meta"] = np.array(json.dumps(meta))
+    np.savez(entry, **arrays)
+    result = Summarizer(device="cpu", cache_dir=tmp_path / "cache").summarize(four_scene_video.path, tmp_path / "out",
+                                                                             write_video=False)
+    assert result.analysis.features.from_cache
+    assert result.analysis.features.info.audio_channels == 1 and result.document["input"]["audio_channels"] == 1
+
+
 def test_pyav_and_decord_give_the_same_analysis(four_scene_video):
     by_decord = Summarizer(cache=False, device="cpu", decoder="decord").analyze(four_scene_video.path)
     by_pyav = Summarizer(cache=False, device="cpu").analyze(four_scene_video.path)

@@ -33,6 +33,7 @@ class VideoInfo:
     missing: tuple = ()
     decoder_note: str | None = None  # why the decoder asked for was not used (e.g. no NVDEC)
     audio_note: str | None = None  # why the file's audio is not in the summary (an empty track, ...)
+    audio_channels: int = 0  # of the audio the summary takes (0: none; an EDL names one channel or two)
 
 
 @dataclass(frozen=True)

@@ -88,6 +88,7 @@ class DecordDecoder(Decoder):
             has_audio=stream.has_audio,
             backend=self.name,
             audio_note=stream.audio_note,
+            audio_channels=stream.audio_channels,
         )
 
     def _open(self):

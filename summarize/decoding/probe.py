@@ -30,6 +30,7 @@ class StreamProbe:
     declared_exact: bool = True
     lead_in: float = 0.0
     audio_note: str | None = None  # why the file's audio is left out of the summary
+    audio_channels: int = 0  # of the audio stream the summary takes its sound from (0: none)
 
 
 def usable_audio(container):
@@ -56,6 +57,23 @@ def audio_status(container) -> tuple[Any, str | None]:
             return stream, None
         note = note or f"{reason}: the summary is silent"
     return None, note
+
+
+def audio_channels(stream) -> int:
+    """How many channels ``stream`` (an audio stream, or None) has: 0 for None or unknown."""
+    try:
+        return int(stream.codec_context.channels) if stream is not None else 0
+    except (AttributeError, TypeError, ValueError):
+        return 0
+
+
+def file_audio_channels(path) -> int:
+    """``audio_channels`` of the audio stream the summary of ``path`` takes (0: none, or unreadable)."""
+    try:
+        with av.open(str(path), metadata_errors="ignore") as container:
+            return audio_channels(audio_status(container)[0])
+    except (av.error.FFmpegError, OSError):
+        return 0
 
 
 def _holds_sound(container, stream) -> bool:
@@ -153,6 +171,7 @@ def probe(path: Path) -> StreamProbe:
             declared_exact=declared[1] if declared else True,
             lead_in=max(first_time - left_out, 0.0) if left_out is not None else 0.0,
             audio_note=audio_note,
+            audio_channels=audio_channels(audio),
         )
     finally:
         container.close()

@@ -12,7 +12,7 @@ import numpy as np
 from ..errors import InputError
 from .base import Decoder, FrameBatch, SamplingPlan, SourceFrame, VideoInfo
 from .clock import NO_DTS, unwrap_restarts
-from .probe import _reason, audio_status, normalize_rotation
+from .probe import _reason, audio_channels, audio_status, normalize_rotation
 from .keyframes import clean_cut_points
 from .scaler import to_rgb
 
@@ -96,6 +96,7 @@ class PyAVDecoder(Decoder):
             has_audio=audio is not None,
             backend=self.name,
             audio_note=audio_note,
+            audio_channels=audio_channels(audio),
         )
 
     def _open(self, path: Path):

@@ -600,7 +600,10 @@
                  `* OTIO TRUNCATED REEL NAME FROM: ${flipped.slice(flipped.lastIndexOf("/") + 1)}`].join("\n") + "\n";
       record += end - start;
     });
-    if (doc.input.has_audio) events = events.replace(/^(\d{3} {2}.{8} )V {5}(C|D)/gm, "$1AA/V  $2");
+    if (doc.input.has_audio) {  // as edl.py: a mono source's one channel (B: both), else the first two (AA/V)
+      const channels = doc.input.audio_channels === 1 ? "B     " : "AA/V  ";
+      events = events.replace(/^(\d{3} {2}.{8} )V {5}(C|D)/gm, `$1${channels}$2`);
+    }
     return `TITLE: ${name} summary\nFCM: ${clockOf.rate.dropFrame ? "DROP FRAME" : "NON-DROP FRAME"}\n\n${events}`;
   }
 

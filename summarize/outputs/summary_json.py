@@ -166,6 +166,7 @@ def _input_section(facts: SummaryFacts) -> dict[str, Any]:
         "height": info.height,
         "rotation": info.rotation,
         "has_audio": info.has_audio,
+        **({"audio_channels": info.audio_channels} if info.has_audio and info.audio_channels else {}),
         "decoder": info.backend,
         **({"damaged": [list(r) for r in info.damaged], "missing": [list(r) for r in info.missing]}
            if salvage else {}),

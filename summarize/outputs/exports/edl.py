@@ -2,9 +2,10 @@
 
 OpenTimelineIO's ``cmx_3600`` adapter writes the events of the video track; the lines
 it leaves out are added here: the frame-count mode (``FCM:``) and, for a source with
-sound, its two audio channels on the same events (``AA/V``). At 29.97 and 59.94 the
-adapter counts drop-frame; a source whose own time code counts non-drop gets its
-time codes rewritten non-drop (the same frames).
+sound, its audio channels on the same events (``B``: the picture and a mono source's one
+channel; ``AA/V``: the picture and the first two channels). At
+29.97 and 59.94 the adapter counts drop-frame; a source whose own time code counts
+non-drop gets its time codes rewritten non-drop (the same frames).
 """
 
 from __future__ import annotations
@@ -35,10 +36,18 @@ def text(document: dict[str, Any]) -> str:
     mode = "DROP FRAME" if rate.drop_frame else "NON-DROP FRAME"
     title, _, events = edl.partition("\n\n")
     if document["input"]["has_audio"]:
-        events = _EVENT.sub(lambda m: f"{m.group(1)}AA/V  {m.group(2)}", events)
+        events = _EVENT.sub(lambda m: f"{m.group(1)}{_channels(document['input'])}{m.group(2)}", events)
     if rate.rate in DROP_FRAME_RATES and not rate.drop_frame:
         events = _non_drop(events, rate.fps)
     return f"{title}\nFCM: {mode}\n\n{events}"
+
+
+def _channels(info: dict[str, Any]) -> str:
+    """The event's channel field (5 wide and a space): the picture with the source's one audio
+    channel (``B``, CMX 3600's "both", which OpenTimelineIO reads as V and A1) or with its first
+    two (``AA/V``; CMX 3600 names no more). A document written before the count was recorded
+    says nothing: two, as then."""
+    return "B     " if info.get("audio_channels") == 1 else "AA/V  "
 
 
 def _non_drop(events: str, fps: float) -> str:
