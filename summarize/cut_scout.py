@@ -207,8 +207,8 @@ class Watcher:
             self.next = int(np.searchsorted(self.scout.starts, index, "left"))
         self.frames.append([index, frame, None])  # (index, frame, its signature when made)
         windows = self.scout.windows
-        if self.next >= len(windows) or windows[self.next][1] > index:
-            return
+        if self.next < len(windows) and windows[self.next][1] > index:
+            return  # (past the last window, frames are let go as they come)
         while self.next < len(windows) and windows[self.next][1] <= index:
             self._window(*windows[self.next])
             self.next += 1

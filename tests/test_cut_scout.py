@@ -151,6 +151,21 @@ def test_the_watcher_decides_the_windows_it_sees_whole():
     assert _watch(frames, [*range(6), 3, *range(6, 30)], samples) == {}
 
 
+def test_the_watcher_holds_no_more_frames_than_its_window_needs():
+    import av
+
+    frames = np.stack(_scene(0, 11) + _scene(1, 49))  # samples every 5 frames up to 25, then 35 more frames
+    scout = CutScout(np.arange(0, 30, 5), len(frames))
+    watcher = scout.watcher()
+    held = []
+    for i in range(len(frames)):
+        watcher.see(i, av.VideoFrame.from_ndarray(frames[i], format="rgb24"))
+        held.append(len(watcher.frames))
+    # A window is frames lo - 1 to hi + 1 of its interval (5 apart): 8 frames at most, the one
+    # before it included; past the last window only the frame just seen.
+    assert max(held) <= 8 and held[-30:] == [1] * 30
+
+
 def test_the_signature_changes_by_hand():
     from summarize.cut_scout import signature_changes
 
