@@ -203,12 +203,12 @@ class Watcher:
         if self.frames and index <= self.frames[-1][0]:
             self.broken = True  # out of order (damage, a clock that restarts): nothing more decided
             return
-        if not self.frames and self.next == 0:  # the first frame: the windows that start before it are not seen whole
+        if not self.frames:  # the first frame: the windows that start before it are not seen whole
             self.next = int(np.searchsorted(self.scout.starts, index, "left"))
         self.frames.append([index, frame, None])  # (index, frame, its signature when made)
         windows = self.scout.windows
         if self.next < len(windows) and windows[self.next][1] > index:
-            return  # (past the last window, frames are let go as they come)
+            return  # no window ends here (past the last one, frames are let go below as they come)
         while self.next < len(windows) and windows[self.next][1] <= index:
             self._window(*windows[self.next])
             self.next += 1
