@@ -128,9 +128,8 @@ def _tones(stream, starts: Sequence[float], end: float, offset: float):
         t = (at + np.arange(size)) / rate
         scene = np.searchsorted(bounds, t, side="right") - 1
         data = (0.3 * np.sin(2 * np.pi * 220.0 * (1 + scene / 4) * t)).astype(np.float32)[None, :]
-        channels = stream.codec_context.channels
-        frame = av.AudioFrame.from_ndarray(np.repeat(data, channels, axis=0), format="fltp",
-                                           layout="mono" if channels == 1 else "stereo")
+        layout = stream.codec_context.layout
+        frame = av.AudioFrame.from_ndarray(np.repeat(data, layout.nb_channels, axis=0), format="fltp", layout=layout.name)
         frame.sample_rate, frame.pts, frame.time_base = rate, at, Fraction(1, rate)
         yield frame
 

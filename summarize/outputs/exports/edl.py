@@ -3,9 +3,9 @@
 OpenTimelineIO's ``cmx_3600`` adapter writes the events of the video track; the lines
 it leaves out are added here: the frame-count mode (``FCM:``) and, for a source with
 sound, its audio channels on the same events (``B``: the picture and a mono source's one
-channel; ``AA/V``: the picture and the first two channels). At
-29.97 and 59.94 the adapter counts drop-frame; a source whose own time code counts
-non-drop gets its time codes rewritten non-drop (the same frames).
+channel; ``AA/V``: the picture and the first two channels). At 29.97 and 59.94 the adapter
+counts drop-frame; a source whose own time code counts non-drop gets its time codes
+rewritten non-drop (the same frames).
 """
 
 from __future__ import annotations
