@@ -19,6 +19,9 @@ Cases (each in a fresh process):
   B-frames), the 1-minute 720p video and SumMe's two, decided by the first pass
   (``cut_scout.py``) against the full search: windows decided, how many differ (none
   expected), the full search's cuts and how many of them the first pass decided.
+* ``scout-cpu``: the scout's own CPU (``Watcher.see``, timed in the decoding threads) in
+  the first pass alone: the 10-minute video's samples decoded as ``summarize`` does, no
+  network, twice.
 * ``full-search``: the change points of one run searched the old way (all of them decoded
   again): the split of that CPU on one thread (seek and decode up to each window,
   decoding the window, thumbnails, the cut test), and the two other ways to get the
@@ -233,6 +236,48 @@ def scout() -> list[dict]:
     return rows
 
 
+def scout_cpu(rounds: int = 2) -> list[dict]:
+    """The scout's own CPU in the first pass alone: the 10-minute video's samples decoded as
+    ``summarize`` decodes them (no network), with the watchers, ``Watcher.see`` timed per
+    call in its decoding thread (everything the scout does runs inside it)."""
+    import threading
+
+    import summarize.cut_scout as cut_scout
+    from benchmarks.bench_pipeline import make_720p_video
+    from summarize.cut_scout import CutScout
+    from summarize.decoding import open_video, plan_samples
+
+    path = make_720p_video()
+    see, spent, lock = cut_scout.Watcher.see, [0.0, 0], threading.Lock()
+
+    def timed_see(self, index, frame):
+        before = time.thread_time()
+        see(self, index, frame)
+        with lock:
+            spent[0] += time.thread_time() - before
+            spent[1] += 1
+
+    rows = []
+    cut_scout.Watcher.see = timed_see
+    try:
+        for r in range(rounds):
+            spent[:] = [0.0, 0]
+            started, cpu = time.perf_counter(), time.process_time()
+            with open_video(path, short_side=224, backend="pyav") as video:
+                plan = plan_samples(video.frame_times, video.info.duration, 2.0)
+                scout = CutScout(plan.frame_indices, video.info.n_frames)
+                assert video.watch_cuts(scout)
+                for _ in video.iter_batches(plan, 32):
+                    pass
+            rows.append({"what": "first pass decoding with the scout", "round": r, "frames_seen": spent[1],
+                         "scout_cpu_s": round(spent[0], 2), "windows_decided": len(scout.results),
+                         "wall_s": round(time.perf_counter() - started, 2),
+                         "cpu_s": round(time.process_time() - cpu, 2), "load": load()})
+    finally:
+        cut_scout.Watcher.see = see
+    return rows
+
+
 def _split(path: Path, feats, windows, change_points) -> dict:
     """Where the refinement's CPU goes, on one reader of one thread (no overlap to hide
     anything): seeking to the keyframe before each window and decoding the pictures others
@@ -331,12 +376,14 @@ def child(case: str) -> list[dict]:
         return full_search()
     if case == "scout":
         return scout()
+    if case == "scout-cpu":
+        return scout_cpu()
     raise SystemExit(f"unknown case {case}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--case", choices=["cut-matrix", "scout", "cost", "full-search"], action="append")
+    parser.add_argument("--case", choices=["cut-matrix", "scout", "scout-cpu", "cost", "full-search"], action="append")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -345,7 +392,8 @@ def main() -> None:
         print(json.dumps(child(args.child)))
         return
     OUT.mkdir(exist_ok=True)
-    run_cases(__file__, args.case or ["cut-matrix", "scout", "cost", "full-search"], "bench_boundaries.json")
+    run_cases(__file__, args.case or ["cut-matrix", "scout", "scout-cpu", "cost", "full-search"],
+              "bench_boundaries.json")
 
 
 if __name__ == "__main__":
