@@ -486,6 +486,9 @@ def test_fcpx_resources_describe_the_source_and_the_edit(rate, has_audio):
     sound = {"hasAudio": "1", "audioSources": "1"} if has_audio else {"hasAudio": "0"}
     assert asset == {"id": "r3", "name": "clip one", "src": "file:///videos/clip%20one.mov", "start": "0s",
                      "duration": "60s", "hasVideo": "1", "format": "r2" if rate == 12.5 else "r1", **sound}
+    document["input"]["audio_channels"] = 2  # recorded: said with the sound, never without it
+    [asset] = [a.attrib for a in ET.fromstring(fcpx.text(document).split("\n", 2)[2]).iter("asset")]
+    assert asset.get("audioChannels") == ("2" if has_audio else None)
     [event] = list(root.iter("event"))
     [project] = list(root.iter("project"))
     assert event.attrib == {"name": "clip one summary"} and project.attrib == {"name": "clip one summary"}

@@ -340,6 +340,7 @@ def check_fcpx(case, source, result) -> None:
     asset = root.find("resources/asset")
     assert Path(unquote(urlparse(asset.get("src")).path)) == case.path.resolve()
     assert asset.get("hasAudio") == ("1" if source.audio is not None else "0")
+    assert asset.get("audioChannels") == (str(source.audio_channels) if source.audio is not None else None)
     assert float(_fcpx_time(asset.get("start"))) == pytest.approx(_origin(case), abs=float(frame) / 2)
     assert float(_fcpx_time(asset.get("duration"))) == pytest.approx(source.duration, abs=_frame(case, source))
     runs = _kept_runs(result.document)

@@ -53,7 +53,10 @@ def text(document: dict[str, Any]) -> str:
     ET.SubElement(resources, "asset", id="r3", name=name, src=source_path(document).as_uri(),
                   start=seconds(clock.origin * frame), duration=seconds(clock.length * frame),
                   hasVideo="1", hasAudio="1" if info["has_audio"] else "0", format=asset_format,
-                  **({"audioSources": "1"} if info["has_audio"] else {}))
+                  **({"audioSources": "1"} if info["has_audio"] else {}),
+                  # The source's channels, where the document records them (older ones do not).
+                  **({"audioChannels": str(info["audio_channels"])} if info["has_audio"] and info.get("audio_channels")
+                     else {}))
     event = ET.SubElement(ET.SubElement(root, "library"), "event", name=f"{name} summary")
     project = ET.SubElement(event, "project", name=f"{name} summary")
     sequence = ET.SubElement(project, "sequence", format="r1", tcStart="0s", tcFormat=tc_format)
