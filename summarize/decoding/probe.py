@@ -71,7 +71,7 @@ def file_audio_channels(path) -> int:
     """``audio_channels`` of the audio stream the summary of ``path`` takes (0: none, or unreadable)."""
     try:
         with av.open(str(path), metadata_errors="ignore") as container:
-            return audio_channels(audio_status(container)[0])
+            return audio_channels(usable_audio(container))
     except (av.error.FFmpegError, OSError):
         return 0
 
