@@ -94,7 +94,7 @@ def write_video(path: str | Path, scenes: Sequence[tuple[int, float]], *, width:
                 variable_frame_rate: bool = False, rotation: int = 0, seed: int = 0,
                 container_format: str | None = None, grain: float = 0.0, crf: int = 23,
                 audio_codec: str | None = None, time_base: Fraction | None = None,
-                gop: int | None = None) -> GeneratedVideo:
+                gop: int | None = None, x264_params: str | None = None) -> GeneratedVideo:
     """Write scenes ``[(kind, seconds), ...]`` and return where the cuts are.
 
     ``variable_frame_rate`` alternates frame durations of 1/fps and 2/fps (the frame count
@@ -103,7 +103,8 @@ def write_video(path: str | Path, scenes: Sequence[tuple[int, float]], *, width:
     raises the bitrate, and so the decoding cost, to that of camera footage.
     ``audio_codec`` defaults to AAC (Opus for .webm); ``time_base`` (default 1/90000) is
     the video stream's clock: 1/fps gives the one-tick-per-frame timing of classic AVIs.
-    ``gop`` caps the frames between keyframes (x264's keyint; default 250).
+    ``gop`` caps the frames between keyframes (x264's keyint; default 250); ``x264_params``
+    more of x264's options ("bframes=2:b-adapt=0:scenecut=0": a fixed run of picture types).
     """
     path = Path(path)
     out = av.open(str(path), "w", format=container_format)
@@ -113,7 +114,7 @@ def write_video(path: str | Path, scenes: Sequence[tuple[int, float]], *, width:
     vs.time_base = time_base
     vs.codec_context.time_base = time_base
     if codec == "libx264":
-        vs.options = {"preset": preset, "crf": str(crf)}
+        vs.options = {"preset": preset, "crf": str(crf), **({"x264-params": x264_params} if x264_params else {})}
     if gop:
         vs.codec_context.gop_size = gop
     if rotation:
