@@ -43,6 +43,7 @@ so the windows across the join are seen whole). NVDEC, decord, the keyframe tria
 
 from __future__ import annotations
 
+import statistics
 import threading
 from collections import deque
 
@@ -63,6 +64,15 @@ SIGNATURE_RATIO = 1.5
 SIGNATURE_COLUMNS = 64
 
 CUT, NONE, UNKNOWN = "cut", "none", "unknown"
+
+# Pictures the first pass would skip but decodes all the same, judged by their packets alone
+# (``Lookout``): those shown before an anchor whose packet is at least ANCHOR_JUMP times the
+# median of the last ANCHOR_HISTORY anchors' (a picture its past barely predicts: a cut at or
+# before it), and any whose packet is at least AS_LARGE times its anchor's (neither side
+# predicts it: a cut beside it, or grain that hides one).
+ANCHOR_JUMP = 2.5
+ANCHOR_HISTORY = 8
+AS_LARGE = 1.0
 
 
 def _grid(plane, columns: int) -> np.ndarray:
@@ -147,6 +157,43 @@ def decide(thumbs: np.ndarray, frames: list[int], lo: int, hi: int) -> tuple[str
     return (CUT, found.pop()) if len(found) == 1 else (NONE, None)
 
 
+class Lookout:
+    """Which pictures the first pass would skip (those no other picture refers to and no sample
+    shows) it should decode all the same, so that the windows beside a cut are seen whole.
+
+    It must answer before the picture's packet goes to the decoder, long before the decoder
+    gives out the pictures beside it (it gives them in display order), so it reads packets:
+    in decoding order an *anchor* is a packet shown after every packet before it (an I- or
+    P-picture, or the top of a B-pyramid); the packets that follow it until the next anchor
+    are shown before it. A cut on an anchor leaves the picture just before it (a skipped
+    B-picture) as the only one that tells on which frame the cut is, and the anchor's packet
+    is then large next to the anchors before it (its past predicts little of it): the
+    pictures shown before such an anchor are decoded (``ANCHOR_JUMP``). In grain or noise
+    every anchor is large and that test is mute, but a B-picture that neither side predicts
+    is then about as large as its anchor: such a picture is decoded (``AS_LARGE``). A wrong
+    guess costs one picture's decoding; a missed one, the window's second decoding
+    (``boundaries.refine_boundaries``)."""
+
+    def __init__(self) -> None:
+        self.latest = None  # the last anchor's timestamp
+        self.anchor = 0  # and its size
+        self.recent: deque = deque(maxlen=ANCHOR_HISTORY)
+        self.jump = False
+        self.asked = 0  # pictures it asked for that no sample shows (some others refer to: decoded anyway)
+
+    def wants(self, pts: int, size: int, needed: bool = False) -> bool:
+        """Whether the picture of this packet is to be decoded though no sample shows it
+        (``needed``: one does); every packet with a timestamp is shown to it, in decoding order."""
+        if self.latest is None or pts > self.latest:
+            self.jump = len(self.recent) >= 3 and size >= ANCHOR_JUMP * statistics.median(self.recent)
+            self.latest, self.anchor = pts, size
+            self.recent.append(size)
+            return needed  # an anchor is left to the first pass's own rule (almost always a reference picture)
+        wanted = self.jump or size >= AS_LARGE * self.anchor
+        self.asked += wanted and not needed
+        return wanted or needed
+
+
 class CutScout:
     """The windows of every sampling interval (``boundaries._windows``' keys) and what the
     watchers decided: ``results`` maps "first:last" to the cut frame or None."""
@@ -176,6 +223,10 @@ class CutScout:
 
     def watcher(self) -> "Watcher":
         return Watcher(self)
+
+    def lookout(self) -> Lookout:
+        """For each decoder that a watcher watches (``Lookout``)."""
+        return Lookout()
 
     def record(self, found: dict[str, int | None]) -> None:
         with self.lock:

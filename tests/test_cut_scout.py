@@ -205,6 +205,79 @@ def test_a_sample_the_decoder_did_not_give_leaves_its_window_undecided(monkeypat
     assert "9:16" not in _watch(frames, [i for i in range(30) if i != 10], samples)
 
 
+# ---- the lookout: skipped pictures decoded all the same, from their packets ---------------------
+
+
+def test_the_lookout_by_hand():
+    from summarize.cut_scout import Lookout
+
+    lookout = Lookout()
+    # Decoding order (timestamp, size) of I0 P3 B1 B2 P6 B4 B5 P9 B7 B8 (display order 0..9).
+    steady = [(0, 5000), (3, 1000), (1, 300), (2, 250), (6, 1100), (4, 280), (5, 260), (9, 900), (7, 300), (8, 290)]
+    assert [lookout.wants(pts, size) for pts, size in steady] == [False] * 10  # a sample shows none of them
+    assert lookout.wants(12, 2600) is False  # an anchor: decided by the first pass's own rule
+    assert [lookout.wants(10, 300), lookout.wants(11, 200)] == [False, False]  # under 2.5 x the anchors' median (1050)
+    assert lookout.wants(15, 2750) is False  # 2.5 x the median (1100) or more: a likely cut at or before it
+    assert [lookout.wants(13, 300), lookout.wants(14, 200)] == [True, True]  # the pictures shown before it
+    assert lookout.wants(18, 1000) is False
+    assert [lookout.wants(16, 999), lookout.wants(17, 1000)] == [False, True]  # as large as its anchor
+    assert lookout.wants(19, 100, needed=True) is True  # a sample shows it: decoded, not counted
+    assert lookout.asked == 3
+    young = Lookout()  # fewer than three anchors before it: no jump to judge
+    assert [young.wants(0, 100), young.wants(3, 10_000), young.wants(1, 50), young.wants(2, 50)] == [False] * 4
+
+
+@pytest.fixture(scope="module")
+def fixed_types(tmp_path_factory):
+    """25 fps, x264 with a fixed run of picture types (I B B P B B P ...: every third frame an
+    anchor, the B-pictures between referred to by none); the cut at frame 40, 41 or 42, so on a
+    skipped B-picture or on the P-picture after two, between the samples (37 and 50). The
+    second scene changes little from frame to frame (a fast one leaves the window undecided
+    for the skipped pictures after the cut)."""
+    folder = tmp_path_factory.mktemp("lookout")
+    return {cut: write_video(folder / f"cut{cut}.mp4", [(0, cut / 25), (2, 2.0)], width=160, height=120, fps=25,
+                             audio=False, preset="veryfast", x264_params="bframes=2:b-adapt=0:b-pyramid=none:scenecut=0")
+            for cut in (40, 41, 42)}
+
+
+def _first_pass(path, lookouts: bool, monkeypatch):
+    if not lookouts:
+        monkeypatch.setattr(CutScout, "lookout", lambda self: None)
+    with open_video(path, short_side=64, backend="pyav", workers=1) as video:
+        plan = plan_samples(video.frame_times, video.info.duration, 2.0)
+        scout = CutScout(plan.frame_indices, video.info.n_frames)
+        assert video.watch_cuts(scout)
+        images = np.concatenate([b.frames for b in video.iter_batches(plan, 16)])
+    monkeypatch.undo()
+    return plan, scout.results, images
+
+
+@pytest.mark.parametrize("cut", [40, 41, 42])
+def test_the_lookout_decodes_the_pictures_before_a_cut_so_the_first_pass_decides_it(fixed_types, cut, monkeypatch):
+    import av
+
+    video = fixed_types[cut]
+    assert video.cut_frames == [cut]
+    # The oracle, from the packets: anchors every third frame, the two pictures before each
+    # shown before it but decoded after it.
+    with av.open(str(video.path)) as container:
+        stream = container.streams.video[0]
+        order = [round(float((p.pts - stream.start_time) * stream.time_base) * 25)
+                 for p in container.demux(stream) if p.size]
+    assert order[order.index(42):order.index(42) + 3] == [42, 40, 41]
+    plan, before, samples_before = _first_pass(video.path, False, monkeypatch)
+    assert list(plan.frame_indices[3:5]) == [37, 50]
+    key = next(f"{a}:{b}" for _, a, b in _windows([4], plan.frame_indices, video.n_frames))
+    assert key not in before  # frames 40 and 41 skipped: the cut could be on any of 40-42
+    _, after, samples_after = _first_pass(video.path, True, monkeypatch)
+    assert after[key] == cut  # the anchor at 42 is large next to those before it: 40 and 41 were decoded
+    assert np.array_equal(samples_after, samples_before)  # the samples are the same, bit for bit
+    with open_video(video.path) as opened:  # and the full search agrees
+        times, info = opened.frame_times, opened.info
+    full = refine_boundaries(video.path, times, info.start_time, info.duration, plan.frame_indices, [4])
+    assert full == [type(full[0])(cut, CUT)]
+
+
 # ---- on a decoded video with B-frames: sequential and in ranges --------------------------------
 
 
@@ -218,7 +291,9 @@ def bframes(tmp_path_factory):
 
 
 @pytest.mark.parametrize("workers", [1, 2])
-def test_the_first_pass_decides_as_the_full_search_would(bframes, workers):
+def test_the_first_pass_decides_as_the_full_search_would(bframes, workers, monkeypatch):
+    made, lookout = [], CutScout.lookout
+    monkeypatch.setattr(CutScout, "lookout", lambda self: made.append(lookout(self)) or made[-1])
     with open_video(bframes.path, short_side=64, backend="pyav", workers=workers) as video:
         plan = plan_samples(video.frame_times, video.info.duration, 2.0)
         scout = CutScout(plan.frame_indices, video.info.n_frames)
@@ -226,6 +301,8 @@ def test_the_first_pass_decides_as_the_full_search_would(bframes, workers):
         assert sum(len(b.frames) for b in video.iter_batches(plan, 16)) == len(plan)
         assert getattr(video, "ranges_decoded", 0) >= (2 if workers == 2 else 0)
         times, info = video.frame_times, video.info
+    assert len(made) == max(1, getattr(video, "ranges_decoded", 0))  # one lookout per decoder the scout watches
+    assert all(m.latest is not None for m in made)  # each saw its decoder's packets
     change_points = range(1, len(plan))
     full = refine_boundaries(bframes.path, times, info.start_time, info.duration, plan.frame_indices, change_points)
     windows = [f"{a}:{b}" for _, a, b in _windows(change_points, plan.frame_indices, info.n_frames)]

@@ -176,7 +176,7 @@ class PyAVDecoder(Decoder):
     def _convert(self, frame) -> np.ndarray:
         return to_rgb(frame, self._size)
 
-    def _decoded(self, wanted: np.ndarray, container=None, stream=None) -> Iterator:
+    def _decoded(self, wanted: np.ndarray, container=None, stream=None, lookout=None) -> Iterator:
         """Frames in order, packet by packet, so that damage is known by its time. With
         ``salvage`` a packet the decoder rejects is skipped and its time recorded (the
         frame on screen before it stands in for it); otherwise it is an ``InputError``.
@@ -187,7 +187,9 @@ class PyAVDecoder(Decoder):
         (B-frames nothing predicts from, about a third of a camera stream at 2 samples/s)
         are skipped. Not when frames are known by their count (restarting timestamps):
         a skipped picture would shift the count. ``container`` and ``stream``: another
-        opening of the file (a range decoder's, ranges.py), else this decoder's.
+        opening of the file (a range decoder's, ranges.py), else this decoder's. ``lookout``
+        (where the cut scout watches, ``cut_scout.Lookout``) names skipped pictures to decode
+        all the same, beside a likely cut.
         """
         container, stream = container or self._container, stream or self._stream
         tb = float(stream.time_base)
@@ -202,7 +204,10 @@ class PyAVDecoder(Decoder):
                 if packet.pts is not None:
                     last_time = (packet.pts - self._start_pts) * tb
                 if needed is not None:
-                    context.skip_frame = "DEFAULT" if packet.pts is None or packet.pts in needed else "NONREF"
+                    wanted = packet.pts is None or packet.pts in needed
+                    if lookout is not None and packet.pts is not None and packet.size:
+                        wanted = lookout.wants(packet.pts, packet.size, wanted)  # (it sees every packet)
+                    context.skip_frame = "DEFAULT" if wanted else "NONREF"
                 try:
                     frames = packet.decode()
                 except av.error.EOFError:
@@ -220,11 +225,11 @@ class PyAVDecoder(Decoder):
         finally:
             context.skip_frame = "DEFAULT"
 
-    def _indexed(self, wanted: np.ndarray) -> Iterator[tuple[int, object]]:
+    def _indexed(self, wanted: np.ndarray, lookout=None) -> Iterator[tuple[int, object]]:
         """(frame number, frame) for every frame ``_decoded`` gives: known by its timestamp, or
         by its place in the decoding order when timestamps restart."""
         last_index = -1
-        for frame in self._decoded(wanted):
+        for frame in self._decoded(wanted, lookout=lookout):
             index = last_index + 1
             if frame.pts is not None and not self._by_count:
                 index = self._index_of_pts.get(frame.pts, index)
@@ -266,7 +271,7 @@ class PyAVDecoder(Decoder):
         last_image = None
         watcher = self._scout.watcher() if self._scout is not None else None
         last_needed = self._scout.last_frame_needed(len(self._pts)) if watcher is not None else -1
-        for index, frame in self._indexed(wanted):
+        for index, frame in self._indexed(wanted, self._scout.lookout() if watcher is not None else None):
             if watcher is not None:
                 watcher.see(index, frame)
             if next_sample >= len(wanted):

@@ -244,7 +244,7 @@ class RangeDecoder(Decoder):
         images: list[np.ndarray] = []
         last_index = -1 if from_start else rng.first - 1
         seen = False
-        frames = base._decoded(decoded, container, stream)
+        frames = base._decoded(decoded, container, stream, scout.lookout() if scout is not None else None)
         try:
             for frame in frames:
                 index = last_index + 1
