@@ -21,7 +21,8 @@ Cases (each in a fresh process):
   expected), the full search's cuts and how many of them the first pass decided.
 * ``scout-cpu``: the scout's own CPU (``Watcher.see``, timed in the decoding threads) in
   the first pass alone: the 10-minute video's samples decoded as ``summarize`` does, no
-  network, twice.
+  network, twice with the lookouts (``cut_scout.Lookout``: skipped pictures decoded beside
+  likely cuts) and twice without, interleaved: the pictures they add, the windows decided.
 * ``full-search``: the change points of one run searched the old way (all of them decoded
   again): the split of that CPU on one thread (seek and decode up to each window,
   decoding the window, thumbnails, the cut test), and the two other ways to get the
@@ -95,6 +96,39 @@ def cut_matrix() -> list[dict]:
     return rows
 
 
+class _Lookouts:
+    """Within it, the first pass's lookouts (``cut_scout.Lookout``) are counted, or left out
+    (``off``: the first pass skips what it skipped before them)."""
+
+    def __init__(self, off: bool = False) -> None:
+        self.off, self.made = off, []
+
+    def __enter__(self) -> "_Lookouts":
+        from summarize.cut_scout import CutScout
+
+        self.original = CutScout.lookout
+
+        def lookout(scout):
+            if self.off:
+                return None
+            made = self.original(scout)
+            self.made.append(made)
+            return made
+
+        CutScout.lookout = lookout
+        return self
+
+    def __exit__(self, *exc) -> None:
+        from summarize.cut_scout import CutScout
+
+        CutScout.lookout = self.original
+
+    @property
+    def pictures(self) -> int:
+        """Pictures decoded for the lookouts alone (no sample shows them)."""
+        return sum(made.asked for made in self.made)
+
+
 def _summarize(summarizer, path: Path, search: bool) -> dict:
     """``summarize VIDEO`` (analysis, the summary MP4, the JSON), with or without the cut search
     (no scout in the first pass, no refinement): wall and CPU seconds, and with the search the
@@ -129,7 +163,8 @@ def _summarize(summarizer, path: Path, search: bool) -> dict:
         Summarizer.features = lambda self, p, progress=None, cuts=False: features(self, p)
     started, cpu, load_before, steal = time.perf_counter(), time.process_time(), load(), stolen()
     try:
-        result = summarizer.summarize(path, OUT / "outputs", overwrite=True)
+        with _Lookouts() as lookouts:
+            result = summarizer.summarize(path, OUT / "outputs", overwrite=True)
     finally:
         pipeline.refine_boundaries, cut_scout.Watcher.see, Summarizer.features = refine, see, features
     doc = result.document
@@ -138,7 +173,8 @@ def _summarize(summarizer, path: Path, search: bool) -> dict:
            "cuts_found": doc["segmentation"]["boundaries"]["cut"], "load_before": load_before, "load_after": load(),
            "stolen_s": round(stolen() - steal, 2)}
     if search:
-        row.update(scout_cpu_s=round(spent["scout"], 2), refinement_cpu_s=round(spent["refinement"], 2),
+        row.update(scout_cpu_s=round(spent["scout"], 2), lookout_pictures=lookouts.pictures,
+                   refinement_cpu_s=round(spent["refinement"], 2),
                    refinement_s=round(doc["run"]["timings"].get("boundaries", 0.0), 2))
     return row
 
@@ -222,7 +258,8 @@ def scout() -> list[dict]:
     videos += [make_720p_video(minutes=1), *sorted((data / "summe" / "videos").glob("*.mp4"))]
     summarizer, rows = Summarizer(cache=False, device="cpu"), []
     for path in videos:
-        feats = summarizer.features(path, cuts=True)
+        with _Lookouts() as lookouts:
+            feats = summarizer.features(path, cuts=True)
         change_points = range(1, feats.n_samples)
         full = refine_boundaries(path, feats.frame_times, feats.info.start_time, feats.info.duration,
                                  feats.frame_indices, change_points)
@@ -232,14 +269,16 @@ def scout() -> list[dict]:
         rows.append({"video": path.name, "windows": len(answers), "decided": len(seen),
                      "differ": sum(answers[k] != v for k, v in seen.items()),
                      "cuts": sum(v is not None for v in answers.values()),
-                     "cuts_decided": sum(v is not None and k in seen for k, v in answers.items()), "load": load()})
+                     "cuts_decided": sum(v is not None and k in seen for k, v in answers.items()),
+                     "lookout_pictures": lookouts.pictures, "load": load()})
     return rows
 
 
 def scout_cpu(rounds: int = 2) -> list[dict]:
     """The scout's own CPU in the first pass alone: the 10-minute video's samples decoded as
     ``summarize`` decodes them (no network), with the watchers, ``Watcher.see`` timed per
-    call in its decoding thread (everything the scout does runs inside it)."""
+    call in its decoding thread (everything the scout does runs inside it); each round
+    with the lookouts and without (the pictures they add, and what the pass then decides)."""
     import threading
 
     import summarize.cut_scout as cut_scout
@@ -257,25 +296,26 @@ def scout_cpu(rounds: int = 2) -> list[dict]:
             spent[0] += time.thread_time() - before
             spent[1] += 1
 
-    rows = []
+    def first_pass(r: int, off: bool) -> dict:
+        spent[:] = [0.0, 0]
+        started, cpu = time.perf_counter(), time.process_time()
+        with open_video(path, short_side=224, backend="pyav") as video, _Lookouts(off) as lookouts:
+            plan = plan_samples(video.frame_times, video.info.duration, 2.0)
+            scout = CutScout(plan.frame_indices, video.info.n_frames)
+            assert video.watch_cuts(scout)
+            for _ in video.iter_batches(plan, 32):
+                pass
+        return {"what": "first pass decoding with the scout", "round": r, "lookouts": not off,
+                "lookout_pictures": lookouts.pictures, "frames_seen": spent[1],
+                "scout_cpu_s": round(spent[0], 2), "windows_decided": len(scout.results),
+                "wall_s": round(time.perf_counter() - started, 2),
+                "cpu_s": round(time.process_time() - cpu, 2), "load": load()}
+
     cut_scout.Watcher.see = timed_see
     try:
-        for r in range(rounds):
-            spent[:] = [0.0, 0]
-            started, cpu = time.perf_counter(), time.process_time()
-            with open_video(path, short_side=224, backend="pyav") as video:
-                plan = plan_samples(video.frame_times, video.info.duration, 2.0)
-                scout = CutScout(plan.frame_indices, video.info.n_frames)
-                assert video.watch_cuts(scout)
-                for _ in video.iter_batches(plan, 32):
-                    pass
-            rows.append({"what": "first pass decoding with the scout", "round": r, "frames_seen": spent[1],
-                         "scout_cpu_s": round(spent[0], 2), "windows_decided": len(scout.results),
-                         "wall_s": round(time.perf_counter() - started, 2),
-                         "cpu_s": round(time.process_time() - cpu, 2), "load": load()})
+        return [first_pass(r, off) for r in range(rounds) for off in ((False, True) if r % 2 == 0 else (True, False))]
     finally:
         cut_scout.Watcher.see = see
-    return rows
 
 
 def _split(path: Path, feats, windows, change_points) -> dict:
