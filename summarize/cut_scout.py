@@ -67,12 +67,15 @@ CUT, NONE, UNKNOWN = "cut", "none", "unknown"
 
 # Pictures the first pass would skip but decodes all the same, judged by their packets alone
 # (``Lookout``): those shown before an anchor whose packet is at least ANCHOR_JUMP times the
-# median of the last ANCHOR_HISTORY anchors' (a picture its past barely predicts: a cut at or
-# before it), and any whose packet is at least AS_LARGE times its anchor's (neither side
-# predicts it: a cut beside it, or grain that hides one).
+# median of the last HISTORY anchors' (a picture its past barely predicts: a cut at or before
+# it), and any whose packet is at least AS_LARGE times its anchor's and at least OVER_USUAL
+# times the median share of the last HISTORY such pictures (predicted from one side only, as
+# beside a cut; in grain that nothing predicts every picture is as large as its anchor, and
+# none is singled out).
 ANCHOR_JUMP = 2.5
-ANCHOR_HISTORY = 8
+HISTORY = 8
 AS_LARGE = 1.0
+OVER_USUAL = 1.25
 
 
 def _grid(plane, columns: int) -> np.ndarray:
@@ -168,16 +171,18 @@ class Lookout:
     are shown before it. A cut on an anchor leaves the picture just before it (a skipped
     B-picture) as the only one that tells on which frame the cut is, and the anchor's packet
     is then large next to the anchors before it (its past predicts little of it): the
-    pictures shown before such an anchor are decoded (``ANCHOR_JUMP``). In grain or noise
-    every anchor is large and that test is mute, but a B-picture that neither side predicts
-    is then about as large as its anchor: such a picture is decoded (``AS_LARGE``). A wrong
-    guess costs one picture's decoding; a missed one, the window's second decoding
-    (``boundaries.refine_boundaries``)."""
+    pictures shown before such an anchor are decoded (``ANCHOR_JUMP``). In grain every
+    anchor is large and that test is mute, but there a B-picture predicted from both sides
+    costs less than its anchor (the two predictions average the grain out), and one beside a
+    cut, predicted from one side only, about as much: such a picture is decoded, and the
+    others shown before the same anchor (``AS_LARGE``, ``OVER_USUAL``). A wrong guess costs one picture's decoding; a missed one,
+    the window's second decoding (``boundaries.refine_boundaries``)."""
 
     def __init__(self) -> None:
         self.latest = None  # the last anchor's timestamp
         self.anchor = 0  # and its size
-        self.recent: deque = deque(maxlen=ANCHOR_HISTORY)
+        self.recent: deque = deque(maxlen=HISTORY)  # the last anchors' sizes
+        self.shares: deque = deque(maxlen=HISTORY)  # the last other pictures' sizes over their anchors'
         self.jump = False
         self.asked = 0  # pictures it asked for that no sample shows (some others refer to: decoded anyway)
 
@@ -189,7 +194,13 @@ class Lookout:
             self.latest, self.anchor = pts, size
             self.recent.append(size)
             return needed  # an anchor is left to the first pass's own rule (almost always a reference picture)
-        wanted = self.jump or size >= AS_LARGE * self.anchor
+        share = size / max(self.anchor, 1)
+        known = len(self.shares) >= 3  # (as for the anchors: fewer tell nothing usual)
+        usual = statistics.median(self.shares) if known else 0.0
+        self.shares.append(share)
+        if known and share >= AS_LARGE and share >= OVER_USUAL * usual:
+            self.jump = True  # the cut is after it: the rest shown before the anchor tell where
+        wanted = self.jump
         self.asked += wanted and not needed
         return wanted or needed
 

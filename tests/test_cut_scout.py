@@ -220,9 +220,14 @@ def test_the_lookout_by_hand():
     assert lookout.wants(15, 2750) is False  # 2.5 x the median (1100) or more: a likely cut at or before it
     assert [lookout.wants(13, 300), lookout.wants(14, 200)] == [True, True]  # the pictures shown before it
     assert lookout.wants(18, 1000) is False
-    assert [lookout.wants(16, 999), lookout.wants(17, 1000)] == [False, True]  # as large as its anchor
+    assert [lookout.wants(16, 999), lookout.wants(17, 1000)] == [False, True]  # as large as its anchor (usually 0.3)
     assert lookout.wants(19, 100, needed=True) is True  # a sample shows it: decoded, not counted
     assert lookout.asked == 3
+    grain = Lookout()  # every picture as large as its anchor (nothing predicts grain): none singled out
+    assert [grain.wants(pts, size) for pts, size in [(0, 900), (3, 1000), (1, 1000), (2, 1000), (6, 1000), (4, 1010)]] \
+        == [False] * 6  # (the first three: no usual share known yet)
+    assert [grain.wants(5, 1240), grain.wants(9, 1000), grain.wants(7, 1260)] == [False, False, True]  # 1.25 x usual
+    assert grain.wants(8, 10) is True  # and the rest shown before the same anchor
     young = Lookout()  # fewer than three anchors before it: no jump to judge
     assert [young.wants(0, 100), young.wants(3, 10_000), young.wants(1, 50), young.wants(2, 50)] == [False] * 4
 
@@ -276,6 +281,49 @@ def test_the_lookout_decodes_the_pictures_before_a_cut_so_the_first_pass_decides
         times, info = opened.frame_times, opened.info
     full = refine_boundaries(video.path, times, info.start_time, info.duration, plan.frame_indices, [4])
     assert full == [type(full[0])(cut, CUT)]
+
+
+def _grain_then_plain(path, cut: int, frames: int = 75) -> None:
+    """25 fps, I B B P B B P ... (x264, fixed): a still picture under heavy grain (a new grain
+    every frame, so that no picture predicts another's) up to ``cut``, a plain one after."""
+    import av
+
+    rng = np.random.default_rng(0)
+    still = np.full((H, W, 3), 128, np.uint8)
+    still[:, : W // 2] = (200, 120, 60)
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("libx264", rate=25)
+        stream.width, stream.height, stream.pix_fmt = W, H, "yuv420p"
+        stream.options = {"preset": "veryfast", "crf": "18",
+                          "x264-params": "bframes=2:b-adapt=0:b-pyramid=none:scenecut=0"}
+        for i in range(frames):
+            image = np.full((H, W, 3), (40, 60, 160), np.uint8) if i >= cut else \
+                np.clip(still + rng.normal(0, 20, (H, W, 1)), 0, 255).astype(np.uint8)
+            out.mux(stream.encode(av.VideoFrame.from_ndarray(image, format="rgb24")))
+        out.mux(stream.encode())
+
+
+@pytest.mark.parametrize("cut", [41, 42])
+def test_in_grain_the_lookout_decodes_the_pictures_predicted_from_one_side(tmp_path, cut, monkeypatch):
+    import av
+
+    path = tmp_path / "grain.mp4"
+    _grain_then_plain(path, cut)
+    with av.open(str(path)) as container:  # the oracle: the packets' sizes
+        stream = container.streams.video[0]
+        sizes = {round(float(p.pts * stream.time_base) * 25): p.size for p in container.demux(stream) if p.size}
+    assert sizes[42] < sizes[39] / 10  # the anchor after the cut is cheap: no jump
+    assert all(sizes[f] > sizes[42] for f in range(40, cut))  # the grain pictures before it are not
+    made, lookout = [], CutScout.lookout
+    plan, before, _ = _first_pass(path, False, monkeypatch)
+    key = next(f"{a}:{b}" for _, a, b in _windows([4], plan.frame_indices, len(sizes)))
+    assert key not in before
+    monkeypatch.setattr(CutScout, "lookout", lambda self: made.append(lookout(self)) or made[-1])
+    _, after, _ = _first_pass(path, True, monkeypatch)
+    assert after[key] == cut
+    # Of the grain B-pictures, each as large as its anchor, only the two before the cut's
+    # anchor are decoded.
+    assert made[0].asked == 2
 
 
 # ---- on a decoded video with B-frames: sequential and in ranges --------------------------------
