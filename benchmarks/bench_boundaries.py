@@ -21,8 +21,9 @@ Cases (each in a fresh process):
   expected), the full search's cuts and how many of them the first pass decided.
 * ``scout-cpu``: the scout's own CPU (``Watcher.see``, timed in the decoding threads) in
   the first pass alone: the 10-minute video's samples decoded as ``summarize`` does, no
-  network, twice with the lookouts (``cut_scout.Lookout``: skipped pictures decoded beside
-  likely cuts) and twice without, interleaved: the pictures they add, the windows decided.
+  network, three times each with the lookouts (``cut_scout.Lookout``: skipped pictures
+  decoded beside likely cuts), without them and without the scout, in turn: the pictures
+  they add, the windows decided, and the pass's CPU with and without the search.
 * ``full-search``: the change points of one run searched the old way (all of them decoded
   again): the split of that CPU on one thread (seek and decode up to each window,
   decoding the window, thumbnails, the cut test), and the two other ways to get the
@@ -274,11 +275,13 @@ def scout() -> list[dict]:
     return rows
 
 
-def scout_cpu(rounds: int = 2) -> list[dict]:
+def scout_cpu(rounds: int = 3) -> list[dict]:
     """The scout's own CPU in the first pass alone: the 10-minute video's samples decoded as
     ``summarize`` decodes them (no network), with the watchers, ``Watcher.see`` timed per
-    call in its decoding thread (everything the scout does runs inside it); each round
-    with the lookouts and without (the pictures they add, and what the pass then decides)."""
+    call in its decoding thread (everything the scout does runs inside it). Three kinds of
+    run, in turn ``rounds`` times (the order rotating): with the lookouts, without them (the
+    pictures they add, what the pass then decides) and without the scout (what the whole
+    search adds to the pass, hidden costs included, as far as the machine's noise shows it)."""
     import threading
 
     import summarize.cut_scout as cut_scout
@@ -296,26 +299,33 @@ def scout_cpu(rounds: int = 2) -> list[dict]:
             spent[0] += time.thread_time() - before
             spent[1] += 1
 
-    def first_pass(r: int, off: bool) -> dict:
+    def first_pass(r: int, kind: str) -> dict:
         spent[:] = [0.0, 0]
-        started, cpu = time.perf_counter(), time.process_time()
-        with open_video(path, short_side=224, backend="pyav") as video, _Lookouts(off) as lookouts:
+        started, cpu, steal = time.perf_counter(), time.process_time(), stolen()
+        with open_video(path, short_side=224, backend="pyav") as video, _Lookouts(kind != "lookouts") as lookouts:
             plan = plan_samples(video.frame_times, video.info.duration, 2.0)
             scout = CutScout(plan.frame_indices, video.info.n_frames)
-            assert video.watch_cuts(scout)
+            assert kind == "no scout" or video.watch_cuts(scout)
             for _ in video.iter_batches(plan, 32):
                 pass
-        return {"what": "first pass decoding with the scout", "round": r, "lookouts": not off,
+        return {"what": "first pass decoding", "round": r, "kind": kind,
                 "lookout_pictures": lookouts.pictures, "frames_seen": spent[1],
                 "scout_cpu_s": round(spent[0], 2), "windows_decided": len(scout.results),
                 "wall_s": round(time.perf_counter() - started, 2),
-                "cpu_s": round(time.process_time() - cpu, 2), "load": load()}
+                "cpu_s": round(time.process_time() - cpu, 2), "stolen_s": round(stolen() - steal, 2), "load": load()}
 
+    kinds = ["lookouts", "no lookouts", "no scout"]
     cut_scout.Watcher.see = timed_see
     try:
-        return [first_pass(r, off) for r in range(rounds) for off in ((False, True) if r % 2 == 0 else (True, False))]
+        rows = [first_pass(r, kinds[(r + i) % 3]) for r in range(rounds) for i in range(3)]
     finally:
         cut_scout.Watcher.see = see
+    med = {kind: float(np.median([row["cpu_s"] for row in rows if row["kind"] == kind])) for kind in kinds}
+    rows.append({"what": "medians", **{f"cpu_s_{k.replace(' ', '_')}": v for k, v in med.items()},
+                 "search_cpu_share": round(1 - med["no scout"] / med["lookouts"], 4),
+                 "scout_cpu_share": round(float(np.median([row["scout_cpu_s"] / row["cpu_s"] for row in rows
+                                                           if row["kind"] == "lookouts"])), 4)})
+    return rows
 
 
 def _split(path: Path, feats, windows, change_points) -> dict:
