@@ -289,8 +289,10 @@ def scout_cpu(rounds: int = 3) -> list[dict]:
     from summarize.cut_scout import CutScout
     from summarize.decoding import open_video, plan_samples
 
+    from summarize.decoding.pyav_backend import PyAVDecoder
+
     path = make_720p_video()
-    see, spent, lock = cut_scout.Watcher.see, [0.0, 0], threading.Lock()
+    see, decoded, spent, lock = cut_scout.Watcher.see, PyAVDecoder._decoded, [0.0, 0, 0], threading.Lock()
 
     def timed_see(self, index, frame):
         before = time.thread_time()
@@ -299,8 +301,14 @@ def scout_cpu(rounds: int = 3) -> list[dict]:
             spent[0] += time.thread_time() - before
             spent[1] += 1
 
+    def counted(self, *args, **kwargs):  # every picture the decoders give, watched or not
+        for frame in decoded(self, *args, **kwargs):
+            with lock:
+                spent[2] += 1
+            yield frame
+
     def first_pass(r: int, kind: str) -> dict:
-        spent[:] = [0.0, 0]
+        spent[:] = [0.0, 0, 0]
         started, cpu, steal = time.perf_counter(), time.process_time(), stolen()
         with open_video(path, short_side=224, backend="pyav") as video, _Lookouts(kind != "lookouts") as lookouts:
             plan = plan_samples(video.frame_times, video.info.duration, 2.0)
@@ -309,22 +317,29 @@ def scout_cpu(rounds: int = 3) -> list[dict]:
             for _ in video.iter_batches(plan, 32):
                 pass
         return {"what": "first pass decoding", "round": r, "kind": kind,
-                "lookout_pictures": lookouts.pictures, "frames_seen": spent[1],
+                "lookout_pictures": lookouts.pictures, "frames_seen": spent[1], "frames_decoded": spent[2],
                 "scout_cpu_s": round(spent[0], 2), "windows_decided": len(scout.results),
                 "wall_s": round(time.perf_counter() - started, 2),
                 "cpu_s": round(time.process_time() - cpu, 2), "stolen_s": round(stolen() - steal, 2), "load": load()}
 
     kinds = ["lookouts", "no lookouts", "no scout"]
-    cut_scout.Watcher.see = timed_see
+    cut_scout.Watcher.see, PyAVDecoder._decoded = timed_see, counted
     try:
         rows = [first_pass(r, kinds[(r + i) % 3]) for r in range(rounds) for i in range(3)]
     finally:
-        cut_scout.Watcher.see = see
-    med = {kind: float(np.median([row["cpu_s"] for row in rows if row["kind"] == kind])) for kind in kinds}
-    rows.append({"what": "medians", **{f"cpu_s_{k.replace(' ', '_')}": v for k, v in med.items()},
-                 "search_cpu_share": round(1 - med["no scout"] / med["lookouts"], 4),
-                 "scout_cpu_share": round(float(np.median([row["scout_cpu_s"] / row["cpu_s"] for row in rows
-                                                           if row["kind"] == "lookouts"])), 4)})
+        cut_scout.Watcher.see, PyAVDecoder._decoded = see, decoded
+    of = lambda kind, key: float(np.median([row[key] for row in rows if row["kind"] == kind]))  # noqa: E731
+    # The search's own cost in the first pass: the scout's CPU, and the pictures it has decoded
+    # that the pass alone would not (the lookouts', and each range's frames past its end up to
+    # the next sample, so the windows across the join are seen whole), at the pass's own CPU
+    # per decoded picture (an estimate: those pictures are not timed one by one).
+    extra = of("lookouts", "frames_decoded") - of("no scout", "frames_decoded")
+    picture_cpu = float(np.median([row["cpu_s"] / row["frames_decoded"] for row in rows if row["kind"] == "no scout"]))
+    rows.append({"what": "medians", **{f"cpu_s_{k.replace(' ', '_')}": of(k, "cpu_s") for k in kinds},
+                 "search_cpu_share": round(1 - of("no scout", "cpu_s") / of("lookouts", "cpu_s"), 4),
+                 "scout_cpu_s": of("lookouts", "scout_cpu_s"), "extra_pictures": int(extra),
+                 "picture_cpu_ms": round(1000 * picture_cpu, 2),
+                 "search_cpu_s_estimate": round(of("lookouts", "scout_cpu_s") + extra * picture_cpu, 2)})
     return rows
 
 

@@ -52,9 +52,10 @@ as phones write, has a far shorter lead-in). What was tried, and why this is wha
   no other picture refers to (a third of this stream), and the test needs every frame of
   the window; decoding them all costs the first pass about 29% more decoding, far more
   than the refinement. What is done instead (``cut_scout.py``): the test on the frames the
-  first pass decodes, taken where the skipped ones cannot change it; here it decides 34 of
-  the 39 cuts, the other five have a skipped picture just before the cut (the cut is on it
-  or after it) and are decoded again.
+  first pass decodes, taken where the skipped ones cannot change it, with the skipped
+  pictures beside a likely cut decoded all the same (chosen from their packets); here it
+  decides all 39 cuts (34 before those pictures: the other five have a skipped picture just
+  before the cut, and were decoded again).
 * *Fewer pictures on the way to the window*: ``skip_frame = "BIDIR"`` would also skip
   B-pictures others refer to, which P-pictures may use (H.264 allows it): wrong pixels,
   undetectable; skipping the loop filter drifts every picture up to the window. Both

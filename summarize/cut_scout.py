@@ -27,13 +27,20 @@ a skipped picture differs from its neighbours no more than they differ from each
 one-picture flash hidden beside a cut, which the full search would count against the
 cut). Anything else is left to the full search.
 
-Cost on the 10-minute 720p video of ``benchmarks/bench_pipeline.py``: the scout takes 1.8-2.0
-CPU-seconds in the decoding threads (of 108-120 for the run) and decides 34 of the 39 cut
-windows; the five left (a skipped picture right before the cut) take 5.2-6.6, nearly all of
-it decoding the 134 pictures from the keyframe to each (``bench_boundaries.py --case cost``).
-A skipped picture cannot be decoded later, nor chosen in time: the decoder gives pictures in
-display order, so a reference picture is seen only after the pictures shown before it were
-decoded or skipped.
+A skipped picture cannot be decoded later: the decoder gives pictures in display order, so a
+reference picture is seen only after the pictures shown before it were decoded or skipped.
+Which to decode must be chosen from the packets, before the pictures beside them come out
+(``Lookout``): the pictures shown before an anchor whose packet jumps in size, and those
+predicted from one side only. What neither test singles out (in grain, a cut on the first
+B-picture after an anchor when the scene after it costs little: nothing about its packets
+stands out) stays undecided and is decoded again from its keyframe.
+
+Cost on the 10-minute 720p video of ``benchmarks/bench_pipeline.py`` (39 cuts): the first
+pass decides all 39 cut windows (5 of them thanks to the lookouts' 20 pictures), so none is
+decoded again; the scout takes 1.9-3.0 CPU-seconds in the decoding threads, of 105-130 for
+the run (``bench_boundaries.py --case cost``), and the pass decodes 179 pictures more than
+without it (the lookouts' 15 and, in ranges, each range's frames up to the first sample past
+its end: ``--case scout-cpu``), about 1.2 CPU-seconds more: about 3% of the run in all.
 
 Decoders that take part: PyAV on the CPU, sequential or in ranges (each range watches its
 own frames and decodes a few frames past its end, to the first sample of the next range,

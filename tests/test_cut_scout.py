@@ -303,7 +303,7 @@ def _grain_then_plain(path, cut: int, frames: int = 75) -> None:
         out.mux(stream.encode())
 
 
-@pytest.mark.parametrize("cut", [41, 42])
+@pytest.mark.parametrize("cut", [40, 41, 42])
 def test_in_grain_the_lookout_decodes_the_pictures_predicted_from_one_side(tmp_path, cut, monkeypatch):
     import av
 
@@ -320,6 +320,15 @@ def test_in_grain_the_lookout_decodes_the_pictures_predicted_from_one_side(tmp_p
     assert key not in before
     monkeypatch.setattr(CutScout, "lookout", lambda self: made.append(lookout(self)) or made[-1])
     _, after, _ = _first_pass(path, True, monkeypatch)
+    if cut == 40:
+        # The cut on the first B-picture after the anchor: both pictures before the next one
+        # are plain (predicted from it) and cheap, nothing stands out; left to the full search.
+        assert key not in after and made[0].asked == 0
+        with open_video(path) as opened:
+            times, info = opened.frame_times, opened.info
+        full = refine_boundaries(path, times, info.start_time, info.duration, plan.frame_indices, [4])
+        assert full == [type(full[0])(cut, CUT)]
+        return
     assert after[key] == cut
     # Of the grain B-pictures, each as large as its anchor, only the two before the cut's
     # anchor are decoded.
