@@ -182,8 +182,9 @@ class Lookout:
     anchor is large and that test is mute, but there a B-picture predicted from both sides
     costs less than its anchor (the two predictions average the grain out), and one beside a
     cut, predicted from one side only, about as much: such a picture is decoded, and the
-    others shown before the same anchor (``AS_LARGE``, ``OVER_USUAL``). A wrong guess costs one picture's decoding; a missed one,
-    the window's second decoding (``boundaries.refine_boundaries``)."""
+    others shown before the same anchor (``AS_LARGE``, ``OVER_USUAL``). A wrong guess costs
+    one picture's decoding; a missed one, the window's second decoding
+    (``boundaries.refine_boundaries``)."""
 
     def __init__(self) -> None:
         self.latest = None  # the last anchor's timestamp
