@@ -208,9 +208,8 @@ class Lookout:
         self.shares.append(share)
         if known and share >= AS_LARGE and share >= OVER_USUAL * usual:
             self.jump = True  # the cut is after it: the rest shown before the anchor tell where
-        wanted = self.jump
-        self.asked += wanted and not needed
-        return wanted or needed
+        self.asked += self.jump and not needed
+        return self.jump or needed
 
 
 class CutScout:

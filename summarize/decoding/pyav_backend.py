@@ -204,10 +204,10 @@ class PyAVDecoder(Decoder):
                 if packet.pts is not None:
                     last_time = (packet.pts - self._start_pts) * tb
                 if needed is not None:
-                    wanted = packet.pts is None or packet.pts in needed
+                    decode = packet.pts is None or packet.pts in needed
                     if lookout is not None and packet.pts is not None and packet.size:
-                        wanted = lookout.wants(packet.pts, packet.size, wanted)  # (it sees every packet)
-                    context.skip_frame = "DEFAULT" if wanted else "NONREF"
+                        decode = lookout.wants(packet.pts, packet.size, decode)  # (it sees every packet)
+                    context.skip_frame = "DEFAULT" if decode else "NONREF"
                 try:
                     frames = packet.decode()
                 except av.error.EOFError:
