@@ -38,6 +38,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import threading
 import time
 from fractions import Fraction
 from pathlib import Path
@@ -130,19 +131,42 @@ class _Lookouts:
         return sum(made.asked for made in self.made)
 
 
+class _ScoutTime:
+    """Within it, ``Watcher.see`` is timed in the thread that calls it (everything the scout
+    does runs inside it): ``seconds`` in all, over ``calls``."""
+
+    def __enter__(self) -> "_ScoutTime":
+        from summarize.cut_scout import Watcher
+
+        self.seconds, self.calls, self.original, lock = 0.0, 0, Watcher.see, threading.Lock()
+        see = self.original
+
+        def timed(watcher, index, frame):
+            before = time.thread_time()
+            see(watcher, index, frame)
+            with lock:
+                self.seconds += time.thread_time() - before
+                self.calls += 1
+
+        Watcher.see = timed
+        return self
+
+    def __exit__(self, *exc) -> None:
+        from summarize.cut_scout import Watcher
+
+        Watcher.see = self.original
+
+
 def _summarize(summarizer, path: Path, search: bool) -> dict:
     """``summarize VIDEO`` (analysis, the summary MP4, the JSON), with or without the cut search
     (no scout in the first pass, no refinement): wall and CPU seconds, and with the search the
     scout's CPU (in the decoding threads) and the refinement's (the process's while it runs)."""
-    import threading
-
     from summarize import Summarizer
 
-    import summarize.cut_scout as cut_scout
     import summarize.pipeline as pipeline
 
-    refine, see, features = pipeline.refine_boundaries, cut_scout.Watcher.see, Summarizer.features
-    spent, lock = {"scout": 0.0, "refinement": 0.0}, threading.Lock()
+    refine, features = pipeline.refine_boundaries, Summarizer.features
+    spent = {"refinement": 0.0}
 
     def timed_refine(*args, **kwargs):
         before = time.process_time()
@@ -151,30 +175,24 @@ def _summarize(summarizer, path: Path, search: bool) -> dict:
         finally:
             spent["refinement"] += time.process_time() - before
 
-    def timed_see(self, index, frame):
-        before = time.thread_time()
-        see(self, index, frame)
-        with lock:
-            spent["scout"] += time.thread_time() - before
-
     if search:
-        pipeline.refine_boundaries, cut_scout.Watcher.see = timed_refine, timed_see
+        pipeline.refine_boundaries = timed_refine
     else:
         pipeline.refine_boundaries = lambda *a, **k: refine(*a, **{**k, "search": False})
         Summarizer.features = lambda self, p, progress=None, cuts=False: features(self, p)
     started, cpu, load_before, steal = time.perf_counter(), time.process_time(), load(), stolen()
     try:
-        with _Lookouts() as lookouts:
+        with _Lookouts() as lookouts, _ScoutTime() as scout:
             result = summarizer.summarize(path, OUT / "outputs", overwrite=True)
     finally:
-        pipeline.refine_boundaries, cut_scout.Watcher.see, Summarizer.features = refine, see, features
+        pipeline.refine_boundaries, Summarizer.features = refine, features
     doc = result.document
     row = {"search": search, "run_s": round(time.perf_counter() - started, 2),
            "run_cpu_s": round(time.process_time() - cpu, 2),
            "cuts_found": doc["segmentation"]["boundaries"]["cut"], "load_before": load_before, "load_after": load(),
            "stolen_s": round(stolen() - steal, 2)}
     if search:
-        row.update(scout_cpu_s=round(spent["scout"], 2), lookout_pictures=lookouts.pictures,
+        row.update(scout_cpu_s=round(scout.seconds, 2), lookout_pictures=lookouts.pictures,
                    refinement_cpu_s=round(spent["refinement"], 2),
                    refinement_s=round(doc["run"]["timings"].get("boundaries", 0.0), 2))
     return row
@@ -282,52 +300,42 @@ def scout_cpu(rounds: int = 3) -> list[dict]:
     run, in turn ``rounds`` times (the order rotating): with the lookouts, without them (the
     pictures they add, what the pass then decides) and without the scout (what the whole
     search adds to the pass, hidden costs included, as far as the machine's noise shows it)."""
-    import threading
-
-    import summarize.cut_scout as cut_scout
     from benchmarks.bench_pipeline import make_720p_video
     from summarize.cut_scout import CutScout
     from summarize.decoding import open_video, plan_samples
-
     from summarize.decoding.pyav_backend import PyAVDecoder
 
     path = make_720p_video()
-    see, decoded, spent, lock = cut_scout.Watcher.see, PyAVDecoder._decoded, [0.0, 0, 0], threading.Lock()
-
-    def timed_see(self, index, frame):
-        before = time.thread_time()
-        see(self, index, frame)
-        with lock:
-            spent[0] += time.thread_time() - before
-            spent[1] += 1
+    decoded, given, lock = PyAVDecoder._decoded, [0], threading.Lock()
 
     def counted(self, *args, **kwargs):  # every picture the decoders give, watched or not
         for frame in decoded(self, *args, **kwargs):
             with lock:
-                spent[2] += 1
+                given[0] += 1
             yield frame
 
     def first_pass(r: int, kind: str) -> dict:
-        spent[:] = [0.0, 0, 0]
+        given[0] = 0
         started, cpu, steal = time.perf_counter(), time.process_time(), stolen()
-        with open_video(path, short_side=224, backend="pyav") as video, _Lookouts(kind != "lookouts") as lookouts:
+        with open_video(path, short_side=224, backend="pyav") as video, _Lookouts(kind != "lookouts") as lookouts, \
+                _ScoutTime() as timed:
             plan = plan_samples(video.frame_times, video.info.duration, 2.0)
             scout = CutScout(plan.frame_indices, video.info.n_frames)
             assert kind == "no scout" or video.watch_cuts(scout)
             for _ in video.iter_batches(plan, 32):
                 pass
         return {"what": "first pass decoding", "round": r, "kind": kind,
-                "lookout_pictures": lookouts.pictures, "frames_seen": spent[1], "frames_decoded": spent[2],
-                "scout_cpu_s": round(spent[0], 2), "windows_decided": len(scout.results),
+                "lookout_pictures": lookouts.pictures, "frames_seen": timed.calls, "frames_decoded": given[0],
+                "scout_cpu_s": round(timed.seconds, 2), "windows_decided": len(scout.results),
                 "wall_s": round(time.perf_counter() - started, 2),
                 "cpu_s": round(time.process_time() - cpu, 2), "stolen_s": round(stolen() - steal, 2), "load": load()}
 
     kinds = ["lookouts", "no lookouts", "no scout"]
-    cut_scout.Watcher.see, PyAVDecoder._decoded = timed_see, counted
+    PyAVDecoder._decoded = counted
     try:
         rows = [first_pass(r, kinds[(r + i) % 3]) for r in range(rounds) for i in range(3)]
     finally:
-        cut_scout.Watcher.see, PyAVDecoder._decoded = see, decoded
+        PyAVDecoder._decoded = decoded
     of = lambda kind, key: float(np.median([row[key] for row in rows if row["kind"] == kind]))  # noqa: E731
     # The search's own cost in the first pass: the scout's CPU, and the pictures it has decoded
     # that the pass alone would not (the lookouts', and each range's frames past its end up to
