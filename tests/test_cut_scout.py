@@ -246,14 +246,13 @@ def fixed_types(tmp_path_factory):
 
 
 def _first_pass(path, lookouts: bool, monkeypatch):
-    if not lookouts:
-        monkeypatch.setattr(CutScout, "lookout", lambda self: None)
-    with open_video(path, short_side=64, backend="pyav", workers=1) as video:
+    with monkeypatch.context() as patch, open_video(path, short_side=64, backend="pyav", workers=1) as video:
+        if not lookouts:
+            patch.setattr(CutScout, "lookout", lambda self: None)
         plan = plan_samples(video.frame_times, video.info.duration, 2.0)
         scout = CutScout(plan.frame_indices, video.info.n_frames)
         assert video.watch_cuts(scout)
         images = np.concatenate([b.frames for b in video.iter_batches(plan, 16)])
-    monkeypatch.undo()
     return plan, scout.results, images
 
 
